@@ -1,0 +1,120 @@
+//! SECINFO (64 bytes): page type and permissions of an EPC page.
+
+use crate::bytes::{arr, put, u64_at};
+use crate::error::{check_len, LayoutError};
+
+/// EPC page types (SECINFO flags bits 15:8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum PageType {
+    /// SGX Enclave Control Structure.
+    Secs = 0,
+    /// Thread Control Structure.
+    Tcs = 1,
+    /// Regular page.
+    Reg = 2,
+    /// Version array.
+    Va = 3,
+    /// Page being trimmed.
+    Trim = 4,
+}
+
+impl PageType {
+    /// Decodes a page type byte.
+    pub fn from_u8(v: u8) -> Option<Self> {
+        Some(match v {
+            0 => Self::Secs,
+            1 => Self::Tcs,
+            2 => Self::Reg,
+            3 => Self::Va,
+            4 => Self::Trim,
+            _ => return None,
+        })
+    }
+}
+
+/// SECINFO.FLAGS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct SecinfoFlags(pub u64);
+
+impl SecinfoFlags {
+    /// Readable.
+    pub const R: u64 = 0x1;
+    /// Writable.
+    pub const W: u64 = 0x2;
+    /// Executable.
+    pub const X: u64 = 0x4;
+    /// EDMM: page pending EACCEPT.
+    pub const PENDING: u64 = 0x8;
+    /// EDMM: page modified.
+    pub const MODIFIED: u64 = 0x10;
+    /// EDMM: permission restriction pending.
+    pub const PR: u64 = 0x20;
+    /// Mask of the permission bits.
+    pub const RWX: u64 = 0x7;
+    /// Bits defined by the architecture (permissions, EDMM state, page type).
+    pub const DEFINED: u64 = 0x3F | 0xFF00;
+
+    /// A TCS page (flags 0x100, no permissions).
+    pub const TCS: Self = Self::new(PageType::Tcs, 0);
+    /// A readable, writable regular page (0x203).
+    pub const REG_RW: Self = Self::new(PageType::Reg, Self::R | Self::W);
+    /// A readable, executable regular page (0x205).
+    pub const REG_RX: Self = Self::new(PageType::Reg, Self::R | Self::X);
+    /// A read-only regular page (0x201).
+    pub const REG_R: Self = Self::new(PageType::Reg, Self::R);
+
+    /// Flags for `page_type` with permission bits `perms` (R/W/X).
+    pub const fn new(page_type: PageType, perms: u64) -> Self {
+        Self(((page_type as u64) << 8) | (perms & Self::RWX))
+    }
+
+    /// The page-type byte (bits 15:8), decoded if known.
+    pub fn page_type(self) -> Option<PageType> {
+        PageType::from_u8(((self.0 >> 8) & 0xFF) as u8)
+    }
+
+    /// The R/W/X bits.
+    pub const fn permissions(self) -> u64 {
+        self.0 & Self::RWX
+    }
+}
+
+/// SECINFO: `flags` u64 at +0, then 56 reserved bytes that must be zero.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Secinfo {
+    /// Page type and permissions.
+    pub flags: SecinfoFlags,
+    /// Bytes 8..64, reserved (must be zero).
+    pub reserved: [u8; 56],
+}
+
+impl Secinfo {
+    /// Encoded size.
+    pub const SIZE: usize = 64;
+
+    /// A SECINFO with the given flags and zero reserved bytes.
+    pub const fn new(flags: SecinfoFlags) -> Self {
+        Self {
+            flags,
+            reserved: [0; 56],
+        }
+    }
+
+    /// Parses exactly 64 bytes.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, LayoutError> {
+        check_len("SECINFO", bytes, Self::SIZE)?;
+        Ok(Self {
+            flags: SecinfoFlags(u64_at(bytes, 0)),
+            reserved: arr(bytes, 8),
+        })
+    }
+
+    /// Encodes to 64 bytes.
+    pub fn to_bytes(&self) -> [u8; 64] {
+        let mut b = [0u8; 64];
+        put(&mut b, 0, &self.flags.0.to_le_bytes());
+        put(&mut b, 8, &self.reserved);
+        b
+    }
+}
