@@ -1,1 +1,88 @@
-fn main() {}
+//! `kss`: Key Separation and Sharing for Intel SGX enclaves, end to end.
+//!
+//! This binary only parses arguments, prints and maps errors to exit statuses; the work is done by
+//! the library crates (`kss-types`, `kss-sgxs`, `kss-sign`, `kss-instance`, `kss-enclave`,
+//! `kss-attest`, `kss-seal`).
+
+mod cmd;
+mod error;
+mod util;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+const ABOUT: &str =
+    "Build, sign, run, attest and seal Intel SGX enclaves with Key Separation and Sharing (KSS).";
+
+const LONG_ABOUT: &str = "\
+Build, sign, run, attest and seal Intel SGX enclaves with Key Separation and Sharing (KSS).
+
+KSS adds four identity fields to SGX: ISVFAMILYID and ISVEXTPRODID (fixed when the enclave is
+signed) and CONFIGID and CONFIGSVN (chosen by whoever launches it). They appear in every REPORT and
+DCAP quote and can be mixed into sealing keys.
+
+Typical flow (simulation, no SGX hardware needed):
+  kss new myapp                      create an instance (Occlum.json + image/)
+  kss build myapp                    measure and sign: build/enclave.sgxs, enclave.sig, Enclave.xml
+  kss run myapp --config-id \"$(base64 cfg.bin)\" --config-svn 3 -- /bin/app
+  kss quote inspect quote.bin        show every field of a DCAP quote
+  kss verify quote.bin --collateral collateral.json --policy policy.json
+
+Exit status: 0 success, 1 rejected (invalid signature, failed verification), 2 bad input,
+3 environment failure (I/O, no SGX). `kss run` exits with the workload's status.";
+
+#[derive(Parser)]
+#[command(name = "kss", version, about = ABOUT, long_about = LONG_ABOUT, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create a new instance directory: Occlum.json and image/.
+    New(cmd::new::Args),
+    /// Measure and sign an instance: build/enclave.sgxs, build/enclave.sig, build/Enclave.xml.
+    Build(cmd::build::Args),
+    /// Print the MRENCLAVE of an SGXS stream, validating it.
+    Measure(cmd::measure::Args),
+    /// Sign an enclave: write a SIGSTRUCT for an SGXS file or an enclave hash.
+    Sign(cmd::sign::Args),
+    /// Generate an RSA-3072 signing key with exponent 3.
+    Keygen(cmd::keygen::Args),
+    /// Show every field of a SIGSTRUCT or a sealed blob.
+    #[command(subcommand)]
+    Inspect(InspectWhat),
+    /// Report what this machine's CPU and kernel support for SGX and KSS.
+    Detect(cmd::detect::Args),
+    /// DCAP quotes: inspect.
+    #[command(subcommand)]
+    Quote(cmd::quote::Command),
+}
+
+#[derive(Subcommand)]
+enum InspectWhat {
+    /// Show every field of a SIGSTRUCT and check its signature.
+    Sigstruct(cmd::inspect_sigstruct::Args),
+    /// Show the metadata of a sealed blob (no secrets).
+    Sealed(cmd::inspect_sealed::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::New(a) => cmd::new::run(a),
+        Command::Build(a) => cmd::build::run(a),
+        Command::Measure(a) => cmd::measure::run(a),
+        Command::Sign(a) => cmd::sign::run(a),
+        Command::Keygen(a) => cmd::keygen::run(a),
+        Command::Inspect(InspectWhat::Sigstruct(a)) => cmd::inspect_sigstruct::run(a),
+        Command::Inspect(InspectWhat::Sealed(a)) => cmd::inspect_sealed::run(a),
+        Command::Detect(a) => cmd::detect::run(a),
+        Command::Quote(c) => cmd::quote::run(c),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => e.report(),
+    }
+}

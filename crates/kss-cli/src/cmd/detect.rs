@@ -1,0 +1,12 @@
+//! `kss detect` (not implemented yet).
+
+use crate::error::{CliError, CliResult};
+
+/// Arguments.
+#[derive(clap::Args)]
+pub struct Args {}
+
+/// Runs the command.
+pub fn run(_args: Args) -> CliResult {
+    Err(CliError::environment("'detect' is not implemented yet"))
+}

@@ -1,0 +1,14 @@
+//! `kss inspect_sealed` (not implemented yet).
+
+use crate::error::{CliError, CliResult};
+
+/// Arguments.
+#[derive(clap::Args)]
+pub struct Args {}
+
+/// Runs the command.
+pub fn run(_args: Args) -> CliResult {
+    Err(CliError::environment(
+        "'inspect_sealed' is not implemented yet",
+    ))
+}

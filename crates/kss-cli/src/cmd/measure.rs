@@ -1,0 +1,12 @@
+//! `kss measure` (not implemented yet).
+
+use crate::error::{CliError, CliResult};
+
+/// Arguments.
+#[derive(clap::Args)]
+pub struct Args {}
+
+/// Runs the command.
+pub fn run(_args: Args) -> CliResult {
+    Err(CliError::environment("'measure' is not implemented yet"))
+}

@@ -1,0 +1,11 @@
+//! One module per command. Each has `Args` (or a `Command` enum) and `run`.
+
+pub mod build;
+pub mod detect;
+pub mod inspect_sealed;
+pub mod inspect_sigstruct;
+pub mod keygen;
+pub mod measure;
+pub mod new;
+pub mod quote;
+pub mod sign;

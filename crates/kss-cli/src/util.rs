@@ -1,0 +1,122 @@
+//! Helpers shared by commands: reading inputs with clear errors, atomic output, number parsing.
+
+use crate::error::CliError;
+use std::io::Write;
+use std::path::Path;
+
+/// Reads a whole file; the error names the file and what it was meant to be.
+pub fn read_file(path: &Path, what: &str) -> Result<Vec<u8>, CliError> {
+    std::fs::read(path)
+        .map_err(|e| CliError::input(format!("cannot read {what} '{}': {e}", path.display())))
+}
+
+/// Writes `bytes` to `path` atomically and durably: a temp file in the same directory, fsync,
+/// rename, fsync of the directory. A crash leaves either the old file or the new one, never a
+/// partial file.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let io = |e: std::io::Error| {
+        CliError::environment(format!("cannot write '{}': {e}", path.display()))
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".kss-tmp-")
+        .tempfile_in(dir)
+        .map_err(io)?;
+    tmp.write_all(bytes).map_err(io)?;
+    tmp.as_file().sync_all().map_err(io)?;
+    tmp.persist(path).map_err(|e| io(e.error))?;
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// Like [`write_atomic`] but refuses to replace an existing file.
+pub fn write_new_atomic(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
+    if path.exists() {
+        return Err(CliError::input(format!(
+            "'{}' already exists; refusing to overwrite it",
+            path.display()
+        )));
+    }
+    write_atomic(path, bytes)
+}
+
+/// Parses an unsigned integer written in decimal or `0x` hex, within `max`.
+/// `what` names the option or field in the error.
+pub fn parse_num(text: &str, what: &str, max: u64) -> Result<u64, CliError> {
+    let t = text.trim();
+    let parsed = if let Some(h) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        u64::from_str_radix(h, 16)
+    } else {
+        t.parse::<u64>()
+    };
+    match parsed {
+        Ok(v) if v <= max => Ok(v),
+        Ok(v) => Err(CliError::input(format!(
+            "{what}: {v} is out of range (expected 0..={max})"
+        ))),
+        Err(_) => Err(CliError::input(format!(
+            "{what}: '{text}' is not a number (expected decimal or 0x-prefixed hex, 0..={max})"
+        ))),
+    }
+}
+
+/// Parses hex (optional `0x`, case-insensitive) of exactly `N` bytes.
+pub fn parse_hex_array<const N: usize>(text: &str, what: &str) -> Result<[u8; N], CliError> {
+    let t = text.trim();
+    let t = t.strip_prefix("0x").unwrap_or(t);
+    let bytes = hex::decode(t).map_err(|e| {
+        CliError::input(format!(
+            "{what}: '{text}' is not valid hex ({e}); expected {N} bytes as {} hex digits",
+            N * 2
+        ))
+    })?;
+    bytes.try_into().map_err(|b: Vec<u8>| {
+        CliError::input(format!(
+            "{what}: expected {N} bytes ({} hex digits), got {} bytes",
+            N * 2,
+            b.len()
+        ))
+    })
+}
+
+/// Prints a value as pretty JSON on stdout.
+pub fn print_json(value: &serde_json::Value) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).unwrap_or_default()
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers() {
+        assert_eq!(parse_num("0x12ab", "x", 0xFFFF).unwrap(), 0x12ab);
+        assert_eq!(parse_num("65535", "x", 0xFFFF).unwrap(), 65535);
+        assert!(parse_num("65536", "x", 0xFFFF)
+            .unwrap_err()
+            .message
+            .contains("out of range"));
+        assert!(parse_num("-1", "x", 0xFFFF).is_err());
+        assert!(parse_num("12z", "x", 0xFFFF).is_err());
+        assert!(parse_num("", "x", 0xFFFF).is_err());
+    }
+
+    #[test]
+    fn atomic_write_replaces() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("f");
+        write_atomic(&p, b"one").unwrap();
+        write_atomic(&p, b"two").unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"two");
+        assert!(write_new_atomic(&p, b"three").is_err());
+        assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 1);
+    }
+}
