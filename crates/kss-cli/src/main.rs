@@ -53,6 +53,14 @@ enum Command {
     /// Show every field of a SIGSTRUCT or a sealed blob.
     #[command(subcommand)]
     Inspect(InspectWhat),
+    /// Launch an instance's enclave with a KSS configuration (CONFIGID, CONFIGSVN) and run a
+    /// workload against it.
+    Run(cmd::run::Args),
+    /// Enclave operations for the workload (inside `kss run`): identity, report, key, quote, seal.
+    #[command(subcommand)]
+    Enclave(cmd::enclave::Command),
+    /// Print the CONFIGID of an instance's app (CONFIGID-binding mode).
+    ConfigId(cmd::config_id::Args),
     /// Report what this machine's CPU and kernel support for SGX and KSS.
     Detect(cmd::detect::Args),
     /// DCAP quotes: inspect.
@@ -78,6 +86,9 @@ fn main() -> ExitCode {
         Command::Keygen(a) => cmd::keygen::run(a),
         Command::Inspect(InspectWhat::Sigstruct(a)) => cmd::inspect_sigstruct::run(a),
         Command::Inspect(InspectWhat::Sealed(a)) => cmd::inspect_sealed::run(a),
+        Command::Run(a) => cmd::run::run(a),
+        Command::Enclave(c) => cmd::enclave::run(c),
+        Command::ConfigId(a) => cmd::config_id::run(a),
         Command::Detect(a) => cmd::detect::run(a),
         Command::Quote(c) => cmd::quote::run(c),
     };

@@ -1,1 +1,25 @@
-//! placeholder
+//! kss instances: an Occlum-style directory (`Occlum.json` + `image/`) that `kss build` turns
+//! into a measured and signed enclave.
+//!
+//! - [`config`]: the Occlum.json model with KSS metadata, validated with path-named errors.
+//! - [`image`]: the `kss-image-v1` Merkle digest of `image/`, computed on all cores.
+//! - [`layout`]: the enclave memory layout and its canonical SGXS stream.
+//! - [`enclave_xml`]: the Intel SDK `sgx_sign` configuration and a checker with its rules.
+//! - [`build`]: `kss new` and `kss build`, writing `build/` atomically.
+#![warn(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod binding;
+pub mod build;
+pub mod config;
+pub mod enclave_xml;
+pub mod error;
+pub mod image;
+pub mod launch;
+pub mod layout;
+pub mod paths;
+pub mod size;
+
+pub use build::{build, new_instance, BuildOptions, BuildReport, Instance};
+pub use config::{ConfigBinding, InstanceConfig, Metadata, ResourceLimits};
+pub use error::{ConfigError, InstanceError};

@@ -1,11 +1,15 @@
 //! One module per command. Each has `Args` (or a `Command` enum) and `run`.
 
 pub mod build;
+pub mod config_id;
 pub mod detect;
+pub mod enclave;
 pub mod inspect_sealed;
 pub mod inspect_sigstruct;
 pub mod keygen;
 pub mod measure;
 pub mod new;
 pub mod quote;
+pub mod run;
 pub mod sign;
+pub mod sim_quoting;

@@ -1,0 +1,190 @@
+//! DCAP collateral: the TCB info, QE identity, CRLs and their issuer chains that a verifier
+//! needs besides the quote.
+//!
+//! Two on-disk forms are read:
+//! - dcap-qvl's `QuoteCollateralV3` JSON ([`Collateral::from_dcap_qvl_json`]);
+//! - a directory of raw Intel PCS responses ([`Collateral::from_pcs_dir`], file names in
+//!   [`pcs_dir::FILES`]).
+//!
+//! Where collateral comes from is behind [`CollateralSource`], so fetching from Intel PCS or a
+//! PCCS can be added later without touching the verifier.
+
+pub mod dcap_qvl;
+pub mod json_slice;
+pub mod pcs_dir;
+
+use std::path::{Path, PathBuf};
+
+/// A signed JSON body (TCB info or QE identity) with its signature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedJson {
+    /// The body exactly as served (the bytes Intel signed).
+    pub body: Vec<u8>,
+    /// ECDSA P-256 signature, raw `r || s` (64 bytes).
+    pub signature: Vec<u8>,
+}
+
+impl SignedJson {
+    /// The byte strings to try when checking the signature: the exact body first, then its
+    /// compact re-serialization (whitespace outside strings removed, key order kept) when that
+    /// differs. Pretty-printed copies of PCS responses (e.g. teekit's sample TCB infos) only
+    /// verify over the compact form.
+    pub fn signed_candidates(&self) -> Vec<Vec<u8>> {
+        let compact = json_slice::compact(&self.body);
+        if compact == self.body {
+            vec![self.body.clone()]
+        } else {
+            vec![self.body.clone(), compact]
+        }
+    }
+
+    /// The body as text.
+    pub fn text(&self) -> Result<&str, CollateralError> {
+        std::str::from_utf8(&self.body).map_err(|_| CollateralError::Field {
+            source_name: "collateral".into(),
+            field: "signed JSON body".into(),
+            reason: "not UTF-8".into(),
+        })
+    }
+}
+
+/// Everything besides the quote that a strict DCAP verification of an SGX quote needs.
+/// CRLs are optional only so that a missing one can be reported as a failed check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Collateral {
+    /// TCB info (`tcbInfo` body) and signature.
+    pub tcb_info: SignedJson,
+    /// PEM chain of the TCB signing certificate (signing cert, root).
+    pub tcb_info_issuer_chain: Vec<u8>,
+    /// QE identity (`enclaveIdentity` body) and signature.
+    pub qe_identity: SignedJson,
+    /// PEM chain of the QE identity signer.
+    pub qe_identity_issuer_chain: Vec<u8>,
+    /// CRL of the PCK's CA (Processor or Platform CA), DER/PEM/hex.
+    pub pck_crl: Option<Vec<u8>>,
+    /// PEM chain of the PCK CRL issuer (the PCK CA, root).
+    pub pck_crl_issuer_chain: Option<Vec<u8>>,
+    /// CRL of the Intel SGX Root CA, DER/PEM/hex.
+    pub root_ca_crl: Option<Vec<u8>>,
+    /// PCK certificate chain (PEM) for quotes whose certification data does not carry it
+    /// (types 1–4). Not part of dcap-qvl's format.
+    pub pck_chain: Option<Vec<u8>>,
+}
+
+/// Collateral that could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum CollateralError {
+    /// A file could not be read.
+    #[error("{path}: cannot read: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// A required piece is missing.
+    #[error("{source_name}: missing {what} (looked for {looked_for})")]
+    Missing {
+        /// Which collateral.
+        source_name: String,
+        /// The piece.
+        what: String,
+        /// Where it was looked for.
+        looked_for: String,
+    },
+    /// A field has a bad value.
+    #[error("{source_name}: {field}: {reason}")]
+    Field {
+        /// Which collateral.
+        source_name: String,
+        /// The field.
+        field: String,
+        /// What is wrong and what was expected.
+        reason: String,
+    },
+}
+
+impl Collateral {
+    /// Reads collateral from `path`: a directory of raw PCS files or a dcap-qvl JSON file.
+    pub fn from_path(path: &Path) -> Result<Self, CollateralError> {
+        if path.is_dir() {
+            Self::from_pcs_dir(path)
+        } else {
+            let bytes = std::fs::read(path).map_err(|source| CollateralError::Io {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            Self::from_dcap_qvl_json(&bytes, &path.display().to_string())
+        }
+    }
+
+    /// Parses dcap-qvl's `QuoteCollateralV3` JSON; `name` names it in errors.
+    pub fn from_dcap_qvl_json(bytes: &[u8], name: &str) -> Result<Self, CollateralError> {
+        dcap_qvl::parse(bytes, name)
+    }
+
+    /// Reads a directory of raw Intel PCS responses (see [`pcs_dir::FILES`]).
+    pub fn from_pcs_dir(dir: &Path) -> Result<Self, CollateralError> {
+        pcs_dir::read(dir)
+    }
+}
+
+/// Which CA issued a PCK certificate (selects the PCK CRL).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PckCa {
+    /// Intel SGX PCK Processor CA.
+    Processor,
+    /// Intel SGX PCK Platform CA.
+    Platform,
+}
+
+/// What identifies the collateral a quote needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CollateralRequest {
+    /// FMSPC from the PCK certificate.
+    pub fmspc: [u8; 6],
+    /// PCEID from the PCK certificate.
+    pub pce_id: [u8; 2],
+    /// The PCK's issuing CA.
+    pub ca: PckCa,
+}
+
+/// A place collateral comes from: files now, Intel PCS or a PCCS later.
+pub trait CollateralSource: Send + Sync {
+    /// Returns the collateral for a quote whose PCK has these properties.
+    fn collateral_for(&self, request: &CollateralRequest) -> Result<Collateral, CollateralError>;
+}
+
+/// A fixed collateral bundle (what `--collateral PATH` gives).
+#[derive(Debug, Clone)]
+pub struct StaticCollateral(pub Collateral);
+
+impl CollateralSource for StaticCollateral {
+    fn collateral_for(&self, _request: &CollateralRequest) -> Result<Collateral, CollateralError> {
+        Ok(self.0.clone())
+    }
+}
+
+/// Decodes a hex signature (`r || s`), naming the field in errors.
+pub(crate) fn hex_signature(
+    text: &str,
+    source_name: &str,
+    field: &str,
+) -> Result<Vec<u8>, CollateralError> {
+    let sig = hex::decode(text.trim()).map_err(|e| CollateralError::Field {
+        source_name: source_name.to_string(),
+        field: field.to_string(),
+        reason: format!("not hex: {e}"),
+    })?;
+    if sig.len() != 64 {
+        return Err(CollateralError::Field {
+            source_name: source_name.to_string(),
+            field: field.to_string(),
+            reason: format!(
+                "{} bytes, expected 64 (r || s of ECDSA P-256)",
+                sig.len()
+            ),
+        });
+    }
+    Ok(sig)
+}

@@ -1,0 +1,137 @@
+//! Times in collateral and on the command line: RFC 3339 UTC timestamps and Unix seconds.
+
+/// A time that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{what}: \"{text}\" is not a time (expected Unix seconds or RFC 3339 like 2025-07-19T10:01:17Z)")]
+pub struct TimeError {
+    /// Which input.
+    pub what: String,
+    /// The text found.
+    pub text: String,
+}
+
+/// Days from 1970-01-01 to the given civil date (proleptic Gregorian).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Civil date (y, m, d) of a day count since 1970-01-01.
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+fn num(s: &str) -> Option<i64> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// Parses an RFC 3339 timestamp (`YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`) to Unix seconds.
+/// Fractions are truncated. Times before 1970 are refused.
+pub fn parse_rfc3339(text: &str, what: &str) -> Result<u64, TimeError> {
+    let err = || TimeError {
+        what: what.to_string(),
+        text: text.to_string(),
+    };
+    let t = text.trim();
+    let (date, rest) = t.split_once(['T', 't', ' ']).ok_or_else(err)?;
+    let mut dp = date.split('-');
+    let (y, mo, d) = (
+        dp.next().and_then(num).ok_or_else(err)?,
+        dp.next().and_then(num).ok_or_else(err)?,
+        dp.next().and_then(num).ok_or_else(err)?,
+    );
+    if dp.next().is_some() || !(1..=12).contains(&mo) || !(1..=31).contains(&d) {
+        return Err(err());
+    }
+    let (clock, offset) = if let Some(c) = rest.strip_suffix(['Z', 'z']) {
+        (c, 0i64)
+    } else {
+        let pos = rest.rfind(['+', '-']).ok_or_else(err)?;
+        let (c, off) = rest.split_at(pos);
+        let sign = if off.starts_with('-') { -1 } else { 1 };
+        let (oh, om) = off.get(1..).and_then(|o| o.split_once(':')).ok_or_else(err)?;
+        let (oh, om) = (num(oh).ok_or_else(err)?, num(om).ok_or_else(err)?);
+        (c, sign * (oh * 3600 + om * 60))
+    };
+    let clock = clock.split('.').next().ok_or_else(err)?;
+    let mut cp = clock.split(':');
+    let (h, mi, s) = (
+        cp.next().and_then(num).ok_or_else(err)?,
+        cp.next().and_then(num).ok_or_else(err)?,
+        cp.next().and_then(num).ok_or_else(err)?,
+    );
+    if cp.next().is_some() || h > 23 || mi > 59 || s > 60 {
+        return Err(err());
+    }
+    let secs = days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s - offset;
+    u64::try_from(secs).map_err(|_| err())
+}
+
+/// Parses `--at`-style input: Unix seconds, or an RFC 3339 timestamp.
+pub fn parse_time(text: &str, what: &str) -> Result<u64, TimeError> {
+    let t = text.trim();
+    if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
+        return t.parse().map_err(|_| TimeError {
+            what: what.to_string(),
+            text: text.to_string(),
+        });
+    }
+    parse_rfc3339(t, what)
+}
+
+/// Formats Unix seconds as `YYYY-MM-DDTHH:MM:SSZ`.
+pub fn format_rfc3339(secs: u64) -> String {
+    let secs = i64::try_from(secs).unwrap_or(i64::MAX / 2);
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// The current time in Unix seconds (0 if the clock is before 1970).
+pub fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_timestamps() {
+        // 2025-07-19T10:01:17Z is the phala pinned time 1752919277 (SOURCES.md).
+        assert_eq!(parse_rfc3339("2025-07-19T10:01:17Z", "t"), Ok(1_752_919_277));
+        assert_eq!(parse_time("1752919277", "t"), Ok(1_752_919_277));
+        assert_eq!(
+            parse_rfc3339("2025-07-19T12:01:17.999+02:00", "t"),
+            Ok(1_752_919_277)
+        );
+        assert_eq!(format_rfc3339(1_700_527_166), "2023-11-21T00:39:26Z");
+        assert!(parse_time("yesterday", "t").is_err());
+        assert!(parse_rfc3339("2025-13-01T00:00:00Z", "t").is_err());
+    }
+}

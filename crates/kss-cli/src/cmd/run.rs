@@ -1,0 +1,320 @@
+//! `kss run`: launch an instance's enclave with a KSS configuration and run a workload against it.
+
+use crate::error::{CliError, CliResult};
+use kss_enclave::sim::{SimCpu, SimCpuSvn};
+use kss_instance::launch::{self, LaunchError};
+use kss_instance::{ConfigBinding, Instance};
+use kss_service::{EnclaveServer, Server};
+use kss_types::{AttributeFlags, ConfigId, KssConfig, Sigstruct};
+use std::ffi::OsString;
+use std::path::{Component, Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// Exit statuses of `kss run` when the launcher itself fails (the workload's own status is
+/// passed through otherwise). Documented in `docs/run.md`.
+pub mod status {
+    /// A launch option is invalid (config ID, SVN, KSS not enabled, --debug on a production
+    /// enclave...). Nothing was launched.
+    pub const BAD_LAUNCH_CONFIG: u8 = 121;
+    /// The instance is not built, or changed since `kss build`.
+    pub const NOT_BUILT: u8 = 122;
+    /// Enclave creation failed (ECREATE/EADD/EEXTEND/EINIT refused it).
+    pub const ENCLAVE_FAILED: u8 = 123;
+    /// Hardware mode is unavailable here (no SGX, no KSS, no driver).
+    pub const NO_HARDWARE: u8 = 124;
+    /// The enclave service could not start.
+    pub const SERVICE_FAILED: u8 = 125;
+    /// The program exists but cannot be executed.
+    pub const CANNOT_EXECUTE: u8 = 126;
+    /// The program does not exist in the image.
+    pub const NOT_FOUND: u8 = 127;
+}
+
+/// Which backend runs the enclave.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Mode {
+    /// The SGX simulator (default; works on any machine).
+    Sim,
+    /// Real SGX through the Linux driver (/dev/sgx_enclave).
+    Hw,
+}
+
+/// The simulated CPU's security version.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum CpuSvnArg {
+    /// The normal simulated TCB.
+    Default,
+    /// A newer TCB (keys of older CPUSVNs still derivable).
+    Upgraded,
+    /// An older TCB (keys of newer CPUSVNs not derivable).
+    Downgraded,
+}
+
+/// Launch the instance's enclave with a KSS configuration and run PROGRAM against it.
+///
+/// CONFIGID (64 bytes) and CONFIGSVN (16 bits) are chosen here, by whoever launches the enclave;
+/// they go into the SECS before ECREATE and appear in every REPORT and quote of the enclave.
+/// Input is checked fail-closed: an empty, undecodable or too long config ID, an SVN outside
+/// 0..=65535, or KSS values for an instance without "enable_kss" stop the launch with an error.
+/// A KSS instance launched without them gets zeros.
+///
+/// PROGRAM is resolved inside the instance's image/ (Occlum semantics: /bin/app is
+/// DIR/image/bin/app). It runs as a host process with KSS_ENCLAVE_SOCKET pointing at a private
+/// socket where the enclave serves its identity, reports, keys and quotes (use `kss enclave ...`
+/// or the kss-service client). `kss run` exits with the workload's status; launcher failures use
+/// 121 bad launch configuration, 122 instance not built or stale, 123 enclave creation failed,
+/// 124 hardware unavailable, 125 service failed, 126 cannot execute, 127 program not found.
+///
+/// Example (the RFC's): kss run myapp --config-id "$(base64 64.bin)" --config-svn 0x12ab -- /bin/dcap_test
+#[derive(clap::Args)]
+pub struct Args {
+    /// Instance directory (default: the current directory).
+    pub dir: Option<PathBuf>,
+    /// Backend: sim (default) or hw.
+    #[arg(long, value_enum, default_value_t = Mode::Sim)]
+    pub mode: Mode,
+    /// CONFIGID as base64 (up to 64 bytes after decoding, zero-padded; whitespace ignored).
+    #[arg(long, value_name = "BASE64", conflicts_with_all = ["config_id_hex", "config_id_file"])]
+    pub config_id: Option<String>,
+    /// CONFIGID as hex (up to 128 hex digits, zero-padded).
+    #[arg(long, value_name = "HEX", conflicts_with = "config_id_file")]
+    pub config_id_hex: Option<String>,
+    /// CONFIGID as the raw bytes of a file (up to 64 bytes, zero-padded).
+    #[arg(long, value_name = "PATH")]
+    pub config_id_file: Option<PathBuf>,
+    /// CONFIGSVN: decimal or 0x hex, 0..=65535 (default 0 for KSS instances).
+    #[arg(long, value_name = "N")]
+    pub config_svn: Option<String>,
+    /// Simulated CPUSVN (sim mode): default, upgraded or downgraded.
+    #[arg(long, value_enum, default_value_t = CpuSvnArg::Default)]
+    pub cpu_svn: CpuSvnArg,
+    /// Launch in debug mode (ATTRIBUTES.DEBUG); only for instances with "debuggable": true.
+    /// Quotes of debug enclaves are rejected by verifiers unless their policy allows debug.
+    #[arg(long)]
+    pub debug: bool,
+    /// Don't print the one-line mode notice on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// The program to run (inside image/) and its arguments, after `--`.
+    #[arg(last = true, required = true, value_name = "PROGRAM [ARGS]")]
+    pub program: Vec<OsString>,
+}
+
+fn fail(status: u8, msg: impl Into<String>) -> CliError {
+    CliError::with_status(status, msg)
+}
+
+fn launch_err(e: LaunchError) -> CliError {
+    let hint = matches!(e, LaunchError::KssDisabled(_))
+        .then_some("set \"enable_kss\": true in Occlum.json metadata and run `kss build` again");
+    let err = fail(status::BAD_LAUNCH_CONFIG, format!("{e}; nothing was launched"));
+    match hint {
+        Some(h) => err.hint(h),
+        None => err,
+    }
+}
+
+/// Parses the config ID options (at most one is set).
+pub fn config_id_arg(args: &Args) -> Result<Option<ConfigId>, CliError> {
+    let id = if let Some(b) = &args.config_id {
+        Some(launch::config_id_from_base64(b).map_err(launch_err)?)
+    } else if let Some(h) = &args.config_id_hex {
+        Some(launch::config_id_from_hex(h).map_err(launch_err)?)
+    } else if let Some(p) = &args.config_id_file {
+        let bytes = std::fs::read(p).map_err(|e| {
+            fail(status::BAD_LAUNCH_CONFIG, format!("--config-id-file: cannot read '{}': {e}; nothing was launched", p.display()))
+        })?;
+        Some(launch::config_id_from_raw(&bytes).map_err(launch_err)?)
+    } else {
+        None
+    };
+    Ok(id)
+}
+
+/// Resolves PROGRAM inside `image/`, refusing paths that leave the image.
+pub fn resolve_program(image: &Path, program: &Path) -> Result<PathBuf, CliError> {
+    let mut rel = PathBuf::new();
+    let bare = program.components().count() == 1 && !program.has_root();
+    for c in program.components() {
+        match c {
+            Component::RootDir | Component::CurDir => {}
+            Component::Normal(p) => rel.push(p),
+            Component::ParentDir | Component::Prefix(_) => {
+                return Err(fail(status::NOT_FOUND, format!(
+                    "program '{}' must be a path inside the image (no '..')",
+                    program.display()
+                )))
+            }
+        }
+    }
+    let candidates = if bare { vec![Path::new("bin").join(&rel), rel] } else { vec![rel] };
+    for c in &candidates {
+        let full = image.join(c);
+        if full.is_file() {
+            return Ok(full);
+        }
+    }
+    Err(fail(
+        status::NOT_FOUND,
+        format!("program '{}' not found in {} (looked for {})", program.display(), image.display(),
+            candidates.iter().map(|c| image.join(c).display().to_string()).collect::<Vec<_>>().join(", ")),
+    )
+    .hint("copy the program into the instance's image/ (e.g. image/bin/app) and run it as /bin/app"))
+}
+
+/// Runs the command.
+pub fn run(args: Args) -> CliResult {
+    let dir = args.dir.clone().unwrap_or_else(|| PathBuf::from("."));
+    let inst = Instance::open(&dir).map_err(|e| fail(status::NOT_BUILT, e.to_string()))?;
+    let (config, config_bytes) = inst.config().map_err(|e| fail(status::NOT_BUILT, e.to_string()))?;
+    let meta = &config.metadata;
+
+    // 1. The launch configuration, fail-closed, before anything else happens.
+    let explicit_id = config_id_arg(&args)?;
+    let svn = args.config_svn.as_deref().map(launch::config_svn).transpose().map_err(launch_err)?;
+    let config_id = match meta.config_binding {
+        ConfigBinding::Mrenclave => explicit_id,
+        ConfigBinding::ConfigId => {
+            if explicit_id.is_some() {
+                return Err(fail(status::BAD_LAUNCH_CONFIG,
+                    "this instance binds its app through CONFIGID (\"config_binding\": \"config_id\"), so kss computes the config ID from Occlum.json and image/; an explicit config ID is not allowed; nothing was launched")
+                    .hint("drop --config-id; use --config-svn to mark upgrades"));
+            }
+            Some(kss_instance::binding::config_id(&inst, &config, &config_bytes)
+                .map_err(|e| fail(status::NOT_BUILT, e.to_string()))?.config_id)
+        }
+    };
+    let kss = launch::launch_config(meta.enable_kss, config_id, svn).map_err(launch_err)?;
+
+    // 2. The build must exist and match the instance.
+    check_build(&inst, &config, &config_bytes)?;
+    let sig_bytes = std::fs::read(inst.sig_path()).map_err(|e| {
+        fail(status::NOT_BUILT, format!("cannot read {}: {e}", inst.sig_path().display())).hint("run `kss build` first")
+    })?;
+    let sig = Sigstruct::from_bytes(&sig_bytes)
+        .map_err(|e| fail(status::NOT_BUILT, format!("{}: {e}", inst.sig_path().display())))?;
+    if args.debug {
+        if sig.attribute_mask.flags.contains(AttributeFlags::DEBUG) && !sig.attributes.flags.contains(AttributeFlags::DEBUG) {
+            return Err(fail(status::BAD_LAUNCH_CONFIG, "--debug: this enclave is signed for production (DEBUG is in its ATTRIBUTEMASK); nothing was launched"));
+        }
+    }
+
+    // 3. Create the enclave.
+    let enclave: Box<dyn kss_enclave::Enclave> = match args.mode {
+        Mode::Hw => return Err(hw_launch(&inst, &kss, &sig)),
+        Mode::Sim => {
+            let cpu = SimCpu::with_kss().with_cpu_svn(match args.cpu_svn {
+                CpuSvnArg::Default => SimCpuSvn::Default,
+                CpuSvnArg::Upgraded => SimCpuSvn::Upgraded,
+                CpuSvnArg::Downgraded => SimCpuSvn::Downgraded,
+            });
+            let f = std::fs::File::open(inst.sgxs_path())
+                .map_err(|e| fail(status::NOT_BUILT, format!("cannot open {}: {e}", inst.sgxs_path().display())))?;
+            let e = kss_enclave::sim::load_sgxs(std::io::BufReader::with_capacity(1 << 20, f), &kss, &sig, &cpu)
+                .map_err(|e| fail(status::ENCLAVE_FAILED, format!("enclave creation failed: {e}")))?;
+            Box::new(e)
+        }
+    };
+    if !args.quiet {
+        let s = enclave.secs();
+        eprintln!(
+            "kss: simulation mode (no SGX hardware involved): enclave {} CONFIGSVN {} CONFIGID {}…",
+            &hex::encode(s.mr_enclave)[..16],
+            s.config_svn,
+            &hex::encode(s.config_id.0)[..16]
+        );
+    }
+
+    // 4. Serve it and run the workload.
+    let qe = crate::cmd::sim_quoting::quoting_enclave().ok();
+    let server = Server::start(Arc::new(EnclaveServer { enclave, qe }))
+        .map_err(|e| fail(status::SERVICE_FAILED, format!("cannot start the enclave service: {e}")))?;
+    let program = resolve_program(&inst.image_dir(), Path::new(&args.program[0]))?;
+    let image_bin = inst.image_dir().join("bin");
+    let path = match std::env::var_os("PATH") {
+        Some(p) => {
+            let mut v = vec![image_bin];
+            v.extend(std::env::split_paths(&p));
+            std::env::join_paths(v).unwrap_or(p)
+        }
+        None => image_bin.into_os_string(),
+    };
+    let mut child = std::process::Command::new(&program);
+    child
+        .args(&args.program[1..])
+        .env(kss_service::SOCKET_ENV, server.socket_path())
+        .env("KSS_INSTANCE", &dir)
+        .env("KSS_MODE", "sim")
+        .env("PATH", path);
+    let st = child.status().map_err(|e| {
+        fail(status::CANNOT_EXECUTE, format!("cannot execute {}: {e}", program.display()))
+            .hint("make it executable (chmod +x) and check its #! line")
+    })?;
+    drop(server);
+    use std::os::unix::process::ExitStatusExt;
+    let code = match (st.code(), st.signal()) {
+        (Some(c), _) => c as u8,
+        (None, Some(sig)) => 128u8.wrapping_add(sig as u8),
+        _ => 1,
+    };
+    Ok(ExitCode::from(code))
+}
+
+fn hw_launch(inst: &Instance, kss: &KssConfig, sig: &Sigstruct) -> CliError {
+    let platform = kss_enclave::hw::Platform::detect();
+    let problems = platform.hardware_mode_problems();
+    if !problems.is_empty() {
+        return fail(status::NO_HARDWARE, format!("hardware mode unavailable: {}", problems.join("; ")))
+            .hint("run without --mode hw to use the simulator; `kss detect` explains what this machine supports");
+    }
+    let backend = match kss_enclave::hw::HwBackend::new() {
+        Ok(b) => b,
+        Err(e) => return fail(status::NO_HARDWARE, format!("hardware mode unavailable: {e}")),
+    };
+    let f = match std::fs::File::open(inst.sgxs_path()) {
+        Ok(f) => f,
+        Err(e) => return fail(status::NOT_BUILT, format!("cannot open {}: {e}", inst.sgxs_path().display())),
+    };
+    match kss_enclave::load_sgxs(&backend, std::io::BufReader::new(f), kss, sig) {
+        Ok(_) => fail(
+            status::NO_HARDWARE,
+            "the enclave was created and initialized on SGX hardware with this KSS configuration, but running a workload inside a real enclave needs an enclave runtime, which kss does not ship (see docs/hardware.md)",
+        ),
+        Err(e) => fail(status::ENCLAVE_FAILED, format!("hardware enclave creation failed: {e}")),
+    }
+}
+
+/// Checks that `build/` exists and was built from the current Occlum.json and image.
+fn check_build(inst: &Instance, config: &kss_instance::InstanceConfig, config_bytes: &[u8]) -> Result<(), CliError> {
+    use sha2::Digest;
+    let p = inst.build_json_path();
+    let text = std::fs::read_to_string(&p).map_err(|_| {
+        fail(status::NOT_BUILT, format!("{} is not built ({} is missing)", inst.dir.display(), p.display()))
+            .hint(format!("run `kss build {}` first", inst.dir.display()))
+    })?;
+    let summary: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| fail(status::NOT_BUILT, format!("{}: {e}", p.display())))?;
+    let stale = |what: &str| {
+        fail(status::NOT_BUILT, format!("{what} changed since the last `kss build`; the built enclave no longer matches the instance"))
+            .hint(format!("run `kss build {}` again", inst.dir.display()))
+    };
+    let want = hex::encode(sha2::Sha256::digest(config_bytes));
+    if config.metadata.config_binding == ConfigBinding::Mrenclave {
+        if summary["occlum_json_sha256"].as_str() != Some(want.as_str()) {
+            return Err(stale("Occlum.json"));
+        }
+        let image = inst.image_digest().map_err(|e| fail(status::NOT_BUILT, e.to_string()))?;
+        if summary["image_digest"].as_str() != Some(hex::encode(image.digest).as_str()) {
+            return Err(stale("image/"));
+        }
+    } else {
+        let params = hex::encode(sha2::Sha256::digest(kss_instance::build::enclave_parameters(config)));
+        if summary["config_binding"].as_str() != Some("config_id")
+            || summary["enclave_parameters_sha256"].as_str() != Some(params.as_str())
+        {
+            return Err(stale("the enclave parameters (metadata or resource_limits)"));
+        }
+    }
+    Ok(())
+}

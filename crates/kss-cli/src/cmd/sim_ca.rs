@@ -1,0 +1,75 @@
+//! `kss sim-ca export DIR`: write the simulated PCK CA's trust anchor and fresh collateral so a
+//! verifier can check simulated quotes (only when explicitly told to trust `root.pem`).
+
+use crate::error::{CliError, CliResult};
+use crate::util::parse_num;
+use kss_attest::sim_qe::{default_sim_ca_dir, SimQuotingEnclave};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Simulated PCK CA subcommands.
+#[derive(clap::Subcommand)]
+pub enum Command {
+    /// Write root.pem and collateral.json (valid now..now+30 days) for simulated quotes.
+    Export(ExportArgs),
+}
+
+/// Write the simulated CA's root certificate and collateral into a directory.
+///
+/// Files: root.pem (the simulated root CA: pass it to `kss verify --trust-root root.pem`),
+/// collateral.json (dcap-qvl QuoteCollateralV3 format: TCB info v3, QE identity v2, root and
+/// platform-CA CRLs, issuer chains), and PCS-style raw files tcb_info.json, qe_identity.json,
+/// root_ca.crl, pck_platform.crl, pck_chain.pem. The simulated CA is created on first use in
+/// $KSS_HOME/sim-ca (else $XDG_DATA_HOME/kss/sim-ca, else ~/.local/share/kss/sim-ca).
+///
+/// Nothing here is signed by Intel: simulated quotes only verify against this root.
+#[derive(clap::Args)]
+pub struct ExportArgs {
+    /// Output directory (created if missing; existing files of the same names are replaced).
+    pub dir: PathBuf,
+    /// Directory of the simulated CA to use instead of the per-user default.
+    #[arg(long, value_name = "DIR")]
+    pub sim_ca_dir: Option<PathBuf>,
+    /// Issue date of the collateral as Unix seconds (decimal or 0x hex); default: now. The
+    /// collateral is valid from this time for 30 days.
+    #[arg(long, value_name = "UNIX_SECONDS")]
+    pub now: Option<String>,
+}
+
+/// Runs the command.
+pub fn run(cmd: Command) -> CliResult {
+    match cmd {
+        Command::Export(args) => export(args),
+    }
+}
+
+fn export(args: ExportArgs) -> CliResult {
+    let ca_dir = match args.sim_ca_dir {
+        Some(d) => d,
+        None => default_sim_ca_dir().ok_or_else(|| {
+            CliError::environment("no KSS_HOME, XDG_DATA_HOME or HOME: nowhere to keep the simulated CA")
+                .hint("set KSS_HOME or pass --sim-ca-dir")
+        })?,
+    };
+    let now = match args.now {
+        Some(t) => parse_num(&t, "--now", u64::from(u32::MAX))?,
+        None => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .map_err(|e| CliError::environment(format!("system clock before 1970: {e}")))?,
+    };
+    let qe = SimQuotingEnclave::load_or_create(&ca_dir)
+        .map_err(|e| CliError::environment(e.to_string()))?;
+    let exported = qe
+        .export_collateral(&args.dir, now)
+        .map_err(|e| CliError::environment(e.to_string()))?;
+    for f in &exported.files {
+        println!("wrote {}", f.display());
+    }
+    println!(
+        "simulated CA: {} (trust root: {})",
+        ca_dir.display(),
+        args.dir.join("root.pem").display()
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,159 @@
+//! `kss verify QUOTE --collateral PATH`: full DCAP verification of an SGX quote, then appraisal
+//! with a policy.
+
+use crate::error::{CliError, CliResult};
+use crate::util::{print_json, read_file};
+use kss_attest::collateral::Collateral;
+use kss_attest::dcap_time::{format_rfc3339, now, parse_time};
+use kss_attest::policy::Policy;
+use kss_attest::quote::Quote;
+use kss_attest::verify::{trust_root_key, Outcome, Verdict, Verifier};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+const AFTER_HELP: &str = "\
+Collateral (--collateral PATH) comes in two forms:
+  * a file: dcap-qvl's QuoteCollateralV3 JSON (keys pck_crl_issuer_chain, root_ca_crl,
+    pck_crl, tcb_info_issuer_chain, tcb_info, tcb_info_signature, qe_identity_issuer_chain,
+    qe_identity, qe_identity_signature);
+  * a directory of raw Intel PCS responses with these file names:
+      tcb_info.json                 {\"tcbInfo\":{..},\"signature\":\"hex\"} as served
+      tcb_info_issuer_chain.pem     TCB-Info-Issuer-Chain (TCB signing cert, root)
+      qe_identity.json              {\"enclaveIdentity\":{..},\"signature\":\"hex\"} as served
+      qe_identity_issuer_chain.pem  optional; defaults to tcb_info_issuer_chain.pem
+      pck_crl.der | pck_crl.pem     CRL of the PCK's CA (Processor or Platform)
+      pck_crl_issuer_chain.pem      its issuer chain
+      root_ca_crl.der | root_ca_crl.pem   Intel SGX Root CA CRL
+      pck_chain.pem                 optional PCK chain for quotes that do not carry one
+A strict verifier needs both CRLs: without them the quote is rejected.
+
+Exit status: 0 accepted, 1 rejected (a check failed; the first one is named), 2 bad input.";
+
+/// Arguments of `kss verify`.
+#[derive(clap::Args)]
+#[command(after_help = AFTER_HELP)]
+pub struct Args {
+    /// The DCAP quote to verify (binary, as produced by the quoting enclave).
+    pub quote: PathBuf,
+
+    /// Collateral: a dcap-qvl JSON file or a directory of raw PCS files (see below).
+    #[arg(long, value_name = "PATH")]
+    pub collateral: PathBuf,
+
+    /// Verification time: Unix seconds or RFC 3339 (e.g. 2025-07-19T10:01:17Z).
+    /// Default: now. Every certificate, CRL, TCB info and QE identity must be valid then.
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+
+    /// Appraisal policy (JSON; see docs/policy.md). Default: accept any non-debug enclave on
+    /// an UpToDate platform.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+
+    /// Trust this root certificate (PEM or DER) instead of the built-in Intel SGX Root CA.
+    /// Repeat to trust several. Roots are matched by public key.
+    #[arg(long = "trust-root", value_name = "CERT")]
+    pub trust_roots: Vec<PathBuf>,
+
+    /// PCK certificate chain (PEM) for quotes whose certification data does not carry one
+    /// (types 1-4). Overrides pck_chain.pem in a collateral directory.
+    #[arg(long, value_name = "PEM")]
+    pub pck_chain: Option<PathBuf>,
+
+    /// Print the verdict as JSON on stdout: accepted, tcb_status, advisory_ids, qe_tcb_status,
+    /// report_body and every check with its outcome and reason.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs the command.
+pub fn run(args: Args) -> CliResult {
+    let quote = read_file(&args.quote, "quote")?;
+    if let Err(e) = Quote::parse(&quote) {
+        return Err(CliError::input(format!("{}: {e}", args.quote.display())));
+    }
+    let mut collateral = Collateral::from_path(&args.collateral)
+        .map_err(|e| CliError::input(e.to_string()).hint("see `kss verify --help` for the collateral forms"))?;
+    if let Some(p) = &args.pck_chain {
+        collateral.pck_chain = Some(read_file(p, "PCK chain")?);
+    }
+    let at = match &args.at {
+        Some(text) => parse_time(text, "--at").map_err(|e| CliError::input(e.to_string()))?,
+        None => now(),
+    };
+    let policy = match &args.policy {
+        Some(p) => {
+            let bytes = read_file(p, "policy")?;
+            let text = String::from_utf8(bytes).map_err(|_| {
+                CliError::input(format!("policy '{}': not UTF-8 text", p.display()))
+            })?;
+            Policy::from_json(&text, &p.display().to_string())
+                .map_err(|e| CliError::input(e.to_string()))?
+        }
+        None => Policy::default(),
+    };
+    let verifier = if args.trust_roots.is_empty() {
+        Verifier::new(policy)
+    } else {
+        let roots = args
+            .trust_roots
+            .iter()
+            .map(|p| {
+                let bytes = read_file(p, "trust root")?;
+                trust_root_key(&bytes, &p.display().to_string())
+                    .map_err(|e| CliError::input(e.to_string()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Verifier::with_trust_roots(roots, policy)
+    };
+    let verdict = verifier.verify(&quote, &collateral, at);
+    if args.json {
+        print_json(&verdict.to_json(|b| {
+            kss_attest::json::report_body_json(b, kss_attest::json::ByteOrder::Stored)
+        }));
+        return Ok(ExitCode::from(if verdict.accepted { 0 } else { 1 }));
+    }
+    print_text(&args, &verdict);
+    match verdict.first_failure() {
+        None => Ok(ExitCode::SUCCESS),
+        Some(f) => Err(CliError::rejected(format!(
+            "quote rejected: {} ({})",
+            f.reason, f.name
+        ))),
+    }
+}
+
+fn print_text(args: &Args, v: &Verdict) {
+    println!(
+        "{}: {}",
+        args.quote.display(),
+        if v.accepted { "ACCEPTED" } else { "REJECTED" }
+    );
+    println!("verified at:  {} ({})", format_rfc3339(v.at), v.at);
+    let st = |s: &Option<kss_attest::tcb::TcbStatus>| {
+        s.as_ref()
+            .map_or("(not established)".to_string(), |s| s.to_string())
+    };
+    println!(
+        "TCB status:   {} (platform {}, QE {})",
+        st(&v.tcb_status),
+        st(&v.platform_tcb_status),
+        st(&v.qe_tcb_status)
+    );
+    if !v.advisory_ids.is_empty() {
+        println!("advisories:   {}", v.advisory_ids.join(", "));
+    }
+    if let Some(b) = &v.report_body {
+        println!("MRENCLAVE:    {}", hex::encode(b.mr_enclave));
+        println!("MRSIGNER:     {}", hex::encode(b.mr_signer));
+    }
+    println!("checks:");
+    for c in &v.checks {
+        let mark = match c.outcome {
+            Outcome::Pass => "pass",
+            Outcome::Fail => "FAIL",
+            Outcome::Skip => "skip",
+        };
+        println!("  {mark}  {:<26} {}", c.name, c.reason);
+    }
+}

@@ -1,0 +1,178 @@
+//! Loading an SGXS stream into any [`Backend`]: ECREATE from the stream's ECREATE record and the
+//! SIGSTRUCT, one EADD (+ EEXTENDs) per page, EINIT.
+
+use crate::backend::{Backend, EnclaveBuilder, EnclaveParams, PageSpec};
+use crate::error::SgxError;
+use crate::hw::HwError;
+use kss_sgxs::{Record, SgxsError, SgxsReader};
+use kss_types::{KssConfig, SecinfoFlags, Sigstruct};
+use std::io::Read;
+
+/// Why an enclave could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The SGXS stream is unreadable or not canonical.
+    #[error("SGXS stream: {0}")]
+    Sgxs(#[from] SgxsError),
+    /// The SGXS stream is valid but cannot be loaded as given.
+    #[error("SGXS stream: record {index}: {problem}")]
+    Unloadable {
+        /// 0-based record index.
+        index: u64,
+        /// What cannot be done and why.
+        problem: String,
+    },
+    /// A (simulated or real) SGX instruction failed.
+    #[error(transparent)]
+    Sgx(#[from] SgxError),
+    /// The hardware backend failed (device, ioctl, mmap, CPU support).
+    #[error(transparent)]
+    Hw(#[from] HwError),
+}
+
+impl LoadError {
+    /// The instruction error, if that is what failed.
+    pub fn sgx(&self) -> Option<&SgxError> {
+        match self {
+            LoadError::Sgx(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// The page being assembled from an EADD record and the EEXTEND/UNMEASRD records after it.
+struct PendingPage {
+    offset: u64,
+    secinfo: SecinfoFlags,
+    data: Option<Box<[u8; 4096]>>,
+    measured_chunks: u16,
+}
+
+impl PendingPage {
+    fn spec(&self) -> PageSpec<'_> {
+        PageSpec {
+            offset: self.offset,
+            secinfo: self.secinfo,
+            data: self.data.as_deref(),
+            measured_chunks: self.measured_chunks,
+        }
+    }
+
+    /// Stores a chunk's data; only non-zero data allocates the page buffer.
+    fn put(&mut self, chunk: usize, bytes: &[u8; 256]) {
+        if self.data.is_none() && bytes.iter().all(|b| *b == 0) {
+            return;
+        }
+        let page = self.data.get_or_insert_with(|| Box::new([0u8; 4096]));
+        if let Some(dst) = page.get_mut(chunk * 256..chunk * 256 + 256) {
+            dst.copy_from_slice(bytes);
+        }
+    }
+}
+
+/// Loads the SGXS stream `sgxs` into `backend` and initializes it with `sig`.
+///
+/// SECS: SIZE and SSAFRAMESIZE from the stream's ECREATE record, ATTRIBUTES and MISCSELECT from
+/// `sig` (as the Intel SDK loader does), CONFIGID and CONFIGSVN from `kss`, BASEADDR chosen by
+/// the backend. Within a page, EEXTENDs must come in ascending chunk order (what every SGXS
+/// writer and the Linux driver produce); anything else is reported as
+/// [`LoadError::Unloadable`]. Cost is proportional to the records: EADD-only pages (heap)
+/// allocate nothing.
+pub fn load_sgxs<B: Backend>(
+    backend: &B,
+    sgxs: impl Read,
+    kss: &KssConfig,
+    sig: &Sigstruct,
+) -> Result<<B::Builder as EnclaveBuilder>::Enclave, LoadError> {
+    let mut reader = SgxsReader::new(sgxs);
+    let mut builder = None;
+    let mut pending: Option<PendingPage> = None;
+    let mut index = 0u64;
+    for record in reader.by_ref() {
+        let record = record?;
+        match record {
+            Record::Ecreate {
+                ssa_frame_size,
+                size,
+            } => {
+                let params = EnclaveParams::from_sigstruct(size, ssa_frame_size, sig, *kss);
+                builder = Some(backend.create(&params)?);
+            }
+            Record::Unsized { .. } => {
+                return Err(LoadError::Unloadable {
+                    index,
+                    problem: "UNSIZED record: the enclave size is not final".into(),
+                })
+            }
+            Record::Eadd { offset, flags } => {
+                let b = builder.as_mut().ok_or_else(|| no_ecreate(index))?;
+                if let Some(p) = pending.take() {
+                    b.add_page(&p.spec())?;
+                }
+                pending = Some(PendingPage {
+                    offset,
+                    secinfo: flags,
+                    data: None,
+                    measured_chunks: 0,
+                });
+            }
+            Record::Eextend { offset, data } => {
+                let p = chunk_page(&mut pending, index)?;
+                let chunk = chunk_index(p, offset, index)?;
+                if u32::from(p.measured_chunks) >> chunk != 0 {
+                    return Err(LoadError::Unloadable {
+                        index,
+                        problem: format!(
+                            "EEXTEND at {offset:#x} comes after a later chunk of page {:#x}; \
+                             chunks must be measured in ascending order",
+                            p.offset
+                        ),
+                    });
+                }
+                p.measured_chunks |= 1 << chunk;
+                p.put(chunk, &data);
+            }
+            Record::Unmeasured { offset, data } => {
+                let p = chunk_page(&mut pending, index)?;
+                let chunk = chunk_index(p, offset, index)?;
+                p.put(chunk, &data);
+            }
+        }
+        index += 1;
+    }
+    let mut b = builder.ok_or_else(|| no_ecreate(index))?;
+    if let Some(p) = pending.take() {
+        b.add_page(&p.spec())?;
+    }
+    b.init(sig)
+}
+
+fn chunk_page(
+    pending: &mut Option<PendingPage>,
+    index: u64,
+) -> Result<&mut PendingPage, LoadError> {
+    pending.as_mut().ok_or_else(|| LoadError::Unloadable {
+        index,
+        problem: "chunk record before any EADD".into(),
+    })
+}
+
+fn chunk_index(page: &PendingPage, offset: u64, index: u64) -> Result<usize, LoadError> {
+    match offset.checked_sub(page.offset) {
+        Some(delta) if delta < 4096 && delta & 0xFF == 0 => Ok((delta / 256) as usize),
+        _ => Err(LoadError::Unloadable {
+            index,
+            problem: format!(
+                "chunk at {offset:#x} is not a 256-byte chunk of the page added at {:#x}",
+                page.offset
+            ),
+        }),
+    }
+}
+
+fn no_ecreate(index: u64) -> LoadError {
+    LoadError::Unloadable {
+        index,
+        problem: "no ECREATE record before the first page".into(),
+    }
+}

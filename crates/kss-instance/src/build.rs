@@ -1,0 +1,458 @@
+//! `kss new` and `kss build`.
+//!
+//! `build` writes `build/enclave.sgxs`, `build/enclave.sig`, `build/Enclave.xml` and
+//! `build/kss-build.json`. Every output is first written to a temporary file in `build/`
+//! and renamed into place only after all of them were produced, so a failure (bad key, full
+//! disk) leaves the previous build untouched and no partial file behind.
+
+use crate::config::{ConfigBinding, InstanceConfig, Metadata};
+use crate::error::InstanceError;
+use crate::image::{self, ImageDigest};
+use crate::layout::{Binding, EnclaveLayout};
+use crate::{enclave_xml, paths};
+use kss_types::{AttributeFlags, Sigstruct};
+use sha2::{Digest, Sha256};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// An instance directory.
+#[derive(Debug, Clone)]
+pub struct Instance {
+    /// The directory.
+    pub dir: PathBuf,
+}
+
+impl Instance {
+    /// Opens an existing instance (it must contain Occlum.json).
+    pub fn open(dir: impl Into<PathBuf>) -> Result<Self, InstanceError> {
+        let dir = dir.into();
+        if !dir.join("Occlum.json").is_file() {
+            return Err(InstanceError::NotAnInstance(dir));
+        }
+        Ok(Self { dir })
+    }
+
+    /// `DIR/Occlum.json`.
+    pub fn config_path(&self) -> PathBuf {
+        self.dir.join("Occlum.json")
+    }
+
+    /// `DIR/image`.
+    pub fn image_dir(&self) -> PathBuf {
+        self.dir.join("image")
+    }
+
+    /// `DIR/build`.
+    pub fn build_dir(&self) -> PathBuf {
+        self.dir.join("build")
+    }
+
+    /// `DIR/build/enclave.sgxs`.
+    pub fn sgxs_path(&self) -> PathBuf {
+        self.build_dir().join("enclave.sgxs")
+    }
+
+    /// `DIR/build/enclave.sig`.
+    pub fn sig_path(&self) -> PathBuf {
+        self.build_dir().join("enclave.sig")
+    }
+
+    /// `DIR/build/Enclave.xml`.
+    pub fn enclave_xml_path(&self) -> PathBuf {
+        self.build_dir().join("Enclave.xml")
+    }
+
+    /// `DIR/build/kss-build.json`.
+    pub fn build_json_path(&self) -> PathBuf {
+        self.build_dir().join("kss-build.json")
+    }
+
+    /// Reads Occlum.json bytes.
+    pub fn read_config_bytes(&self) -> Result<Vec<u8>, InstanceError> {
+        let p = self.config_path();
+        std::fs::read(&p).map_err(|e| InstanceError::io(p, e))
+    }
+
+    /// Reads and validates Occlum.json.
+    pub fn config(&self) -> Result<(InstanceConfig, Vec<u8>), InstanceError> {
+        let bytes = self.read_config_bytes()?;
+        Ok((InstanceConfig::parse(&bytes)?, bytes))
+    }
+
+    /// The image digest of `image/`.
+    pub fn image_digest(&self) -> Result<ImageDigest, InstanceError> {
+        image::digest_dir(&self.image_dir())
+    }
+
+    /// The binding region for this instance's mode.
+    pub fn binding(&self, config: &InstanceConfig, config_bytes: &[u8]) -> Result<Binding, InstanceError> {
+        Ok(match config.metadata.config_binding {
+            ConfigBinding::Mrenclave => Binding::Measured {
+                occlum_json: config_bytes.to_vec(),
+                image_digest: self.image_digest()?.digest,
+            },
+            ConfigBinding::ConfigId => Binding::ConfigId { parameters: enclave_parameters(config) },
+        })
+    }
+}
+
+/// The canonical, app-independent enclave parameters measured in CONFIGID mode: everything
+/// that shapes the enclave (identity and limits) and nothing of the app.
+pub fn enclave_parameters(config: &InstanceConfig) -> Vec<u8> {
+    let m = &config.metadata;
+    let r = &config.resource_limits;
+    let mut p = b"kss-enclave-parameters-v1\0".to_vec();
+    p.extend_from_slice(&m.product_id.to_le_bytes());
+    p.extend_from_slice(&m.version_number.to_le_bytes());
+    p.push(u8::from(m.debuggable));
+    p.push(u8::from(m.enable_kss));
+    p.extend_from_slice(&m.family_id.0);
+    p.extend_from_slice(&m.ext_prod_id.0);
+    p.extend_from_slice(&r.max_num_of_threads.to_le_bytes());
+    p.extend_from_slice(&r.kernel_space_stack_size.to_le_bytes());
+    p.extend_from_slice(&r.kernel_space_heap_size.to_le_bytes());
+    p.extend_from_slice(&r.user_space_size.to_le_bytes());
+    p
+}
+
+/// Creates a new instance: `dir/Occlum.json` (the template) and an empty `dir/image/`.
+/// Refuses a directory that exists and is not empty.
+pub fn new_instance(dir: &Path) -> Result<Instance, InstanceError> {
+    if dir.exists() {
+        let mut rd = std::fs::read_dir(dir).map_err(|e| InstanceError::io(dir, e))?;
+        if rd.next().is_some() {
+            return Err(InstanceError::NotEmpty(dir.to_path_buf()));
+        }
+    }
+    std::fs::create_dir_all(dir.join("image/bin")).map_err(|e| InstanceError::io(dir, e))?;
+    let mut text = serde_json::to_string_pretty(&crate::config::template()).unwrap_or_default();
+    text.push('\n');
+    write_atomic(&dir.join("Occlum.json"), text.as_bytes())?;
+    Ok(Instance { dir: dir.to_path_buf() })
+}
+
+/// How to build.
+pub struct BuildOptions<'a> {
+    /// PEM signing key; `None` uses the development key for debuggable instances.
+    pub sign_key: Option<PathBuf>,
+    /// Where the development key lives (default: [`paths::dev_key_path`]).
+    pub dev_key: PathBuf,
+    /// SIGSTRUCT DATE as BCD yyyymmdd (default: today, UTC).
+    pub date: Option<u32>,
+    /// Progress callback: (bytes of SGXS written, total).
+    pub progress: Option<Box<dyn FnMut(u64, u64) + 'a>>,
+}
+
+impl Default for BuildOptions<'_> {
+    fn default() -> Self {
+        Self { sign_key: None, dev_key: paths::dev_key_path(), date: None, progress: None }
+    }
+}
+
+/// What a build produced.
+#[derive(Debug, Clone)]
+pub struct BuildReport {
+    /// The instance.
+    pub instance: PathBuf,
+    /// MRENCLAVE.
+    pub mr_enclave: [u8; 32],
+    /// MRSIGNER.
+    pub mr_signer: [u8; 32],
+    /// The SIGSTRUCT in place after the build.
+    pub sigstruct: Sigstruct,
+    /// Image digest (MRENCLAVE mode; in CONFIGID mode the image is not part of the enclave).
+    pub image: Option<ImageDigest>,
+    /// The validated config.
+    pub config: InstanceConfig,
+    /// Enclave SIZE.
+    pub enclave_size: u64,
+    /// Pages added / measured.
+    pub pages: (u64, u64),
+    /// SGXS bytes.
+    pub sgxs_len: u64,
+    /// False when the existing SIGSTRUCT already matched and was kept as is.
+    pub resigned: bool,
+    /// False when the existing SGXS was kept (CONFIGID mode, unchanged parameters).
+    pub remeasured: bool,
+    /// True if the development key was created by this build.
+    pub dev_key_created: bool,
+    /// Path of the key that signed (None when the existing SIGSTRUCT was kept).
+    pub key_path: PathBuf,
+}
+
+/// Builds an instance: measures it into `build/enclave.sgxs`, signs `build/enclave.sig`, writes
+/// `build/Enclave.xml` and `build/kss-build.json`.
+pub fn build(dir: &Path, mut opts: BuildOptions<'_>) -> Result<BuildReport, InstanceError> {
+    let inst = Instance::open(dir)?;
+    let (config, config_bytes) = inst.config()?;
+    let mode = config.metadata.config_binding;
+    // In CONFIGID mode the enclave does not depend on image/: it is not even read here.
+    let image = match mode {
+        ConfigBinding::Mrenclave => Some(inst.image_digest()?),
+        ConfigBinding::ConfigId => None,
+    };
+    let binding = match (&image, mode) {
+        (Some(img), _) => Binding::Measured { occlum_json: config_bytes.clone(), image_digest: img.digest },
+        (None, _) => Binding::ConfigId { parameters: enclave_parameters(&config) },
+    };
+    let layout = EnclaveLayout::for_config(&config, &binding)?;
+
+    // Choose the key before the long part, so a missing key fails fast.
+    let (key_path, dev_key_created) = match &opts.sign_key {
+        Some(p) => (p.clone(), false),
+        None if config.metadata.debuggable => {
+            let created = ensure_dev_key(&opts.dev_key)?;
+            (opts.dev_key.clone(), created)
+        }
+        None => return Err(InstanceError::ProductionKeyRequired),
+    };
+    let key_pem = std::fs::read_to_string(&key_path).map_err(|e| InstanceError::io(&key_path, e))?;
+    let key = kss_sign::SigningKey::from_pem(&key_pem)
+        .map_err(|e| InstanceError::Sign(format!("{}: {e}", key_path.display())))?;
+
+    // CONFIGID mode: an enclave built from the same parameters by the same key is reused as is.
+    if mode == ConfigBinding::ConfigId {
+        if let Some(report) = up_to_date(&inst, &config, &layout, &key, &key_path) {
+            return Ok(report);
+        }
+    }
+
+    let build_dir = inst.build_dir();
+    std::fs::create_dir_all(&build_dir).map_err(|e| InstanceError::io(&build_dir, e))?;
+    let tmp = |suffix: &str| {
+        tempfile::Builder::new()
+            .prefix(&format!(".kss-{suffix}-"))
+            .tempfile_in(&build_dir)
+            .map_err(|e| InstanceError::io(&build_dir, e))
+    };
+
+    // 1. SGXS + MRENCLAVE in one pass.
+    let sgxs_tmp = tmp("sgxs")?;
+    let file = std::io::BufWriter::with_capacity(1 << 20, sgxs_tmp.as_file().try_clone().map_err(|e| InstanceError::io(sgxs_tmp.path(), e))?);
+    let mut progress = opts.progress.take();
+    let (file, mr_enclave) = layout.write_sgxs(file, |done, total| {
+        if let Some(p) = progress.as_mut() {
+            p(done, total)
+        }
+    })?;
+    let file = file.into_inner().map_err(|e| InstanceError::io(sgxs_tmp.path(), e.into_error()))?;
+    set_mode(&sgxs_tmp, 0o644)?;
+    file.sync_all().map_err(|e| InstanceError::io(sgxs_tmp.path(), e))?;
+
+    // 2. SIGSTRUCT (kept as is when the existing one already signs exactly this enclave).
+    let date = opts.date.unwrap_or_else(kss_sign::today_bcd);
+    let fresh = sign(&config.metadata, mr_enclave, &key, date)?;
+    let existing = std::fs::read(inst.sig_path()).ok().and_then(|b| Sigstruct::from_bytes(&b).ok());
+    let (sigstruct, resigned) = match existing {
+        Some(old) if same_except_date(&old, &fresh) && kss_sign::verify(&old).is_ok() => (old, false),
+        _ => (fresh, true),
+    };
+    let mr_signer = kss_sign::mr_signer(&sigstruct);
+
+    // 3. Enclave.xml and the build summary.
+    let xml = enclave_xml::render(&config);
+    let summary = build_summary(&config, &config_bytes, image.as_ref(), &mr_enclave, &mr_signer, layout.size);
+
+    let xml_tmp = tmp("xml")?;
+    write_and_sync(&xml_tmp, xml.as_bytes())?;
+    let sum_tmp = tmp("json")?;
+    write_and_sync(&sum_tmp, summary.as_bytes())?;
+    let sig_tmp = if resigned {
+        let t = tmp("sig")?;
+        write_and_sync(&t, &sigstruct.to_bytes())?;
+        Some(t)
+    } else {
+        None
+    };
+
+    // 4. Everything is ready: move into place.
+    let persist = |t: tempfile::NamedTempFile, to: PathBuf| {
+        t.persist(&to).map(|_| ()).map_err(|e| InstanceError::io(to, e.error))
+    };
+    persist(sgxs_tmp, inst.sgxs_path())?;
+    if let Some(t) = sig_tmp {
+        persist(t, inst.sig_path())?;
+    }
+    persist(xml_tmp, inst.enclave_xml_path())?;
+    persist(sum_tmp, inst.build_json_path())?;
+    if let Ok(d) = std::fs::File::open(&build_dir) {
+        let _ = d.sync_all();
+    }
+
+    Ok(BuildReport {
+        instance: dir.to_path_buf(),
+        mr_enclave,
+        mr_signer,
+        sigstruct,
+        image,
+        config,
+        enclave_size: layout.size,
+        pages: (layout.pages(), layout.measured_pages()),
+        sgxs_len: layout.sgxs_len(),
+        resigned,
+        remeasured: true,
+        dev_key_created,
+        key_path,
+    })
+}
+
+/// In CONFIGID mode: the existing build, if it was made from these enclave parameters and this
+/// key and its files verify.
+fn up_to_date(
+    inst: &Instance,
+    config: &InstanceConfig,
+    layout: &EnclaveLayout,
+    key: &kss_sign::SigningKey,
+    key_path: &Path,
+) -> Option<BuildReport> {
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(inst.build_json_path()).ok()?).ok()?;
+    let params = hex::encode(Sha256::digest(enclave_parameters(config)));
+    if summary["enclave_parameters_sha256"].as_str() != Some(params.as_str()) {
+        return None;
+    }
+    let sig = Sigstruct::from_bytes(&std::fs::read(inst.sig_path()).ok()?).ok()?;
+    kss_sign::verify(&sig).ok()?;
+    let mr_signer = kss_sign::mr_signer(&sig);
+    if mr_signer != key.mr_signer() || hex::encode(sig.enclave_hash) != summary["mr_enclave"].as_str()? {
+        return None;
+    }
+    let sgxs_len = std::fs::metadata(inst.sgxs_path()).ok()?.len();
+    if sgxs_len != layout.sgxs_len() {
+        return None;
+    }
+    Some(BuildReport {
+        instance: inst.dir.clone(),
+        mr_enclave: sig.enclave_hash,
+        mr_signer,
+        sigstruct: sig,
+        image: None,
+        config: config.clone(),
+        enclave_size: layout.size,
+        pages: (layout.pages(), layout.measured_pages()),
+        sgxs_len,
+        resigned: false,
+        remeasured: false,
+        dev_key_created: false,
+        key_path: key_path.to_path_buf(),
+    })
+}
+
+/// The SIGSTRUCT for an instance's metadata and MRENCLAVE, with the Intel sign tool's defaults:
+/// MODE64BIT; KSS (0x80) in attributes and mask when `enable_kss`; DEBUG in the mask when not
+/// debuggable; xfrm 0x3/0xFFFFFFFFFFFFFF1B; MISCSELECT 0/0xFFFFFFFF.
+pub fn sign(meta: &Metadata, mr_enclave: [u8; 32], key: &kss_sign::SigningKey, date: u32) -> Result<Sigstruct, InstanceError> {
+    let o = kss_sign::SignOptions::new()
+        .date(date)
+        .isv_prod_id(meta.product_id)
+        .isv_svn(meta.version_number)
+        .kss(meta.enable_kss)
+        .isv_family_id(meta.family_id)
+        .isv_ext_prod_id(meta.ext_prod_id)
+        .disable_debug(!meta.debuggable);
+    kss_sign::sign(&o, &mr_enclave, key).map_err(|e| InstanceError::Sign(e.to_string()))
+}
+
+fn same_except_date(a: &Sigstruct, b: &Sigstruct) -> bool {
+    let mut a = a.clone();
+    a.date = b.date;
+    a.signature = b.signature;
+    a.q1 = b.q1;
+    a.q2 = b.q2;
+    a == *b
+}
+
+/// Creates the development key if it does not exist yet; returns true if it was created.
+pub fn ensure_dev_key(path: &Path) -> Result<bool, InstanceError> {
+    if path.exists() {
+        return Ok(false);
+    }
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| InstanceError::io(parent, e))?;
+    }
+    let key = kss_sign::SigningKey::generate(&mut rand::rngs::OsRng)
+        .map_err(|e| InstanceError::Sign(e.to_string()))?;
+    let pem = key.to_pkcs8_pem().map_err(|e| InstanceError::Sign(e.to_string()))?;
+    write_private(path, pem.as_bytes())?;
+    Ok(true)
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> Result<(), InstanceError> {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let t = tempfile::Builder::new()
+        .prefix(".kss-key-")
+        .tempfile_in(dir)
+        .map_err(|e| InstanceError::io(dir, e))?;
+    write_and_sync(&t, bytes)?;
+    set_mode(&t, 0o600)?;
+    t.persist_noclobber(path).map(|_| ()).map_err(|e| InstanceError::io(path, e.error))
+}
+
+fn write_and_sync(t: &tempfile::NamedTempFile, bytes: &[u8]) -> Result<(), InstanceError> {
+    set_mode(t, 0o644)?;
+    let mut f = t.as_file();
+    f.write_all(bytes).map_err(|e| InstanceError::io(t.path(), e))?;
+    f.sync_all().map_err(|e| InstanceError::io(t.path(), e))
+}
+
+fn set_mode(t: &tempfile::NamedTempFile, mode: u32) -> Result<(), InstanceError> {
+    use std::os::unix::fs::PermissionsExt;
+    t.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(mode))
+        .map_err(|e| InstanceError::io(t.path(), e))
+}
+
+/// Atomic, durable write of a small file.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), InstanceError> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let t = tempfile::Builder::new()
+        .prefix(".kss-tmp-")
+        .tempfile_in(dir)
+        .map_err(|e| InstanceError::io(dir, e))?;
+    write_and_sync(&t, bytes)?;
+    t.persist(path).map(|_| ()).map_err(|e| InstanceError::io(path, e.error))
+}
+
+fn build_summary(
+    config: &InstanceConfig,
+    config_bytes: &[u8],
+    image: Option<&ImageDigest>,
+    mr_enclave: &[u8; 32],
+    mr_signer: &[u8; 32],
+    size: u64,
+) -> String {
+    let m = &config.metadata;
+    let mut attrs = AttributeFlags::MODE64BIT;
+    if m.enable_kss {
+        attrs = attrs | AttributeFlags::KSS;
+    }
+    let mut v = serde_json::json!({
+        "format": "kss-build-v1",
+        "mr_enclave": hex::encode(mr_enclave),
+        "mr_signer": hex::encode(mr_signer),
+        "isv_prod_id": m.product_id,
+        "isv_svn": m.version_number,
+        "debuggable": m.debuggable,
+        "enable_kss": m.enable_kss,
+        "attributes_flags": format!("{:#x}", attrs.bits()),
+        "isv_family_id": hex::encode(m.family_id.0),
+        "isv_ext_prod_id": hex::encode(m.ext_prod_id.0),
+        "config_binding": m.config_binding.as_str(),
+        "occlum_json_sha256": hex::encode(Sha256::digest(config_bytes)),
+        "enclave_parameters_sha256": hex::encode(Sha256::digest(enclave_parameters(config))),
+        "enclave_size": size,
+    });
+    if let Some(image) = image {
+        v["image_digest"] = hex::encode(image.digest).into();
+        v["image_entries"] = image.entries.into();
+        v["image_bytes"] = image.bytes.into();
+    }
+    let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
+    s.push('\n');
+    s
+}
+

@@ -1,0 +1,317 @@
+//! The image digest: a versioned, domain-separated Merkle tree over the files of `image/`.
+//!
+//! Format `kss-image-v1` (see `docs/config-binding.md`):
+//! - Entries are every file, directory and symlink below `image/` (symlinks are not followed),
+//!   keyed by their path relative to `image/` with `/` separators, sorted by path bytes.
+//! - A regular file's content digest is
+//!   `SHA-256("kss-image-content-v1\0" || size u64le || SHA-256(chunk_0) || SHA-256(chunk_1) ...)`
+//!   over 1 MiB chunks, so one large file hashes on all cores.
+//! - Leaf = `SHA-256("kss-image-entry-v1\0" || kind u8 || mode u32le || size u64le ||
+//!   path_len u32le || path || digest)`, with kind 1 = file (digest = content digest),
+//!   2 = directory (digest = 32 zero bytes), 3 = symlink (digest = SHA-256 of the link target).
+//!   `mode` is the permission bits (`st_mode & 0o7777`).
+//! - Inner node = `SHA-256(0x01 || left || right)`; an odd node at the end of a level moves up
+//!   unchanged. The root of no entries is 32 zero bytes.
+//! - Image digest = `SHA-256("kss-image-v1\0" || entry_count u64le || root)`.
+
+use crate::error::InstanceError;
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{FileExt, MetadataExt};
+use std::path::{Path, PathBuf};
+
+/// Chunk size for file content hashing.
+pub const CHUNK: u64 = 1 << 20;
+
+/// Kind of an image entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    /// Regular file.
+    File = 1,
+    /// Directory.
+    Dir = 2,
+    /// Symbolic link (not followed).
+    Symlink = 3,
+}
+
+/// One entry of the image, before hashing.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// Path relative to `image/`, `/`-separated, as bytes.
+    pub path: Vec<u8>,
+    /// Kind.
+    pub kind: EntryKind,
+    /// Permission bits.
+    pub mode: u32,
+    /// Size in bytes (files), 0 otherwise.
+    pub size: u64,
+    fs_path: PathBuf,
+}
+
+/// Summary of a digest computation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageDigest {
+    /// The `kss-image-v1` digest.
+    pub digest: [u8; 32],
+    /// Number of entries.
+    pub entries: u64,
+    /// Total file bytes hashed.
+    pub bytes: u64,
+}
+
+/// Lists the entries below `root` (sorted by path). A missing `root` is an empty image.
+pub fn list(root: &Path) -> Result<Vec<Entry>, InstanceError> {
+    let mut out = Vec::new();
+    if root.exists() {
+        walk(root, &mut Vec::new(), &mut out)?;
+    }
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(out)
+}
+
+fn walk(dir: &Path, prefix: &mut Vec<u8>, out: &mut Vec<Entry>) -> Result<(), InstanceError> {
+    let rd = std::fs::read_dir(dir).map_err(|e| InstanceError::io(dir, e))?;
+    for item in rd {
+        let item = item.map_err(|e| InstanceError::io(dir, e))?;
+        let fs_path = item.path();
+        let meta = std::fs::symlink_metadata(&fs_path).map_err(|e| InstanceError::io(&fs_path, e))?;
+        let mut path = prefix.clone();
+        if !path.is_empty() {
+            path.push(b'/');
+        }
+        path.extend_from_slice(item.file_name().as_bytes());
+        let mode = meta.mode() & 0o7777;
+        let ft = meta.file_type();
+        if ft.is_symlink() {
+            out.push(Entry { path, kind: EntryKind::Symlink, mode, size: 0, fs_path });
+        } else if ft.is_dir() {
+            out.push(Entry { path: path.clone(), kind: EntryKind::Dir, mode, size: 0, fs_path: fs_path.clone() });
+            let mut p = path;
+            walk(&fs_path, &mut p, out)?;
+        } else if ft.is_file() {
+            out.push(Entry { path, kind: EntryKind::File, mode, size: meta.len(), fs_path });
+        } else {
+            return Err(InstanceError::Layout(format!(
+                "'{}' is not a regular file, directory or symlink; images may contain only those",
+                fs_path.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Computes the `kss-image-v1` digest of the directory `root`, hashing chunks on all cores.
+pub fn digest_dir(root: &Path) -> Result<ImageDigest, InstanceError> {
+    let entries = list(root)?;
+    digest_entries(&entries)
+}
+
+/// Computes the digest of listed entries.
+pub fn digest_entries(entries: &[Entry]) -> Result<ImageDigest, InstanceError> {
+    // Flatten every file into (entry, chunk) jobs so one big file still uses every core.
+    let mut jobs: Vec<(usize, u64)> = Vec::new();
+    for (i, e) in entries.iter().enumerate() {
+        if e.kind == EntryKind::File {
+            let chunks = e.size.div_ceil(CHUNK);
+            jobs.extend((0..chunks).map(|c| (i, c)));
+        }
+    }
+    let chunk_hashes: Vec<[u8; 32]> = jobs
+        .par_iter()
+        .map_init(
+            || vec![0u8; CHUNK as usize],
+            |buf, &(i, c)| hash_chunk(&entries[i], c, buf),
+        )
+        .collect::<Result<_, _>>()?;
+
+    let mut leaves = Vec::with_capacity(entries.len());
+    let mut next = 0usize;
+    let mut total = 0u64;
+    for e in entries {
+        let digest: [u8; 32] = match e.kind {
+            EntryKind::File => {
+                let n = e.size.div_ceil(CHUNK) as usize;
+                let mut h = Sha256::new();
+                h.update(b"kss-image-content-v1\0");
+                h.update(e.size.to_le_bytes());
+                for ch in &chunk_hashes[next..next + n] {
+                    h.update(ch);
+                }
+                next += n;
+                total += e.size;
+                h.finalize().into()
+            }
+            EntryKind::Dir => [0; 32],
+            EntryKind::Symlink => {
+                let target = std::fs::read_link(&e.fs_path).map_err(|err| InstanceError::io(&e.fs_path, err))?;
+                Sha256::digest(target.as_os_str().as_bytes()).into()
+            }
+        };
+        leaves.push(leaf(e, &digest));
+    }
+    let root = merkle_root(leaves);
+    let mut h = Sha256::new();
+    h.update(b"kss-image-v1\0");
+    h.update((entries.len() as u64).to_le_bytes());
+    h.update(root);
+    Ok(ImageDigest { digest: h.finalize().into(), entries: entries.len() as u64, bytes: total })
+}
+
+fn hash_chunk(e: &Entry, chunk: u64, buf: &mut [u8]) -> Result<[u8; 32], InstanceError> {
+    let file = std::fs::File::open(&e.fs_path).map_err(|err| InstanceError::io(&e.fs_path, err))?;
+    let off = chunk * CHUNK;
+    let len = (e.size - off).min(CHUNK) as usize;
+    let buf = &mut buf[..len];
+    file.read_exact_at(buf, off).map_err(|err| {
+        InstanceError::io(&e.fs_path, std::io::Error::new(err.kind(), format!("{err} (did the file change while hashing?)")))
+    })?;
+    Ok(Sha256::digest(buf).into())
+}
+
+fn leaf(e: &Entry, digest: &[u8; 32]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(b"kss-image-entry-v1\0");
+    h.update([e.kind as u8]);
+    h.update(e.mode.to_le_bytes());
+    h.update(e.size.to_le_bytes());
+    h.update((e.path.len() as u32).to_le_bytes());
+    h.update(&e.path);
+    h.update(digest);
+    h.finalize().into()
+}
+
+fn merkle_root(mut level: Vec<[u8; 32]>) -> [u8; 32] {
+    if level.is_empty() {
+        return [0; 32];
+    }
+    while level.len() > 1 {
+        let mut up = Vec::with_capacity(level.len().div_ceil(2));
+        for pair in level.chunks(2) {
+            if let [l, r] = pair {
+                let mut h = Sha256::new();
+                h.update([1u8]);
+                h.update(l);
+                h.update(r);
+                up.push(h.finalize().into());
+            } else {
+                up.push(pair[0]);
+            }
+        }
+        level = up;
+    }
+    level[0]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn tree() -> tempfile::TempDir {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(d.path().join("bin")).unwrap();
+        std::fs::write(d.path().join("bin/app"), b"#!/bin/sh\necho hi\n").unwrap();
+        std::fs::write(d.path().join("data.txt"), vec![7u8; 3 * CHUNK as usize + 5]).unwrap();
+        d
+    }
+
+    #[test]
+    fn known_answer_for_empty_image() {
+        let d = tempfile::tempdir().unwrap();
+        let got = digest_dir(d.path()).unwrap();
+        // SHA-256("kss-image-v1\0" || 0u64 || 32 zero bytes), computed independently:
+        let mut h = Sha256::new();
+        h.update(b"kss-image-v1\0");
+        h.update([0u8; 8]);
+        h.update([0u8; 32]);
+        assert_eq!(got.digest, <[u8; 32]>::from(h.finalize()));
+        assert_eq!(got.entries, 0);
+        // A missing directory is the same empty image.
+        assert_eq!(digest_dir(&d.path().join("nope")).unwrap(), got);
+    }
+
+    #[test]
+    fn single_file_matches_the_documented_formula() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("a"), b"abc").unwrap();
+        std::fs::set_permissions(d.path().join("a"), std::fs::Permissions::from_mode(0o644)).unwrap();
+        let content: [u8; 32] = {
+            let mut h = Sha256::new();
+            h.update(b"kss-image-content-v1\0");
+            h.update(3u64.to_le_bytes());
+            h.update(Sha256::digest(b"abc"));
+            h.finalize().into()
+        };
+        let leaf: [u8; 32] = {
+            let mut h = Sha256::new();
+            h.update(b"kss-image-entry-v1\0");
+            h.update([1u8]);
+            h.update(0o644u32.to_le_bytes());
+            h.update(3u64.to_le_bytes());
+            h.update(1u32.to_le_bytes());
+            h.update(b"a");
+            h.update(content);
+            h.finalize().into()
+        };
+        let mut h = Sha256::new();
+        h.update(b"kss-image-v1\0");
+        h.update(1u64.to_le_bytes());
+        h.update(leaf);
+        assert_eq!(digest_dir(d.path()).unwrap().digest, <[u8; 32]>::from(h.finalize()));
+    }
+
+    #[test]
+    fn every_change_changes_the_digest() {
+        let d = tree();
+        let base = digest_dir(d.path()).unwrap();
+        assert_eq!(base.entries, 3);
+        assert_eq!(base.bytes, 3 * CHUNK + 5 + 18);
+        assert_eq!(digest_dir(d.path()).unwrap(), base, "deterministic");
+
+        // One byte in the last chunk of a multi-chunk file.
+        let p = d.path().join("data.txt");
+        let mut data = std::fs::read(&p).unwrap();
+        let last = data.len() - 1;
+        data[last] ^= 1;
+        std::fs::write(&p, &data).unwrap();
+        let changed = digest_dir(d.path()).unwrap();
+        assert_ne!(changed.digest, base.digest);
+        data[last] ^= 1;
+        std::fs::write(&p, &data).unwrap();
+        assert_eq!(digest_dir(d.path()).unwrap(), base);
+
+        // Mode change.
+        std::fs::set_permissions(d.path().join("bin/app"), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let moded = digest_dir(d.path()).unwrap();
+        assert_ne!(moded.digest, base.digest);
+
+        // Rename.
+        std::fs::rename(d.path().join("bin/app"), d.path().join("bin/app2")).unwrap();
+        assert_ne!(digest_dir(d.path()).unwrap().digest, moded.digest);
+
+        // Symlink target.
+        std::os::unix::fs::symlink("x", d.path().join("link")).unwrap();
+        let l1 = digest_dir(d.path()).unwrap();
+        std::fs::remove_file(d.path().join("link")).unwrap();
+        std::os::unix::fs::symlink("y", d.path().join("link")).unwrap();
+        assert_ne!(digest_dir(d.path()).unwrap().digest, l1.digest);
+    }
+
+    #[test]
+    fn merkle_shapes() {
+        let a = [1u8; 32];
+        let b = [2u8; 32];
+        let c = [3u8; 32];
+        let node = |l: &[u8; 32], r: &[u8; 32]| -> [u8; 32] {
+            let mut h = Sha256::new();
+            h.update([1u8]);
+            h.update(l);
+            h.update(r);
+            h.finalize().into()
+        };
+        assert_eq!(merkle_root(vec![a]), a);
+        assert_eq!(merkle_root(vec![a, b]), node(&a, &b));
+        assert_eq!(merkle_root(vec![a, b, c]), node(&node(&a, &b), &c));
+    }
+}

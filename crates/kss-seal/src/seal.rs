@@ -1,0 +1,239 @@
+//! Seal, unseal and reseal against a [`KeySource`].
+
+use crate::error::{policy_names, to_hex, SealError};
+use crate::format::{sealed_size, write_header, SealedData, HEADER_SIZE};
+use crate::key_source::{KeySource, KeySourceError};
+use crate::policy::{default_policy, validate, SealOptions};
+use aes_gcm::aead::AeadInPlace;
+use aes_gcm::{Aes128Gcm, KeyInit, Nonce, Tag};
+use kss_types::{KeyName, KeyPolicy, KeyRequest, ReportBody};
+use rand::RngCore;
+use zeroize::Zeroizing;
+
+/// What [`unseal`] returns.
+#[derive(Debug)]
+pub struct Unsealed {
+    /// The decrypted text (zeroized when dropped). Empty for AAD-only (MAC) blobs.
+    pub plaintext: Zeroizing<Vec<u8>>,
+    /// The additional authenticated data, verified.
+    pub aad: Vec<u8>,
+    /// The key request the blob was sealed with.
+    pub key_request: KeyRequest,
+}
+
+/// Seals `plaintext` (at least 1 byte) with `aad` authenticated in clear, for the enclave behind
+/// `source`, with a fresh random KEYID. The request takes CPUSVN, ISVSVN and CONFIGSVN from the
+/// enclave's self report, like `sgx_seal_data_ex`.
+pub fn seal<K: KeySource + ?Sized>(
+    source: &K,
+    plaintext: &[u8],
+    aad: &[u8],
+    options: &SealOptions,
+) -> Result<Vec<u8>, SealError> {
+    seal_with_key_id(source, random_key_id(), plaintext, aad, options)
+}
+
+/// [`seal`] with a caller-chosen KEYID. **For tests and known-answer vectors only:** reusing a
+/// KEYID with the same policy and identity reuses the key with the fixed zero IV, which breaks
+/// AES-GCM. Real sealing must use [`seal`].
+pub fn seal_with_key_id<K: KeySource + ?Sized>(
+    source: &K,
+    key_id: [u8; 32],
+    plaintext: &[u8],
+    aad: &[u8],
+    options: &SealOptions,
+) -> Result<Vec<u8>, SealError> {
+    if plaintext.is_empty() {
+        return Err(SealError::EmptyPlaintext);
+    }
+    let identity = source.self_report()?;
+    let request = build_request(&identity, key_id, options)?;
+    seal_request(source, &request, plaintext, aad)
+}
+
+/// `sgx_mac_aadata`: authenticates `aad` (at least 1 byte) without encrypting anything. The blob
+/// has an encrypted length of 0; [`unseal`] returns an empty plaintext and the verified AAD.
+pub fn mac_aad<K: KeySource + ?Sized>(
+    source: &K,
+    aad: &[u8],
+    options: &SealOptions,
+) -> Result<Vec<u8>, SealError> {
+    mac_aad_with_key_id(source, random_key_id(), aad, options)
+}
+
+/// [`mac_aad`] with a caller-chosen KEYID; for tests and vectors only (see [`seal_with_key_id`]).
+pub fn mac_aad_with_key_id<K: KeySource + ?Sized>(
+    source: &K,
+    key_id: [u8; 32],
+    aad: &[u8],
+    options: &SealOptions,
+) -> Result<Vec<u8>, SealError> {
+    if aad.is_empty() {
+        return Err(SealError::EmptyAad);
+    }
+    let identity = source.self_report()?;
+    let request = build_request(&identity, key_id, options)?;
+    seal_request(source, &request, &[], aad)
+}
+
+/// Verifies and decrypts a blob. The key is derived from the request **stored in the blob**, so
+/// an enclave whose ISVSVN or CONFIGSVN has gone up still gets the old key; one below gets
+/// [`SealError::SvnTooLow`]. Key-derivation failures other than CPUSVN/ISVSVN become
+/// [`SealError::MacMismatch`], as in the SDK.
+pub fn unseal<K: KeySource + ?Sized>(source: &K, blob: &[u8]) -> Result<Unsealed, SealError> {
+    let sealed = SealedData::parse(blob)?;
+    let key = derive_for_unseal(source, &sealed.key_request)?;
+    let cipher = Aes128Gcm::new(aes_gcm::Key::<Aes128Gcm>::from_slice(key.as_slice()));
+    let mut plaintext = Zeroizing::new(sealed.ciphertext.to_vec());
+    cipher
+        .decrypt_in_place_detached(
+            &Nonce::default(),
+            sealed.aad,
+            plaintext.as_mut_slice(),
+            Tag::from_slice(&sealed.tag),
+        )
+        .map_err(|_| SealError::MacMismatch {
+            policy: policy_names(sealed.key_request.key_policy),
+        })?;
+    Ok(Unsealed {
+        plaintext,
+        aad: sealed.aad.to_vec(),
+        key_request: sealed.key_request,
+    })
+}
+
+/// Migrates a blob: unseals it with its stored request, then seals the same plaintext and AAD
+/// again at the enclave's **current** CPUSVN, ISVSVN and CONFIGSVN with a fresh KEYID, under
+/// `policy` (or the blob's own policy when `None`) and the blob's attribute and misc masks. Use
+/// after an upgrade (older enclaves then can no longer read the data) or to change the policy.
+pub fn reseal<K: KeySource + ?Sized>(
+    source: &K,
+    blob: &[u8],
+    policy: Option<KeyPolicy>,
+) -> Result<Vec<u8>, SealError> {
+    reseal_with_key_id(source, blob, policy, random_key_id())
+}
+
+/// [`reseal`] with a caller-chosen KEYID; for tests and vectors only (see [`seal_with_key_id`]).
+pub fn reseal_with_key_id<K: KeySource + ?Sized>(
+    source: &K,
+    blob: &[u8],
+    policy: Option<KeyPolicy>,
+    key_id: [u8; 32],
+) -> Result<Vec<u8>, SealError> {
+    let old = unseal(source, blob)?;
+    let options = SealOptions {
+        policy: Some(policy.unwrap_or(old.key_request.key_policy)),
+        attribute_mask: old.key_request.attribute_mask,
+        misc_mask: old.key_request.misc_mask,
+    };
+    let identity = source.self_report()?;
+    let request = build_request(&identity, key_id, &options)?;
+    seal_request(source, &request, &old.plaintext, &old.aad)
+}
+
+fn random_key_id() -> [u8; 32] {
+    let mut id = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut id);
+    id
+}
+
+/// The request `sgx_seal_data_ex` builds: SEAL key, the enclave's CPUSVN/ISVSVN/CONFIGSVN.
+fn build_request(
+    identity: &ReportBody,
+    key_id: [u8; 32],
+    options: &SealOptions,
+) -> Result<KeyRequest, SealError> {
+    let policy = options.policy.unwrap_or_else(|| default_policy(identity));
+    validate(policy, options.attribute_mask, identity)?;
+    Ok(KeyRequest {
+        key_name: KeyName::Seal as u16,
+        key_policy: policy,
+        isv_svn: identity.isv_svn,
+        cpu_svn: identity.cpu_svn,
+        attribute_mask: options.attribute_mask,
+        key_id,
+        misc_mask: options.misc_mask,
+        config_svn: identity.config_svn,
+        ..KeyRequest::default()
+    })
+}
+
+/// Encrypts into one output buffer: header, then plaintext copied once and encrypted in place,
+/// then the AAD; the tag is written into the header last.
+fn seal_request<K: KeySource + ?Sized>(
+    source: &K,
+    request: &KeyRequest,
+    plaintext: &[u8],
+    aad: &[u8],
+) -> Result<Vec<u8>, SealError> {
+    let total = sealed_size(plaintext.len(), aad.len())?;
+    // Both fit because the total fits a u32 (checked just above).
+    let encrypt_len = u32::try_from(plaintext.len()).unwrap_or(u32::MAX);
+    let payload_size = u32::try_from(plaintext.len() + aad.len()).unwrap_or(u32::MAX);
+    let key = source.get_key(request)?;
+    let cipher = Aes128Gcm::new(aes_gcm::Key::<Aes128Gcm>::from_slice(key.as_slice()));
+
+    let mut out = Vec::with_capacity(total);
+    out.resize(HEADER_SIZE, 0);
+    out.extend_from_slice(plaintext);
+    out.extend_from_slice(aad);
+    let (header, payload) = out.split_at_mut(HEADER_SIZE);
+    let (text, aad_in_out) = payload.split_at_mut(plaintext.len());
+    let tag = cipher
+        .encrypt_in_place_detached(&Nonce::default(), aad_in_out, text)
+        .map_err(|_| SealError::TooLarge {
+            size: total as u64,
+            text_len: plaintext.len() as u64,
+            aad_len: aad.len() as u64,
+            max: crate::format::MAX_SEALED_SIZE,
+        })?;
+    let mut tag_bytes = [0u8; 16];
+    tag_bytes.copy_from_slice(tag.as_slice());
+    write_header(header, request, encrypt_len, payload_size, &tag_bytes);
+    Ok(out)
+}
+
+/// EGETKEY for unsealing, with the SDK's error mapping and a precise SVN message.
+fn derive_for_unseal<K: KeySource + ?Sized>(
+    source: &K,
+    request: &KeyRequest,
+) -> Result<Zeroizing<[u8; 16]>, SealError> {
+    match source.get_key(request) {
+        Ok(key) => Ok(key),
+        Err(KeySourceError::InvalidIsvSvn) => {
+            let me = source.self_report()?;
+            if request.isv_svn > me.isv_svn {
+                Err(SealError::SvnTooLow {
+                    field: "ISVSVN",
+                    sealed: request.isv_svn,
+                    current: me.isv_svn,
+                })
+            } else if request.config_svn > me.config_svn {
+                Err(SealError::SvnTooLow {
+                    field: "CONFIGSVN",
+                    sealed: request.config_svn,
+                    current: me.config_svn,
+                })
+            } else {
+                Err(KeySourceError::InvalidIsvSvn.into())
+            }
+        }
+        Err(KeySourceError::InvalidCpuSvn) => {
+            let current = source
+                .self_report()
+                .map(|r| to_hex(&r.cpu_svn.0))
+                .unwrap_or_else(|_| "unknown".to_string());
+            Err(SealError::CpuSvnTooNew {
+                sealed: to_hex(&request.cpu_svn.0),
+                current,
+            })
+        }
+        Err(e @ KeySourceError::Unavailable { .. }) => Err(e.into()),
+        Err(KeySourceError::InvalidKeyName { .. } | KeySourceError::InvalidRequest { .. }) => {
+            Err(SealError::MacMismatch {
+                policy: policy_names(request.key_policy),
+            })
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! [`EnclaveOps`] for any [`kss_enclave::Enclave`] (the simulator today), with quotes from a
+//! quoting enclave that verifies the application's REPORT first, as DCAP's QE3 does.
+
+use crate::protocol::ErrorCode;
+use crate::server::{EnclaveOps, OpError};
+use kss_enclave::{Enclave, ErrorCode as SgxCode, SgxError};
+use kss_types::{KeyRequest, Report, ReportBody, TargetInfo};
+use zeroize::Zeroizing;
+
+/// Signs a quote over a REPORT body that the quoting enclave has already verified.
+pub type QuoteSigner = Box<dyn Fn(&ReportBody) -> Result<Vec<u8>, String> + Send + Sync>;
+
+/// A quoting enclave: an enclave identity (to receive REPORTs and check their MAC) and the
+/// quote signer.
+pub struct QuotingEnclave {
+    /// The QE as an enclave on the same platform (its REPORT key checks application reports).
+    pub enclave: Box<dyn Enclave>,
+    /// Builds and signs the quote.
+    pub sign: QuoteSigner,
+}
+
+/// An application enclave served to its workload.
+pub struct EnclaveServer {
+    /// The application enclave.
+    pub enclave: Box<dyn Enclave>,
+    /// Where quotes come from, if anywhere.
+    pub qe: Option<QuotingEnclave>,
+}
+
+/// Maps an SGX instruction error to a protocol error.
+pub fn op_error(e: SgxError) -> OpError {
+    let code = match &e {
+        SgxError::Fault { .. } => ErrorCode::InvalidParameter,
+        SgxError::Status { code: SgxCode::InvalidCpuSvn, .. } => ErrorCode::InvalidCpuSvn,
+        SgxError::Status { code: SgxCode::InvalidIsvSvn, .. } => ErrorCode::InvalidIsvSvn,
+        SgxError::Status { code: SgxCode::InvalidKeyName, .. } => ErrorCode::InvalidKeyName,
+        SgxError::Status { code: SgxCode::InvalidAttribute, .. } => ErrorCode::InvalidAttribute,
+        SgxError::ReportMacMismatch { .. } => ErrorCode::MacMismatch,
+        SgxError::Unsupported { .. } => ErrorCode::Unsupported,
+        _ => ErrorCode::Internal,
+    };
+    OpError::new(code, e.to_string())
+}
+
+impl EnclaveOps for EnclaveServer {
+    fn identity(&self) -> ReportBody {
+        let target = self.target_info();
+        match self.enclave.report(&target, &[0; 64]) {
+            Ok(r) => r.body,
+            Err(_) => ReportBody::default(),
+        }
+    }
+
+    fn target_info(&self) -> TargetInfo {
+        self.enclave.target_info()
+    }
+
+    fn report(&self, target: &TargetInfo, report_data: &[u8; 64]) -> Result<Report, OpError> {
+        self.enclave.report(target, report_data).map_err(op_error)
+    }
+
+    fn verify_report(&self, report: &Report) -> Result<(), OpError> {
+        self.enclave.verify_report(report).map_err(op_error)
+    }
+
+    fn get_key(&self, request: &KeyRequest) -> Result<Zeroizing<[u8; 16]>, OpError> {
+        self.enclave.get_key(request).map_err(op_error)
+    }
+
+    fn quote(&self, report_data: &[u8; 64]) -> Result<Vec<u8>, OpError> {
+        let qe = self.qe.as_ref().ok_or_else(|| {
+            OpError::new(ErrorCode::Unsupported, "no quoting enclave is available in this mode")
+        })?;
+        let qe_target = qe.enclave.target_info();
+        // The application's EREPORT for the QE, which checks the MAC with its own REPORT key
+        // before it signs anything.
+        let report = self.enclave.report(&qe_target, report_data).map_err(op_error)?;
+        qe.enclave.verify_report(&report).map_err(op_error)?;
+        (qe.sign)(&report.body).map_err(|m| OpError::new(ErrorCode::Internal, m))
+    }
+}

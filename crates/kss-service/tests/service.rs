@@ -1,0 +1,147 @@
+//! The enclave service end to end over a real Unix socket, with the simulator behind it.
+
+use kss_enclave::sim::{SimCpu, SimEnclave};
+use kss_enclave::Enclave;
+use kss_service::{Client, ClientError, EnclaveServer, ErrorCode, Server};
+use kss_types::*;
+use std::os::unix::fs::PermissionsExt;
+use std::sync::Arc;
+
+fn kss_secs(config_svn: u16) -> Secs {
+    Secs {
+        size: 1 << 20,
+        base_addr: 1 << 32,
+        ssa_frame_size: 1,
+        attributes: Attributes::new(0x85, 0x3),
+        mr_enclave: [0x11; 32],
+        mr_signer: [0x22; 32],
+        config_id: ConfigId([0x33; 64]),
+        isv_prod_id: 7,
+        isv_svn: 3,
+        config_svn,
+        isv_family_id: Id128::from_high_low(3, 4),
+        isv_ext_prod_id: Id128::from_high_low(1, 2),
+        ..Secs::default()
+    }
+}
+
+fn start(secs: Secs) -> (Server, SimEnclave) {
+    let e = SimEnclave::from_initialized_secs(secs, SimCpu::with_kss(), 256);
+    let server = Server::start(Arc::new(EnclaveServer { enclave: Box::new(e.clone()), qe: None })).unwrap();
+    (server, e)
+}
+
+#[test]
+fn socket_is_private() {
+    let (server, _) = start(kss_secs(5));
+    let mode = std::fs::metadata(server.socket_path()).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let dmode = std::fs::metadata(server.dir()).unwrap().permissions().mode() & 0o777;
+    assert_eq!(dmode, 0o700);
+    let dir = server.dir().to_path_buf();
+    drop(server);
+    assert!(!dir.exists(), "the socket directory is removed when the service stops");
+}
+
+#[test]
+fn identity_report_and_key_match_the_enclave() {
+    let (server, e) = start(kss_secs(5));
+    let c = Client::connect(server.socket_path()).unwrap();
+    let id = c.identity().unwrap();
+    assert_eq!(id.config_id, ConfigId([0x33; 64]));
+    assert_eq!(id.config_svn, 5);
+    assert_eq!(id.isv_family_id, Id128::from_high_low(3, 4));
+    assert_eq!(id.isv_ext_prod_id, Id128::from_high_low(1, 2));
+    assert_eq!(id.report_data, [0; 64]);
+
+    let t = c.target_info().unwrap();
+    assert_eq!(t.config_id, ConfigId([0x33; 64]));
+    assert_eq!(t.config_svn, 5);
+    let r = c.report(&t, &[0x5A; 64]).unwrap();
+    assert_eq!(r.body.report_data, [0x5A; 64]);
+    c.verify_report(&r).unwrap();
+    // A tampered report fails local attestation with a MAC error.
+    let mut bad = r.clone();
+    bad.body.config_svn ^= 1;
+    match c.verify_report(&bad) {
+        Err(ClientError::Enclave { code: ErrorCode::MacMismatch, .. }) => {}
+        other => panic!("expected a MAC mismatch, got {other:?}"),
+    }
+
+    let req = KeyRequest {
+        key_name: KeyName::Seal as u16,
+        key_policy: KeyPolicy(0x3A),
+        isv_svn: 3,
+        config_svn: 5,
+        cpu_svn: id.cpu_svn,
+        attribute_mask: Attributes::new(0xFF0000000000000B, 0),
+        misc_mask: 0xF0000000,
+        ..KeyRequest::default()
+    };
+    assert_eq!(*c.get_key(&req).unwrap(), *e.get_key(&req).unwrap());
+    // CONFIGSVN above the enclave's: SGX_INVALID_ISVSVN.
+    let too_high = KeyRequest { config_svn: 6, ..req.clone() };
+    match c.get_key(&too_high) {
+        Err(ClientError::Enclave { code: ErrorCode::InvalidIsvSvn, .. }) => {}
+        other => panic!("expected INVALID_ISVSVN, got {other:?}"),
+    }
+    // Quotes need a quoting enclave.
+    assert!(matches!(c.quote(&[0; 64]), Err(ClientError::Enclave { code: ErrorCode::Unsupported, .. })));
+}
+
+#[test]
+fn many_threads_are_served_correctly() {
+    let (server, e) = start(kss_secs(9));
+    let path = server.socket_path().to_path_buf();
+    let expected = e.target_info();
+    let handles: Vec<_> = (0..8u8)
+        .map(|t| {
+            let path = path.clone();
+            let expected = expected.clone();
+            std::thread::spawn(move || {
+                let c = Client::connect(&path).unwrap();
+                for i in 0..50u8 {
+                    let data = [t ^ i; 64];
+                    let r = c.report(&expected, &data).unwrap();
+                    assert_eq!(r.body.report_data, data);
+                    assert_eq!(r.body.config_svn, 9);
+                    c.verify_report(&r).unwrap();
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+}
+
+#[test]
+fn sealing_through_the_service() {
+    let (server, _) = start(kss_secs(5));
+    let c = Client::connect(server.socket_path()).unwrap();
+    let blob = kss_seal::seal(&c, b"secret", b"aad", &kss_seal::SealOptions::default()).unwrap();
+    let out = kss_seal::unseal(&c, &blob).unwrap();
+    assert_eq!(&out.plaintext[..], b"secret");
+    assert_eq!(out.key_request.key_policy, KeyPolicy(0x3A), "SDK default for a KSS enclave");
+    assert_eq!(out.key_request.config_svn, 5);
+
+    // Another CONFIGID cannot unseal a CONFIGID-bound blob.
+    let mut other = kss_secs(5);
+    other.config_id = ConfigId([0x44; 64]);
+    let (server2, _) = start(other);
+    let c2 = Client::connect(server2.socket_path()).unwrap();
+    assert!(kss_seal::unseal(&c2, &blob).is_err());
+    // An upgraded CONFIGSVN can.
+    let (server3, _) = start(kss_secs(6));
+    let c3 = Client::connect(server3.socket_path()).unwrap();
+    assert_eq!(&kss_seal::unseal(&c3, &blob).unwrap().plaintext[..], b"secret");
+}
+
+#[test]
+fn outside_kss_run_is_a_clear_error() {
+    std::env::remove_var(kss_service::SOCKET_ENV);
+    let e = Client::from_env().err().unwrap();
+    assert!(e.to_string().contains("KSS_ENCLAVE_SOCKET"));
+    let bad = Client::connect(std::path::Path::new("/nonexistent/kss.sock")).err().unwrap();
+    assert!(bad.to_string().contains("/nonexistent/kss.sock"));
+}

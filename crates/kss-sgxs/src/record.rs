@@ -1,0 +1,133 @@
+//! Record tags and the decoded [`Record`] type.
+
+use kss_types::SecinfoFlags;
+
+/// Size of every record header (one SHA-256 block).
+pub const HEADER_SIZE: usize = 64;
+/// Size of the data that follows an EEXTEND or UNMEASRD header.
+pub const DATA_SIZE: usize = 256;
+
+/// Record tags: the first 8 bytes of a header, as a little-endian u64.
+pub mod tag {
+    /// `"ECREATE\0"`.
+    pub const ECREATE: u64 = 0x0045_5441_4552_4345;
+    /// `"EADD\0\0\0\0"`.
+    pub const EADD: u64 = 0x0000_0000_4444_4145;
+    /// `"EEXTEND\0"`.
+    pub const EEXTEND: u64 = 0x0044_4E45_5458_4545;
+    /// `"UNSIZED\0"` (Fortanix extension): like ECREATE, but the size is not known yet.
+    pub const UNSIZED: u64 = 0x0044_455A_4953_4E55;
+    /// `"UNMEASRD"` (Fortanix extension): like EEXTEND, but the data is not measured.
+    pub const UNMEASRD: u64 = 0x4452_5341_454D_4E55;
+}
+
+/// The name of a record tag, or `None` if the tag is unknown.
+pub fn tag_name(t: u64) -> Option<&'static str> {
+    Some(match t {
+        tag::ECREATE => "ECREATE",
+        tag::EADD => "EADD",
+        tag::EEXTEND => "EEXTEND",
+        tag::UNSIZED => "UNSIZED",
+        tag::UNMEASRD => "UNMEASRD",
+        _ => return None,
+    })
+}
+
+/// Tag name for messages: the known name, or the tag in hex with its printable ASCII.
+pub(crate) fn describe_tag(t: u64) -> String {
+    match tag_name(t) {
+        Some(n) => n.to_string(),
+        None => {
+            let ascii: String = t
+                .to_le_bytes()
+                .iter()
+                .map(|&b| {
+                    if b.is_ascii_graphic() {
+                        b as char
+                    } else {
+                        '.'
+                    }
+                })
+                .collect();
+            format!("unknown tag {t:#018x} (\"{ascii}\")")
+        }
+    }
+}
+
+/// One decoded SGXS record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Record {
+    /// ECREATE: starts the enclave.
+    Ecreate {
+        /// SSA frame size in pages.
+        ssa_frame_size: u32,
+        /// Enclave size in bytes (a power of two ≥ 0x2000).
+        size: u64,
+    },
+    /// UNSIZED: like ECREATE, but the enclave size is still to be patched in.
+    Unsized {
+        /// SSA frame size in pages.
+        ssa_frame_size: u32,
+        /// Memory offset where the final size will be written (as stored in the SIZE field).
+        size_offset: u64,
+    },
+    /// EADD: adds a page.
+    Eadd {
+        /// Page offset from the enclave base.
+        offset: u64,
+        /// SECINFO flags of the page.
+        flags: SecinfoFlags,
+    },
+    /// EEXTEND: measures 256 bytes of the current page.
+    Eextend {
+        /// Offset of the 256-byte chunk from the enclave base.
+        offset: u64,
+        /// The measured bytes.
+        data: Box<[u8; DATA_SIZE]>,
+    },
+    /// UNMEASRD: 256 bytes of the current page that are loaded but not measured.
+    Unmeasured {
+        /// Offset of the 256-byte chunk from the enclave base.
+        offset: u64,
+        /// The loaded bytes.
+        data: Box<[u8; DATA_SIZE]>,
+    },
+}
+
+pub(crate) fn u32_at(h: &[u8; HEADER_SIZE], at: usize) -> u32 {
+    let mut b = [0u8; 4];
+    b.copy_from_slice(&h[at..at + 4]);
+    u32::from_le_bytes(b)
+}
+
+pub(crate) fn u64_at(h: &[u8; HEADER_SIZE], at: usize) -> u64 {
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&h[at..at + 8]);
+    u64::from_le_bytes(b)
+}
+
+/// Encodes an ECREATE (or UNSIZED) header.
+pub(crate) fn sizing_header(t: u64, ssa_frame_size: u32, size: u64) -> [u8; HEADER_SIZE] {
+    let mut h = [0u8; HEADER_SIZE];
+    h[0..8].copy_from_slice(&t.to_le_bytes());
+    h[8..12].copy_from_slice(&ssa_frame_size.to_le_bytes());
+    h[12..20].copy_from_slice(&size.to_le_bytes());
+    h
+}
+
+/// Encodes an EADD header.
+pub(crate) fn eadd_header(offset: u64, flags: SecinfoFlags) -> [u8; HEADER_SIZE] {
+    let mut h = [0u8; HEADER_SIZE];
+    h[0..8].copy_from_slice(&tag::EADD.to_le_bytes());
+    h[8..16].copy_from_slice(&offset.to_le_bytes());
+    h[16..24].copy_from_slice(&flags.0.to_le_bytes());
+    h
+}
+
+/// Encodes an EEXTEND (or UNMEASRD) header.
+pub(crate) fn extend_header(t: u64, offset: u64) -> [u8; HEADER_SIZE] {
+    let mut h = [0u8; HEADER_SIZE];
+    h[0..8].copy_from_slice(&t.to_le_bytes());
+    h[8..16].copy_from_slice(&offset.to_le_bytes());
+    h
+}
