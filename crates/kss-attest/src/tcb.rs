@@ -348,7 +348,7 @@ pub struct QeIdentity {
     pub next_update: u64,
     /// tcbEvaluationDataNumber.
     pub tcb_evaluation_data_number: u32,
-    /// Expected MISCSELECT (after masking), as the 4 bytes appear in the report (little-endian).
+    /// Expected MISCSELECT (the JSON hex is the 4 bytes in report order, i.e. little-endian).
     pub miscselect: u32,
     /// MISCSELECT mask.
     pub miscselect_mask: u32,
@@ -412,9 +412,10 @@ impl QeIdentity {
                 expected: "2",
             });
         }
-        // MISCSELECT is written as 8 hex digits, big-endian (the number).
+        // MISCSELECT is written as its 4 bytes in report order (Intel's QVL sample QE
+        // identity "D182B18C" matches a report MISCSELECT of 0x8CB182D1).
         let misc = |field, s: &str| {
-            hex_array::<4>(QEID, field, s, "4 bytes of hex").map(u32::from_be_bytes)
+            hex_array::<4>(QEID, field, s, "4 bytes of hex").map(u32::from_le_bytes)
         };
         let levels = raw
             .tcb_levels

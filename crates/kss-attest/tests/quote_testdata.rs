@@ -266,6 +266,22 @@ fn occlum_kss_quote_fields() {
     assert!(!body.isv_family_id.is_zero());
     assert!(!body.isv_ext_prod_id.is_zero());
     assert!(!body.config_id.is_zero());
+    // Enclave.xml convention (facts §7, SOURCES §9): _L = bytes 0..8 LE, _H = bytes 8..16 LE.
+    // Read that way both IDs are small round values; read big-endian they would not be.
+    assert_eq!(hex::encode(body.isv_family_id.0), "34250000000000002334000000000000");
+    assert_eq!((body.isv_family_id.high(), body.isv_family_id.low()), (0x3423, 0x2534));
+    assert_eq!(hex::encode(body.isv_ext_prod_id.0), "52344200000000003254030000000000");
+    assert_eq!(
+        (body.isv_ext_prod_id.high(), body.isv_ext_prod_id.low()),
+        (0x35432, 0x423452)
+    );
+    assert_eq!(
+        hex::encode(body.config_id.0),
+        "55a1d46ddc4434985dc2ab821c7606fb2b54aea54f795923ef3fea0e3a37d254439ab1fdae2899fb55189a4f1c3cf6738e7dbde4a55e8f2b75f620561fb543a3"
+    );
+    assert_eq!(body.config_svn, 0);
+    assert_eq!((body.isv_prod_id, body.isv_svn), (4000, 5000));
+    assert_eq!(body.attributes.flags.0, 0x85, "INIT|MODE64BIT|KSS");
     eprintln!(
         "occlum: family {} (high {:#x} low {:#x}) ext_prod {} (high {:#x} low {:#x}) config_id {} config_svn {} attributes {:#x}/{:#x} mrenclave {} mrsigner {} prod {} svn {}",
         hex::encode(body.isv_family_id.0),

@@ -124,8 +124,18 @@ fn sign_from_sgxs_measures_and_refuses_invalid_streams() {
     let sgxs = testdata("fortanix-rust-sgx/sgx_detect/test_enclave.sgxs");
     let out = dir.path().join("enclave.sig");
     let o = kss(&[
-        "sign", "--key", p(&key), "--sgxs", p(&sgxs), "--out", p(&out), "--isv-prod-id",
-        "65535", "--disable-debug", "--date", "2016-12-14",
+        "sign",
+        "--key",
+        p(&key),
+        "--sgxs",
+        p(&sgxs),
+        "--out",
+        p(&out),
+        "--isv-prod-id",
+        "65535",
+        "--disable-debug",
+        "--date",
+        "2016-12-14",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let (o, v) = inspect_json(&out);
@@ -144,7 +154,15 @@ fn sign_from_sgxs_measures_and_refuses_invalid_streams() {
     let (truncated, misaligned) = broken_sgxs(dir.path());
     for bad in [truncated, misaligned] {
         let out = dir.path().join("bad.sig");
-        let o = kss(&["sign", "--key", p(&key), "--sgxs", p(&bad), "--out", p(&out)]);
+        let o = kss(&[
+            "sign",
+            "--key",
+            p(&key),
+            "--sgxs",
+            p(&bad),
+            "--out",
+            p(&out),
+        ]);
         assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
         assert!(stderr(&o).contains("SGXS"), "{}", stderr(&o));
         assert!(!out.exists());
@@ -175,10 +193,18 @@ fn bad_keys_are_rejected_without_output() {
         assert!(!out.exists());
     };
     let garbage = dir.path().join("garbage.pem");
-    std::fs::write(&garbage, "-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n").unwrap();
+    std::fs::write(
+        &garbage,
+        "-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n",
+    )
+    .unwrap();
     check(&garbage, "not a usable PEM private key");
     let cert = dir.path().join("cert.pem");
-    std::fs::write(&cert, "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n").unwrap();
+    std::fs::write(
+        &cert,
+        "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+    )
+    .unwrap();
     check(&cert, "'CERTIFICATE'");
     check(&dir.path().join("missing.pem"), "cannot read key file");
     check(
@@ -197,7 +223,12 @@ fn kss_ids_need_kss_and_are_signed() {
     let key = testdata("fortanix-rust-sgx/sgxs-sign/sig1.key.pem");
     let out = dir.path().join("kss.sig");
     let mut args = sig1_args(p(&key), p(&out));
-    args.extend(["--family-id", "0x1122334455667788:0x99aabbccddeeff00", "--ext-prod-id", "0:2a"]);
+    args.extend([
+        "--family-id",
+        "0x1122334455667788:0x99aabbccddeeff00",
+        "--ext-prod-id",
+        "0:2a",
+    ]);
     let o = kss(&args);
     assert_eq!(o.status.code(), Some(2));
     assert!(
@@ -264,16 +295,29 @@ fn inspect_real_sigstructs() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(v["vendor"], "0x8086");
     assert_eq!(v["date"], "0x20240811");
-    assert_eq!((v["isv_prod_id"].clone(), v["isv_svn"].clone()), (1.into(), 16.into()));
+    assert_eq!(
+        (v["isv_prod_id"].clone(), v["isv_svn"].clone()),
+        (1.into(), 16.into())
+    );
     assert_eq!(v["attributes"]["flags"], "0x14");
     assert_eq!(v["attributes"]["xfrm"], "0x3");
-    assert_eq!(v["enclave_hash"], "03e3f07e8c11cc08a1fa2afa93a8f2699cc8d9e17efa890af5df4e3cf7696578");
-    assert_eq!(v["mr_signer"], "c54a62f2be9ef76efb1f3930ad81ea7f60defc1f5f25e09b7c067a815ae0c6cb");
+    assert_eq!(
+        v["enclave_hash"],
+        "03e3f07e8c11cc08a1fa2afa93a8f2699cc8d9e17efa890af5df4e3cf7696578"
+    );
+    assert_eq!(
+        v["mr_signer"],
+        "c54a62f2be9ef76efb1f3930ad81ea7f60defc1f5f25e09b7c067a815ae0c6cb"
+    );
     assert_eq!(v["signature_valid"], true);
     assert_eq!(v["header_ok"], true);
     assert_eq!(v["misc_mask"], "0xffffffff");
 
-    let o = kss(&["inspect", "sigstruct", p(&testdata("fortanix-rust-sgx/sgx_detect/test_enclave.sig"))]);
+    let o = kss(&[
+        "inspect",
+        "sigstruct",
+        p(&testdata("fortanix-rust-sgx/sgx_detect/test_enclave.sig")),
+    ]);
     assert!(o.status.success());
     assert!(stdout(&o).contains("fb4bab3d6036ac1d730fa83d7366df1dd2dfeac194ef335d6854d8a6c6475542"));
 }
@@ -281,7 +325,8 @@ fn inspect_real_sigstructs() {
 #[test]
 fn inspect_tampered_and_malformed() {
     let dir = tempfile::tempdir().unwrap();
-    let mut bytes = std::fs::read(testdata("fortanix-rust-sgx/sgx_detect/test_enclave.sig")).unwrap();
+    let mut bytes =
+        std::fs::read(testdata("fortanix-rust-sgx/sgx_detect/test_enclave.sig")).unwrap();
     bytes[1026] ^= 1; // ISVSVN, a signed field
     let tampered = dir.path().join("tampered.sig");
     std::fs::write(&tampered, &bytes).unwrap();

@@ -176,3 +176,31 @@ fn no_ecreate(index: u64) -> LoadError {
         problem: "no ECREATE record before the first page".into(),
     }
 }
+
+/// Which backend [`load_shared`] uses.
+#[derive(Debug, Clone)]
+pub enum BackendKind {
+    /// The simulator on this CPU model.
+    Sim(crate::sim::SimCpu),
+    /// The Linux in-kernel driver (fails with [`HwError::Unavailable`] where it cannot work).
+    Hw,
+}
+
+/// Loads `sgxs` into the chosen backend and returns a handle a multi-threaded service can share.
+///
+/// This is the entry point for `kss run`: `--sim` gives `BackendKind::Sim(SimCpu::default())`,
+/// hardware mode `BackendKind::Hw`.
+pub fn load_shared(
+    kind: &BackendKind,
+    sgxs: impl Read,
+    kss: &KssConfig,
+    sig: &Sigstruct,
+) -> Result<std::sync::Arc<dyn crate::Enclave>, LoadError> {
+    Ok(match kind {
+        BackendKind::Sim(cpu) => std::sync::Arc::new(crate::sim::load_sgxs(sgxs, kss, sig, cpu)?),
+        BackendKind::Hw => {
+            let backend = crate::hw::HwBackend::new()?;
+            std::sync::Arc::new(load_sgxs(&backend, sgxs, kss, sig)?)
+        }
+    })
+}

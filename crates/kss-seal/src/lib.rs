@@ -31,8 +31,8 @@ pub use inspect::SealedInfo;
 pub use key_source::{KeySource, KeySourceError};
 pub use policy::{parse_policy, Preset, SealOptions};
 pub use seal::{
-    mac_aad, mac_aad_with_key_id, reseal, reseal_with_key_id, seal, seal_with_key_id, unseal,
-    Unsealed,
+    mac_aad, mac_aad_with_key_id, reseal, reseal_with_key_id, seal, seal_into, seal_with_key_id,
+    unseal, unseal_in_place, Unsealed, UnsealedInPlace,
 };
 
 pub use kss_types::{KeyPolicy, KeyRequest, ReportBody};

@@ -51,6 +51,25 @@ pub fn seal_with_key_id<K: KeySource + ?Sized>(
     seal_request(source, &request, plaintext, aad)
 }
 
+/// [`seal`] into a caller-owned buffer: `out` is cleared and refilled with the blob, reusing its
+/// capacity, so sealing many or large blobs needs no new allocation. On error `out` is left
+/// empty.
+pub fn seal_into<K: KeySource + ?Sized>(
+    source: &K,
+    plaintext: &[u8],
+    aad: &[u8],
+    options: &SealOptions,
+    out: &mut Vec<u8>,
+) -> Result<(), SealError> {
+    out.clear();
+    if plaintext.is_empty() {
+        return Err(SealError::EmptyPlaintext);
+    }
+    let identity = source.self_report()?;
+    let request = build_request(&identity, random_key_id(), options)?;
+    seal_request_into(source, &request, plaintext, aad, out)
+}
+
 /// `sgx_mac_aadata`: authenticates `aad` (at least 1 byte) without encrypting anything. The blob
 /// has an encrypted length of 0; [`unseal`] returns an empty plaintext and the verified AAD.
 pub fn mac_aad<K: KeySource + ?Sized>(
@@ -99,6 +118,45 @@ pub fn unseal<K: KeySource + ?Sized>(source: &K, blob: &[u8]) -> Result<Unsealed
         plaintext,
         aad: sealed.aad.to_vec(),
         key_request: sealed.key_request,
+    })
+}
+
+/// What [`unseal_in_place`] returns: views into the caller's blob buffer.
+#[derive(Debug)]
+pub struct UnsealedInPlace<'b> {
+    /// The decrypted text, where the ciphertext was (the caller must zeroize the buffer).
+    pub plaintext: &'b mut [u8],
+    /// The verified AAD.
+    pub aad: &'b [u8],
+    /// The key request the blob was sealed with.
+    pub key_request: KeyRequest,
+}
+
+/// [`unseal`] without copying: verifies the blob and decrypts its ciphertext in place, inside
+/// `blob`. On success the buffer holds plaintext at `560..560 + encrypted length`: keep it in a
+/// zeroizing container (e.g. `Zeroizing<Vec<u8>>`). On any error the buffer is unchanged.
+pub fn unseal_in_place<'b, K: KeySource + ?Sized>(
+    source: &K,
+    blob: &'b mut [u8],
+) -> Result<UnsealedInPlace<'b>, SealError> {
+    let (key_request, tag, encrypt_len) = {
+        let sealed = SealedData::parse(blob)?;
+        (sealed.key_request, sealed.tag, sealed.ciphertext.len())
+    };
+    let key = derive_for_unseal(source, &key_request)?;
+    let cipher = Aes128Gcm::new(aes_gcm::Key::<Aes128Gcm>::from_slice(key.as_slice()));
+    // parse() checked that the blob is exactly 560 + encrypt_len + aad_len bytes.
+    let payload = blob.get_mut(HEADER_SIZE..).unwrap_or_default();
+    let (text, aad) = payload.split_at_mut(encrypt_len.min(payload.len()));
+    cipher
+        .decrypt_in_place_detached(&Nonce::default(), aad, text, Tag::from_slice(&tag))
+        .map_err(|_| SealError::MacMismatch {
+            policy: policy_names(key_request.key_policy),
+        })?;
+    Ok(UnsealedInPlace {
+        plaintext: text,
+        aad,
+        key_request,
     })
 }
 
@@ -160,13 +218,15 @@ fn build_request(
 }
 
 /// Encrypts into one output buffer: header, then plaintext copied once and encrypted in place,
-/// then the AAD; the tag is written into the header last.
-fn seal_request<K: KeySource + ?Sized>(
+/// then the AAD; the tag is written into the header last. `out` is cleared first and its
+/// capacity reused.
+fn seal_request_into<K: KeySource + ?Sized>(
     source: &K,
     request: &KeyRequest,
     plaintext: &[u8],
     aad: &[u8],
-) -> Result<Vec<u8>, SealError> {
+    out: &mut Vec<u8>,
+) -> Result<(), SealError> {
     let total = sealed_size(plaintext.len(), aad.len())?;
     // Both fit because the total fits a u32 (checked just above).
     let encrypt_len = u32::try_from(plaintext.len()).unwrap_or(u32::MAX);
@@ -174,23 +234,39 @@ fn seal_request<K: KeySource + ?Sized>(
     let key = source.get_key(request)?;
     let cipher = Aes128Gcm::new(aes_gcm::Key::<Aes128Gcm>::from_slice(key.as_slice()));
 
-    let mut out = Vec::with_capacity(total);
+    out.clear();
+    out.reserve_exact(total);
     out.resize(HEADER_SIZE, 0);
     out.extend_from_slice(plaintext);
     out.extend_from_slice(aad);
     let (header, payload) = out.split_at_mut(HEADER_SIZE);
     let (text, aad_in_out) = payload.split_at_mut(plaintext.len());
-    let tag = cipher
-        .encrypt_in_place_detached(&Nonce::default(), aad_in_out, text)
-        .map_err(|_| SealError::TooLarge {
-            size: total as u64,
-            text_len: plaintext.len() as u64,
-            aad_len: aad.len() as u64,
-            max: crate::format::MAX_SEALED_SIZE,
-        })?;
+    let tag = match cipher.encrypt_in_place_detached(&Nonce::default(), aad_in_out, text) {
+        Ok(tag) => tag,
+        Err(_) => {
+            out.clear();
+            return Err(SealError::TooLarge {
+                size: total as u64,
+                text_len: plaintext.len() as u64,
+                aad_len: aad.len() as u64,
+                max: crate::format::MAX_SEALED_SIZE,
+            });
+        }
+    };
     let mut tag_bytes = [0u8; 16];
     tag_bytes.copy_from_slice(tag.as_slice());
     write_header(header, request, encrypt_len, payload_size, &tag_bytes);
+    Ok(())
+}
+
+fn seal_request<K: KeySource + ?Sized>(
+    source: &K,
+    request: &KeyRequest,
+    plaintext: &[u8],
+    aad: &[u8],
+) -> Result<Vec<u8>, SealError> {
+    let mut out = Vec::new();
+    seal_request_into(source, request, plaintext, aad, &mut out)?;
     Ok(out)
 }
 

@@ -147,7 +147,11 @@ fn scan_thread<R: Read>(
         });
         match step {
             Ok((len, hash, at_end)) => {
-                if len > 0 && full_tx.send(Message::Block(Block { buf, len, hash })).is_err() {
+                if len > 0
+                    && full_tx
+                        .send(Message::Block(Block { buf, len, hash }))
+                        .is_err()
+                {
                     return;
                 }
                 if at_end {

@@ -41,13 +41,7 @@ pub(crate) fn describe_tag(t: u64) -> String {
             let ascii: String = t
                 .to_le_bytes()
                 .iter()
-                .map(|&b| {
-                    if b.is_ascii_graphic() {
-                        b as char
-                    } else {
-                        '.'
-                    }
-                })
+                .map(|&b| if b.is_ascii_graphic() { b as char } else { '.' })
                 .collect();
             format!("unknown tag {t:#018x} (\"{ascii}\")")
         }

@@ -65,11 +65,13 @@ fn padding(
 }
 
 fn check_eadd_flags(offset: u64, flags: u64) -> Result<(), Violation> {
-    let bad = |reason| Err(Violation::EaddFlags {
-        offset,
-        flags,
-        reason,
-    });
+    let bad = |reason| {
+        Err(Violation::EaddFlags {
+            offset,
+            flags,
+            reason,
+        })
+    };
     if flags & !SecinfoFlags::DEFINED != 0 {
         return bad("reserved bits are set (defined bits are 0x3f and the page type 0xff00)");
     }
@@ -117,7 +119,9 @@ impl Validator {
             tag::ECREATE => Err(Violation::RepeatedEcreate { found: "ECREATE" }),
             tag::UNSIZED => Err(Violation::RepeatedEcreate { found: "UNSIZED" }),
             tag::EADD => self.eadd(h),
-            tag::EEXTEND => self.extend("EEXTEND", h).map(|offset| Kind::Eextend { offset }),
+            tag::EEXTEND => self
+                .extend("EEXTEND", h)
+                .map(|offset| Kind::Eextend { offset }),
             tag::UNMEASRD => self
                 .extend("UNMEASRD", h)
                 .map(|offset| Kind::Unmeasured { offset }),

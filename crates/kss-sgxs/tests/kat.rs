@@ -38,10 +38,15 @@ fn kat_via_reader_and_measure() {
     let m = measure_stream(&bytes[..]).unwrap();
     assert_eq!(hex::encode(m.mr_enclave), KAT_MRENCLAVE);
     assert_eq!((m.size, m.ssa_frame_size), (0x2000, 1));
-    assert_eq!((m.records.eadd, m.records.eextend, m.records.unmeasured), (2, 16, 0));
+    assert_eq!(
+        (m.records.eadd, m.records.eextend, m.records.unmeasured),
+        (2, 16, 0)
+    );
     assert_eq!(m.stream_bytes, bytes.len() as u64);
 
-    let records: Vec<Record> = SgxsReader::new(&bytes[..]).collect::<Result<_, _>>().unwrap();
+    let records: Vec<Record> = SgxsReader::new(&bytes[..])
+        .collect::<Result<_, _>>()
+        .unwrap();
     assert_eq!(records.len(), 19);
     assert_eq!(
         records[0],
@@ -73,7 +78,10 @@ fn fortanix_test_enclave_measures() {
     assert_eq!(hex::encode(m.mr_enclave), TEST_ENCLAVE_MRENCLAVE);
     assert_eq!(m.stream_bytes, 46720);
     let n = SgxsReader::new(&bytes[..]).filter(|r| r.is_ok()).count() as u64;
-    assert_eq!(n, 1 + m.records.eadd + m.records.eextend + m.records.unmeasured);
+    assert_eq!(
+        n,
+        1 + m.records.eadd + m.records.eextend + m.records.unmeasured
+    );
 }
 
 #[test]

@@ -15,18 +15,36 @@ struct Page {
 }
 
 fn page() -> impl Strategy<Value = Page> {
-    (0u64..4, any::<bool>(), 1u64..8, prop::collection::vec(0u8..3, 16), any::<u8>()).prop_map(
-        |(gap, tcs, perms, chunks, fill)| Page { gap, tcs, perms, chunks, fill },
+    (
+        0u64..4,
+        any::<bool>(),
+        1u64..8,
+        prop::collection::vec(0u8..3, 16),
+        any::<u8>(),
     )
+        .prop_map(|(gap, tcs, perms, chunks, fill)| Page {
+            gap,
+            tcs,
+            perms,
+            chunks,
+            fill,
+        })
 }
 
 fn build(pages: &[Page]) -> (Vec<u8>, [u8; 32], Vec<Record>) {
     let mut w = SgxsWriter::new(Vec::new(), 1, 1 << 20).unwrap();
-    let mut expected = vec![Record::Ecreate { ssa_frame_size: 1, size: 1 << 20 }];
+    let mut expected = vec![Record::Ecreate {
+        ssa_frame_size: 1,
+        size: 1 << 20,
+    }];
     let mut off = 0u64;
     for p in pages {
         off += p.gap * 4096;
-        let flags = if p.tcs { SecinfoFlags::TCS } else { SecinfoFlags(0x200 | p.perms) };
+        let flags = if p.tcs {
+            SecinfoFlags::TCS
+        } else {
+            SecinfoFlags(0x200 | p.perms)
+        };
         w.eadd(off, flags).unwrap();
         expected.push(Record::Eadd { offset: off, flags });
         for (i, &c) in p.chunks.iter().enumerate() {

@@ -65,7 +65,12 @@ fn empty_stream() {
 fn first_record_must_be_ecreate() {
     let (i, o, v) = invalid_at(&eadd(0, 0x203));
     assert_eq!((i, o), (0, 0));
-    assert_eq!(v, Violation::FirstNotEcreate { found: "EADD".into() });
+    assert_eq!(
+        v,
+        Violation::FirstNotEcreate {
+            found: "EADD".into()
+        }
+    );
 }
 
 #[test]
@@ -78,17 +83,32 @@ fn second_ecreate_rejected() {
 
 #[test]
 fn unknown_tag_named() {
-    let s = stream(&[ecreate(1, 0x2000), header(u64::from_le_bytes(*b"EREMOVE\0"), 0, 0)]);
+    let s = stream(&[
+        ecreate(1, 0x2000),
+        header(u64::from_le_bytes(*b"EREMOVE\0"), 0, 0),
+    ]);
     let err = both_fail(&s);
-    assert!(err.to_string().contains("record 1 at byte offset 0x40"), "{err}");
+    assert!(
+        err.to_string().contains("record 1 at byte offset 0x40"),
+        "{err}"
+    );
     assert!(err.to_string().contains("\"EREMOVE.\""), "{err}");
 }
 
 #[test]
 fn ecreate_size_and_ssa_checked() {
-    assert_eq!(invalid_at(&ecreate(1, 0x3000)).2, Violation::BadSize { size: 0x3000 });
-    assert_eq!(invalid_at(&ecreate(1, 0x1000)).2, Violation::BadSize { size: 0x1000 });
-    assert_eq!(invalid_at(&ecreate(0, 0x2000)).2, Violation::ZeroSsaFrameSize);
+    assert_eq!(
+        invalid_at(&ecreate(1, 0x3000)).2,
+        Violation::BadSize { size: 0x3000 }
+    );
+    assert_eq!(
+        invalid_at(&ecreate(1, 0x1000)).2,
+        Violation::BadSize { size: 0x1000 }
+    );
+    assert_eq!(
+        invalid_at(&ecreate(0, 0x2000)).2,
+        Violation::ZeroSsaFrameSize
+    );
 }
 
 #[test]
@@ -108,11 +128,25 @@ fn nonzero_padding_rejected() {
     a[24] = 1;
     let (i, o, v) = invalid_at(&stream(&[ecreate(1, 0x2000), a]));
     assert_eq!((i, o), (1, 64));
-    assert!(matches!(v, Violation::NonZeroPadding { record: "EADD", byte: 24, .. }));
+    assert!(matches!(
+        v,
+        Violation::NonZeroPadding {
+            record: "EADD",
+            byte: 24,
+            ..
+        }
+    ));
     let mut x = extend(tag::EEXTEND, 0, 0);
     x[63] = 1;
     let v = invalid_at(&stream(&[ecreate(1, 0x2000), eadd(0, 0x203), x])).2;
-    assert!(matches!(v, Violation::NonZeroPadding { record: "EEXTEND", byte: 63, .. }));
+    assert!(matches!(
+        v,
+        Violation::NonZeroPadding {
+            record: "EEXTEND",
+            byte: 63,
+            ..
+        }
+    ));
 }
 
 #[test]
@@ -123,26 +157,44 @@ fn eadd_rules() {
         p.push(r);
         invalid_at(&stream(&p))
     };
-    assert_eq!(with(eadd(0x2800, 0x203)), (2, 128, Violation::EaddMisaligned { offset: 0x2800 }));
+    assert_eq!(
+        with(eadd(0x2800, 0x203)),
+        (2, 128, Violation::EaddMisaligned { offset: 0x2800 })
+    );
     assert_eq!(
         with(eadd(0x1000, 0x203)).2,
-        Violation::EaddNotIncreasing { offset: 0x1000, previous: 0x1000 }
+        Violation::EaddNotIncreasing {
+            offset: 0x1000,
+            previous: 0x1000
+        }
     );
     assert_eq!(
         with(eadd(0x0, 0x203)).2,
-        Violation::EaddNotIncreasing { offset: 0, previous: 0x1000 }
+        Violation::EaddNotIncreasing {
+            offset: 0,
+            previous: 0x1000
+        }
     );
     assert_eq!(
         with(eadd(0x4000, 0x203)).2,
-        Violation::EaddBeyondSize { offset: 0x4000, size: 0x4000 }
+        Violation::EaddBeyondSize {
+            offset: 0x4000,
+            size: 0x4000
+        }
     );
     for flags in [0x101, 0x102, 0x104, 0x107] {
         let v = with(eadd(0x2000, flags)).2;
         assert!(matches!(v, Violation::EaddFlags { .. }), "{flags:#x}: {v}");
         assert!(v.to_string().contains("TCS"), "{v}");
     }
-    assert!(matches!(with(eadd(0x2000, 0x303)).2, Violation::EaddFlags { .. }));
-    assert!(matches!(with(eadd(0x2000, 0x10203)).2, Violation::EaddFlags { .. }));
+    assert!(matches!(
+        with(eadd(0x2000, 0x303)).2,
+        Violation::EaddFlags { .. }
+    ));
+    assert!(matches!(
+        with(eadd(0x2000, 0x10203)).2,
+        Violation::EaddFlags { .. }
+    ));
 }
 
 #[test]
@@ -150,9 +202,18 @@ fn extend_rules() {
     let s = stream(&[ecreate(1, 0x4000), extend(tag::EEXTEND, 0, 0)]);
     assert_eq!(
         invalid_at(&s).2,
-        Violation::ExtendWithoutEadd { record: "EEXTEND", offset: 0 }
+        Violation::ExtendWithoutEadd {
+            record: "EEXTEND",
+            offset: 0
+        }
     );
-    let base = || vec![ecreate(1, 0x4000), eadd(0x1000, 0x203), extend(tag::EEXTEND, 0x1100, 1)];
+    let base = || {
+        vec![
+            ecreate(1, 0x4000),
+            eadd(0x1000, 0x203),
+            extend(tag::EEXTEND, 0x1100, 1),
+        ]
+    };
     let with = |r: Vec<u8>| {
         let mut p = base();
         p.push(r);
@@ -160,42 +221,82 @@ fn extend_rules() {
     };
     assert_eq!(
         with(extend(tag::EEXTEND, 0x1180, 0)),
-        (3, 128 + 320, Violation::ExtendMisaligned { record: "EEXTEND", offset: 0x1180 })
+        (
+            3,
+            128 + 320,
+            Violation::ExtendMisaligned {
+                record: "EEXTEND",
+                offset: 0x1180
+            }
+        )
     );
     assert_eq!(
         with(extend(tag::EEXTEND, 0x2000, 0)).2,
-        Violation::ExtendOutsidePage { record: "EEXTEND", offset: 0x2000, page: 0x1000 }
+        Violation::ExtendOutsidePage {
+            record: "EEXTEND",
+            offset: 0x2000,
+            page: 0x1000
+        }
     );
     assert_eq!(
         with(extend(tag::UNMEASRD, 0x0f00, 0)).2,
-        Violation::ExtendOutsidePage { record: "UNMEASRD", offset: 0x0f00, page: 0x1000 }
+        Violation::ExtendOutsidePage {
+            record: "UNMEASRD",
+            offset: 0x0f00,
+            page: 0x1000
+        }
     );
     assert_eq!(
         with(extend(tag::EEXTEND, 0x1100, 0)).2,
-        Violation::ExtendRepeated { record: "EEXTEND", offset: 0x1100 }
+        Violation::ExtendRepeated {
+            record: "EEXTEND",
+            offset: 0x1100
+        }
     );
     assert_eq!(
         with(extend(tag::UNMEASRD, 0x1100, 0)).2,
-        Violation::ExtendRepeated { record: "UNMEASRD", offset: 0x1100 }
+        Violation::ExtendRepeated {
+            record: "UNMEASRD",
+            offset: 0x1100
+        }
     );
 }
 
 #[test]
 fn truncation_is_named() {
-    let good = stream(&[ecreate(1, 0x2000), eadd(0, 0x203), extend(tag::EEXTEND, 0, 9)]);
+    let good = stream(&[
+        ecreate(1, 0x2000),
+        eadd(0, 0x203),
+        extend(tag::EEXTEND, 0, 9),
+    ]);
     // Trailing partial header.
     let mut s = good.clone();
     s.extend_from_slice(&[0u8; 10]);
     match both_fail(&s) {
-        SgxsError::Truncated { index, offset, part, available, .. } => {
+        SgxsError::Truncated {
+            index,
+            offset,
+            part,
+            available,
+            ..
+        } => {
             assert_eq!((index, offset, part, available), (3, 448, "header", 10));
         }
         other => panic!("{other}"),
     }
     // EEXTEND data cut short.
     match both_fail(&good[..good.len() - 100]) {
-        SgxsError::Truncated { index, offset, part, needed, available } => {
-            assert_eq!((index, offset, part, needed, available), (2, 192, "EEXTEND data", 256, 156));
+        SgxsError::Truncated {
+            index,
+            offset,
+            part,
+            needed,
+            available,
+        } => {
+            assert_eq!(
+                (index, offset, part, needed, available),
+                (2, 192, "EEXTEND data", 256, 156)
+            );
         }
         other => panic!("{other}"),
     }
@@ -207,15 +308,31 @@ fn unsized_cannot_be_measured_but_can_be_read() {
     u[0..8].copy_from_slice(&tag::UNSIZED.to_le_bytes());
     let s = stream(&[u, eadd(0, 0x203)]);
     let err = measure_stream(&s[..]).unwrap_err();
-    assert!(matches!(err, SgxsError::Unsized { ssa_frame_size: 1, size_offset: 0x1234 }));
+    assert!(matches!(
+        err,
+        SgxsError::Unsized {
+            ssa_frame_size: 1,
+            size_offset: 0x1234
+        }
+    ));
     assert!(err.to_string().contains("UNSIZED"));
     let records: Vec<_> = SgxsReader::new(&s[..]).collect::<Result<_, _>>().unwrap();
-    assert_eq!(records[0], Record::Unsized { ssa_frame_size: 1, size_offset: 0x1234 });
+    assert_eq!(
+        records[0],
+        Record::Unsized {
+            ssa_frame_size: 1,
+            size_offset: 0x1234
+        }
+    );
 }
 
 #[test]
 fn unmeasured_records_are_not_hashed() {
-    let measured = [ecreate(1, 0x2000), eadd(0, 0x203), extend(tag::EEXTEND, 0, 1)];
+    let measured = [
+        ecreate(1, 0x2000),
+        eadd(0, 0x203),
+        extend(tag::EEXTEND, 0, 1),
+    ];
     let s = stream(&[
         measured[0].clone(),
         measured[1].clone(),
@@ -224,7 +341,10 @@ fn unmeasured_records_are_not_hashed() {
         extend(tag::UNMEASRD, 0x200, 6),
     ]);
     let m = measure_stream(&s[..]).unwrap();
-    assert_eq!(m.mr_enclave, <[u8; 32]>::from(Sha256::digest(stream(&measured))));
+    assert_eq!(
+        m.mr_enclave,
+        <[u8; 32]>::from(Sha256::digest(stream(&measured)))
+    );
     assert_eq!((m.records.eextend, m.records.unmeasured), (1, 2));
 }
 

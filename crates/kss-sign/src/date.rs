@@ -103,7 +103,10 @@ impl BcdDate {
             text: text.to_string(),
         };
         let compact: String = match text.trim() {
-            t if t.len() == 10 && t.as_bytes().get(4) == Some(&b'-') && t.as_bytes().get(7) == Some(&b'-') => {
+            t if t.len() == 10
+                && t.as_bytes().get(4) == Some(&b'-')
+                && t.as_bytes().get(7) == Some(&b'-') =>
+            {
                 t.replace('-', "")
             }
             t => t.to_string(),
@@ -174,7 +177,10 @@ mod tests {
 
     #[test]
     fn rejects_bad_dates() {
-        assert!(matches!(BcdDate::from_bcd(0x2016_010A), Err(DateError::NotBcd { .. })));
+        assert!(matches!(
+            BcdDate::from_bcd(0x2016_010A),
+            Err(DateError::NotBcd { .. })
+        ));
         assert!(BcdDate::from_bcd(0x2015_0229).is_err());
         assert!(BcdDate::from_bcd(0x2016_0229).is_ok());
         assert!(BcdDate::from_bcd(0x2016_1301).is_err());

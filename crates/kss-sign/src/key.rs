@@ -233,7 +233,11 @@ impl SigningKey {
     pub fn sign_digest(&self, digest: &[u8; 32]) -> Result<RawSignature, KeyError> {
         let be = Zeroizing::new(
             self.key
-                .sign_with_rng(&mut rand::rngs::OsRng, Pkcs1v15Sign::new::<Sha256>(), digest)
+                .sign_with_rng(
+                    &mut rand::rngs::OsRng,
+                    Pkcs1v15Sign::new::<Sha256>(),
+                    digest,
+                )
                 .map_err(|source| KeyError::Rsa {
                     action: "signing",
                     source,

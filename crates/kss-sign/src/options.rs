@@ -28,7 +28,9 @@ pub enum OptionsError {
         ext_prod: String,
     },
     /// VENDOR not 0 or 0x8086 (EINIT and Linux reject others).
-    #[error("VENDOR {vendor:#x} is not allowed; EINIT accepts only 0 (non-Intel) or 0x8086 (Intel)")]
+    #[error(
+        "VENDOR {vendor:#x} is not allowed; EINIT accepts only 0 (non-Intel) or 0x8086 (Intel)"
+    )]
     Vendor {
         /// The vendor given.
         vendor: u32,

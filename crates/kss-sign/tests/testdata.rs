@@ -42,10 +42,22 @@ fn raw_rsa_vector_sig1() {
         .try_into()
         .unwrap();
     let raw = key.sign_digest(&digest).unwrap();
-    assert_eq!(key.modulus_le().to_vec(), data("fortanix-rust-sgx/sgxs-sign/sig1.key_n.bin"));
-    assert_eq!(raw.signature.to_vec(), data("fortanix-rust-sgx/sgxs-sign/sig1.sig.bin"));
-    assert_eq!(raw.q1.to_vec(), data("fortanix-rust-sgx/sgxs-sign/sig1.q1.bin"));
-    assert_eq!(raw.q2.to_vec(), data("fortanix-rust-sgx/sgxs-sign/sig1.q2.bin"));
+    assert_eq!(
+        key.modulus_le().to_vec(),
+        data("fortanix-rust-sgx/sgxs-sign/sig1.key_n.bin")
+    );
+    assert_eq!(
+        raw.signature.to_vec(),
+        data("fortanix-rust-sgx/sgxs-sign/sig1.sig.bin")
+    );
+    assert_eq!(
+        raw.q1.to_vec(),
+        data("fortanix-rust-sgx/sgxs-sign/sig1.q1.bin")
+    );
+    assert_eq!(
+        raw.q2.to_vec(),
+        data("fortanix-rust-sgx/sgxs-sign/sig1.q2.bin")
+    );
     assert_eq!(
         hex::encode(key.mr_signer()),
         "83d719e77deaca1470f6baf62a4d774303c899db69020f9c70ee1dfc08c7ce9e"
@@ -82,16 +94,23 @@ fn test_enclave_sig_fields() {
         hex::encode(sig.enclave_hash),
         "784acfd7d5096a8f0fbd3265760bff21b120f62407a9a9e5ba31aa3c8ed198fc"
     );
-    assert_eq!((sig.date, sig.isv_prod_id, sig.isv_svn), (0x2016_1214, 65535, 0));
+    assert_eq!(
+        (sig.date, sig.isv_prod_id, sig.isv_svn),
+        (0x2016_1214, 65535, 0)
+    );
     let pce = sigstruct(
         "fortanix-rust-sgx/intel-pce-sigstruct/DERIVED_libsgx_pce.signed.so.1.25.100.1.sigstruct.bin",
     );
-    assert_eq!((pce.vendor, pce.date, pce.isv_prod_id, pce.isv_svn), (0x8086, 0x2024_0811, 1, 16));
+    assert_eq!(
+        (pce.vendor, pce.date, pce.isv_prod_id, pce.isv_svn),
+        (0x8086, 0x2024_0811, 1, 16)
+    );
 }
 
 #[test]
 fn dummy_der_key_has_the_quote_mrsigner() {
-    let key = SigningKey::from_file_bytes(&data("fortanix-rust-sgx/enclave-runner-dummy.key")).unwrap();
+    let key =
+        SigningKey::from_file_bytes(&data("fortanix-rust-sgx/enclave-runner-dummy.key")).unwrap();
     assert_eq!(
         hex::encode(key.mr_signer()),
         "9affcfae47b848ec2caf1c49b4b283531e1cc425f93582b36806e52a43d78d1a"

@@ -48,12 +48,18 @@ pub fn sigstruct_json(sig: &Sigstruct) -> Value {
     let signature = verify(sig);
     let structure = sig.structure_problem();
     let date_iso = BcdDate::from_bcd(sig.date).ok().map(|d| d.to_string());
-    let kss = sig.attributes.flags.contains(kss_types::AttributeFlags::KSS);
+    let kss = sig
+        .attributes
+        .flags
+        .contains(kss_types::AttributeFlags::KSS);
     let debug_checked = sig
         .attribute_mask
         .flags
         .contains(kss_types::AttributeFlags::DEBUG);
-    let debug_set = sig.attributes.flags.contains(kss_types::AttributeFlags::DEBUG);
+    let debug_set = sig
+        .attributes
+        .flags
+        .contains(kss_types::AttributeFlags::DEBUG);
     json!({
         "header": hex::encode(sig.header),
         "header2": hex::encode(sig.header2),
@@ -102,7 +108,15 @@ fn print_text(sig: &Sigstruct, j: &Value) {
             v.low()
         )
     };
-    println!("{:<18}{}", "header", if j["header_ok"] == true { "ok" } else { "WRONG" });
+    println!(
+        "{:<18}{}",
+        "header",
+        if j["header_ok"] == true {
+            "ok"
+        } else {
+            "WRONG"
+        }
+    );
     println!("{:<18}{}", "vendor", s("vendor"));
     println!("{:<18}{} ({})", "date", s("date"), s("date_iso"));
     println!("{:<18}{}", "sw_defined", sig.sw_defined);
@@ -110,14 +124,22 @@ fn print_text(sig: &Sigstruct, j: &Value) {
     println!("{:<18}{}", "isv_svn", sig.isv_svn);
     id("isv_family_id", &sig.isv_family_id);
     id("isv_ext_prod_id", &sig.isv_ext_prod_id);
-    println!("{:<18}flags {}, xfrm {:#x}", "attributes", sig.attributes.flags, sig.attributes.xfrm);
+    println!(
+        "{:<18}flags {}, xfrm {:#x}",
+        "attributes", sig.attributes.flags, sig.attributes.xfrm
+    );
     println!(
         "{:<18}flags {}, xfrm {:#x}",
         "attribute_mask", sig.attribute_mask.flags, sig.attribute_mask.xfrm
     );
     println!("{:<18}{}", "misc_select", s("misc_select"));
     println!("{:<18}{}", "misc_mask", s("misc_mask"));
-    println!("{:<18}{} / {}", "cet_attributes", s("cet_attributes"), s("cet_attributes_mask"));
+    println!(
+        "{:<18}{} / {}",
+        "cet_attributes",
+        s("cet_attributes"),
+        s("cet_attributes_mask")
+    );
     println!("{:<18}{}", "enclave_hash", s("enclave_hash"));
     println!("{:<18}{}", "mr_signer", s("mr_signer"));
     println!("{:<18}{}", "exponent", sig.exponent);
@@ -125,7 +147,10 @@ fn print_text(sig: &Sigstruct, j: &Value) {
     println!("{:<18}{}", "debug_allowed", j["debug_allowed"]);
     match &j["signature_error"] {
         Value::String(e) => println!("{:<18}INVALID: {e}", "signature"),
-        _ => println!("{:<18}valid (RSA-3072 PKCS#1 v1.5 SHA-256, Q1/Q2 ok)", "signature"),
+        _ => println!(
+            "{:<18}valid (RSA-3072 PKCS#1 v1.5 SHA-256, Q1/Q2 ok)",
+            "signature"
+        ),
     }
     if let Value::String(p) = &j["structure_problem"] {
         println!("{:<18}INVALID: {p}", "structure");

@@ -100,7 +100,10 @@ pub fn parse_high_low(text: &str, what: &str) -> Result<Id128, CliError> {
     let (h, l) = text.split_once(':').ok_or_else(|| bad("has no ':'"))?;
     let half = |s: &str| {
         let s = s.trim();
-        let digits = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")).unwrap_or(s);
+        let digits = s
+            .strip_prefix("0x")
+            .or_else(|| s.strip_prefix("0X"))
+            .unwrap_or(s);
         if digits.is_empty() || digits.len() > 16 {
             return Err(bad("has a half that is not 1 to 16 hex digits"));
         }

@@ -2,8 +2,8 @@
 #![allow(dead_code)]
 
 use kss_enclave::sim::{SimBuilder, SimCpu};
-use kss_types::{Attributes, ConfigId, KssConfig, Secinfo, SecinfoFlags, Secs, Sigstruct};
 use kss_sign::SigningKey;
+use kss_types::{Attributes, ConfigId, KssConfig, Secinfo, SecinfoFlags, Secs, Sigstruct};
 use sha2::{Digest, Sha256};
 
 pub const TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata");
