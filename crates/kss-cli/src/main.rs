@@ -53,8 +53,6 @@ enum Command {
     /// Show every field of a SIGSTRUCT or a sealed blob.
     #[command(subcommand)]
     Inspect(InspectWhat),
-    /// Launch an instance's enclave with a KSS configuration (CONFIGID, CONFIGSVN) and run a
-    /// workload against it.
     Run(cmd::run::Args),
     /// Enclave operations for the workload (inside `kss run`): identity, report, key, quote, seal.
     #[command(subcommand)]

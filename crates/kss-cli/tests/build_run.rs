@@ -317,3 +317,20 @@ fn sealing_across_configsvn_upgrades_from_the_cli() {
     ok(at("5", "c0ffee", &["verify-report", &p("r.bin")]));
     assert_eq!(at("6", "c0ffee", &["verify-report", &p("r.bin")]).status.code(), Some(1), "a report for another CONFIGSVN's enclave fails its MAC");
 }
+
+#[test]
+fn debug_launches() {
+    let env = Env::new();
+    env.instance("dbg", serde_json::json!({}));
+    env.ok(&["build", "dbg"]);
+    let id = json(&env.ok(&["run", "dbg", "--debug", "--", "/bin/identity"]));
+    assert_eq!(id["attributes"]["flags"], "0x7", "INIT|DEBUG|MODE64BIT");
+    let id = json(&env.ok(&["run", "dbg", "--", "/bin/identity"]));
+    assert_eq!(id["attributes"]["flags"], "0x5", "production launch by default");
+    // A production-signed enclave refuses a debug launch.
+    env.instance("prod", serde_json::json!({"debuggable": false}));
+    std::fs::copy(env.path("home/dev-signing-key.pem"), env.path("key.pem")).unwrap();
+    env.ok(&["build", "prod", "--sign-key", "key.pem"]);
+    let e = env.fails(&["run", "prod", "--debug", "--", "/bin/identity"], 121);
+    assert!(e.contains("production"), "{e}");
+}

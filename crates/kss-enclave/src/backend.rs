@@ -131,3 +131,29 @@ pub trait EnclaveBuilder {
     /// EINIT with `sig`.
     fn init(self, sig: &Sigstruct) -> Result<Self::Enclave, LoadError>;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn params_from_sigstruct_take_attributes_and_clear_init() {
+        let mut sig = Sigstruct::unsigned();
+        sig.attributes = Attributes::new(0x87, 0xE7);
+        sig.misc_select = MiscSelect(1);
+        let kss = KssConfig {
+            config_svn: 4,
+            ..KssConfig::default()
+        };
+        let p = EnclaveParams::from_sigstruct(0x4000, 2, &sig, kss);
+        assert_eq!(p.attributes, Attributes::new(0x86, 0xE7));
+        let secs = p.secs(0x8000);
+        assert_eq!(
+            (secs.size, secs.base_addr, secs.ssa_frame_size),
+            (0x4000, 0x8000, 2)
+        );
+        assert_eq!(secs.misc_select, MiscSelect(1));
+        assert_eq!(secs.config_svn, 4);
+        assert!(secs.reserved_is_zero());
+    }
+}

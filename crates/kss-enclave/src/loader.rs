@@ -84,6 +84,19 @@ pub fn load_sgxs<B: Backend>(
     kss: &KssConfig,
     sig: &Sigstruct,
 ) -> Result<<B::Builder as EnclaveBuilder>::Enclave, LoadError> {
+    load_sgxs_with(backend, sgxs, kss, sig, false)
+}
+
+/// Like [`load_sgxs`], with `debug` choosing a debug launch: ATTRIBUTES.DEBUG is set in the SECS
+/// the way `sgx_create_enclave(debug = 1)` does. EINIT still compares the attributes under the
+/// SIGSTRUCT's ATTRIBUTEMASK, so a production-signed enclave (DEBUG in the mask) refuses it.
+pub fn load_sgxs_with<B: Backend>(
+    backend: &B,
+    sgxs: impl Read,
+    kss: &KssConfig,
+    sig: &Sigstruct,
+    debug: bool,
+) -> Result<<B::Builder as EnclaveBuilder>::Enclave, LoadError> {
     let mut reader = SgxsReader::new(sgxs);
     let mut builder = None;
     let mut pending: Option<PendingPage> = None;
@@ -95,7 +108,10 @@ pub fn load_sgxs<B: Backend>(
                 ssa_frame_size,
                 size,
             } => {
-                let params = EnclaveParams::from_sigstruct(size, ssa_frame_size, sig, *kss);
+                let mut params = EnclaveParams::from_sigstruct(size, ssa_frame_size, sig, *kss);
+                if debug {
+                    params.attributes.flags = params.attributes.flags.with(kss_types::AttributeFlags::DEBUG);
+                }
                 builder = Some(backend.create(&params)?);
             }
             Record::Unsized { .. } => {

@@ -320,7 +320,8 @@ pub fn template() -> Value {
             "debuggable": true,
             "enable_kss": false,
             "family_id": { "high": "0x0", "low": "0x0" },
-            "ext_prod_id": { "high": "0x0", "low": "0x0" }
+            "ext_prod_id": { "high": "0x0", "low": "0x0" },
+            "config_binding": "mrenclave"
         }
     })
 }

@@ -172,3 +172,29 @@ proptest! {
         prop_assert_eq!(out.aad, aad);
     }
 }
+
+#[test]
+fn in_place_and_buffer_reuse_apis() {
+    let (enclave, blob) = small_blob();
+    let mut buf = blob.clone();
+    let out = kss_seal::unseal_in_place(&enclave, &mut buf).unwrap();
+    assert_eq!(&out.plaintext[..], b"secret!");
+    assert_eq!(out.aad, b"aad");
+    assert_eq!(&buf[560..567], b"secret!");
+    // A failed in-place unseal leaves the buffer exactly as it was.
+    let mut bad = blob.clone();
+    bad[565] ^= 1;
+    let before = bad.clone();
+    assert!(matches!(
+        kss_seal::unseal_in_place(&enclave, &mut bad),
+        Err(SealError::MacMismatch { .. })
+    ));
+    assert_eq!(bad, before);
+
+    let mut out = vec![0xEE; 5000];
+    kss_seal::seal_into(&enclave, b"reused", b"x", &SealOptions::default(), &mut out).unwrap();
+    assert_eq!(out.len(), 560 + 7);
+    assert_eq!(&unseal(&enclave, &out).unwrap().plaintext[..], b"reused");
+    assert!(kss_seal::seal_into(&enclave, b"", b"x", &SealOptions::default(), &mut out).is_err());
+    assert!(out.is_empty());
+}

@@ -202,7 +202,7 @@ pub fn run(args: Args) -> CliResult {
 
     // 3. Create the enclave.
     let enclave: Box<dyn kss_enclave::Enclave> = match args.mode {
-        Mode::Hw => return Err(hw_launch(&inst, &kss, &sig)),
+        Mode::Hw => return Err(hw_launch(&inst, &kss, &sig, args.debug)),
         Mode::Sim => {
             let cpu = SimCpu::with_kss().with_cpu_svn(match args.cpu_svn {
                 CpuSvnArg::Default => SimCpuSvn::Default,
@@ -211,7 +211,8 @@ pub fn run(args: Args) -> CliResult {
             });
             let f = std::fs::File::open(inst.sgxs_path())
                 .map_err(|e| fail(status::NOT_BUILT, format!("cannot open {}: {e}", inst.sgxs_path().display())))?;
-            let e = kss_enclave::sim::load_sgxs(std::io::BufReader::with_capacity(1 << 20, f), &kss, &sig, &cpu)
+            let backend = kss_enclave::sim::SimBackend::new(cpu);
+            let e = kss_enclave::load_sgxs_with(&backend, std::io::BufReader::with_capacity(1 << 20, f), &kss, &sig, args.debug)
                 .map_err(|e| fail(status::ENCLAVE_FAILED, format!("enclave creation failed: {e}")))?;
             Box::new(e)
         }
@@ -261,7 +262,7 @@ pub fn run(args: Args) -> CliResult {
     Ok(ExitCode::from(code))
 }
 
-fn hw_launch(inst: &Instance, kss: &KssConfig, sig: &Sigstruct) -> CliError {
+fn hw_launch(inst: &Instance, kss: &KssConfig, sig: &Sigstruct, debug: bool) -> CliError {
     let platform = kss_enclave::hw::Platform::detect();
     let problems = platform.hardware_mode_problems();
     if !problems.is_empty() {
@@ -276,7 +277,7 @@ fn hw_launch(inst: &Instance, kss: &KssConfig, sig: &Sigstruct) -> CliError {
         Ok(f) => f,
         Err(e) => return fail(status::NOT_BUILT, format!("cannot open {}: {e}", inst.sgxs_path().display())),
     };
-    match kss_enclave::load_sgxs(&backend, std::io::BufReader::new(f), kss, sig) {
+    match kss_enclave::load_sgxs_with(&backend, std::io::BufReader::new(f), kss, sig, debug) {
         Ok(_) => fail(
             status::NO_HARDWARE,
             "the enclave was created and initialized on SGX hardware with this KSS configuration, but running a workload inside a real enclave needs an enclave runtime, which kss does not ship (see docs/hardware.md)",

@@ -34,10 +34,10 @@ pub struct Args {
     /// Where to write the SIGSTRUCT (replaced atomically if it exists).
     #[arg(long)]
     pub out: PathBuf,
-    /// ISVPRODID, 0..=65535. Default 0.
+    /// ISVPRODID, 0..=65535.
     #[arg(long, default_value = "0")]
     pub isv_prod_id: String,
-    /// ISVSVN (security version), 0..=65535. Default 0.
+    /// ISVSVN (security version), 0..=65535.
     #[arg(long, default_value = "0")]
     pub isv_svn: String,
     /// Enable KSS: sets 0x80 in ATTRIBUTES and ATTRIBUTEMASK (after --attributes). Required for
@@ -71,10 +71,10 @@ pub struct Args {
     /// stored as SEL & MASK. Default 0/0xffffffff.
     #[arg(long, value_name = "SEL/MASK")]
     pub misc_select: Option<String>,
-    /// SWDEFINED (the SDK's HW field), a 32-bit number. Default 0.
+    /// SWDEFINED (the SDK's HW field), a 32-bit number.
     #[arg(long, default_value = "0")]
     pub sw_defined: String,
-    /// VENDOR: 0 (non-Intel) or 0x8086 (Intel). Default 0.
+    /// VENDOR: 0 (non-Intel) or 0x8086 (Intel).
     #[arg(long, default_value = "0")]
     pub vendor: String,
 }

@@ -66,6 +66,25 @@ impl SimCpuSvn {
     }
 }
 
+impl core::fmt::Display for SimCpuSvn {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A CPUSVN mode name that is not `downgraded`, `default` or `upgraded`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown simulated CPUSVN '{0}' (expected downgraded, default or upgraded)")]
+pub struct UnknownCpuSvnMode(pub String);
+
+impl core::str::FromStr for SimCpuSvn {
+    type Err = UnknownCpuSvnMode;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::from_name(s).ok_or_else(|| UnknownCpuSvnMode(s.to_string()))
+    }
+}
+
 /// The capabilities of the simulated CPU: the `CR_SGX_ATTRIBUTES_MASK` (CPUID.(12H,1)), the
 /// supported MISCSELECT bits (CPUID.(12H,0).EBX), the maximum enclave size, the CPUSVN mode and
 /// IA32_SGXLEPUBKEYHASH.
@@ -224,6 +243,12 @@ mod tests {
             assert_eq!(SimCpuSvn::from_name(m.name()), Some(m));
         }
         assert_eq!(SimCpuSvn::from_cpu_svn(&CpuSvn([0; 16])), None);
+        assert_eq!("Upgraded".parse::<SimCpuSvn>(), Ok(SimCpuSvn::Upgraded));
+        assert!("newest"
+            .parse::<SimCpuSvn>()
+            .unwrap_err()
+            .to_string()
+            .contains("'newest'"));
         assert_eq!(
             hex::encode(SimCpuSvn::Default.cpu_svn().0),
             "4820f3376ae6b2f2034d3b7a4b48a778"

@@ -21,7 +21,9 @@ mod signature;
 
 pub use backend::{load_sgxs, SimBackend};
 pub use build::SimBuilder;
-pub use cpu::{ssa_frame_bytes_needed, xfrm_problem, xsave_size, SimCpu, SimCpuSvn};
+pub use cpu::{
+    ssa_frame_bytes_needed, xfrm_problem, xsave_size, SimCpu, SimCpuSvn, UnknownCpuSvnMode,
+};
 pub use enclave::SimEnclave;
 pub use measure::Measurement;
 pub use memory::Page;

@@ -1,0 +1,75 @@
+//! `kss policy from-instance DIR`: a starting appraisal policy for a built instance.
+
+use crate::cmd::build::instance_error;
+use crate::error::{CliError, CliResult};
+use kss_attest::policy::Policy;
+use kss_instance::launch;
+use kss_instance::{ConfigBinding, Instance};
+use kss_types::Sigstruct;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Print a starting policy (JSON on stdout) for a built instance: MRENCLAVE, MRSIGNER, ISVPRODID,
+/// minimum ISVSVN and, for KSS instances, ISVFAMILYID and ISVEXTPRODID, all taken from its
+/// build/enclave.sig.
+///
+/// In "config_binding": "config_id" mode the policy also pins the CONFIGID recomputed from the
+/// instance's Occlum.json and image/ (a relying party recomputes rather than trusts the host). In
+/// the default mode the host chooses CONFIGID; pin the one you expect with --config-id. Add
+/// --min-config-svn to accept that CONFIGSVN and any later one. The policy verifies a quote of
+/// the instance as it stands; edit it to taste (see docs/policy.md).
+#[derive(clap::Args)]
+pub struct FromInstanceArgs {
+    /// Instance directory (default: the current directory).
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// Expected CONFIGID as base64 (as given to `kss run --config-id`).
+    #[arg(long, value_name = "BASE64", conflicts_with = "config_id_hex")]
+    pub config_id: Option<String>,
+    /// Expected CONFIGID as hex.
+    #[arg(long, value_name = "HEX")]
+    pub config_id_hex: Option<String>,
+    /// Minimum CONFIGSVN (decimal or 0x hex).
+    #[arg(long, value_name = "N")]
+    pub min_config_svn: Option<String>,
+}
+
+/// Runs the command.
+pub fn run(a: FromInstanceArgs) -> CliResult {
+    let inst = Instance::open(&a.dir).map_err(instance_error)?;
+    let (config, bytes) = inst.config().map_err(instance_error)?;
+    let sig_path = inst.sig_path();
+    let sig_bytes = std::fs::read(&sig_path).map_err(|e| {
+        CliError::input(format!("{} is not built: cannot read {}: {e}", a.dir.display(), sig_path.display()))
+            .hint(format!("run `kss build {}` first", a.dir.display()))
+    })?;
+    let sig = Sigstruct::from_bytes(&sig_bytes).map_err(|e| CliError::input(format!("{}: {e}", sig_path.display())))?;
+    let mut policy = Policy::from_sigstruct(&sig);
+    let explicit = match (&a.config_id, &a.config_id_hex) {
+        (Some(b), _) => Some(launch::config_id_from_base64(b).map_err(|e| CliError::input(e.to_string()))?),
+        (None, Some(h)) => Some(launch::config_id_from_hex(h).map_err(|e| CliError::input(e.to_string()))?),
+        _ => None,
+    };
+    if !config.metadata.enable_kss && (explicit.is_some() || a.min_config_svn.is_some()) {
+        return Err(CliError::input("this instance has \"enable_kss\": false; its quotes carry no CONFIGID/CONFIGSVN to check"));
+    }
+    match config.metadata.config_binding {
+        ConfigBinding::ConfigId => {
+            if explicit.is_some() {
+                return Err(CliError::input("this instance binds its app through CONFIGID; kss recomputes it from the instance, so --config-id is not accepted"));
+            }
+            let d = kss_instance::binding::config_id(&inst, &config, &bytes).map_err(instance_error)?;
+            policy = policy.with_config_id(d.config_id);
+        }
+        ConfigBinding::Mrenclave => {
+            if let Some(id) = explicit {
+                policy = policy.with_config_id(id);
+            }
+        }
+    }
+    if let Some(s) = &a.min_config_svn {
+        policy = policy.with_min_config_svn(launch::config_svn(s).map_err(|e| CliError::input(e.to_string().replace("--config-svn", "--min-config-svn")))?);
+    }
+    println!("{}", serde_json::to_string_pretty(&policy.to_json()).unwrap_or_default());
+    Ok(ExitCode::SUCCESS)
+}
