@@ -64,6 +64,14 @@ enum Command {
     /// DCAP quotes: inspect.
     #[command(subcommand)]
     Quote(cmd::quote::Command),
+    /// Verify a DCAP quote: signatures, PCK chain, CRLs, TCB info, QE identity, and a KSS policy.
+    Verify(cmd::verify::Args),
+    /// Appraisal policies: starting policies from a SIGSTRUCT or an instance, converters.
+    #[command(subcommand)]
+    Policy(cmd::policy::Command),
+    /// The simulation PCK CA: export its root and matching collateral.
+    #[command(subcommand)]
+    SimCa(cmd::sim_ca::Command),
 }
 
 #[derive(Subcommand)]
@@ -89,6 +97,9 @@ fn main() -> ExitCode {
         Command::ConfigId(a) => cmd::config_id::run(a),
         Command::Detect(a) => cmd::detect::run(a),
         Command::Quote(c) => cmd::quote::run(c),
+        Command::Verify(a) => cmd::verify::run(a),
+        Command::Policy(c) => cmd::policy::run(c),
+        Command::SimCa(c) => cmd::sim_ca::run(c),
     };
     match result {
         Ok(code) => code,

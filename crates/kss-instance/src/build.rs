@@ -378,7 +378,6 @@ pub fn ensure_dev_key(path: &Path) -> Result<bool, InstanceError> {
 }
 
 fn write_private(path: &Path, bytes: &[u8]) -> Result<(), InstanceError> {
-    use std::os::unix::fs::PermissionsExt;
     let dir = path.parent().unwrap_or(Path::new("."));
     let t = tempfile::Builder::new()
         .prefix(".kss-key-")

@@ -8,7 +8,8 @@
 //! * `measure_stream(memory)`: the same reading from the in-memory copy.
 //!
 //! Each is run `KSS_BENCH_RUNS` times (default 3) and the best time is reported. Run with
-//! `cargo bench -p kss-sgxs --bench measure`. `KSS_BENCH_PAGES` overrides the page count.
+//! `cargo bench -p kss-sgxs --bench measure`. `KSS_BENCH_PAGES` overrides the page count;
+//! `KSS_BENCH_FILE=path` keeps the generated stream at `path`.
 
 use kss_sgxs::{measure_stream, SgxsWriter};
 use kss_types::SecinfoFlags;
@@ -80,7 +81,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let runs = env_or("KSS_BENCH_RUNS", if full { 3 } else { 1 });
 
     let dir = tempfile::tempdir()?;
-    let path = dir.path().join("bench.sgxs");
+    // KSS_BENCH_FILE keeps the stream at that path (e.g. to time other tools on it).
+    let path = std::env::var_os("KSS_BENCH_FILE")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| dir.path().join("bench.sgxs"));
     let file = std::fs::File::create(&path)?;
     let start = Instant::now();
     let mut w = SgxsWriter::new(BufWriter::new(file), 1, 1 << 32)?;

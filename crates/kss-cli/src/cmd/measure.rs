@@ -33,6 +33,21 @@ pub fn sgxs_error(file: &Path, e: SgxsError) -> CliError {
     }
 }
 
+/// A progress bar on stderr for big files when stderr is a terminal.
+fn progress_bar(len: u64) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if len < (256 << 20) || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(len);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "measuring {bar:40} {bytes}/{total_bytes} {bytes_per_sec}",
+    ) {
+        bar.set_style(style);
+    }
+    Some(bar)
+}
+
 /// Measures the SGXS file at `path` (`-` = stdin); errors name the file.
 pub fn measure_file(path: &Path) -> Result<kss_sgxs::Measurement, CliError> {
     let result = if path == Path::new("-") {
@@ -41,7 +56,17 @@ pub fn measure_file(path: &Path) -> Result<kss_sgxs::Measurement, CliError> {
         let file = std::fs::File::open(path).map_err(|e| {
             CliError::input(format!("cannot read SGXS file '{}': {e}", path.display()))
         })?;
-        measure_stream(file)
+        let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+        let bar = progress_bar(len);
+        let result = kss_sgxs::measure_stream_with_progress(file, |done| {
+            if let Some(b) = &bar {
+                b.set_position(done);
+            }
+        });
+        if let Some(b) = bar {
+            b.finish_and_clear();
+        }
+        result
     };
     result.map_err(|e| sgxs_error(path, e))
 }

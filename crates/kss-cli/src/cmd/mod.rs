@@ -13,3 +13,7 @@ pub mod quote;
 pub mod run;
 pub mod sign;
 pub mod sim_quoting;
+pub mod verify;
+pub mod policy;
+pub mod policy_instance;
+pub mod sim_ca;

@@ -201,17 +201,17 @@ pub fn run(args: Args) -> CliResult {
     }
 
     // 3. Create the enclave.
+    let cpu = SimCpu::with_kss().with_cpu_svn(match args.cpu_svn {
+        CpuSvnArg::Default => SimCpuSvn::Default,
+        CpuSvnArg::Upgraded => SimCpuSvn::Upgraded,
+        CpuSvnArg::Downgraded => SimCpuSvn::Downgraded,
+    });
     let enclave: Box<dyn kss_enclave::Enclave> = match args.mode {
         Mode::Hw => return Err(hw_launch(&inst, &kss, &sig, args.debug)),
         Mode::Sim => {
-            let cpu = SimCpu::with_kss().with_cpu_svn(match args.cpu_svn {
-                CpuSvnArg::Default => SimCpuSvn::Default,
-                CpuSvnArg::Upgraded => SimCpuSvn::Upgraded,
-                CpuSvnArg::Downgraded => SimCpuSvn::Downgraded,
-            });
             let f = std::fs::File::open(inst.sgxs_path())
                 .map_err(|e| fail(status::NOT_BUILT, format!("cannot open {}: {e}", inst.sgxs_path().display())))?;
-            let backend = kss_enclave::sim::SimBackend::new(cpu);
+            let backend = kss_enclave::sim::SimBackend::new(cpu.clone());
             let e = kss_enclave::load_sgxs_with(&backend, std::io::BufReader::with_capacity(1 << 20, f), &kss, &sig, args.debug)
                 .map_err(|e| fail(status::ENCLAVE_FAILED, format!("enclave creation failed: {e}")))?;
             Box::new(e)
@@ -228,7 +228,15 @@ pub fn run(args: Args) -> CliResult {
     }
 
     // 4. Serve it and run the workload.
-    let qe = crate::cmd::sim_quoting::quoting_enclave().ok();
+    // Quotes come from the simulated QE; if its CA cannot be loaded, QUOTE requests get a clear
+    // error and everything else still works.
+    let qe = match crate::cmd::sim_quoting::quoting_enclave(&cpu) {
+        Ok(qe) => Some(qe),
+        Err(e) => {
+            eprintln!("kss: warning: quotes unavailable: {e}");
+            None
+        }
+    };
     let server = Server::start(Arc::new(EnclaveServer { enclave, qe }))
         .map_err(|e| fail(status::SERVICE_FAILED, format!("cannot start the enclave service: {e}")))?;
     let program = resolve_program(&inst.image_dir(), Path::new(&args.program[0]))?;

@@ -1,0 +1,172 @@
+//! Launch overhead of `kss run`: whole-process wall time of `kss run -q DIR -- /bin/true` against
+//! running `/bin/true` directly, in the same run, interleaved. Target: overhead (difference of the
+//! medians) under 20 ms for an instance with the default limits.
+//!
+//! `cargo bench -p kss --bench launch` (KSS_BENCH_RUNS sets the number of runs, default 40).
+//!
+//! Cases, all measured round-robin so that load changes hit every case alike:
+//! - `/bin/true` directly (the baseline);
+//! - `kss --version` (starting the kss binary itself: exec, dynamic linking, argument parsing);
+//! - `kss run -q plain -- /bin/true` (default Occlum.json from `kss new`, MRENCLAVE binding);
+//! - `kss run -q kss --config-id-hex .. --config-svn 7 -- /bin/true` (the same with
+//!   `"enable_kss": true` and a full 64-byte CONFIGID).
+//!
+//! Then an in-process breakdown of the launch phases of the plain instance, calling the same
+//! library functions `kss run` calls, in its order, so that the whole-process number can be
+//! attributed to phases.
+
+mod common;
+
+use common::{machine, ms, time, time_status, Stats, Workspace, KSS};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+const TARGET_MS: f64 = 20.0;
+
+fn direct() -> Command {
+    let mut c = Command::new("/bin/true");
+    c.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
+    c
+}
+
+fn main() {
+    let n = common::runs(40);
+    let ws = Workspace::new("kss-bench-launch-");
+    ws.instance("plain", serde_json::json!({}), serde_json::json!({}));
+    ws.instance("kss", serde_json::json!({"enable_kss": true}), serde_json::json!({}));
+    ws.ok(&["build", "plain"]);
+    ws.ok(&["build", "kss"]);
+    let config_id_hex: String = (0u8..64).map(|b| format!("{:02x}", b.wrapping_mul(37))).collect();
+
+    let plain_args = ["run", "-q", "plain", "--", "/bin/true"];
+    let kss_args = ["run", "-q", "kss", "--config-id-hex", &config_id_hex, "--config-svn", "7", "--", "/bin/true"];
+    // Warm-up: page cache, and the simulated CA that the first `kss run` creates in KSS_HOME.
+    for _ in 0..3 {
+        time_status(direct());
+        time_status(ws.command(&["--version"]));
+        time_status(ws.command(&plain_args));
+        time_status(ws.command(&kss_args));
+    }
+
+    let mut samples: [Vec<Duration>; 4] = Default::default();
+    for _ in 0..n {
+        samples[0].push(time_status(direct()));
+        samples[1].push(time_status(ws.command(&["--version"])));
+        samples[2].push(time_status(ws.command(&plain_args)));
+        samples[3].push(time_status(ws.command(&kss_args)));
+    }
+    let stats: Vec<Stats> = samples.iter().map(|s| Stats::of(s)).collect();
+    let base = stats[0].median;
+    let sgxs = ws.path("plain/build/enclave.sgxs");
+
+    println!("launch overhead of `kss run` ({n} whole-process runs each, interleaved)");
+    println!("machine: {}", machine());
+    println!("instance: default limits from `kss new` (8 threads, 32 MiB kernel heap, 256 MiB user space); SGXS {:.1} MiB", common::mib(&sgxs));
+    println!();
+    println!("| command | median ms | p90 ms | min ms | median − /bin/true ms | target |");
+    println!("|---|---|---|---|---|---|");
+    let names = [
+        "`/bin/true` (baseline)".to_string(),
+        "`kss --version`".to_string(),
+        "`kss run -q plain -- /bin/true`".to_string(),
+        "`kss run -q kss --config-id-hex <64 B> --config-svn 7 -- /bin/true`".to_string(),
+    ];
+    for (i, (name, s)) in names.iter().zip(&stats).enumerate() {
+        let over = s.median.saturating_sub(base);
+        let verdict = match i {
+            2 | 3 if over.as_secs_f64() * 1e3 < TARGET_MS => "< 20 ms: met",
+            2 | 3 => "< 20 ms: NOT met",
+            _ => "",
+        };
+        println!("| {name} | {} | {} | {} | {} | {verdict} |", ms(s.median), ms(s.p90), ms(s.min), if i == 0 { "—".into() } else { ms(over) });
+    }
+
+    println!();
+    phases(&ws, n);
+}
+
+/// The phases of `kss run -q plain -- /bin/true`, in process, medians over `n` runs.
+fn phases(ws: &Workspace, n: usize) {
+    use kss_instance::Instance;
+    use sha2::Digest;
+    // The simulated quoting enclave reads its CA from KSS_HOME, as in `kss run`.
+    std::env::set_var("KSS_HOME", ws.path("home"));
+    let dir = ws.path("plain");
+    let names = [
+        "open instance, parse Occlum.json",
+        "staleness check: kss-build.json, SHA-256(Occlum.json), image digest",
+        "read + parse SIGSTRUCT",
+        "RSA-3072 verify of the SIGSTRUCT alone (part of EINIT below)",
+        "SHA-256 of the SGXS bytes alone (≈ MRENCLAVE work, part of the load below)",
+        "load SGXS into the simulator (ECREATE/EADD/EEXTEND/EINIT)",
+        "load simulated quoting enclave (CA from KSS_HOME)",
+        "start + stop the enclave service (Unix socket, accept thread)",
+        "spawn + wait /bin/true with the workload environment",
+    ];
+    let mut samples: Vec<Vec<Duration>> = vec![Vec::new(); names.len()];
+    for _ in 0..n {
+        let (d, (inst, config, bytes)) = time(|| {
+            let inst = Instance::open(&dir).expect("open");
+            let (config, bytes) = inst.config().expect("config");
+            (inst, config, bytes)
+        });
+        samples[0].push(d);
+        let (d, ()) = time(|| {
+            let text = std::fs::read_to_string(inst.build_json_path()).expect("kss-build.json");
+            let summary: serde_json::Value = serde_json::from_str(&text).expect("json");
+            let want = hex::encode(sha2::Sha256::digest(&bytes));
+            let image = inst.image_digest().expect("image digest");
+            assert_eq!(summary["occlum_json_sha256"].as_str(), Some(want.as_str()));
+            assert_eq!(summary["image_digest"].as_str(), Some(hex::encode(image.digest).as_str()));
+        });
+        samples[1].push(d);
+        let (d, sig) = time(|| {
+            kss_types::Sigstruct::from_bytes(&std::fs::read(inst.sig_path()).expect("sig")).expect("SIGSTRUCT")
+        });
+        samples[2].push(d);
+        let (d, ()) = time(|| kss_sign::verify(&sig).expect("signature"));
+        samples[3].push(d);
+        let (d, ()) = time(|| {
+            let b = std::fs::read(inst.sgxs_path()).expect("sgxs");
+            std::hint::black_box(sha2::Sha256::digest(&b));
+        });
+        samples[4].push(d);
+        let kss = kss_instance::launch::launch_config(config.metadata.enable_kss, None, None).expect("launch config");
+        let (d, enclave) = time(|| {
+            let f = std::fs::File::open(inst.sgxs_path()).expect("open sgxs");
+            let backend = kss_enclave::sim::SimBackend::new(kss_enclave::sim::SimCpu::with_kss());
+            kss_enclave::load_sgxs_with(&backend, std::io::BufReader::with_capacity(1 << 20, f), &kss, &sig, false)
+                .expect("load")
+        });
+        samples[5].push(d);
+        let (d, qe) = time(|| kss_attest::sim_qe::SimQuotingEnclave::load_or_create_default().expect("sim QE"));
+        samples[6].push(d);
+        drop(qe);
+        let (d, server) = time(|| {
+            kss_service::Server::start(Arc::new(kss_service::EnclaveServer { enclave: Box::new(enclave), qe: None }))
+                .expect("service")
+        });
+        let path = server.socket_path().to_path_buf();
+        let (d2, ()) = time(|| drop(server));
+        samples[7].push(d + d2);
+        let mut c = direct();
+        c.env(kss_service::SOCKET_ENV, &path).env("KSS_INSTANCE", &dir).env("KSS_MODE", "sim");
+        samples[8].push(time_status(c));
+    }
+    println!("in-process phases of `kss run -q plain -- /bin/true` (medians of {n}; rows 4 and 5 are parts of row 6)");
+    println!();
+    println!("| phase | median ms | p90 ms |");
+    println!("|---|---|---|");
+    let mut total = Duration::ZERO;
+    for (i, (name, s)) in names.iter().zip(&samples).enumerate() {
+        let st = Stats::of(s);
+        if i != 3 && i != 4 {
+            total += st.median;
+        }
+        println!("| {name} | {} | {} |", ms(st.median), ms(st.p90));
+    }
+    println!("| sum of phases (without rows 4, 5) | {} | |", ms(total));
+    println!();
+    println!("command: cargo bench -p kss --bench launch   ({} = {KSS})", "kss");
+}
