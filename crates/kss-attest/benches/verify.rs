@@ -52,7 +52,9 @@ fn bench(c: &mut Criterion) {
     g.bench_function("kss cold", |b| {
         b.iter(|| Verifier::new(policy()).verify(&quote, &col, AT).accepted)
     });
-    g.bench_function("kss warm", |b| b.iter(|| warm.verify(&quote, &col, AT).accepted));
+    g.bench_function("kss warm", |b| {
+        b.iter(|| warm.verify(&quote, &col, AT).accepted)
+    });
     g.bench_function("kss warm 2 threads", |b| {
         b.iter_custom(|iters| {
             let per = iters.div_ceil(2);

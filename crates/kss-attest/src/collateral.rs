@@ -180,10 +180,7 @@ pub(crate) fn hex_signature(
         return Err(CollateralError::Field {
             source_name: source_name.to_string(),
             field: field.to_string(),
-            reason: format!(
-                "{} bytes, expected 64 (r || s of ECDSA P-256)",
-                sig.len()
-            ),
+            reason: format!("{} bytes, expected 64 (r || s of ECDSA P-256)", sig.len()),
         });
     }
     Ok(sig)

@@ -66,7 +66,10 @@ pub fn parse_rfc3339(text: &str, what: &str) -> Result<u64, TimeError> {
         let pos = rest.rfind(['+', '-']).ok_or_else(err)?;
         let (c, off) = rest.split_at(pos);
         let sign = if off.starts_with('-') { -1 } else { 1 };
-        let (oh, om) = off.get(1..).and_then(|o| o.split_once(':')).ok_or_else(err)?;
+        let (oh, om) = off
+            .get(1..)
+            .and_then(|o| o.split_once(':'))
+            .ok_or_else(err)?;
         let (oh, om) = (num(oh).ok_or_else(err)?, num(om).ok_or_else(err)?);
         (c, sign * (oh * 3600 + om * 60))
     };
@@ -124,7 +127,10 @@ mod tests {
     #[test]
     fn known_timestamps() {
         // 2025-07-19T10:01:17Z is the phala pinned time 1752919277 (SOURCES.md).
-        assert_eq!(parse_rfc3339("2025-07-19T10:01:17Z", "t"), Ok(1_752_919_277));
+        assert_eq!(
+            parse_rfc3339("2025-07-19T10:01:17Z", "t"),
+            Ok(1_752_919_277)
+        );
         assert_eq!(parse_time("1752919277", "t"), Ok(1_752_919_277));
         assert_eq!(
             parse_rfc3339("2025-07-19T12:01:17.999+02:00", "t"),

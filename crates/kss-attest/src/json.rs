@@ -170,7 +170,11 @@ pub fn quote_json(quote: &Quote, order: ByteOrder) -> Value {
         None => (Value::Null, Value::Null),
     };
     let mut m = Map::new();
-    let tee = if h.tee_type == TEE_TYPE_TDX { "TDX" } else { "SGX" };
+    let tee = if h.tee_type == TEE_TYPE_TDX {
+        "TDX"
+    } else {
+        "SGX"
+    };
     m.insert("tee".into(), json!(tee));
     m.insert("version".into(), json!(h.version));
     m.insert("att_key_type".into(), json!(h.att_key_type));

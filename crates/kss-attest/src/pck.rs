@@ -54,7 +54,9 @@ pub enum PckError {
         expected: &'static str,
     },
     /// The certificate has no SGX extension.
-    #[error("certificate has no SGX extension (OID 1.2.840.113741.1.13.1); is it a PCK certificate?")]
+    #[error(
+        "certificate has no SGX extension (OID 1.2.840.113741.1.13.1); is it a PCK certificate?"
+    )]
     NotPck,
     /// PEM text does not decode to certificates.
     #[error("PCK certificate chain: {0}")]
@@ -417,7 +419,9 @@ fn oid_entry(oid: &ObjectIdentifier, value_der: &[u8]) -> Result<Vec<u8>, der::E
 }
 
 fn sub_oid(parent: &ObjectIdentifier, arc: u32) -> Result<ObjectIdentifier, der::Error> {
-    parent.push_arc(arc).map_err(|_| der::Error::from(der::ErrorKind::OidMalformed))
+    parent
+        .push_arc(arc)
+        .map_err(|_| der::Error::from(der::ErrorKind::OidMalformed))
 }
 
 /// Encodes `ext` as the DER value of the SGX extension (the inverse of
@@ -425,22 +429,34 @@ fn sub_oid(parent: &ObjectIdentifier, arc: u32) -> Result<ObjectIdentifier, der:
 pub fn encode_sgx_extension(ext: &SgxExtension) -> Result<Vec<u8>, der::Error> {
     let base = SGX_EXTENSION_OID;
     let mut body = Vec::new();
-    body.extend(oid_entry(&sub_oid(&base, 1)?, &ext.ppid.as_slice().to_der_octets()?)?);
+    body.extend(oid_entry(
+        &sub_oid(&base, 1)?,
+        &ext.ppid.as_slice().to_der_octets()?,
+    )?);
 
     let tcb_oid = sub_oid(&base, 2)?;
     let mut tcb = Vec::new();
     for (i, svn) in (1u32..).zip(ext.tcb.comp_svn) {
         tcb.extend(oid_entry(&sub_oid(&tcb_oid, i)?, &svn.to_der()?)?);
     }
-    tcb.extend(oid_entry(&sub_oid(&tcb_oid, 17)?, &ext.tcb.pce_svn.to_der()?)?);
+    tcb.extend(oid_entry(
+        &sub_oid(&tcb_oid, 17)?,
+        &ext.tcb.pce_svn.to_der()?,
+    )?);
     tcb.extend(oid_entry(
         &sub_oid(&tcb_oid, 18)?,
         &ext.tcb.cpu_svn.as_slice().to_der_octets()?,
     )?);
     body.extend(oid_entry(&tcb_oid, &tlv(Tag::Sequence, &tcb)?)?);
 
-    body.extend(oid_entry(&sub_oid(&base, 3)?, &ext.pce_id.as_slice().to_der_octets()?)?);
-    body.extend(oid_entry(&sub_oid(&base, 4)?, &ext.fmspc.as_slice().to_der_octets()?)?);
+    body.extend(oid_entry(
+        &sub_oid(&base, 3)?,
+        &ext.pce_id.as_slice().to_der_octets()?,
+    )?);
+    body.extend(oid_entry(
+        &sub_oid(&base, 4)?,
+        &ext.fmspc.as_slice().to_der_octets()?,
+    )?);
     let enum_content: Vec<u8> = if ext.sgx_type >= 0x80 {
         vec![0, ext.sgx_type]
     } else {
@@ -451,7 +467,10 @@ pub fn encode_sgx_extension(ext: &SgxExtension) -> Result<Vec<u8>, der::Error> {
         &tlv(Tag::Enumerated, &enum_content)?,
     )?);
     if let Some(id) = &ext.platform_instance_id {
-        body.extend(oid_entry(&sub_oid(&base, 6)?, &id.as_slice().to_der_octets()?)?);
+        body.extend(oid_entry(
+            &sub_oid(&base, 6)?,
+            &id.as_slice().to_der_octets()?,
+        )?);
     }
     if let Some(cfg) = &ext.configuration {
         let cfg_oid = sub_oid(&base, 7)?;

@@ -46,10 +46,7 @@ pub enum PolicyError {
 #[serde(untagged)]
 enum IdSpec {
     Hex(String),
-    HighLow {
-        high: NumSpec,
-        low: NumSpec,
-    },
+    HighLow { high: NumSpec, low: NumSpec },
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -389,7 +386,12 @@ impl Policy {
             )
         });
         if let Some(list) = &self.mr_enclave {
-            out.push(one_of("policy.mr_enclave", "MRENCLAVE", &r.mr_enclave, list));
+            out.push(one_of(
+                "policy.mr_enclave",
+                "MRENCLAVE",
+                &r.mr_enclave,
+                list,
+            ));
         }
         if let Some(list) = &self.mr_signer {
             out.push(one_of("policy.mr_signer", "MRSIGNER", &r.mr_signer, list));
@@ -445,7 +447,10 @@ impl Policy {
             out.push(Check::from_bool(
                 "policy.config_svn",
                 r.config_svn >= v,
-                format!("CONFIGSVN is {}, policy requires at least {v}", r.config_svn),
+                format!(
+                    "CONFIGSVN is {}, policy requires at least {v}",
+                    r.config_svn
+                ),
             ));
         }
         out
@@ -551,9 +556,8 @@ fn parse_id(spec: &IdSpec) -> Option<Id128> {
             .ok()
             .and_then(|b| <[u8; 16]>::try_from(b.as_slice()).ok())
             .map(Id128),
-        IdSpec::HighLow { high, low } => Some(Id128::from_high_low(
-            parse_num(high)?,
-            parse_num(low)?,
-        )),
+        IdSpec::HighLow { high, low } => {
+            Some(Id128::from_high_low(parse_num(high)?, parse_num(low)?))
+        }
     }
 }

@@ -77,7 +77,9 @@ pub enum QuoteError {
         version: u16,
     },
     /// `att_key_type` is not 2 (ECDSA P-256).
-    #[error("quote: field `att_key_type` at offset 2 is {value}; expected 2 (ECDSA-256 with P-256)")]
+    #[error(
+        "quote: field `att_key_type` at offset 2 is {value}; expected 2 (ECDSA-256 with P-256)"
+    )]
     UnsupportedAttKeyType {
         /// The value found.
         value: u16,

@@ -59,7 +59,9 @@ pub enum SimError {
         detail: String,
     },
     /// A stored file is not what it should be.
-    #[error("simulated CA: {what} is corrupt: {detail}; delete the sim-ca directory to start over")]
+    #[error(
+        "simulated CA: {what} is corrupt: {detail}; delete the sim-ca directory to start over"
+    )]
     Corrupt {
         /// Which file or value.
         what: &'static str,
@@ -384,12 +386,11 @@ impl SimQuotingEnclave {
         ] {
             store::write_private(dir, name, certs::to_pem(cert)?.as_bytes())?;
         }
-        let text = serde_json::to_string_pretty(&platform.to_json()).map_err(|e| {
-            SimError::Build {
+        let text =
+            serde_json::to_string_pretty(&platform.to_json()).map_err(|e| SimError::Build {
                 what: "platform.json",
                 detail: e.to_string(),
-            }
-        })?;
+            })?;
         store::write_private(dir, MARKER_FILE, text.as_bytes())
     }
 

@@ -3,7 +3,6 @@
 
 use crate::dcap_time::parse_rfc3339;
 use serde::Deserialize;
-use std::collections::BTreeMap;
 use std::fmt;
 
 /// A TCB status as Intel names it.
@@ -181,10 +180,33 @@ struct RawTcbInfo {
     tcb_levels: Vec<RawTcbLevel>,
 }
 
+/// A level's `tcb` object: v3 `sgxtcbcomponents` or v2 `sgxtcbcompNNsvn` keys.
+#[derive(Deserialize)]
+struct RawTcb {
+    sgxtcbcomponents: Option<Vec<RawComponent>>,
+    pcesvn: Option<u16>,
+    sgxtcbcomp01svn: Option<u8>,
+    sgxtcbcomp02svn: Option<u8>,
+    sgxtcbcomp03svn: Option<u8>,
+    sgxtcbcomp04svn: Option<u8>,
+    sgxtcbcomp05svn: Option<u8>,
+    sgxtcbcomp06svn: Option<u8>,
+    sgxtcbcomp07svn: Option<u8>,
+    sgxtcbcomp08svn: Option<u8>,
+    sgxtcbcomp09svn: Option<u8>,
+    sgxtcbcomp10svn: Option<u8>,
+    sgxtcbcomp11svn: Option<u8>,
+    sgxtcbcomp12svn: Option<u8>,
+    sgxtcbcomp13svn: Option<u8>,
+    sgxtcbcomp14svn: Option<u8>,
+    sgxtcbcomp15svn: Option<u8>,
+    sgxtcbcomp16svn: Option<u8>,
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RawTcbLevel {
-    tcb: BTreeMap<String, serde_json::Value>,
+    tcb: RawTcb,
     tcb_date: String,
     tcb_status: TcbStatus,
     #[serde(rename = "advisoryIDs", default)]
@@ -224,29 +246,15 @@ fn date(what: &'static str, field: &'static str, s: &str) -> Result<u64, TcbErro
 const TCB: &str = "TCB info";
 const QEID: &str = "QE identity";
 
-fn level_tcb(raw: &BTreeMap<String, serde_json::Value>) -> Result<PlatformTcb, TcbError> {
-    let u = |v: &serde_json::Value, field: &'static str, max: u64| {
-        v.as_u64().filter(|&n| n <= max).ok_or(TcbError::Field {
-            what: TCB,
-            field,
-            value: v.to_string(),
-            expected: "an SVN (0..=255 for components, 0..=65535 for pcesvn)",
-        })
-    };
-    let pce_svn = raw.get("pcesvn").ok_or(TcbError::Field {
+fn level_tcb(raw: &RawTcb) -> Result<PlatformTcb, TcbError> {
+    let pce_svn = raw.pcesvn.ok_or(TcbError::Field {
         what: TCB,
         field: "tcb.pcesvn",
         value: "(missing)".into(),
-        expected: "a number",
+        expected: "a number 0..=65535",
     })?;
-    let pce_svn = u(pce_svn, "tcb.pcesvn", 0xffff)? as u16;
     let mut comps = [0u8; 16];
-    if let Some(list) = raw.get("sgxtcbcomponents") {
-        let list: Vec<RawComponent> =
-            serde_json::from_value(list.clone()).map_err(|e| TcbError::Json {
-                what: TCB,
-                reason: format!("tcb.sgxtcbcomponents: {e}"),
-            })?;
+    if let Some(list) = &raw.sgxtcbcomponents {
         if list.len() != 16 {
             return Err(TcbError::Field {
                 what: TCB,
@@ -259,15 +267,31 @@ fn level_tcb(raw: &BTreeMap<String, serde_json::Value>) -> Result<PlatformTcb, T
             *c = r.svn;
         }
     } else {
-        for (i, c) in comps.iter_mut().enumerate() {
-            let key = format!("sgxtcbcomp{:02}svn", i + 1);
-            let v = raw.get(&key).ok_or(TcbError::Field {
+        let v2 = [
+            raw.sgxtcbcomp01svn,
+            raw.sgxtcbcomp02svn,
+            raw.sgxtcbcomp03svn,
+            raw.sgxtcbcomp04svn,
+            raw.sgxtcbcomp05svn,
+            raw.sgxtcbcomp06svn,
+            raw.sgxtcbcomp07svn,
+            raw.sgxtcbcomp08svn,
+            raw.sgxtcbcomp09svn,
+            raw.sgxtcbcomp10svn,
+            raw.sgxtcbcomp11svn,
+            raw.sgxtcbcomp12svn,
+            raw.sgxtcbcomp13svn,
+            raw.sgxtcbcomp14svn,
+            raw.sgxtcbcomp15svn,
+            raw.sgxtcbcomp16svn,
+        ];
+        for (i, (c, v)) in comps.iter_mut().zip(v2).enumerate() {
+            *c = v.ok_or_else(|| TcbError::Field {
                 what: TCB,
                 field: "tcb.sgxtcbcompNNsvn",
-                value: format!("{key} missing"),
+                value: format!("sgxtcbcomp{:02}svn missing", i + 1),
                 expected: "16 components (v2) or sgxtcbcomponents (v3)",
             })?;
-            *c = u(v, "tcb.sgxtcbcompNNsvn", 255)? as u8;
         }
     }
     Ok(PlatformTcb {
@@ -468,7 +492,10 @@ mod tests {
             ConfigurationNeeded.converge_with_qe(&OutOfDate),
             OutOfDateConfigurationNeeded
         );
-        assert_eq!(SWHardeningNeeded.converge_with_qe(&UpToDate), SWHardeningNeeded);
+        assert_eq!(
+            SWHardeningNeeded.converge_with_qe(&UpToDate),
+            SWHardeningNeeded
+        );
         assert_eq!(UpToDate.converge_with_qe(&Revoked), Revoked);
         assert_eq!(OutOfDate.converge_with_qe(&OutOfDate), OutOfDate);
     }

@@ -20,7 +20,7 @@ use crate::policy::{Policy, TcbFacts};
 use crate::quote::{Quote, ATT_KEY_TYPE_ECDSA_P256, INTEL_QE_VENDOR_ID, TEE_TYPE_SGX};
 use crate::tcb::{PlatformTcb, QeIdentity, TcbInfo, TcbStatus};
 use crate::x509util::{
-    build_chain, key_from_xy, parse_pem_certs, verify_p256_fixed, Cert, Crl, P256Key, X509Error,
+    build_chain_by, key_from_xy, pem_blocks, verify_p256_fixed, Cert, Crl, P256Key, X509Error,
 };
 use cache::{key, Cache};
 use sha2::{Digest, Sha256};
@@ -29,11 +29,11 @@ use std::sync::Arc;
 /// The public key of the Intel SGX Root CA (uncompressed P-256). Both issuances of the root
 /// certificate (2018–2049 and the legacy 2018–2033) carry it, so roots are matched by key.
 pub const INTEL_SGX_ROOT_CA_PUBLIC_KEY: P256Key = [
-    0x04, 0x0b, 0xa9, 0xc4, 0xc0, 0xc0, 0xc8, 0x61, 0x93, 0xa3, 0xfe, 0x23, 0xd6, 0xb0, 0x2c,
-    0xda, 0x10, 0xa8, 0xbb, 0xd4, 0xe8, 0x8e, 0x48, 0xb4, 0x45, 0x85, 0x61, 0xa3, 0x6e, 0x70,
-    0x55, 0x25, 0xf5, 0x67, 0x91, 0x8e, 0x2e, 0xdc, 0x88, 0xe4, 0x0d, 0x86, 0x0b, 0xd0, 0xcc,
-    0x4e, 0xe2, 0x6a, 0xac, 0xc9, 0x88, 0xe5, 0x05, 0xa9, 0x53, 0x55, 0x8c, 0x45, 0x3f, 0x6b,
-    0x09, 0x04, 0xae, 0x73, 0x94,
+    0x04, 0x0b, 0xa9, 0xc4, 0xc0, 0xc0, 0xc8, 0x61, 0x93, 0xa3, 0xfe, 0x23, 0xd6, 0xb0, 0x2c, 0xda,
+    0x10, 0xa8, 0xbb, 0xd4, 0xe8, 0x8e, 0x48, 0xb4, 0x45, 0x85, 0x61, 0xa3, 0x6e, 0x70, 0x55, 0x25,
+    0xf5, 0x67, 0x91, 0x8e, 0x2e, 0xdc, 0x88, 0xe4, 0x0d, 0x86, 0x0b, 0xd0, 0xcc, 0x4e, 0xe2, 0x6a,
+    0xac, 0xc9, 0x88, 0xe5, 0x05, 0xa9, 0x53, 0x55, 0x8c, 0x45, 0x3f, 0x6b, 0x09, 0x04, 0xae, 0x73,
+    0x94,
 ];
 
 /// Reads a trust root certificate (DER or PEM) and returns its public key.
@@ -44,7 +44,7 @@ pub fn trust_root_key(cert: &[u8], what: &str) -> Result<P256Key, X509Error> {
 /// A certificate chain that passed its signature checks, leaf first.
 #[derive(Debug)]
 struct VerifiedChain {
-    certs: Vec<Cert>,
+    certs: Vec<Arc<Cert>>,
 }
 
 impl VerifiedChain {
@@ -62,7 +62,7 @@ impl VerifiedChain {
             };
             format!(
                 "certificate \"{}\" {when} (valid {} to {}, checked at {})",
-                c.subject_text,
+                c.subject_text(),
                 t(c.not_before),
                 t(c.not_after),
                 t(at)
@@ -71,7 +71,7 @@ impl VerifiedChain {
     }
 
     fn leaf(&self) -> Option<&Cert> {
-        self.certs.first()
+        self.certs.first().map(|c| &**c)
     }
 }
 
@@ -153,15 +153,11 @@ impl Verifier {
         let request = Quote::parse(quote)
             .ok()
             .and_then(|q| {
-                let pem = q.pck_chain_pem()?.to_vec();
-                let certs = parse_pem_certs(&pem, "PCK chain").ok()?;
-                let idx = build_chain(&certs, &self.roots).ok()?;
-                let leaf = certs.get(*idx.first()?)?;
-                let ca = certs.get(*idx.get(1)?)?;
-                let ext = sgx_extension_of_cert(&leaf.parsed).ok()?;
+                let p = self.pck(q.pck_chain_pem()?, at).ok()?;
+                let ca = p.chain.certs.get(1)?;
                 Some(CollateralRequest {
-                    fmspc: ext.fmspc,
-                    pce_id: ext.pce_id,
+                    fmspc: p.ext.fmspc,
+                    pce_id: p.ext.pce_id,
                     ca: pck_ca_of(ca),
                 })
             })
@@ -303,10 +299,14 @@ impl Verifier {
         match (&pck, pck_leaf) {
             (Some(p), Some(leaf)) => {
                 c.push(match p.chain.invalid_at(at) {
-                    None => Check::pass("pck.validity", format!("all PCK chain certificates valid at {}", t(at))),
+                    None => Check::pass(
+                        "pck.validity",
+                        format!("all PCK chain certificates valid at {}", t(at)),
+                    ),
                     Some(r) => Check::fail("pck.validity", r),
                 });
-                let ok = verify_p256_fixed(&leaf.public_key, &sig.qe_report_raw, &sig.qe_report_signature);
+                let ok =
+                    self.qe_report_signed(leaf, &sig.qe_report_raw, &sig.qe_report_signature, at);
                 c.push(Check::from_bool(
                     "qe.report_signature",
                     ok,
@@ -356,23 +356,31 @@ impl Verifier {
                 None
             }
             (Some(_), None) => {
-                c.push(Check::skip("crl.pck", "no verified PCK CA to check the PCK CRL with"));
+                c.push(Check::skip(
+                    "crl.pck",
+                    "no verified PCK CA to check the PCK CRL with",
+                ));
                 None
             }
-            (Some(bytes), Some(ca)) => match self.signed_crl(bytes, &ca.public_key, "PCK CRL", at) {
-                Err(r) => {
-                    c.push(Check::fail(
-                        "crl.pck",
-                        format!("{r} (it must be issued by the PCK's CA, \"{}\")", ca.subject_text),
-                    ));
-                    None
+            (Some(bytes), Some(ca)) => {
+                match self.signed_crl(bytes, &ca.public_key, "PCK CRL", at) {
+                    Err(r) => {
+                        c.push(Check::fail(
+                            "crl.pck",
+                            format!(
+                                "{r} (it must be issued by the PCK's CA, \"{}\")",
+                                ca.subject_text()
+                            ),
+                        ));
+                        None
+                    }
+                    Ok(crl) => {
+                        issues.push(crl.this_update);
+                        c.push(crl_window("crl.pck", "PCK CRL", &crl, at));
+                        Some(crl)
+                    }
                 }
-                Ok(crl) => {
-                    issues.push(crl.this_update);
-                    c.push(crl_window("crl.pck", "PCK CRL", &crl, at));
-                    Some(crl)
-                }
-            },
+            }
         };
         if let Some(chain_pem) = &col.pck_crl_issuer_chain {
             c.push(match self.chain(chain_pem, "PCK CRL issuer chain", at) {
@@ -381,7 +389,10 @@ impl Verifier {
                     Some(r) => Check::fail("crl.pck_issuer_chain", r),
                     None => match revoked_in(&ch, root_crl.as_deref()) {
                         Some(r) => Check::fail("crl.pck_issuer_chain", r),
-                        None => Check::pass("crl.pck_issuer_chain", "PCK CRL issuer chain leads to a trusted root and is valid"),
+                        None => Check::pass(
+                            "crl.pck_issuer_chain",
+                            "PCK CRL issuer chain leads to a trusted root and is valid",
+                        ),
                     },
                 },
             });
@@ -390,11 +401,17 @@ impl Verifier {
             (Some(p), Some(rc), Some(pc)) => {
                 let leaf_revoked = p.chain.leaf().is_some_and(|l| pc.revokes(&l.serial));
                 if leaf_revoked {
-                    Check::fail("pck.revocation", "the PCK certificate is revoked (listed in the PCK CRL)")
+                    Check::fail(
+                        "pck.revocation",
+                        "the PCK certificate is revoked (listed in the PCK CRL)",
+                    )
                 } else if let Some(r) = revoked_in(&p.chain, Some(rc)) {
                     Check::fail("pck.revocation", r)
                 } else {
-                    Check::pass("pck.revocation", "neither the PCK certificate nor its CA is revoked")
+                    Check::pass(
+                        "pck.revocation",
+                        "neither the PCK certificate nor its CA is revoked",
+                    )
                 }
             }
             _ => Check::skip("pck.revocation", "needs the PCK chain and both CRLs"),
@@ -428,8 +445,16 @@ impl Verifier {
         if let Some(ti) = &tcb {
             let info = &ti.value;
             issues.push(info.issue_date);
-            c.push(piece_window("tcb_info.validity", "TCB info", info.issue_date, info.next_update, &ti.chain, root_crl.as_deref(), at));
-            let ok_id = info.id.as_deref().map_or(true, |id| id == "SGX") && info.tcb_type == 0;
+            c.push(piece_window(
+                "tcb_info.validity",
+                "TCB info",
+                info.issue_date,
+                info.next_update,
+                &ti.chain,
+                root_crl.as_deref(),
+                at,
+            ));
+            let ok_id = matches!(info.id.as_deref(), None | Some("SGX")) && info.tcb_type == 0;
             c.push(Check::from_bool(
                 "tcb_info.id",
                 ok_id,
@@ -486,8 +511,14 @@ impl Verifier {
                 }
             }
             _ => {
-                c.push(Check::skip("tcb_info.fmspc", "needs the PCK extension and the TCB info"));
-                c.push(Check::skip("tcb_info.level", "needs the PCK extension and the TCB info"));
+                c.push(Check::skip(
+                    "tcb_info.fmspc",
+                    "needs the PCK extension and the TCB info",
+                ));
+                c.push(Check::skip(
+                    "tcb_info.level",
+                    "needs the PCK extension and the TCB info",
+                ));
             }
         }
 
@@ -509,7 +540,15 @@ impl Verifier {
                 ));
                 let id = &qi.value;
                 issues.push(id.issue_date);
-                c.push(piece_window("qe_identity.validity", "QE identity", id.issue_date, id.next_update, &qi.chain, root_crl.as_deref(), at));
+                c.push(piece_window(
+                    "qe_identity.validity",
+                    "QE identity",
+                    id.issue_date,
+                    id.next_update,
+                    &qi.chain,
+                    root_crl.as_deref(),
+                    at,
+                ));
                 let r = &sig.qe_report;
                 let mut problems = Vec::new();
                 if id.id != "QE" {
@@ -557,13 +596,19 @@ impl Verifier {
                     Some(l) => {
                         c.push(Check::pass(
                             "qe_identity.level",
-                            format!("QE ISVSVN {} matches the level {} ({})", r.isv_svn, l.isv_svn, l.status),
+                            format!(
+                                "QE ISVSVN {} matches the level {} ({})",
+                                r.isv_svn, l.isv_svn, l.status
+                            ),
                         ));
                         qe_level = Some((l.status.clone(), l.advisory_ids.clone()));
                     }
                     None => c.push(Check::fail(
                         "qe_identity.level",
-                        format!("QE ISVSVN {} is below every level of the QE identity", r.isv_svn),
+                        format!(
+                            "QE ISVSVN {} is below every level of the QE identity",
+                            r.isv_svn
+                        ),
                     )),
                 }
             }
@@ -590,7 +635,10 @@ impl Verifier {
                 v.tcb_status = Some(status);
                 v.advisory_ids = adv;
             }
-            _ => c.push(Check::skip("tcb.status", "needs the platform and QE TCB levels")),
+            _ => c.push(Check::skip(
+                "tcb.status",
+                "needs the platform and QE TCB levels",
+            )),
         }
 
         // 7. Policy.
@@ -604,16 +652,89 @@ impl Verifier {
         }));
     }
 
+    /// Parses the certificates of a PEM chain, reusing certificates already parsed.
+    fn certs(&self, pem: &[u8], what: &str, at: u64) -> Result<Vec<Arc<Cert>>, String> {
+        let pem = pem.strip_suffix(&[0]).unwrap_or(pem);
+        let text = std::str::from_utf8(pem).map_err(|_| format!("{what}: not UTF-8 PEM text"))?;
+        let blocks = pem_blocks(text, what).map_err(|e| e.to_string())?;
+        let mut out = Vec::new();
+        for (i, (_, der)) in blocks
+            .iter()
+            .filter(|(l, _)| l == "CERTIFICATE")
+            .enumerate()
+        {
+            let k = key("cert", &[der]);
+            let cert = match self.cache.get::<Cert>(&k, at) {
+                Some(c) => c,
+                None => {
+                    let c = Arc::new(
+                        Cert::from_der(der, &format!("{what}, certificate {}", i + 1))
+                            .map_err(|e| e.to_string())?,
+                    );
+                    self.cache.put(k, c.clone(), c.not_after, at);
+                    c
+                }
+            };
+            out.push(cert);
+        }
+        if out.is_empty() {
+            return Err(format!("{what}: no certificate"));
+        }
+        Ok(out)
+    }
+
+    /// True when `issuer_key` signed `cert`; positive results are remembered.
+    fn signed_by(&self, cert: &Cert, issuer_key: &P256Key, at: u64) -> bool {
+        let k = key("sig", &[&cert.der, issuer_key]);
+        if self.cache.get::<()>(&k, at).is_some() {
+            return true;
+        }
+        let ok = cert.is_signed_by(issuer_key);
+        if ok {
+            self.cache.put(k, Arc::new(()), cert.not_after, at);
+        }
+        ok
+    }
+
+    /// True when the PCK `leaf` signed the QE report. A QE signs the same report for every
+    /// quote made with one attestation key, so positive results are remembered by content.
+    fn qe_report_signed(&self, leaf: &Cert, report: &[u8], sig: &[u8], at: u64) -> bool {
+        let k = key("qe-report", &[report, sig, &leaf.public_key]);
+        if self.cache.get::<()>(&k, at).is_some() {
+            return true;
+        }
+        let ok = verify_p256_fixed(&leaf.public_key, report, sig);
+        if ok {
+            self.cache.put(k, Arc::new(()), leaf.not_after, at);
+        }
+        ok
+    }
+
+    /// Orders and verifies parsed certificates up to a trusted root.
+    fn ordered_chain(
+        &self,
+        certs: &[Arc<Cert>],
+        what: &str,
+        at: u64,
+    ) -> Result<VerifiedChain, String> {
+        let refs: Vec<&Cert> = certs.iter().map(|c| &**c).collect();
+        let idx = build_chain_by(&refs, &self.roots, &|c: &Cert, k: &P256Key| {
+            self.signed_by(c, k, at)
+        })
+        .map_err(|e| format!("{what}: {e}"))?;
+        Ok(VerifiedChain {
+            certs: idx.iter().filter_map(|&i| certs.get(i).cloned()).collect(),
+        })
+    }
+
     /// Parses and verifies a PEM chain (cached).
     fn chain(&self, pem: &[u8], what: &str, at: u64) -> Result<Arc<VerifiedChain>, String> {
         let k = key("chain", &[pem]);
         if let Some(c) = self.cache.get::<VerifiedChain>(&k, at) {
             return Ok(c);
         }
-        let certs = parse_pem_certs(pem, what).map_err(|e| e.to_string())?;
-        let idx = build_chain(&certs, &self.roots).map_err(|e| format!("{what}: {e}"))?;
-        let ordered = idx.iter().filter_map(|&i| certs.get(i).cloned()).collect();
-        let chain = Arc::new(VerifiedChain { certs: ordered });
+        let certs = self.certs(pem, what, at)?;
+        let chain = Arc::new(self.ordered_chain(&certs, what, at)?);
         self.cache.put(k, chain.clone(), chain.valid_until(), at);
         Ok(chain)
     }
@@ -623,16 +744,12 @@ impl Verifier {
         if let Some(p) = self.cache.get::<VerifiedPck>(&k, at) {
             return Ok(p);
         }
-        let certs = parse_pem_certs(pem, "PCK chain").map_err(|e| e.to_string())?;
-        let idx = build_chain(&certs, &self.roots).map_err(|e| e.to_string())?;
-        let ordered: Vec<Cert> = idx.iter().filter_map(|&i| certs.get(i).cloned()).collect();
-        let leaf = ordered.first().ok_or("PCK chain: empty")?;
+        let certs = self.certs(pem, "PCK chain", at)?;
+        let chain = self.ordered_chain(&certs, "PCK chain", at)?;
+        let leaf = chain.leaf().ok_or("PCK chain: empty")?;
         let ext = sgx_extension_of_cert(&leaf.parsed)
             .map_err(|e| format!("PCK certificate SGX extension: {e}"))?;
-        let p = Arc::new(VerifiedPck {
-            chain: VerifiedChain { certs: ordered },
-            ext,
-        });
+        let p = Arc::new(VerifiedPck { chain, ext });
         self.cache.put(k, p.clone(), p.chain.valid_until(), at);
         Ok(p)
     }
@@ -654,14 +771,23 @@ impl Verifier {
         Ok(crl)
     }
 
-    fn signed_crl(&self, bytes: &[u8], signer: &P256Key, what: &str, at: u64) -> Result<Arc<Crl>, String> {
+    fn signed_crl(
+        &self,
+        bytes: &[u8],
+        signer: &P256Key,
+        what: &str,
+        at: u64,
+    ) -> Result<Arc<Crl>, String> {
         let k = key("crl", &[bytes, signer]);
         if let Some(c) = self.cache.get::<Crl>(&k, at) {
             return Ok(c);
         }
         let crl = Crl::parse(bytes, what).map_err(|e| e.to_string())?;
         if !crl.is_signed_by(signer) {
-            return Err(format!("the {what} (issuer \"{}\") signature is invalid", crl.issuer_text));
+            return Err(format!(
+                "the {what} (issuer \"{}\") signature is invalid",
+                crl.issuer_text
+            ));
         }
         let crl = Arc::new(crl);
         self.cache.put(k, crl.clone(), crl.next_update, at);
@@ -702,12 +828,16 @@ impl Verifier {
             .ok_or_else(|| {
                 fail(format!(
                     "the {label} signature is invalid: the {label} was altered or not signed by \"{}\"",
-                    leaf.subject_text
+                    leaf.subject_text()
                 ))
             })?;
         let text = piece.text().map_err(|e| fail(e.to_string()))?;
         let value = parse(text).map_err(|reason| PieceFailure {
-            check: if name == "tcb_info" { "tcb_info.format" } else { "qe_identity.format" },
+            check: if name == "tcb_info" {
+                "tcb_info.format"
+            } else {
+                "qe_identity.format"
+            },
             reason,
         })?;
         let valid_until = chain.valid_until();
@@ -724,7 +854,7 @@ impl Verifier {
 }
 
 fn pck_ca_of(ca: &Cert) -> PckCa {
-    if ca.subject_text.contains("Platform") {
+    if ca.subject_text().contains("Platform") {
         PckCa::Platform
     } else {
         PckCa::Processor
@@ -739,16 +869,42 @@ fn revoked_in(chain: &VerifiedChain, root_crl: Option<&Crl>) -> Option<String> {
         .iter()
         .filter(|c| !c.is_self_issued())
         .find(|c| crl.revokes(&c.serial))
-        .map(|c| format!("certificate \"{}\" is revoked (listed in the Root CA CRL)", c.subject_text))
+        .map(|c| {
+            format!(
+                "certificate \"{}\" is revoked (listed in the Root CA CRL)",
+                c.subject_text()
+            )
+        })
 }
 
 fn crl_window(name: &str, what: &str, crl: &Crl, at: u64) -> Check {
     if at < crl.this_update {
-        Check::fail(name, format!("{what} thisUpdate {} is in the future at {}", t(crl.this_update), t(at)))
+        Check::fail(
+            name,
+            format!(
+                "{what} thisUpdate {} is in the future at {}",
+                t(crl.this_update),
+                t(at)
+            ),
+        )
     } else if at > crl.next_update {
-        Check::fail(name, format!("{what} expired at its nextUpdate {} (checked at {})", t(crl.next_update), t(at)))
+        Check::fail(
+            name,
+            format!(
+                "{what} expired at its nextUpdate {} (checked at {})",
+                t(crl.next_update),
+                t(at)
+            ),
+        )
     } else {
-        Check::pass(name, format!("{what} signed and valid {} to {}", t(crl.this_update), t(crl.next_update)))
+        Check::pass(
+            name,
+            format!(
+                "{what} signed and valid {} to {}",
+                t(crl.this_update),
+                t(crl.next_update)
+            ),
+        )
     }
 }
 
@@ -762,9 +918,23 @@ fn piece_window(
     at: u64,
 ) -> Check {
     if at < issue {
-        Check::fail(name, format!("{what} issue date {} is in the future at {}", t(issue), t(at)))
+        Check::fail(
+            name,
+            format!(
+                "{what} issue date {} is in the future at {}",
+                t(issue),
+                t(at)
+            ),
+        )
     } else if at > next {
-        Check::fail(name, format!("{what} expired at its nextUpdate {} (checked at {})", t(next), t(at)))
+        Check::fail(
+            name,
+            format!(
+                "{what} expired at its nextUpdate {} (checked at {})",
+                t(next),
+                t(at)
+            ),
+        )
     } else if let Some(r) = chain.invalid_at(at) {
         Check::fail(name, format!("{what} issuer chain: {r}"))
     } else if let Some(r) = revoked_in(chain, root_crl) {

@@ -43,7 +43,9 @@ pub enum X509Error {
         oid: String,
     },
     /// A public key that is not an uncompressed P-256 point.
-    #[error("{what}: subject public key is {len} bytes, expected a 65-byte uncompressed P-256 point")]
+    #[error(
+        "{what}: subject public key is {len} bytes, expected a 65-byte uncompressed P-256 point"
+    )]
     PublicKey {
         /// Which input.
         what: String,
@@ -95,13 +97,7 @@ pub struct Cert {
     pub not_after: u64,
     /// Serial number (DER INTEGER content bytes).
     pub serial: Vec<u8>,
-    /// Subject name, DER.
-    pub subject: Vec<u8>,
-    /// Issuer name, DER.
-    pub issuer: Vec<u8>,
-    /// Subject as text (for messages).
-    pub subject_text: String,
-    /// The decoded certificate (for extensions).
+    /// The decoded certificate (names, extensions).
     pub parsed: Certificate,
 }
 
@@ -137,9 +133,6 @@ impl Cert {
             not_before: tbsc.validity.not_before.to_unix_duration().as_secs(),
             not_after: tbsc.validity.not_after.to_unix_duration().as_secs(),
             serial: tbsc.serial_number.as_bytes().to_vec(),
-            subject: tbsc.subject.to_der().map_err(der_err)?,
-            issuer: tbsc.issuer.to_der().map_err(der_err)?,
-            subject_text: tbsc.subject.to_string(),
             parsed,
         })
     }
@@ -156,7 +149,17 @@ impl Cert {
 
     /// True when the subject equals the issuer.
     pub fn is_self_issued(&self) -> bool {
-        self.subject == self.issuer
+        self.parsed.tbs_certificate.subject == self.parsed.tbs_certificate.issuer
+    }
+
+    /// True when this certificate's issuer name is `other`'s subject name.
+    pub fn names_issuer(&self, other: &Cert) -> bool {
+        self.parsed.tbs_certificate.issuer == other.parsed.tbs_certificate.subject
+    }
+
+    /// The subject as text (for messages).
+    pub fn subject_text(&self) -> String {
+        self.parsed.tbs_certificate.subject.to_string()
     }
 }
 
@@ -404,14 +407,25 @@ pub fn key_from_xy(xy: &[u8; 64]) -> P256Key {
 /// The leaf is the only certificate that issues none of the others. The chain ends at a
 /// certificate whose public key is a trusted root key (a root certificate present in the input,
 /// matched by key so any issuance of the same root is accepted) or at a certificate signed by a
-/// trusted root key. Returns the indexes of the chain, leaf first.
+/// trusted root key. Returns the indexes of the chain, leaf first. Certificates not on the path
+/// are ignored.
 pub fn build_chain(certs: &[Cert], roots: &[P256Key]) -> Result<Vec<usize>, X509Error> {
+    let refs: Vec<&Cert> = certs.iter().collect();
+    build_chain_by(&refs, roots, &|c: &Cert, k: &P256Key| c.is_signed_by(k))
+}
+
+/// [`build_chain`] with a caller-supplied signature check (e.g. one that remembers results).
+pub fn build_chain_by(
+    certs: &[&Cert],
+    roots: &[P256Key],
+    signed_by: &dyn Fn(&Cert, &P256Key) -> bool,
+) -> Result<Vec<usize>, X509Error> {
     let leaves: Vec<usize> = (0..certs.len())
         .filter(|&i| {
             !certs
                 .iter()
                 .enumerate()
-                .any(|(j, c)| j != i && !c.is_self_issued() && c.issuer == certs[i].subject)
+                .any(|(j, c)| j != i && !c.is_self_issued() && c.names_issuer(certs[i]))
         })
         .collect();
     let &[leaf] = leaves.as_slice() else {
@@ -420,40 +434,36 @@ pub fn build_chain(certs: &[Cert], roots: &[P256Key]) -> Result<Vec<usize>, X509
     let mut chain = vec![leaf];
     let mut current = leaf;
     for _ in 0..=certs.len() {
-        let cur = &certs[current];
+        let cur = certs[current];
+        // A trusted key ends the chain; its certificate's self-signature adds nothing (the
+        // key itself is what is trusted), so it is not checked.
         if roots.contains(&cur.public_key) {
-            if cur.is_self_issued() && !cur.is_signed_by(&cur.public_key) {
-                return Err(X509Error::BadSignature {
-                    subject: cur.subject_text.clone(),
-                    issuer: cur.subject_text.clone(),
-                });
-            }
             return Ok(chain);
         }
         let issuer = (0..certs.len())
-            .find(|&j| j != current && !chain.contains(&j) && certs[j].subject == cur.issuer);
+            .find(|&j| j != current && !chain.contains(&j) && cur.names_issuer(certs[j]));
         match issuer {
             Some(j) => {
-                if !cur.is_signed_by(&certs[j].public_key) {
+                if !signed_by(cur, &certs[j].public_key) {
                     return Err(X509Error::BadSignature {
-                        subject: cur.subject_text.clone(),
-                        issuer: certs[j].subject_text.clone(),
+                        subject: cur.subject_text(),
+                        issuer: certs[j].subject_text(),
                     });
                 }
                 chain.push(j);
                 current = j;
             }
             None => {
-                if roots.iter().any(|r| cur.is_signed_by(r)) {
+                if roots.iter().any(|r| signed_by(cur, r)) {
                     return Ok(chain);
                 }
                 return Err(X509Error::Untrusted {
-                    subject: cur.subject_text.clone(),
+                    subject: cur.subject_text(),
                 });
             }
         }
     }
     Err(X509Error::Untrusted {
-        subject: certs[current].subject_text.clone(),
+        subject: certs[current].subject_text(),
     })
 }

@@ -10,19 +10,22 @@ use kss_types::{AttributeFlags, Attributes, ConfigId, Id128, ReportBody, Sigstru
 const TD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata/");
 
 fn body() -> ReportBody {
-    let mut b = ReportBody::default();
-    b.attributes = Attributes::new(AttributeFlags::INIT.bits() | AttributeFlags::MODE64BIT.bits() | AttributeFlags::KSS.bits(), 3);
-    b.mr_enclave = [0x11; 32];
-    b.mr_signer = [0x22; 32];
-    b.isv_prod_id = 7;
-    b.isv_svn = 5;
-    b.config_svn = 3;
-    b.isv_family_id = Id128::from_high_low(3, 4);
-    b.isv_ext_prod_id = Id128::from_high_low(1, 2);
     let mut cfg = [0u8; 64];
     cfg[..4].copy_from_slice(&[0xde, 0xad, 0xbe, 0xef]);
-    b.config_id = ConfigId(cfg);
-    b
+    let flags =
+        AttributeFlags::INIT.bits() | AttributeFlags::MODE64BIT.bits() | AttributeFlags::KSS.bits();
+    ReportBody {
+        attributes: Attributes::new(flags, 3),
+        mr_enclave: [0x11; 32],
+        mr_signer: [0x22; 32],
+        isv_prod_id: 7,
+        isv_svn: 5,
+        config_svn: 3,
+        isv_family_id: Id128::from_high_low(3, 4),
+        isv_ext_prod_id: Id128::from_high_low(1, 2),
+        config_id: ConfigId(cfg),
+        ..Default::default()
+    }
 }
 
 fn outcome(p: &Policy, b: &ReportBody, name: &str) -> Option<Outcome> {
@@ -38,21 +41,33 @@ fn config_svn_below_at_above_minimum() {
     for (svn, want) in [(2, Outcome::Fail), (3, Outcome::Pass), (4, Outcome::Pass)] {
         let mut b = body();
         b.config_svn = svn;
-        assert_eq!(outcome(&p, &b, "policy.config_svn"), Some(want), "CONFIGSVN {svn}");
+        assert_eq!(
+            outcome(&p, &b, "policy.config_svn"),
+            Some(want),
+            "CONFIGSVN {svn}"
+        );
     }
 }
 
 #[test]
 fn config_id_exact_and_zero_padded() {
     let p = Policy::from_json(r#"{"config_id": "DEADBEEF"}"#, "t").expect("parses");
-    assert_eq!(outcome(&p, &body(), "policy.config_id"), Some(Outcome::Pass));
+    assert_eq!(
+        outcome(&p, &body(), "policy.config_id"),
+        Some(Outcome::Pass)
+    );
     let mut wrong = body();
     wrong.config_id.0[63] = 1;
     assert_eq!(outcome(&p, &wrong, "policy.config_id"), Some(Outcome::Fail));
     let p = Policy::from_json(r#"{"config_id": "deadbeee"}"#, "t").expect("parses");
-    assert_eq!(outcome(&p, &body(), "policy.config_id"), Some(Outcome::Fail));
+    assert_eq!(
+        outcome(&p, &body(), "policy.config_id"),
+        Some(Outcome::Fail)
+    );
     let too_long = format!("{{\"config_id\": \"{}\"}}", "00".repeat(65));
-    assert!(matches!(Policy::from_json(&too_long, "t"), Err(PolicyError::Value { key, .. }) if key == "config_id"));
+    assert!(
+        matches!(Policy::from_json(&too_long, "t"), Err(PolicyError::Value { key, .. }) if key == "config_id")
+    );
 }
 
 #[test]
@@ -71,7 +86,10 @@ fn identity_fields() {
     )
     .expect("parses");
     let checks = p.evaluate_identity(&b);
-    assert!(checks.iter().all(|c| c.outcome == Outcome::Pass), "{checks:?}");
+    assert!(
+        checks.iter().all(|c| c.outcome == Outcome::Pass),
+        "{checks:?}"
+    );
     assert_eq!(checks.len(), 7);
     let mut x = b.clone();
     x.mr_enclave = [0x12; 32];
@@ -90,17 +108,26 @@ fn identity_fields() {
     assert_eq!(outcome(&p, &x, "policy.isv_family_id"), Some(Outcome::Fail));
     let mut x = b.clone();
     x.isv_ext_prod_id = Id128::from_high_low(2, 1);
-    assert_eq!(outcome(&p, &x, "policy.isv_ext_prod_id"), Some(Outcome::Fail));
+    assert_eq!(
+        outcome(&p, &x, "policy.isv_ext_prod_id"),
+        Some(Outcome::Fail)
+    );
 }
 
 #[test]
 fn debug_enclaves_need_allow_debug() {
     let mut b = body();
     b.attributes.flags = b.attributes.flags.with(AttributeFlags::DEBUG);
-    assert_eq!(outcome(&Policy::default(), &b, "policy.debug"), Some(Outcome::Fail));
+    assert_eq!(
+        outcome(&Policy::default(), &b, "policy.debug"),
+        Some(Outcome::Fail)
+    );
     let p = Policy::from_json(r#"{"allow_debug": true}"#, "t").expect("parses");
     assert_eq!(outcome(&p, &b, "policy.debug"), Some(Outcome::Pass));
-    assert_eq!(outcome(&Policy::default(), &body(), "policy.debug"), Some(Outcome::Pass));
+    assert_eq!(
+        outcome(&Policy::default(), &body(), "policy.debug"),
+        Some(Outcome::Pass)
+    );
 }
 
 #[test]
@@ -120,7 +147,10 @@ fn tcb_statuses_advisories_and_age() {
             .find(|c| c.name == n)
             .map(|c| c.outcome)
     };
-    assert_eq!(find(&Policy::default(), "policy.tcb_status"), Some(Outcome::Fail));
+    assert_eq!(
+        find(&Policy::default(), "policy.tcb_status"),
+        Some(Outcome::Fail)
+    );
     let p = Policy::from_json(
         r#"{"accepted_tcb_statuses": ["UpToDate", "ConfigurationAndSWHardeningNeeded"],
             "allowed_advisory_ids": ["intel-sa-00289", "INTEL-SA-00615"],
@@ -128,11 +158,19 @@ fn tcb_statuses_advisories_and_age() {
         "t",
     )
     .expect("parses");
-    for n in ["policy.tcb_status", "policy.advisory_ids", "policy.qe_tcb_status", "policy.collateral_age"] {
+    for n in [
+        "policy.tcb_status",
+        "policy.advisory_ids",
+        "policy.qe_tcb_status",
+        "policy.collateral_age",
+    ] {
         assert_eq!(find(&p, n), Some(Outcome::Pass), "{n}");
     }
-    let p = Policy::from_json(r#"{"allowed_advisory_ids": ["INTEL-SA-00615"], "max_collateral_age_days": 9}"#, "t")
-        .expect("parses");
+    let p = Policy::from_json(
+        r#"{"allowed_advisory_ids": ["INTEL-SA-00615"], "max_collateral_age_days": 9}"#,
+        "t",
+    )
+    .expect("parses");
     assert_eq!(find(&p, "policy.advisory_ids"), Some(Outcome::Fail));
     assert_eq!(find(&p, "policy.collateral_age"), Some(Outcome::Fail));
     // Absent allowed_advisory_ids: no restriction, no check.
@@ -142,13 +180,18 @@ fn tcb_statuses_advisories_and_age() {
 #[test]
 fn unknown_keys_and_bad_values_are_named() {
     match Policy::from_json(r#"{"min_config_sv": 3}"#, "p.json") {
-        Err(PolicyError::Json { reason, .. }) => assert!(reason.contains("min_config_sv"), "{reason}"),
+        Err(PolicyError::Json { reason, .. }) => {
+            assert!(reason.contains("min_config_sv"), "{reason}")
+        }
         other => panic!("{other:?}"),
     }
     match Policy::from_json(r#"{"mr_enclave": ["abcd"]}"#, "p.json") {
         Err(e @ PolicyError::Value { .. }) => {
             let m = e.to_string();
-            assert!(m.contains("mr_enclave") && m.contains("abcd") && m.contains("32 bytes"), "{m}");
+            assert!(
+                m.contains("mr_enclave") && m.contains("abcd") && m.contains("32 bytes"),
+                "{m}"
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -171,14 +214,18 @@ fn json_round_trip() {
 
 #[test]
 fn from_sigstruct_sample_key() {
-    let bytes = std::fs::read(format!("{TD}fortanix-rust-sgx/sgxs-sign/sig1.sigstruct.bin")).expect("read");
+    let bytes = std::fs::read(format!(
+        "{TD}fortanix-rust-sgx/sgxs-sign/sig1.sigstruct.bin"
+    ))
+    .expect("read");
     let sig = Sigstruct::from_bytes(&bytes).expect("sigstruct");
     let p = Policy::from_sigstruct(&sig);
     // MRSIGNER of the SDK sample key, per SOURCES.md.
     assert_eq!(
         p.mr_signer,
         Some(vec![<[u8; 32]>::try_from(
-            hex::decode("83d719e77deaca1470f6baf62a4d774303c899db69020f9c70ee1dfc08c7ce9e").expect("hex")
+            hex::decode("83d719e77deaca1470f6baf62a4d774303c899db69020f9c70ee1dfc08c7ce9e")
+                .expect("hex")
         )
         .expect("32")])
     );
@@ -212,10 +259,19 @@ fn intel_qal_policy_converts() {
     // Intel's sample mask ends in FD: DEBUG is not checked, so debug enclaves are allowed.
     assert!(p.allow_debug, "sample mask leaves DEBUG unchecked");
     let strict = text.replace("FF00FFFFFFFFFFFD", "FF00FFFFFFFFFFFF");
-    assert!(!from_intel(&strict, "x").expect("converts").allow_debug, "mask checks DEBUG, value clear");
-    assert_eq!(p.accepted_tcb_statuses, vec![TcbStatus::UpToDate, TcbStatus::SWHardeningNeeded]);
+    assert!(
+        !from_intel(&strict, "x").expect("converts").allow_debug,
+        "mask checks DEBUG, value clear"
+    );
+    assert_eq!(
+        p.accepted_tcb_statuses,
+        vec![TcbStatus::UpToDate, TcbStatus::SWHardeningNeeded]
+    );
     let checks = p.evaluate_identity(&body());
-    assert!(checks.iter().all(|c| c.outcome == Outcome::Pass), "{checks:?}");
+    assert!(
+        checks.iter().all(|c| c.outcome == Outcome::Pass),
+        "{checks:?}"
+    );
     assert!(from_intel(r#"{"policy_array":[{"environment":{"class_id":"bef7cb8c-31aa-42c1-854c-10db005d5c41"},"reference":{"sgx_bogus":1}}]}"#, "x").is_err());
 }
 
@@ -230,9 +286,15 @@ fn trustee_claims_convert() {
     assert_eq!(p.isv_prod_id, Some(7));
     assert_eq!(p.isv_family_id, Some(Id128::from_high_low(3, 4)));
     let checks = p.evaluate_identity(&body());
-    assert!(checks.iter().all(|c| c.outcome == Outcome::Pass), "{checks:?}");
+    assert!(
+        checks.iter().all(|c| c.outcome == Outcome::Pass),
+        "{checks:?}"
+    );
     let mut b = body();
     b.config_svn = 2;
-    assert!(p.evaluate_identity(&b).iter().any(|c| c.outcome == Outcome::Fail));
+    assert!(p
+        .evaluate_identity(&b)
+        .iter()
+        .any(|c| c.outcome == Outcome::Fail));
     assert!(from_trustee(r#"{"sgx.body.unknown": "00"}"#, "x").is_err());
 }

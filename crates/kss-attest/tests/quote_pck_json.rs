@@ -35,7 +35,10 @@ fn fortanix_platform_extension() {
     let der = load("fortanix-rust-sgx/pcs/DERIVED_sgx_extension_platform_cert.der");
     let ext = parse_sgx_extension(&der).unwrap();
     assert_eq!(hex::encode(ext.ppid), "3f545fc38af1107f31ed41547783bcd7");
-    assert_eq!(ext.tcb.comp_svn, [3, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    assert_eq!(
+        ext.tcb.comp_svn,
+        [3, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+    );
     assert_eq!(ext.tcb.pce_svn, 10);
     assert_eq!(hex::encode(ext.fmspc), "10606a000000");
     assert_eq!(ext.sgx_type, 1);
@@ -63,7 +66,11 @@ fn fortanix_platform_extension() {
 fn occlum_pck_is_a_platform_ca_pck() {
     let q = Quote::parse(&load("aggregion-occlum-sgx-quote/quote.raw")).unwrap();
     let (cert, ext) = pck_leaf_of_chain(q.pck_chain_pem().unwrap()).unwrap();
-    assert!(cert.tbs_certificate.issuer.to_string().contains("Platform CA"));
+    assert!(cert
+        .tbs_certificate
+        .issuer
+        .to_string()
+        .contains("Platform CA"));
     assert!(ext.platform_instance_id.is_some());
 }
 
@@ -86,7 +93,12 @@ fn report_body_json_keys_and_byte_orders() {
     let q = Quote::parse(&load("aggregion-occlum-sgx-quote/quote.raw")).unwrap();
     let body = q.report_body().unwrap();
     let stored = report_body_json(body, ByteOrder::Stored);
-    let mut keys: Vec<&str> = stored.as_object().unwrap().keys().map(String::as_str).collect();
+    let mut keys: Vec<&str> = stored
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
     keys.sort();
     assert_eq!(
         keys,
@@ -141,7 +153,10 @@ fn report_body_json_keys_and_byte_orders() {
         "2c1e30e6ffadf608c488294878566a2da5233562f0146bb464fee9f681fd909c"
     );
     // {high, low} and numbers do not depend on the byte order.
-    assert_eq!(intel["isv_family_id_high_low"], stored["isv_family_id_high_low"]);
+    assert_eq!(
+        intel["isv_family_id_high_low"],
+        stored["isv_family_id_high_low"]
+    );
     assert_eq!(intel["attributes"], stored["attributes"]);
 }
 
@@ -177,12 +192,18 @@ fn quote_json_top_level() {
     assert_eq!(v["outer_certification_data_type"], serde_json::Value::Null);
     assert_eq!(v["pck"]["fmspc"], "00a067110000");
     assert_eq!(v["pck"]["pce_svn"], 13);
-    assert_eq!(v["pck"]["tcb_comp_svn"], json!([11, 11, 2, 2, 255, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]));
+    assert_eq!(
+        v["pck"]["tcb_comp_svn"],
+        json!([11, 11, 2, 2, 255, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])
+    );
     assert_eq!(
         v["qe_report_body"]["mr_signer"],
         "8c4f5775d796503e96137f77c68a829a0056ac8ded70140b081b094490c57bff"
     );
-    assert_eq!(v["report_body"]["report_data"].as_str().unwrap()[..26], *"48656c6c6f2c20776f726c6421");
+    assert_eq!(
+        v["report_body"]["report_data"].as_str().unwrap()[..26],
+        *"48656c6c6f2c20776f726c6421"
+    );
 
     let tdx = Quote::parse(&load("oasis-core/quote_v4_tdx_ecdsa_p256.bin")).unwrap();
     let t = quote_json(&tdx, ByteOrder::Stored);

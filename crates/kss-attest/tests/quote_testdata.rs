@@ -34,8 +34,18 @@ fn n(v: &Value, key: &str) -> u64 {
 
 fn check_sgx_report(name: &str, body: &kss_types::ReportBody, e: &Value) {
     let ctx = |f: &str| format!("{name}: isv report {f}");
-    assert_eq!(hex::encode(body.cpu_svn.0), s(e, "cpusvn"), "{}", ctx("cpusvn"));
-    assert_eq!(u64::from(body.misc_select.0), n(e, "miscselect"), "{}", ctx("misc"));
+    assert_eq!(
+        hex::encode(body.cpu_svn.0),
+        s(e, "cpusvn"),
+        "{}",
+        ctx("cpusvn")
+    );
+    assert_eq!(
+        u64::from(body.misc_select.0),
+        n(e, "miscselect"),
+        "{}",
+        ctx("misc")
+    );
     assert_eq!(
         hex::encode(body.isv_ext_prod_id.0),
         s(e, "isv_ext_prod_id"),
@@ -48,19 +58,49 @@ fn check_sgx_report(name: &str, body: &kss_types::ReportBody, e: &Value) {
         "{}",
         ctx("attributes")
     );
-    assert_eq!(hex::encode(body.mr_enclave), s(e, "mrenclave"), "{}", ctx("mre"));
-    assert_eq!(hex::encode(body.mr_signer), s(e, "mrsigner"), "{}", ctx("mrs"));
-    assert_eq!(hex::encode(body.config_id.0), s(e, "config_id"), "{}", ctx("cid"));
-    assert_eq!(u64::from(body.isv_prod_id), n(e, "isv_prod_id"), "{}", ctx("prod"));
+    assert_eq!(
+        hex::encode(body.mr_enclave),
+        s(e, "mrenclave"),
+        "{}",
+        ctx("mre")
+    );
+    assert_eq!(
+        hex::encode(body.mr_signer),
+        s(e, "mrsigner"),
+        "{}",
+        ctx("mrs")
+    );
+    assert_eq!(
+        hex::encode(body.config_id.0),
+        s(e, "config_id"),
+        "{}",
+        ctx("cid")
+    );
+    assert_eq!(
+        u64::from(body.isv_prod_id),
+        n(e, "isv_prod_id"),
+        "{}",
+        ctx("prod")
+    );
     assert_eq!(u64::from(body.isv_svn), n(e, "isv_svn"), "{}", ctx("svn"));
-    assert_eq!(u64::from(body.config_svn), n(e, "config_svn"), "{}", ctx("csvn"));
+    assert_eq!(
+        u64::from(body.config_svn),
+        n(e, "config_svn"),
+        "{}",
+        ctx("csvn")
+    );
     assert_eq!(
         hex::encode(body.isv_family_id.0),
         s(e, "isv_family_id"),
         "{}",
         ctx("family")
     );
-    assert_eq!(hex::encode(body.report_data), s(e, "report_data"), "{}", ctx("rd"));
+    assert_eq!(
+        hex::encode(body.report_data),
+        s(e, "report_data"),
+        "{}",
+        ctx("rd")
+    );
     assert_eq!(
         format!("{:#x}", body.attributes.flags.0),
         s(e, "attributes_flags"),
@@ -73,8 +113,16 @@ fn check_sgx_report(name: &str, body: &kss_types::ReportBody, e: &Value) {
         "{}",
         ctx("xfrm")
     );
-    let kss = body.attributes.flags.contains(kss_types::AttributeFlags::KSS);
-    assert_eq!(Some(kss), e["kss_attribute_bit"].as_bool(), "{}", ctx("kss"));
+    let kss = body
+        .attributes
+        .flags
+        .contains(kss_types::AttributeFlags::KSS);
+    assert_eq!(
+        Some(kss),
+        e["kss_attribute_bit"].as_bool(),
+        "{}",
+        ctx("kss")
+    );
     let debug = body
         .attributes
         .flags
@@ -84,17 +132,33 @@ fn check_sgx_report(name: &str, body: &kss_types::ReportBody, e: &Value) {
 
 fn check_qe_report(name: &str, q: &Quote, e: &Value) {
     let qe = &q.signature.qe_report;
-    assert_eq!(hex::encode(qe.mr_enclave), s(e, "mrenclave"), "{name} qe mre");
+    assert_eq!(
+        hex::encode(qe.mr_enclave),
+        s(e, "mrenclave"),
+        "{name} qe mre"
+    );
     assert_eq!(hex::encode(qe.mr_signer), s(e, "mrsigner"), "{name} qe mrs");
-    assert_eq!(u64::from(qe.isv_prod_id), n(e, "isv_prod_id"), "{name} qe prod");
+    assert_eq!(
+        u64::from(qe.isv_prod_id),
+        n(e, "isv_prod_id"),
+        "{name} qe prod"
+    );
     assert_eq!(u64::from(qe.isv_svn), n(e, "isv_svn"), "{name} qe svn");
-    assert_eq!(u64::from(qe.misc_select.0), n(e, "miscselect"), "{name} qe misc");
+    assert_eq!(
+        u64::from(qe.misc_select.0),
+        n(e, "miscselect"),
+        "{name} qe misc"
+    );
     assert_eq!(
         hex::encode(qe.attributes.to_bytes()),
         s(e, "attributes"),
         "{name} qe attr"
     );
-    assert_eq!(hex::encode(qe.cpu_svn.0), s(e, "cpusvn"), "{name} qe cpusvn");
+    assert_eq!(
+        hex::encode(qe.cpu_svn.0),
+        s(e, "cpusvn"),
+        "{name} qe cpusvn"
+    );
     assert_eq!(&q.signature.qe_report_raw[..], &qe.to_bytes()[..]);
 }
 
@@ -143,7 +207,8 @@ fn every_quote_matches_expected_fields() {
                 },
                 "{name}: strict parse must reject trailing bytes"
             );
-            let q = Quote::parse_allow_trailing(&bytes).unwrap_or_else(|err| panic!("{name}: {err}"));
+            let q =
+                Quote::parse_allow_trailing(&bytes).unwrap_or_else(|err| panic!("{name}: {err}"));
             // The trimmed quote re-parses strictly to the same value.
             assert_eq!(Quote::parse(q.raw()).as_ref(), Ok(&q), "{name} re-parse");
             q
@@ -152,12 +217,24 @@ fn every_quote_matches_expected_fields() {
         assert_eq!(q.raw(), &bytes[..quote_len]);
         let h = &q.header;
         assert_eq!(u64::from(h.version), n(e, "version"), "{name} version");
-        assert_eq!(u64::from(h.att_key_type), n(e, "att_key_type"), "{name} akt");
+        assert_eq!(
+            u64::from(h.att_key_type),
+            n(e, "att_key_type"),
+            "{name} akt"
+        );
         assert_eq!(format!("{:#x}", h.tee_type), s(e, "tee_type"), "{name} tee");
         assert_eq!(u64::from(h.qe_svn), n(e, "qe_svn"), "{name} qe_svn");
         assert_eq!(u64::from(h.pce_svn), n(e, "pce_svn"), "{name} pce_svn");
-        assert_eq!(hex::encode(h.qe_vendor_id), s(e, "qe_vendor_id"), "{name} vid");
-        assert_eq!(hex::encode(h.user_data), s(e, "user_data"), "{name} user_data");
+        assert_eq!(
+            hex::encode(h.qe_vendor_id),
+            s(e, "qe_vendor_id"),
+            "{name} vid"
+        );
+        assert_eq!(
+            hex::encode(h.user_data),
+            s(e, "user_data"),
+            "{name} user_data"
+        );
         let sig_len = quote_len - q.signature_data_offset();
         assert_eq!(sig_len as u64, n(e, "sig_len"), "{name} sig_len");
         assert_eq!(
@@ -181,7 +258,11 @@ fn every_quote_matches_expected_fields() {
                 tdx += 1;
                 let te = &e["td_report"];
                 assert_eq!(hex::encode(td.mr_td), s(te, "mrtd"), "{name} mrtd");
-                let body_len = if matches!(q.body, QuoteBody::Td15(_)) { 648 } else { 584 };
+                let body_len = if matches!(q.body, QuoteBody::Td15(_)) {
+                    648
+                } else {
+                    584
+                };
                 assert_eq!(body_len, n(te, "tdx_body_len"), "{name} td body len");
                 assert!(q.report_body().is_none());
             }
@@ -226,8 +307,10 @@ fn raw_tcb_quote_carries_encrypted_ppid() {
 #[test]
 fn corrupted_quote_parses_but_differs_only_in_the_isv_signature() {
     let good = Quote::parse(&read("fortanix-rust-sgx/dcap-ql/quote_pck_cert_chain.bin")).unwrap();
-    let bad =
-        Quote::parse(&read("fortanix-rust-sgx/dcap-ql/quote_pck_cert_chain_corrupted.bin")).unwrap();
+    let bad = Quote::parse(&read(
+        "fortanix-rust-sgx/dcap-ql/quote_pck_cert_chain_corrupted.bin",
+    ))
+    .unwrap();
     assert_ne!(good.signature.isv_signature, bad.signature.isv_signature);
     assert_eq!(good.body, bad.body);
     assert_eq!(good.signature.qe_report, bad.signature.qe_report);
@@ -242,7 +325,11 @@ fn fortanix_chain_is_ordered_pck_root_processor() {
     assert!(sgx_extension_of_cert(&certs[0]).is_ok());
     let subj = |i: usize| certs[i].tbs_certificate.subject.to_string();
     assert!(subj(1).contains("Intel SGX Root CA"), "{}", subj(1));
-    assert!(subj(2).contains("Intel SGX PCK Processor CA"), "{}", subj(2));
+    assert!(
+        subj(2).contains("Intel SGX PCK Processor CA"),
+        "{}",
+        subj(2)
+    );
 }
 
 /// The Occlum quote is the only real quote with non-zero KSS fields. SOURCES.md deliberately
@@ -261,16 +348,28 @@ fn occlum_kss_quote_fields() {
     // Independent read of the raw bytes at the absolute offsets.
     assert_eq!(&body.isv_ext_prod_id.0[..], &bytes[80..96]);
     assert_eq!(&body.config_id.0[..], &bytes[240..304]);
-    assert_eq!(body.config_svn, u16::from_le_bytes([bytes[308], bytes[309]]));
+    assert_eq!(
+        body.config_svn,
+        u16::from_le_bytes([bytes[308], bytes[309]])
+    );
     assert_eq!(&body.isv_family_id.0[..], &bytes[352..368]);
     assert!(!body.isv_family_id.is_zero());
     assert!(!body.isv_ext_prod_id.is_zero());
     assert!(!body.config_id.is_zero());
     // Enclave.xml convention (facts §7, SOURCES §9): _L = bytes 0..8 LE, _H = bytes 8..16 LE.
     // Read that way both IDs are small round values; read big-endian they would not be.
-    assert_eq!(hex::encode(body.isv_family_id.0), "34250000000000002334000000000000");
-    assert_eq!((body.isv_family_id.high(), body.isv_family_id.low()), (0x3423, 0x2534));
-    assert_eq!(hex::encode(body.isv_ext_prod_id.0), "52344200000000003254030000000000");
+    assert_eq!(
+        hex::encode(body.isv_family_id.0),
+        "34250000000000002334000000000000"
+    );
+    assert_eq!(
+        (body.isv_family_id.high(), body.isv_family_id.low()),
+        (0x3423, 0x2534)
+    );
+    assert_eq!(
+        hex::encode(body.isv_ext_prod_id.0),
+        "52344200000000003254030000000000"
+    );
     assert_eq!(
         (body.isv_ext_prod_id.high(), body.isv_ext_prod_id.low()),
         (0x35432, 0x423452)

@@ -7,9 +7,7 @@ use kss_attest::pck::{parse_pem_chain, sgx_extension_of_cert};
 use kss_attest::quote::{Quote, INTEL_QE_VENDOR_ID};
 use kss_attest::sim_qe::SimQuotingEnclave;
 use kss_types::{Attributes, ConfigId, Id128, ReportBody};
-use ring::signature::{
-    UnparsedPublicKey, ECDSA_P256_SHA256_ASN1, ECDSA_P256_SHA256_FIXED,
-};
+use ring::signature::{UnparsedPublicKey, ECDSA_P256_SHA256_ASN1, ECDSA_P256_SHA256_FIXED};
 use x509_cert::crl::CertificateList;
 use x509_cert::Certificate;
 
@@ -154,7 +152,11 @@ fn sim_ca_files_are_private() {
         ]
     );
     for n in names {
-        let mode = std::fs::metadata(dir.join(&n)).unwrap().permissions().mode() & 0o777;
+        let mode = std::fs::metadata(dir.join(&n))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
         assert_eq!(mode, 0o600, "{n}");
     }
 }
@@ -187,7 +189,8 @@ fn exported_collateral_is_signed_by_the_sim_ca() {
     let root = &root[0];
 
     // TCB info and QE identity: ring over the exact strings with the TCB signing key.
-    let tcb_chain = parse_pem_chain(v["tcb_info_issuer_chain"].as_str().unwrap().as_bytes()).unwrap();
+    let tcb_chain =
+        parse_pem_chain(v["tcb_info_issuer_chain"].as_str().unwrap().as_bytes()).unwrap();
     ring_verify_cert(&tcb_chain[0], root);
     for (body, sig) in [
         ("tcb_info", "tcb_info_signature"),
@@ -229,7 +232,11 @@ fn exported_collateral_is_signed_by_the_sim_ca() {
             now
         );
         assert_eq!(
-            crl.tbs_cert_list.next_update.unwrap().to_unix_duration().as_secs(),
+            crl.tbs_cert_list
+                .next_update
+                .unwrap()
+                .to_unix_duration()
+                .as_secs(),
             now + 30 * 86_400
         );
     }
@@ -258,7 +265,9 @@ fn dcap_qvl_accepts_simulated_quote_with_explicit_sim_root() {
         .verify(&quote, &collateral, now + 60)
         .is_err());
     // And after the collateral has expired.
-    assert!(dcap_qvl::verify::QuoteVerifier::new(qe.root_certificate().to_der().unwrap())
-        .verify(&quote, &collateral, now + 31 * 86_400)
-        .is_err());
+    assert!(
+        dcap_qvl::verify::QuoteVerifier::new(qe.root_certificate().to_der().unwrap())
+            .verify(&quote, &collateral, now + 31 * 86_400)
+            .is_err()
+    );
 }

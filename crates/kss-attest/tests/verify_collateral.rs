@@ -61,7 +61,11 @@ fn pcs_directory_matches_dcap_qvl_json() {
         )
         .as_bytes(),
     );
-    put(d, "tcb_info_issuer_chain.pem", s("tcb_info_issuer_chain").as_bytes());
+    put(
+        d,
+        "tcb_info_issuer_chain.pem",
+        s("tcb_info_issuer_chain").as_bytes(),
+    );
     put(
         d,
         "qe_identity.json",
@@ -73,13 +77,24 @@ fn pcs_directory_matches_dcap_qvl_json() {
         .as_bytes(),
     );
     put(d, "pck_crl.der", &hex::decode(s("pck_crl")).expect("hex"));
-    put(d, "pck_crl_issuer_chain.pem", s("pck_crl_issuer_chain").as_bytes());
-    put(d, "root_ca_crl.der", &hex::decode(s("root_ca_crl")).expect("hex"));
+    put(
+        d,
+        "pck_crl_issuer_chain.pem",
+        s("pck_crl_issuer_chain").as_bytes(),
+    );
+    put(
+        d,
+        "root_ca_crl.der",
+        &hex::decode(s("root_ca_crl")).expect("hex"),
+    );
     let col = Collateral::from_path(d).expect("reads dir");
     let q = read("phala-dcap-qvl/sgx_quote");
     let v = Verifier::new(any_status()).verify(&q, &col, 1_752_919_277);
     assert!(v.accepted, "{:?}", failed(&v));
-    assert_eq!(v.tcb_status, Some(TcbStatus::ConfigurationAndSWHardeningNeeded));
+    assert_eq!(
+        v.tcb_status,
+        Some(TcbStatus::ConfigurationAndSWHardeningNeeded)
+    );
     assert_eq!(v.advisory_ids, vec!["INTEL-SA-00289", "INTEL-SA-00615"]);
 }
 
@@ -88,10 +103,22 @@ fn intel_sample_dir() -> tempfile::TempDir {
     let d = dir.path();
     let s = "intel-qvl-sampledata/";
     put(d, "tcb_info.json", &read(&format!("{s}tcbInfo.json")));
-    put(d, "tcb_info_issuer_chain.pem", &read(&format!("{s}tcbSignChain.pem")));
+    put(
+        d,
+        "tcb_info_issuer_chain.pem",
+        &read(&format!("{s}tcbSignChain.pem")),
+    );
     put(d, "qe_identity.json", &read(&format!("{s}qeIdentity.json")));
-    put(d, "pck_crl.der", &read(&format!("{s}intermediateCaCrl.der")));
-    put(d, "pck_crl_issuer_chain.pem", &read(&format!("{s}pckSignChain.pem")));
+    put(
+        d,
+        "pck_crl.der",
+        &read(&format!("{s}intermediateCaCrl.der")),
+    );
+    put(
+        d,
+        "pck_crl_issuer_chain.pem",
+        &read(&format!("{s}pckSignChain.pem")),
+    );
     put(d, "root_ca_crl.der", &read(&format!("{s}rootCaCrl.der")));
     let mut chain = read(&format!("{s}pckCert.pem"));
     chain.extend(read(&format!("{s}pckSignChain.pem")));
@@ -105,8 +132,8 @@ fn intel_qvl_sample_needs_its_test_root() {
     let dir = intel_sample_dir();
     let col = Collateral::from_path(dir.path()).expect("reads dir");
     let q = read("intel-qvl-sampledata/quote.dat");
-    let root = trust_root_key(&read("intel-qvl-sampledata/trustedRootCaCert.pem"), "root")
-        .expect("root");
+    let root =
+        trust_root_key(&read("intel-qvl-sampledata/trustedRootCaCert.pem"), "root").expect("root");
     let at = 1_700_000_000;
     let v = Verifier::with_trust_roots(vec![root], Policy::default()).verify(&q, &col, at);
     assert!(v.accepted, "{:?}", failed(&v));
@@ -122,9 +149,21 @@ fn intel_qvl_sample_needs_its_test_root() {
 fn oasis_dir(chain: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    put(d, "tcb_info.json", &read("oasis-core/tcb_info_v3_fmspc_00606A000000.json"));
-    put(d, "tcb_info_issuer_chain.pem", &read(&format!("oasis-core/{chain}")));
-    put(d, "qe_identity.json", &read("oasis-core/qe_identity_v2.json"));
+    put(
+        d,
+        "tcb_info.json",
+        &read("oasis-core/tcb_info_v3_fmspc_00606A000000.json"),
+    );
+    put(
+        d,
+        "tcb_info_issuer_chain.pem",
+        &read(&format!("oasis-core/{chain}")),
+    );
+    put(
+        d,
+        "qe_identity.json",
+        &read("oasis-core/qe_identity_v2.json"),
+    );
     dir
 }
 
@@ -152,7 +191,12 @@ fn oasis_without_crls_is_rejected_strictly() {
         (1_673_786_737, "qe_identity.validity"),
     ] {
         let v = Verifier::new(any_status()).verify(&q, &col, at);
-        assert_eq!(outcome(&v, check), Some(Outcome::Fail), "at {at}: {:?}", failed(&v));
+        assert_eq!(
+            outcome(&v, check),
+            Some(Outcome::Fail),
+            "at {at}: {:?}",
+            failed(&v)
+        );
     }
 }
 
@@ -246,7 +290,8 @@ fn pretty_printed_pcs_files_verify_over_compact_form() {
             "{f}: raw slice"
         );
         assert!(
-            c.iter().any(|b| verify_p256_fixed(&signer.public_key, b, &piece.signature)),
+            c.iter()
+                .any(|b| verify_p256_fixed(&signer.public_key, b, &piece.signature)),
             "{f}: some candidate verifies"
         );
     }

@@ -61,12 +61,16 @@ fn verifier_is_send_sync_and_caches() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<Verifier>();
     let q = read("phala-dcap-qvl/sgx_quote");
-    let col = Collateral::from_dcap_qvl_json(&read("phala-dcap-qvl/sgx_quote_collateral.json"), "c")
-        .expect("c");
+    let col =
+        Collateral::from_dcap_qvl_json(&read("phala-dcap-qvl/sgx_quote_collateral.json"), "c")
+            .expect("c");
     let verifier = Verifier::default();
     let first = verifier.verify(&q, &col, 1_752_919_277);
     let cached = verifier.cache_len();
-    assert!(cached >= 5, "PCK chain, CRLs, TCB info, QE identity cached: {cached}");
+    assert!(
+        cached >= 5,
+        "PCK chain, CRLs, TCB info, QE identity cached: {cached}"
+    );
     std::thread::scope(|s| {
         let handles: Vec<_> = (0..2)
             .map(|_| s.spawn(|| verifier.verify(&q, &col, 1_752_919_277)))
@@ -75,7 +79,11 @@ fn verifier_is_send_sync_and_caches() {
             assert_eq!(h.join().expect("thread"), first);
         }
     });
-    assert_eq!(verifier.cache_len(), cached, "warm verifications add nothing");
+    assert_eq!(
+        verifier.cache_len(),
+        cached,
+        "warm verifications add nothing"
+    );
     // Past the end of validity, cached entries are not used and the verdict still rejects.
     let late = verifier.verify(&q, &col, 1_800_000_000);
     assert!(!late.accepted);

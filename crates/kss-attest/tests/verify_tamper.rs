@@ -17,11 +17,13 @@ fn read(rel: &str) -> Vec<u8> {
 
 fn setup() -> (Vec<u8>, Collateral, Verifier) {
     let q = read("phala-dcap-qvl/sgx_quote");
-    let col = Collateral::from_dcap_qvl_json(&read("phala-dcap-qvl/sgx_quote_collateral.json"), "phala")
-        .expect("collateral");
-    let v = Verifier::new(Policy::default().with_accepted_tcb_statuses(vec![
-        TcbStatus::ConfigurationAndSWHardeningNeeded,
-    ]));
+    let col =
+        Collateral::from_dcap_qvl_json(&read("phala-dcap-qvl/sgx_quote_collateral.json"), "phala")
+            .expect("collateral");
+    let v = Verifier::new(
+        Policy::default()
+            .with_accepted_tcb_statuses(vec![TcbStatus::ConfigurationAndSWHardeningNeeded]),
+    );
     assert!(v.verify(&q, &col, AT).accepted, "baseline accepted");
     (q, col, v)
 }
@@ -33,7 +35,14 @@ fn every_signed_quote_byte_matters() {
     let auth_len = parsed.signature.qe_auth_data.len();
     assert_eq!(auth_len, 32);
     // header + body, ISV signature, attestation key, QE report, QE report signature, auth data.
-    let ranges = [0..432, 436..500, 500..564, 564..948, 948..1012, 1014..1014 + auth_len];
+    let ranges = [
+        0..432,
+        436..500,
+        500..564,
+        564..948,
+        948..1012,
+        1014..1014 + auth_len,
+    ];
     let mut tested = 0;
     for r in ranges {
         for pos in r {
@@ -92,7 +101,11 @@ fn tampered_crls_are_rejected() {
     // Flip one byte in each CRL's signed part (hex DER in this collateral: flip a hex digit).
     for which in ["root", "pck"] {
         let mut c = col.clone();
-        let crl = if which == "root" { c.root_ca_crl.as_mut() } else { c.pck_crl.as_mut() };
+        let crl = if which == "root" {
+            c.root_ca_crl.as_mut()
+        } else {
+            c.pck_crl.as_mut()
+        };
         let crl = crl.expect("present");
         // Byte 60 of the hex text is inside TBSCertList (issuer name).
         crl[60] = if crl[60] == b'0' { b'1' } else { b'0' };

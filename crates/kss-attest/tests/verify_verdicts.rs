@@ -71,7 +71,11 @@ fn phala_sgx_quote_before_tcb_info_issue_date() {
     assert!(!v.accepted);
     let c = v.check("tcb_info.validity").expect("check present");
     assert_eq!(c.outcome, Outcome::Fail);
-    assert!(c.reason.contains("issue date") && c.reason.contains("future"), "{}", c.reason);
+    assert!(
+        c.reason.contains("issue date") && c.reason.contains("future"),
+        "{}",
+        c.reason
+    );
 }
 
 #[test]
@@ -101,7 +105,10 @@ fn automata_debug_enclave() {
     let v = Verifier::new(any_status()).verify(&q, &col, 1_724_962_800);
     assert!(!v.accepted);
     assert_eq!(failed(&v).len(), 1, "{:?}", failed(&v));
-    assert_eq!(v.first_failure().map(|c| c.name.as_str()), Some("policy.debug"));
+    assert_eq!(
+        v.first_failure().map(|c| c.name.as_str()),
+        Some("policy.debug")
+    );
     let v = Verifier::new(any_status().with_allow_debug(true)).verify(&q, &col, 1_724_962_800);
     assert!(v.accepted, "{:?}", failed(&v));
     assert_eq!(
@@ -153,8 +160,18 @@ fn corrupted_quote_signature_fails() {
     // root certificate) is accepted.
     let good = read("fortanix-rust-sgx/dcap-ql/quote_pck_cert_chain.bin");
     let v = Verifier::new(any_status()).verify(&good, &col, 1_591_358_400);
-    for name in ["quote.isv_signature", "qe.report_data_binding", "pck.chain", "qe.report_signature"] {
-        assert_eq!(v.check(name).map(|c| c.outcome), Some(Outcome::Pass), "{name}: {:?}", v.check(name));
+    for name in [
+        "quote.isv_signature",
+        "qe.report_data_binding",
+        "pck.chain",
+        "qe.report_signature",
+    ] {
+        assert_eq!(
+            v.check(name).map(|c| c.outcome),
+            Some(Outcome::Pass),
+            "{name}: {:?}",
+            v.check(name)
+        );
     }
 }
 
@@ -164,9 +181,13 @@ fn wrong_trust_root_rejects() {
     let col = collateral("phala-dcap-qvl/sgx_quote_collateral.json");
     let test_root =
         trust_root_key(&read("intel-qvl-sampledata/trustedRootCaCert.pem"), "root").expect("root");
-    let v = Verifier::with_trust_roots(vec![test_root], any_status()).verify(&q, &col, 1_752_919_277);
+    let v =
+        Verifier::with_trust_roots(vec![test_root], any_status()).verify(&q, &col, 1_752_919_277);
     assert!(!v.accepted);
-    assert_eq!(v.first_failure().map(|c| c.name.as_str()), Some("pck.chain"));
+    assert_eq!(
+        v.first_failure().map(|c| c.name.as_str()),
+        Some("pck.chain")
+    );
 }
 
 #[test]
@@ -176,7 +197,11 @@ fn expired_collateral_rejects() {
     // One second after the TCB info / QE identity / CRL nextUpdate.
     let v = Verifier::new(any_status()).verify(&q, &col, 1_752_922_572);
     assert!(!v.accepted);
-    assert!(failed(&v).iter().any(|f| f.contains("expired")), "{:?}", failed(&v));
+    assert!(
+        failed(&v).iter().any(|f| f.contains("expired")),
+        "{:?}",
+        failed(&v)
+    );
 }
 
 #[test]
@@ -192,4 +217,37 @@ fn both_root_issuances_are_trusted_by_key() {
             "{f}"
         );
     }
+}
+
+/// A `CollateralSource` is asked for the PCK's FMSPC, PCEID and CA, then verification proceeds
+/// as with fixed collateral.
+#[test]
+fn collateral_source_gets_the_pck_identity() {
+    use kss_attest::collateral::{CollateralError, CollateralRequest, CollateralSource, PckCa};
+    use std::sync::Mutex;
+    struct Recording(Collateral, Mutex<Vec<CollateralRequest>>);
+    impl CollateralSource for Recording {
+        fn collateral_for(&self, r: &CollateralRequest) -> Result<Collateral, CollateralError> {
+            self.1.lock().expect("lock").push(*r);
+            Ok(self.0.clone())
+        }
+    }
+    let src = Recording(
+        collateral("phala-dcap-qvl/sgx_quote_collateral.json"),
+        Mutex::new(Vec::new()),
+    );
+    let q = read("phala-dcap-qvl/sgx_quote");
+    let v = Verifier::new(any_status())
+        .verify_with_source(&q, &src, 1_752_919_277)
+        .expect("source answers");
+    assert!(v.accepted, "{:?}", failed(&v));
+    let reqs = src.1.lock().expect("lock");
+    assert_eq!(
+        reqs.as_slice(),
+        &[CollateralRequest {
+            fmspc: [0x00, 0xA0, 0x67, 0x11, 0x00, 0x00],
+            pce_id: [0, 0],
+            ca: PckCa::Processor,
+        }]
+    );
 }

@@ -19,7 +19,11 @@ fn build_json(ws: &Workspace, name: &str) -> serde_json::Value {
 fn main() {
     let n = common::runs(3);
     let ws = Workspace::new("kss-bench-build-");
-    ws.instance("heap4g", serde_json::json!({}), serde_json::json!({"user_space_size": "4GB"}));
+    ws.instance(
+        "heap4g",
+        serde_json::json!({}),
+        serde_json::json!({"user_space_size": "4GB"}),
+    );
     ws.instance("default", serde_json::json!({}), serde_json::json!({}));
 
     let mut rows: Vec<(String, Vec<Duration>, String)> = Vec::new();
@@ -34,26 +38,49 @@ fn main() {
             assert_eq!(j["resigned"], true);
             first.push(d);
             let (d, j) = time(|| build_json(&ws, name));
-            assert_eq!(j["resigned"], false, "an unchanged rebuild keeps the SIGSTRUCT");
+            assert_eq!(
+                j["resigned"], false,
+                "an unchanged rebuild keeps the SIGSTRUCT"
+            );
             again.push(d);
             facts = format!(
                 "{} pages, {} measured, SGXS {:.1} MiB",
-                j["pages"], j["measured_pages"], j["sgxs_bytes"].as_u64().unwrap_or(0) as f64 / (1u64 << 20) as f64
+                j["pages"],
+                j["measured_pages"],
+                j["sgxs_bytes"].as_u64().unwrap_or(0) as f64 / (1u64 << 20) as f64
             );
         }
-        rows.push((format!("`kss build {name}` (first build)"), first, facts.clone()));
-        rows.push((format!("`kss build {name}` (rebuild, unchanged)"), again, facts));
+        rows.push((
+            format!("`kss build {name}` (first build)"),
+            first,
+            facts.clone(),
+        ));
+        rows.push((
+            format!("`kss build {name}` (rebuild, unchanged)"),
+            again,
+            facts,
+        ));
     }
 
     let sgxs = ws.path("heap4g/build/enclave.sgxs");
     let sgxs_arg = sgxs.to_string_lossy().into_owned();
-    let measure: Vec<Duration> = (0..n).map(|_| time_status(ws.command(&["measure", &sgxs_arg]))).collect();
-    rows.push(("`kss measure heap4g/build/enclave.sgxs` (baseline)".into(), measure, String::new()));
+    let measure: Vec<Duration> = (0..n)
+        .map(|_| time_status(ws.command(&["measure", &sgxs_arg])))
+        .collect();
+    rows.push((
+        "`kss measure heap4g/build/enclave.sgxs` (baseline)".into(),
+        measure,
+        String::new(),
+    ));
     let bytes = std::fs::read(&sgxs).expect("read sgxs");
     let sha: Vec<Duration> = (0..n)
         .map(|_| time(|| std::hint::black_box(sha2::Sha256::digest(&bytes))).0)
         .collect();
-    rows.push(("SHA-256 of the same SGXS in memory (single-core limit)".into(), sha, String::new()));
+    rows.push((
+        "SHA-256 of the same SGXS in memory (single-core limit)".into(),
+        sha,
+        String::new(),
+    ));
 
     println!("`kss build` with a 4 GiB user space ({n} runs each)");
     println!("machine: {}", machine());
@@ -63,7 +90,12 @@ fn main() {
     println!("|---|---|---|---|---|");
     for (name, s, facts) in &rows {
         let st = Stats::of(s);
-        println!("| {name} | {} | {} | {} | {facts} |", secs(st.median), secs(st.min), secs(st.max));
+        println!(
+            "| {name} | {} | {} | {} | {facts} |",
+            secs(st.median),
+            secs(st.min),
+            secs(st.max)
+        );
     }
     println!();
     println!("command: cargo bench -p kss --bench build_heap");

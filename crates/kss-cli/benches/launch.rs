@@ -26,7 +26,9 @@ const TARGET_MS: f64 = 20.0;
 
 fn direct() -> Command {
     let mut c = Command::new("/bin/true");
-    c.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
+    c.stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
     c
 }
 
@@ -34,13 +36,29 @@ fn main() {
     let n = common::runs(40);
     let ws = Workspace::new("kss-bench-launch-");
     ws.instance("plain", serde_json::json!({}), serde_json::json!({}));
-    ws.instance("kss", serde_json::json!({"enable_kss": true}), serde_json::json!({}));
+    ws.instance(
+        "kss",
+        serde_json::json!({"enable_kss": true}),
+        serde_json::json!({}),
+    );
     ws.ok(&["build", "plain"]);
     ws.ok(&["build", "kss"]);
-    let config_id_hex: String = (0u8..64).map(|b| format!("{:02x}", b.wrapping_mul(37))).collect();
+    let config_id_hex: String = (0u8..64)
+        .map(|b| format!("{:02x}", b.wrapping_mul(37)))
+        .collect();
 
     let plain_args = ["run", "-q", "plain", "--", "/bin/true"];
-    let kss_args = ["run", "-q", "kss", "--config-id-hex", &config_id_hex, "--config-svn", "7", "--", "/bin/true"];
+    let kss_args = [
+        "run",
+        "-q",
+        "kss",
+        "--config-id-hex",
+        &config_id_hex,
+        "--config-svn",
+        "7",
+        "--",
+        "/bin/true",
+    ];
     // Warm-up: page cache, and the simulated CA that the first `kss run` creates in KSS_HOME.
     for _ in 0..3 {
         time_status(direct());
@@ -79,7 +97,13 @@ fn main() {
             2 | 3 => "< 20 ms: NOT met",
             _ => "",
         };
-        println!("| {name} | {} | {} | {} | {} | {verdict} |", ms(s.median), ms(s.p90), ms(s.min), if i == 0 { "—".into() } else { ms(over) });
+        println!(
+            "| {name} | {} | {} | {} | {} | {verdict} |",
+            ms(s.median),
+            ms(s.p90),
+            ms(s.min),
+            if i == 0 { "—".into() } else { ms(over) }
+        );
     }
 
     println!();
@@ -118,11 +142,15 @@ fn phases(ws: &Workspace, n: usize) {
             let want = hex::encode(sha2::Sha256::digest(&bytes));
             let image = inst.image_digest().expect("image digest");
             assert_eq!(summary["occlum_json_sha256"].as_str(), Some(want.as_str()));
-            assert_eq!(summary["image_digest"].as_str(), Some(hex::encode(image.digest).as_str()));
+            assert_eq!(
+                summary["image_digest"].as_str(),
+                Some(hex::encode(image.digest).as_str())
+            );
         });
         samples[1].push(d);
         let (d, sig) = time(|| {
-            kss_types::Sigstruct::from_bytes(&std::fs::read(inst.sig_path()).expect("sig")).expect("SIGSTRUCT")
+            kss_types::Sigstruct::from_bytes(&std::fs::read(inst.sig_path()).expect("sig"))
+                .expect("SIGSTRUCT")
         });
         samples[2].push(d);
         let (d, ()) = time(|| kss_sign::verify(&sig).expect("signature"));
@@ -132,26 +160,40 @@ fn phases(ws: &Workspace, n: usize) {
             std::hint::black_box(sha2::Sha256::digest(&b));
         });
         samples[4].push(d);
-        let kss = kss_instance::launch::launch_config(config.metadata.enable_kss, None, None).expect("launch config");
+        let kss = kss_instance::launch::launch_config(config.metadata.enable_kss, None, None)
+            .expect("launch config");
         let (d, enclave) = time(|| {
             let f = std::fs::File::open(inst.sgxs_path()).expect("open sgxs");
             let backend = kss_enclave::sim::SimBackend::new(kss_enclave::sim::SimCpu::with_kss());
-            kss_enclave::load_sgxs_with(&backend, std::io::BufReader::with_capacity(1 << 20, f), &kss, &sig, false)
-                .expect("load")
+            kss_enclave::load_sgxs_with(
+                &backend,
+                std::io::BufReader::with_capacity(1 << 20, f),
+                &kss,
+                &sig,
+                false,
+            )
+            .expect("load")
         });
         samples[5].push(d);
-        let (d, qe) = time(|| kss_attest::sim_qe::SimQuotingEnclave::load_or_create_default().expect("sim QE"));
+        let (d, qe) = time(|| {
+            kss_attest::sim_qe::SimQuotingEnclave::load_or_create_default().expect("sim QE")
+        });
         samples[6].push(d);
         drop(qe);
         let (d, server) = time(|| {
-            kss_service::Server::start(Arc::new(kss_service::EnclaveServer { enclave: Box::new(enclave), qe: None }))
-                .expect("service")
+            kss_service::Server::start(Arc::new(kss_service::EnclaveServer {
+                enclave: Box::new(enclave),
+                qe: None,
+            }))
+            .expect("service")
         });
         let path = server.socket_path().to_path_buf();
         let (d2, ()) = time(|| drop(server));
         samples[7].push(d + d2);
         let mut c = direct();
-        c.env(kss_service::SOCKET_ENV, &path).env("KSS_INSTANCE", &dir).env("KSS_MODE", "sim");
+        c.env(kss_service::SOCKET_ENV, &path)
+            .env("KSS_INSTANCE", &dir)
+            .env("KSS_MODE", "sim");
         samples[8].push(time_status(c));
     }
     println!("in-process phases of `kss run -q plain -- /bin/true` (medians of {n}; rows 4 and 5 are parts of row 6)");
@@ -168,5 +210,5 @@ fn phases(ws: &Workspace, n: usize) {
     }
     println!("| sum of phases (without rows 4, 5) | {} | |", ms(total));
     println!();
-    println!("command: cargo bench -p kss --bench launch   ({} = {KSS})", "kss");
+    println!("command: cargo bench -p kss --bench launch   (kss = {KSS})");
 }

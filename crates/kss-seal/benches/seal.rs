@@ -165,7 +165,7 @@ fn cpu_time_report(_: &mut Criterion) {
         let mut buf = plaintext.clone();
         let mut out = Vec::new();
         let mut blob_buf = blob.clone();
-        let mut measure = |name: &str, f: &mut dyn FnMut()| {
+        let measure = |name: &str, f: &mut dyn FnMut()| {
             let start = thread_cpu_seconds().unwrap_or(0.0);
             for _ in 0..runs {
                 f();

@@ -84,6 +84,9 @@ impl SealedInfo {
         if let Some(p) = self.preset {
             return p.description().to_string();
         }
+        if self.policy == crate::policy::DEFAULT_KSS_POLICY {
+            return "SDK default for KSS enclaves: same signer, ISVPRODID, ISVFAMILYID, ISVEXTPRODID and CONFIGID (at this CONFIGSVN or above)".to_string();
+        }
         let p = self.policy;
         let mut parts = Vec::new();
         if p.contains(KeyPolicy::MRENCLAVE) {

@@ -117,4 +117,9 @@ fn aad_only_mac_blob_matches_ring_gmac() {
     let out = unseal(&enclave, &blob).unwrap();
     assert!(out.plaintext.is_empty());
     assert_eq!(out.aad, aad);
+    // Reseal keeps it a MAC-only blob.
+    let moved = kss_seal::reseal(&enclave, &blob, None).unwrap();
+    assert_eq!(moved.len(), blob.len());
+    assert_eq!(&moved[512..516], &[0, 0, 0, 0]);
+    assert_eq!(unseal(&enclave, &moved).unwrap().aad, aad);
 }

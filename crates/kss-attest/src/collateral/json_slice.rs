@@ -131,12 +131,23 @@ mod tests {
         assert_eq!(top_level_value(t, "tcbInfo"), Some(&br#"{"k": "v w"}"#[..]));
         assert_eq!(top_level_value(t, "signature"), Some(&br#""ab""#[..]));
         assert_eq!(top_level_value(t, "missing"), None);
-        assert_eq!(compact(br#"{ "k" : "v w" ,"n": 1 }"#), br#"{"k":"v w","n":1}"#);
+        assert_eq!(
+            compact(br#"{ "k" : "v w" ,"n": 1 }"#),
+            br#"{"k":"v w","n":1}"#
+        );
     }
 
     #[test]
     fn never_panics_on_garbage() {
-        for t in [&b"{"[..], b"{\"a", b"{\"a\":", b"{\"a\":[", b"{\"a\":\"\\", b"}", b""] {
+        for t in [
+            &b"{"[..],
+            b"{\"a",
+            b"{\"a\":",
+            b"{\"a\":[",
+            b"{\"a\":\"\\",
+            b"}",
+            b"",
+        ] {
             let _ = top_level_value(t, "a");
         }
     }

@@ -104,7 +104,10 @@ pub fn read(dir: &Path) -> Result<Collateral, CollateralError> {
         qe_identity_issuer_chain: qe_chain,
         pck_crl: read_opt(dir, &["pck_crl.der", "pck_crl.pem", "pck_crl.crl"])?,
         pck_crl_issuer_chain: read_opt(dir, &["pck_crl_issuer_chain.pem"])?,
-        root_ca_crl: read_opt(dir, &["root_ca_crl.der", "root_ca_crl.pem", "root_ca_crl.crl"])?,
+        root_ca_crl: read_opt(
+            dir,
+            &["root_ca_crl.der", "root_ca_crl.pem", "root_ca_crl.crl"],
+        )?,
         pck_chain: read_opt(dir, &["pck_chain.pem"])?,
     })
 }

@@ -33,11 +33,12 @@ impl Ctx<'_> {
     }
 
     fn hex(&self, key: &str, v: &Value) -> Result<Vec<u8>, PolicyError> {
-        let s = v
-            .as_str()
-            .ok_or_else(|| self.bad(key, v, "a hex string"))?;
+        let s = v.as_str().ok_or_else(|| self.bad(key, v, "a hex string"))?;
         let s = s.trim();
-        let s = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")).unwrap_or(s);
+        let s = s
+            .strip_prefix("0x")
+            .or_else(|| s.strip_prefix("0X"))
+            .unwrap_or(s);
         hex::decode(s).map_err(|_| self.bad(key, v, "a hex string"))
     }
 
@@ -96,7 +97,11 @@ impl Ctx<'_> {
     }
 }
 
-fn as_object<'a>(ctx: &Ctx<'_>, key: &str, v: &'a Value) -> Result<&'a Map<String, Value>, PolicyError> {
+fn as_object<'a>(
+    ctx: &Ctx<'_>,
+    key: &str,
+    v: &'a Value,
+) -> Result<&'a Map<String, Value>, PolicyError> {
     v.as_object()
         .ok_or_else(|| ctx.bad(key, v, "a JSON object"))
 }
@@ -121,7 +126,11 @@ pub fn from_intel(text: &str, name: &str) -> Result<Policy, PolicyError> {
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_ascii_lowercase();
-        let reference = as_object(&ctx, "reference", entry.get("reference").unwrap_or(&Value::Null))?;
+        let reference = as_object(
+            &ctx,
+            "reference",
+            entry.get("reference").unwrap_or(&Value::Null),
+        )?;
         let mut attributes: Option<[u8; 16]> = None;
         let mut attributes_mask: Option<[u8; 16]> = None;
         for (k, v) in reference {

@@ -27,7 +27,8 @@ pub const ROOT_SUBJECT: &str = "CN=KSS Simulated SGX Root CA,O=KSS Simulation (n
 pub const PLATFORM_CA_SUBJECT: &str =
     "CN=KSS Simulated SGX PCK Platform CA,O=KSS Simulation (not Intel),C=XX";
 /// Subject of the simulated PCK leaf.
-pub const PCK_SUBJECT: &str = "CN=KSS Simulated SGX PCK Certificate,O=KSS Simulation (not Intel),C=XX";
+pub const PCK_SUBJECT: &str =
+    "CN=KSS Simulated SGX PCK Certificate,O=KSS Simulation (not Intel),C=XX";
 /// Subject of the simulated TCB signing certificate.
 pub const TCB_SIGNING_SUBJECT: &str =
     "CN=KSS Simulated SGX TCB Signing,O=KSS Simulation (not Intel),C=XX";

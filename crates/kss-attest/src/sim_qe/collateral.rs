@@ -35,12 +35,13 @@ pub struct ExportedCollateral {
 
 /// `YYYY-MM-DDTHH:MM:SSZ` for Unix seconds.
 pub(crate) fn rfc3339(secs: u64) -> Result<String, SimError> {
-    let t = der::DateTime::from_unix_duration(std::time::Duration::from_secs(secs)).map_err(
-        |e| SimError::Build {
-            what: "collateral date",
-            detail: e.to_string(),
-        },
-    )?;
+    let t =
+        der::DateTime::from_unix_duration(std::time::Duration::from_secs(secs)).map_err(|e| {
+            SimError::Build {
+                what: "collateral date",
+                detail: e.to_string(),
+            }
+        })?;
     Ok(format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
         t.year(),
@@ -145,10 +146,7 @@ impl SimQuotingEnclave {
         let tcb_chain = format!("{}{}", certs::to_pem(&self.tcb_signing.cert)?, root_pem);
         let tcb_info = self.tcb_info_text(now)?;
         let qe_identity = self.qe_identity_text(now)?;
-        let chain = self
-            .chain_pem
-            .strip_suffix(&[0])
-            .unwrap_or(&self.chain_pem);
+        let chain = self.chain_pem.strip_suffix(&[0]).unwrap_or(&self.chain_pem);
         let collateral = serde_json::json!({
             "pck_crl_issuer_chain": ca_chain,
             "root_ca_crl": hex::encode(&root_crl),

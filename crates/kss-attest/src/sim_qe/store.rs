@@ -84,7 +84,8 @@ pub(crate) fn staging_dir(target: &Path) -> Result<PathBuf, SimError> {
         use std::os::unix::fs::DirBuilderExt;
         b.mode(0o700);
     }
-    b.create(&staging).map_err(io_err(&staging, "create directory"))?;
+    b.create(&staging)
+        .map_err(io_err(&staging, "create directory"))?;
     Ok(staging)
 }
 

@@ -47,7 +47,13 @@ impl Cache {
     }
 
     /// Stores a value that stays usable until `valid_until` (Unix seconds).
-    pub fn put<T: Send + Sync + 'static>(&self, key: [u8; 32], value: Arc<T>, valid_until: u64, at: u64) {
+    pub fn put<T: Send + Sync + 'static>(
+        &self,
+        key: [u8; 32],
+        value: Arc<T>,
+        valid_until: u64,
+        at: u64,
+    ) {
         if let Ok(mut map) = self.map.write() {
             if map.len() >= MAX_ENTRIES {
                 map.retain(|_, e| e.valid_until >= at);

@@ -11,8 +11,10 @@ use std::time::{Duration, Instant};
 pub const KSS: &str = env!("CARGO_BIN_EXE_kss");
 /// The SDK sample key (RSA-3072, e=3), used as the development key so that no bench waits for
 /// RSA key generation.
-pub const SIGN_KEY: &str =
-    concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata/fortanix-rust-sgx/sgxs-sign/sig1.key.pem");
+pub const SIGN_KEY: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/testdata/fortanix-rust-sgx/sgxs-sign/sig1.key.pem"
+);
 
 /// A scratch directory (removed on drop) with `home/` as `KSS_HOME`.
 pub struct Workspace {
@@ -22,10 +24,14 @@ pub struct Workspace {
 impl Workspace {
     /// A fresh workspace under `$TMPDIR` (default /tmp).
     pub fn new(prefix: &str) -> Self {
-        let dir = tempfile::Builder::new().prefix(prefix).tempdir().expect("create a temp dir");
+        let dir = tempfile::Builder::new()
+            .prefix(prefix)
+            .tempdir()
+            .expect("create a temp dir");
         let home = dir.path().join("home");
         std::fs::create_dir_all(&home).expect("create KSS_HOME");
-        std::fs::copy(SIGN_KEY, home.join("dev-signing-key.pem")).expect("copy the test signing key");
+        std::fs::copy(SIGN_KEY, home.join("dev-signing-key.pem"))
+            .expect("copy the test signing key");
         Self { dir }
     }
 
@@ -49,19 +55,34 @@ impl Workspace {
 
     /// Runs `kss ARGS` and panics with its stderr if it fails; returns stdout.
     pub fn ok(&self, args: &[&str]) -> String {
-        let out = self.command(args).stdout(Stdio::piped()).stderr(Stdio::piped()).output().expect("run kss");
-        assert!(out.status.success(), "kss {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        let out = self
+            .command(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .output()
+            .expect("run kss");
+        assert!(
+            out.status.success(),
+            "kss {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
     /// Creates instance `name` with `kss new`, applies `metadata` and `limits` edits to its
     /// Occlum.json and copies /bin/true to image/bin/true.
-    pub fn instance(&self, name: &str, metadata: serde_json::Value, limits: serde_json::Value) -> PathBuf {
+    pub fn instance(
+        &self,
+        name: &str,
+        metadata: serde_json::Value,
+        limits: serde_json::Value,
+    ) -> PathBuf {
         self.ok(&["new", name]);
         let dir = self.path(name);
         let p = dir.join("Occlum.json");
         let mut c: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(&p).expect("read Occlum.json")).expect("Occlum.json is JSON");
+            serde_json::from_slice(&std::fs::read(&p).expect("read Occlum.json"))
+                .expect("Occlum.json is JSON");
         for (section, edits) in [("metadata", &metadata), ("resource_limits", &limits)] {
             if let Some(m) = edits.as_object() {
                 for (k, v) in m {
@@ -69,7 +90,8 @@ impl Workspace {
                 }
             }
         }
-        std::fs::write(&p, serde_json::to_vec_pretty(&c).expect("serialize")).expect("write Occlum.json");
+        std::fs::write(&p, serde_json::to_vec_pretty(&c).expect("serialize"))
+            .expect("write Occlum.json");
         std::fs::copy("/bin/true", dir.join("image/bin/true")).expect("copy /bin/true");
         dir
     }
@@ -108,7 +130,13 @@ impl Stats {
         let n = s.len();
         assert!(n > 0, "no samples");
         let rank = |q: f64| s[((q * n as f64).ceil() as usize).clamp(1, n) - 1];
-        Self { min: s[0], median: s[n / 2], p90: rank(0.9), max: s[n - 1], n }
+        Self {
+            min: s[0],
+            median: s[n / 2],
+            p90: rank(0.9),
+            max: s[n - 1],
+            n,
+        }
     }
 }
 
@@ -117,9 +145,9 @@ pub fn ms(d: Duration) -> String {
     format!("{:.2}", d.as_secs_f64() * 1e3)
 }
 
-/// Seconds with two decimals.
+/// Seconds with three decimals.
 pub fn secs(d: Duration) -> String {
-    format!("{:.2}", d.as_secs_f64())
+    format!("{:.3}", d.as_secs_f64())
 }
 
 /// The machine facts every benchmark prints: cores, CPU model, load average.
@@ -127,9 +155,14 @@ pub fn machine() -> String {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let model = cpuinfo
         .lines()
-        .find_map(|l| l.strip_prefix("model name").map(|r| r.trim_start_matches([' ', '\t', ':']).to_string()))
+        .find_map(|l| {
+            l.strip_prefix("model name")
+                .map(|r| r.trim_start_matches([' ', '\t', ':']).to_string())
+        })
         .unwrap_or_else(|| "unknown CPU".into());
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
     format!("{cores} cores, {model}, load average {}", load())
 }
 
@@ -141,10 +174,16 @@ pub fn load() -> String {
 
 /// Size of a file in MiB.
 pub fn mib(p: &Path) -> f64 {
-    std::fs::metadata(p).map(|m| m.len() as f64 / (1u64 << 20) as f64).unwrap_or(0.0)
+    std::fs::metadata(p)
+        .map(|m| m.len() as f64 / (1u64 << 20) as f64)
+        .unwrap_or(0.0)
 }
 
 /// Number of runs from `KSS_BENCH_RUNS`, else `default`.
 pub fn runs(default: usize) -> usize {
-    std::env::var("KSS_BENCH_RUNS").ok().and_then(|v| v.parse().ok()).filter(|&n| n > 0).unwrap_or(default)
+    std::env::var("KSS_BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(default)
 }

@@ -129,7 +129,11 @@ fn report_text(out: &mut String, title: &str, b: &ReportBody, order: ByteOrder) 
     id_line(out, "isv_family_id", &b.isv_family_id, order);
     id_line(out, "isv_ext_prod_id", &b.isv_ext_prod_id, order);
     let cid = order.hex(&b.config_id.0);
-    let _ = writeln!(out, "  * config_id        {}", cid.get(..64).unwrap_or(&cid));
+    let _ = writeln!(
+        out,
+        "  * config_id        {}",
+        cid.get(..64).unwrap_or(&cid)
+    );
     let _ = writeln!(out, "                     {}", cid.get(64..).unwrap_or(""));
     let _ = writeln!(out, "  * config_svn       {}", b.config_svn);
     let rd = order.hex(&b.report_data);
@@ -231,7 +235,11 @@ fn quote_text(q: &Quote, order: ByteOrder, input_len: usize) -> String {
     report_text(&mut out, "QE report:", &s.qe_report, order);
     let _ = writeln!(out, "Signature data:");
     let _ = writeln!(out, "    isv_signature    {}", hex::encode(s.isv_signature));
-    let _ = writeln!(out, "    attestation_key  {}", hex::encode(s.attestation_key));
+    let _ = writeln!(
+        out,
+        "    attestation_key  {}",
+        hex::encode(s.attestation_key)
+    );
     let _ = writeln!(
         out,
         "    qe_report_sig    {}",

@@ -47,8 +47,10 @@ fn export(args: ExportArgs) -> CliResult {
     let ca_dir = match args.sim_ca_dir {
         Some(d) => d,
         None => default_sim_ca_dir().ok_or_else(|| {
-            CliError::environment("no KSS_HOME, XDG_DATA_HOME or HOME: nowhere to keep the simulated CA")
-                .hint("set KSS_HOME or pass --sim-ca-dir")
+            CliError::environment(
+                "no KSS_HOME, XDG_DATA_HOME or HOME: nowhere to keep the simulated CA",
+            )
+            .hint("set KSS_HOME or pass --sim-ca-dir")
         })?,
     };
     let now = match args.now {

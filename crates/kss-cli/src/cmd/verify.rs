@@ -72,8 +72,9 @@ pub fn run(args: Args) -> CliResult {
     if let Err(e) = Quote::parse(&quote) {
         return Err(CliError::input(format!("{}: {e}", args.quote.display())));
     }
-    let mut collateral = Collateral::from_path(&args.collateral)
-        .map_err(|e| CliError::input(e.to_string()).hint("see `kss verify --help` for the collateral forms"))?;
+    let mut collateral = Collateral::from_path(&args.collateral).map_err(|e| {
+        CliError::input(e.to_string()).hint("see `kss verify --help` for the collateral forms")
+    })?;
     if let Some(p) = &args.pck_chain {
         collateral.pck_chain = Some(read_file(p, "PCK chain")?);
     }
