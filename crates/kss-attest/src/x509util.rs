@@ -72,6 +72,12 @@ pub enum X509Error {
         /// Issuer that was tried.
         issuer: String,
     },
+    /// A certificate that is not a CA appears as an issuer.
+    #[error("certificate chain: \"{subject}\" issues another certificate but is not a CA (basicConstraints cA is false)")]
+    NotCa {
+        /// Subject of the non-CA certificate.
+        subject: String,
+    },
     /// The chain is empty.
     #[error("{what}: no certificate")]
     Empty {
@@ -155,6 +161,19 @@ impl Cert {
     /// True when this certificate's issuer name is `other`'s subject name.
     pub fn names_issuer(&self, other: &Cert) -> bool {
         self.parsed.tbs_certificate.issuer == other.parsed.tbs_certificate.subject
+    }
+
+    /// True unless the certificate has a basicConstraints extension with `cA` false (or one
+    /// that does not decode): only CA certificates may issue others.
+    pub fn may_issue(&self) -> bool {
+        use x509_cert::ext::pkix::BasicConstraints;
+        const BASIC_CONSTRAINTS: der::asn1::ObjectIdentifier =
+            der::asn1::ObjectIdentifier::new_unwrap("2.5.29.19");
+        let exts = self.parsed.tbs_certificate.extensions.iter().flatten();
+        match exts.into_iter().find(|e| e.extn_id == BASIC_CONSTRAINTS) {
+            None => true,
+            Some(e) => BasicConstraints::from_der(e.extn_value.as_bytes()).is_ok_and(|b| b.ca),
+        }
     }
 
     /// The subject as text (for messages).
@@ -444,6 +463,11 @@ pub fn build_chain_by(
             .find(|&j| j != current && !chain.contains(&j) && cur.names_issuer(certs[j]));
         match issuer {
             Some(j) => {
+                if !certs[j].may_issue() {
+                    return Err(X509Error::NotCa {
+                        subject: certs[j].subject_text(),
+                    });
+                }
                 if !signed_by(cur, &certs[j].public_key) {
                     return Err(X509Error::BadSignature {
                         subject: cur.subject_text(),

@@ -302,3 +302,54 @@ fn pretty_printed_pcs_files_verify_over_compact_form() {
     };
     assert_eq!(s.signed_candidates(), vec![b"{\"a\":1}".to_vec()]);
 }
+
+/// TCB info v2 and v3 level matching on the values SOURCES.md records.
+#[test]
+fn tcb_level_matching_v2_and_v3() {
+    use kss_attest::tcb::{PlatformTcb, TcbInfo};
+    let comps = |v: &[u8]| {
+        let mut c = [0u8; 16];
+        c[..v.len()].copy_from_slice(v);
+        c
+    };
+    // Fortanix 00906ea10000.tcb: TCB info v2 (no advisories); PCK TCB [14,14,2,4,1,128,7],
+    // PCESVN 10 → first level, SWHardeningNeeded.
+    let w: serde_json::Value =
+        serde_json::from_slice(&read("fortanix-rust-sgx/pcs/00906ea10000.tcb")).expect("json");
+    let v2 = TcbInfo::from_json(w["raw_tcb_info"].as_str().expect("s")).expect("v2 parses");
+    assert_eq!((v2.version, v2.id.as_deref()), (2, None));
+    assert_eq!(v2.fmspc, [0x00, 0x90, 0x6e, 0xa1, 0x00, 0x00]);
+    let p = PlatformTcb {
+        sgx_components: comps(&[14, 14, 2, 4, 1, 128, 7]),
+        pce_svn: 10,
+    };
+    let level = v2.match_level(&p).expect("a level");
+    assert_eq!(level.status, TcbStatus::SWHardeningNeeded);
+    assert!(level.advisory_ids.is_empty());
+    assert!(std::ptr::eq(level, &v2.levels[0]));
+    // Fortanix tcb-json/tcb-sgx.json (v3): [6,6,10,10,5,255,0,2,0..] with PCESVN 14 → UpToDate.
+    let raw = read("fortanix-rust-sgx/pcs/tcb-json/tcb-sgx.json");
+    let piece = kss_attest::collateral::pcs_dir::split_pcs_response(&raw, &["tcbInfo"], "sgx")
+        .expect("splits");
+    let v3 = TcbInfo::from_json(piece.text().expect("utf8")).expect("v3 parses");
+    let p = PlatformTcb {
+        sgx_components: comps(&[6, 6, 10, 10, 5, 255, 0, 2]),
+        pce_svn: 14,
+    };
+    assert_eq!(
+        v3.match_level(&p).map(|l| l.status.clone()),
+        Some(TcbStatus::UpToDate)
+    );
+    // A platform below every level matches nothing.
+    let low = PlatformTcb {
+        sgx_components: [0; 16],
+        pce_svn: 0,
+    };
+    assert!(v3.match_level(&low).is_none());
+    // dcap-rs' pretty-printed v2 TCB info parses too.
+    let raw = read("automata-dcap-rs/tcb_info_v2.json");
+    let piece = kss_attest::collateral::pcs_dir::split_pcs_response(&raw, &["tcbInfo"], "v2")
+        .expect("splits");
+    let t = TcbInfo::from_json(piece.text().expect("utf8")).expect("parses");
+    assert_eq!(t.tcb_evaluation_data_number, 16);
+}

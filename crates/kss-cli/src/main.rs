@@ -83,6 +83,7 @@ enum InspectWhat {
 }
 
 fn main() -> ExitCode {
+    restore_sigpipe();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::New(a) => cmd::new::run(a),
@@ -104,5 +105,15 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => e.report(),
+    }
+}
+
+/// Rust ignores SIGPIPE, which turns `kss ... | head` into a panic on the next print. Restore
+/// the default action so that a closed pipe ends the process quietly, like other Unix tools.
+fn restore_sigpipe() {
+    // SAFETY: signal(2) with SIG_DFL installs no handler code; it only resets the disposition
+    // of SIGPIPE for this process, before any thread is started.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

@@ -145,3 +145,44 @@ fn outside_kss_run_is_a_clear_error() {
     let bad = Client::connect(std::path::Path::new("/nonexistent/kss.sock")).err().unwrap();
     assert!(bad.to_string().contains("/nonexistent/kss.sock"));
 }
+
+/// The fact sheet's KAT enclave (§5) sealed through the real simulator and the service: the blob's
+/// key request is the KAT request, so its key is the KAT seal key, and an independent AES-GCM
+/// (ring) opens the blob with it.
+#[test]
+fn sealing_uses_the_kat_seal_key() {
+    let secs = Secs {
+        size: 1 << 20,
+        base_addr: 1 << 32,
+        ssa_frame_size: 1,
+        attributes: Attributes::new(0x87, 0x3),
+        mr_enclave: [0x11; 32],
+        mr_signer: [0x22; 32],
+        config_id: ConfigId(core::array::from_fn(|i| i as u8)),
+        isv_prod_id: 0x1234,
+        isv_svn: 5,
+        config_svn: 7,
+        isv_family_id: Id128([0xAA; 16]),
+        isv_ext_prod_id: Id128([0xBB; 16]),
+        ..Secs::default()
+    };
+    let (server, _) = start(secs);
+    let c = Client::connect(server.socket_path()).unwrap();
+    let blob = kss_seal::seal_with_key_id(&c, [0; 32], b"kat plaintext", b"kat aad", &kss_seal::SealOptions::default()).unwrap();
+    let req = KeyRequest::from_bytes(&blob[..512]).unwrap();
+    assert_eq!(req.key_policy, KeyPolicy(0x3A));
+    assert_eq!((req.isv_svn, req.config_svn), (5, 7));
+    assert_eq!(hex::encode(req.cpu_svn.0), "4820f3376ae6b2f2034d3b7a4b48a778");
+    assert_eq!(hex::encode(*c.get_key(&req).unwrap()), "43a6efee07cffbfe2353d9c3f5618f20");
+
+    use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_128_GCM};
+    let key = LessSafeKey::new(UnboundKey::new(&AES_128_GCM, &hex::decode("43a6efee07cffbfe2353d9c3f5618f20").unwrap()).unwrap());
+    let text_len = u32::from_le_bytes(blob[512..516].try_into().unwrap()) as usize;
+    let tag = &blob[544..560];
+    let mut ct = blob[560..560 + text_len].to_vec();
+    ct.extend_from_slice(tag);
+    let aad = &blob[560 + text_len..];
+    assert_eq!(aad, b"kat aad");
+    let plain = key.open_in_place(Nonce::assume_unique_for_key([0; 12]), Aad::from(aad), &mut ct).unwrap();
+    assert_eq!(plain, b"kat plaintext");
+}

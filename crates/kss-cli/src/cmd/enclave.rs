@@ -1,5 +1,6 @@
 //! `kss enclave ...`: the in-workload client of the enclave service (run inside `kss run`).
 
+use crate::cmd::inspect_sealed::sealed_error;
 use crate::error::{CliError, CliResult};
 use crate::util::{parse_num, print_json, read_file, write_atomic};
 use kss_seal::{KeySource, SealOptions};
@@ -179,6 +180,11 @@ fn report_data(text: Option<&str>) -> Result<[u8; 64], CliError> {
     Ok(out)
 }
 
+fn in_file(path: &std::path::Path, mut e: CliError) -> CliError {
+    e.message = format!("{}: {}", path.display(), e.message);
+    e
+}
+
 fn seal_policy(text: Option<&str>) -> Result<Option<KeyPolicy>, CliError> {
     match text {
         None => Ok(None),
@@ -269,13 +275,13 @@ pub fn run(cmd: Command) -> CliResult {
             let plain = zeroize::Zeroizing::new(read_file(&a.input, "plaintext")?);
             let aad = a.aad.as_ref().map(|p| read_file(p, "AAD")).transpose()?.unwrap_or_default();
             let opts = SealOptions { policy: seal_policy(a.policy.as_deref())?, ..SealOptions::default() };
-            let blob = kss_seal::seal(&c, &plain, &aad, &opts).map_err(|e| CliError::input(e.to_string()))?;
+            let blob = kss_seal::seal(&c, &plain, &aad, &opts).map_err(sealed_error)?;
             kss_seal::write_sealed_file(&a.output, &blob).map_err(|e| CliError::environment(e.to_string()))?;
         }
         Command::Unseal(a) => {
             let c = client()?;
             let blob = read_file(&a.input, "sealed blob")?;
-            let u = kss_seal::unseal(&c, &blob).map_err(|e| CliError::rejected(format!("{}: {e}", a.input.display())))?;
+            let u = kss_seal::unseal(&c, &blob).map_err(|e| in_file(&a.input, sealed_error(e)))?;
             write_atomic(&a.output, &u.plaintext)?;
             if let Some(p) = &a.aad_out {
                 write_atomic(p, &u.aad)?;
@@ -285,7 +291,7 @@ pub fn run(cmd: Command) -> CliResult {
             let c = client()?;
             let blob = read_file(&a.input, "sealed blob")?;
             let new = kss_seal::reseal(&c, &blob, seal_policy(a.policy.as_deref())?)
-                .map_err(|e| CliError::rejected(format!("{}: {e}", a.input.display())))?;
+                .map_err(|e| in_file(&a.input, sealed_error(e)))?;
             kss_seal::write_sealed_file(&a.output, &new).map_err(|e| CliError::environment(e.to_string()))?;
             let id = c.self_report().map_err(|e| CliError::environment(e.to_string()))?;
             eprintln!("kss: resealed at ISVSVN {} CONFIGSVN {}", id.isv_svn, id.config_svn);

@@ -5,7 +5,7 @@ use crate::util::{print_json, read_file};
 use kss_attest::policy::convert::{from_intel, from_trustee};
 use kss_attest::policy::Policy;
 use kss_types::Sigstruct;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Policy subcommands.
@@ -69,7 +69,7 @@ pub struct CheckArgs {
     pub policy: PathBuf,
 }
 
-fn read_text(path: &PathBuf, what: &str) -> Result<String, CliError> {
+fn read_text(path: &Path, what: &str) -> Result<String, CliError> {
     String::from_utf8(read_file(path, what)?)
         .map_err(|_| CliError::input(format!("{what} '{}': not UTF-8 text", path.display())))
 }

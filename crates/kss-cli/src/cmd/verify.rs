@@ -125,36 +125,42 @@ pub fn run(args: Args) -> CliResult {
 }
 
 fn print_text(args: &Args, v: &Verdict) {
-    println!(
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
         "{}: {}",
         args.quote.display(),
         if v.accepted { "ACCEPTED" } else { "REJECTED" }
     );
-    println!("verified at:  {} ({})", format_rfc3339(v.at), v.at);
+    let _ = writeln!(out, "verified at:  {} ({})", format_rfc3339(v.at), v.at);
     let st = |s: &Option<kss_attest::tcb::TcbStatus>| {
         s.as_ref()
             .map_or("(not established)".to_string(), |s| s.to_string())
     };
-    println!(
+    let _ = writeln!(
+        out,
         "TCB status:   {} (platform {}, QE {})",
         st(&v.tcb_status),
         st(&v.platform_tcb_status),
         st(&v.qe_tcb_status)
     );
     if !v.advisory_ids.is_empty() {
-        println!("advisories:   {}", v.advisory_ids.join(", "));
+        let _ = writeln!(out, "advisories:   {}", v.advisory_ids.join(", "));
     }
     if let Some(b) = &v.report_body {
-        println!("MRENCLAVE:    {}", hex::encode(b.mr_enclave));
-        println!("MRSIGNER:     {}", hex::encode(b.mr_signer));
+        let _ = writeln!(out, "MRENCLAVE:    {}", hex::encode(b.mr_enclave));
+        let _ = writeln!(out, "MRSIGNER:     {}", hex::encode(b.mr_signer));
     }
-    println!("checks:");
+    let _ = writeln!(out, "checks:");
     for c in &v.checks {
         let mark = match c.outcome {
             Outcome::Pass => "pass",
             Outcome::Fail => "FAIL",
             Outcome::Skip => "skip",
         };
-        println!("  {mark}  {:<26} {}", c.name, c.reason);
+        let _ = writeln!(out, "  {mark}  {:<26} {}", c.name, c.reason);
     }
+    // A closed pipe (e.g. `| head`) is not an error worth a panic.
+    let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), out.as_bytes());
 }
