@@ -9,7 +9,9 @@
 //! - `kss --version` (starting the kss binary itself: exec, dynamic linking, argument parsing);
 //! - `kss run -q plain -- /bin/true` (default Occlum.json from `kss new`, MRENCLAVE binding);
 //! - `kss run -q kss --config-id-hex .. --config-svn 7 -- /bin/true` (the same with
-//!   `"enable_kss": true` and a full 64-byte CONFIGID).
+//!   `"enable_kss": true` and a full 64-byte CONFIGID);
+//! - `kss run -q nouser -- /bin/true` (default limits except `"user_space_size": "0"`: 8 730
+//!   pages instead of 74 266, to show how the launch scales with the number of pages).
 //!
 //! Then an in-process breakdown of the launch phases of the plain instance, calling the same
 //! library functions `kss run` calls, in its order, so that the whole-process number can be
@@ -41,13 +43,20 @@ fn main() {
         serde_json::json!({"enable_kss": true}),
         serde_json::json!({}),
     );
+    ws.instance(
+        "nouser",
+        serde_json::json!({}),
+        serde_json::json!({"user_space_size": "0"}),
+    );
     ws.ok(&["build", "plain"]);
     ws.ok(&["build", "kss"]);
+    ws.ok(&["build", "nouser"]);
     let config_id_hex: String = (0u8..64)
         .map(|b| format!("{:02x}", b.wrapping_mul(37)))
         .collect();
 
     let plain_args = ["run", "-q", "plain", "--", "/bin/true"];
+    let nouser_args = ["run", "-q", "nouser", "--", "/bin/true"];
     let kss_args = [
         "run",
         "-q",
@@ -65,14 +74,16 @@ fn main() {
         time_status(ws.command(&["--version"]));
         time_status(ws.command(&plain_args));
         time_status(ws.command(&kss_args));
+        time_status(ws.command(&nouser_args));
     }
 
-    let mut samples: [Vec<Duration>; 4] = Default::default();
+    let mut samples: [Vec<Duration>; 5] = Default::default();
     for _ in 0..n {
         samples[0].push(time_status(direct()));
         samples[1].push(time_status(ws.command(&["--version"])));
         samples[2].push(time_status(ws.command(&plain_args)));
         samples[3].push(time_status(ws.command(&kss_args)));
+        samples[4].push(time_status(ws.command(&nouser_args)));
     }
     let stats: Vec<Stats> = samples.iter().map(|s| Stats::of(s)).collect();
     let base = stats[0].median;
@@ -89,6 +100,10 @@ fn main() {
         "`kss --version`".to_string(),
         "`kss run -q plain -- /bin/true`".to_string(),
         "`kss run -q kss --config-id-hex <64 B> --config-svn 7 -- /bin/true`".to_string(),
+        format!(
+            "`kss run -q nouser -- /bin/true` (user_space_size 0, SGXS {:.1} MiB)",
+            common::mib(&ws.path("nouser/build/enclave.sgxs"))
+        ),
     ];
     for (i, (name, s)) in names.iter().zip(&stats).enumerate() {
         let over = s.median.saturating_sub(base);
@@ -125,8 +140,9 @@ fn phases(ws: &Workspace, n: usize) {
         "SHA-256 of the SGXS bytes alone (≈ MRENCLAVE work, part of the load below)",
         "load SGXS into the simulator (ECREATE/EADD/EEXTEND/EINIT)",
         "load simulated quoting enclave (CA from KSS_HOME)",
-        "start + stop the enclave service (Unix socket, accept thread)",
+        "start the enclave service (private dir, Unix socket, accept thread)",
         "spawn + wait /bin/true with the workload environment",
+        "stop the enclave service (wake and join the accept thread, remove the dir)",
     ];
     let mut samples: Vec<Vec<Duration>> = vec![Vec::new(); names.len()];
     for _ in 0..n {

@@ -5,8 +5,6 @@ use std::process::ExitCode;
 
 /// Exit statuses shared by all commands (documented in `docs/cli.md`).
 pub mod status {
-    /// Success.
-    pub const OK: u8 = 0;
     /// The operation ran and said no (e.g. a quote was rejected, a signature is invalid).
     pub const REJECTED: u8 = 1;
     /// Bad input: arguments, file contents, values out of range.

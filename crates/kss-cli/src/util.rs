@@ -38,17 +38,6 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
     Ok(())
 }
 
-/// Like [`write_atomic`] but refuses to replace an existing file.
-pub fn write_new_atomic(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
-    if path.exists() {
-        return Err(CliError::input(format!(
-            "'{}' already exists; refusing to overwrite it",
-            path.display()
-        )));
-    }
-    write_atomic(path, bytes)
-}
-
 /// Parses an unsigned integer written in decimal or `0x` hex, within `max`.
 /// `what` names the option or field in the error.
 pub fn parse_num(text: &str, what: &str, max: u64) -> Result<u64, CliError> {
@@ -120,7 +109,6 @@ mod tests {
         write_atomic(&p, b"one").unwrap();
         write_atomic(&p, b"two").unwrap();
         assert_eq!(std::fs::read(&p).unwrap(), b"two");
-        assert!(write_new_atomic(&p, b"three").is_err());
         assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 1);
     }
 }

@@ -334,3 +334,41 @@ fn debug_launches() {
     let e = env.fails(&["run", "prod", "--debug", "--", "/bin/identity"], 121);
     assert!(e.contains("production"), "{e}");
 }
+
+#[test]
+fn quote_inspect_and_verify_a_simulated_quote() {
+    let env = Env::new();
+    env.instance("app", serde_json::json!({"enable_kss": true, "product_id": 3,
+        "family_id": {"high": "0x3", "low": "0x4"}, "ext_prod_id": {"high": "0x1", "low": "0x2"}}));
+    env.ok(&["build", "app"]);
+    let q = env.path("quote.bin").to_string_lossy().into_owned();
+    env.ok(&["run", "-q", "app", "--config-id-hex", "c0ffee", "--config-svn", "0x12ab", "--", "/bin/kss", "enclave", "quote", "--report-data", "0x1234", "--out", &q]);
+    let inspected = json(&env.ok(&["quote", "inspect", "quote.bin", "--json"]));
+    assert_eq!(inspected["version"], 3);
+    assert_eq!(inspected["certification_data_type"], 5);
+    let body = &inspected["report_body"];
+    assert_eq!(body["config_svn"], 0x12ab);
+    assert_eq!(body["config_id"].as_str().unwrap(), format!("c0ffee{}", "0".repeat(122)));
+    assert_eq!(body["isv_family_id"], "04000000000000000300000000000000");
+    assert_eq!(body["isv_ext_prod_id"], "02000000000000000100000000000000");
+    assert_eq!(body["isv_prod_id"], 3);
+    assert!(body["report_data"].as_str().unwrap().starts_with("1234000000"));
+    // Intel's reversed-hex convention.
+    let intel = json(&env.ok(&["quote", "inspect", "quote.bin", "--json", "--byte-order", "intel"]));
+    assert_eq!(intel["report_body"]["isv_family_id"], "00000000000000030000000000000004");
+
+    env.ok(&["sim-ca", "export", "ca"]);
+    let v = json(&env.ok(&["verify", "quote.bin", "--collateral", "ca/collateral.json", "--trust-root", "ca/root.pem", "--json"]));
+    assert_eq!(v["accepted"], true, "{v}");
+    assert_eq!(v["tcb_status"], "UpToDate");
+    assert_eq!(v["report_body"]["config_svn"], 0x12ab);
+    // Never accepted without the explicit simulation root.
+    let o = env.kss(&["verify", "quote.bin", "--collateral", "ca/collateral.json", "--json"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(json(&String::from_utf8_lossy(&o.stdout))["accepted"], false);
+    // A tampered quote is rejected.
+    let mut bytes = std::fs::read(env.path("quote.bin")).unwrap();
+    bytes[48 + 260] ^= 1; // CONFIGSVN
+    std::fs::write(env.path("tampered.bin"), &bytes).unwrap();
+    assert_eq!(env.kss(&["verify", "tampered.bin", "--collateral", "ca/collateral.json", "--trust-root", "ca/root.pem"]).status.code(), Some(1));
+}

@@ -134,8 +134,7 @@ impl InstanceConfig {
             ext_prod_id: id_field(meta, "metadata.ext_prod_id", "ext_prod_id")?,
             config_binding: binding_field(meta)?,
         };
-        if !metadata.enable_kss && !(metadata.family_id.is_zero() && metadata.ext_prod_id.is_zero())
-        {
+        if !metadata.enable_kss && (!metadata.family_id.is_zero() || !metadata.ext_prod_id.is_zero()) {
             return Err(ConfigError::Rule(
                 "metadata.family_id / metadata.ext_prod_id are non-zero but metadata.enable_kss is false: KSS must be enabled if ISVEXTPRODID or ISVFAMILYID is set (set \"enable_kss\": true)".into(),
             ));
@@ -166,7 +165,7 @@ impl InstanceConfig {
                 None => Ok(default),
                 Some(v) => {
                     let n = parse_size(&path, v)?;
-                    if n % 4096 != 0 || n < min {
+                    if !n.is_multiple_of(4096) || n < min {
                         Err(ConfigError::value(
                             &path,
                             v,

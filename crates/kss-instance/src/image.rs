@@ -64,19 +64,19 @@ pub struct ImageDigest {
 pub fn list(root: &Path) -> Result<Vec<Entry>, InstanceError> {
     let mut out = Vec::new();
     if root.exists() {
-        walk(root, &mut Vec::new(), &mut out)?;
+        walk(root, &[], &mut out)?;
     }
     out.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(out)
 }
 
-fn walk(dir: &Path, prefix: &mut Vec<u8>, out: &mut Vec<Entry>) -> Result<(), InstanceError> {
+fn walk(dir: &Path, prefix: &[u8], out: &mut Vec<Entry>) -> Result<(), InstanceError> {
     let rd = std::fs::read_dir(dir).map_err(|e| InstanceError::io(dir, e))?;
     for item in rd {
         let item = item.map_err(|e| InstanceError::io(dir, e))?;
         let fs_path = item.path();
         let meta = std::fs::symlink_metadata(&fs_path).map_err(|e| InstanceError::io(&fs_path, e))?;
-        let mut path = prefix.clone();
+        let mut path = prefix.to_vec();
         if !path.is_empty() {
             path.push(b'/');
         }
@@ -87,8 +87,7 @@ fn walk(dir: &Path, prefix: &mut Vec<u8>, out: &mut Vec<Entry>) -> Result<(), In
             out.push(Entry { path, kind: EntryKind::Symlink, mode, size: 0, fs_path });
         } else if ft.is_dir() {
             out.push(Entry { path: path.clone(), kind: EntryKind::Dir, mode, size: 0, fs_path: fs_path.clone() });
-            let mut p = path;
-            walk(&fs_path, &mut p, out)?;
+            walk(&fs_path, &path, out)?;
         } else if ft.is_file() {
             out.push(Entry { path, kind: EntryKind::File, mode, size: meta.len(), fs_path });
         } else {

@@ -215,7 +215,7 @@ impl EnclaveLayout {
                 };
                 w.add_page(offset, r.flags, data).map_err(err)?;
                 n += 1;
-                if n % 4096 == 0 {
+                if n.is_multiple_of(4096) {
                     progress(w.bytes_written(), total);
                 }
             }

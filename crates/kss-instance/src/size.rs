@@ -35,7 +35,7 @@ pub fn parse_size(path: &str, value: &serde_json::Value) -> Result<u64, ConfigEr
 /// Formats a byte count the way Occlum.json writes it (largest exact unit).
 pub fn format_size(bytes: u64) -> String {
     for (shift, unit) in [(40, "TB"), (30, "GB"), (20, "MB"), (10, "KB")] {
-        if bytes != 0 && bytes % (1u64 << shift) == 0 {
+        if bytes != 0 && bytes.is_multiple_of(1u64 << shift) {
             return format!("{}{unit}", bytes >> shift);
         }
     }

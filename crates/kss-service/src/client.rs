@@ -96,19 +96,19 @@ impl Client {
     /// The enclave's own REPORT body.
     pub fn identity(&self) -> Result<ReportBody, ClientError> {
         let p = self.fixed::<384>(&Request::Identity, "IDENTITY")?;
-        Ok(ReportBody::from_bytes(&p).map_err(|_| ClientError::Closed)?)
+        ReportBody::from_bytes(&p).map_err(|_| ClientError::Closed)
     }
 
     /// TARGETINFO of the enclave.
     pub fn target_info(&self) -> Result<TargetInfo, ClientError> {
         let p = self.fixed::<512>(&Request::TargetInfo, "TARGET_INFO")?;
-        Ok(TargetInfo::from_bytes(&p).map_err(|_| ClientError::Closed)?)
+        TargetInfo::from_bytes(&p).map_err(|_| ClientError::Closed)
     }
 
     /// EREPORT for `target` with `report_data`.
     pub fn report(&self, target: &TargetInfo, report_data: &[u8; 64]) -> Result<Report, ClientError> {
         let p = self.fixed::<432>(&Request::Report(Box::new(target.clone()), *report_data), "REPORT")?;
-        Ok(Report::from_bytes(&p).map_err(|_| ClientError::Closed)?)
+        Report::from_bytes(&p).map_err(|_| ClientError::Closed)
     }
 
     /// Verifies a REPORT targeted at this enclave.

@@ -15,6 +15,9 @@ pub enum Command {
     /// mr_signer, isv_prod_id, min_isv_svn, and isv_family_id / isv_ext_prod_id when the KSS
     /// attribute is set; allow_debug false; accepted_tcb_statuses ["UpToDate"].
     FromSigstruct(FromSigstructArgs),
+    /// Print a starting policy (JSON, stdout) for a built instance directory (from its
+    /// build/enclave.sig, plus CONFIGID when the instance binds it).
+    FromInstance(super::policy_instance::FromInstanceArgs),
     /// Convert another tool's appraisal policy to a kss policy (JSON, stdout).
     Convert(ConvertArgs),
     /// Check a kss policy file and print it normalized (all byte strings as stored-order hex).
@@ -77,6 +80,7 @@ fn read_text(path: &Path, what: &str) -> Result<String, CliError> {
 /// Runs the command.
 pub fn run(cmd: Command) -> CliResult {
     match cmd {
+        Command::FromInstance(a) => return super::policy_instance::run(a),
         Command::FromSigstruct(a) => {
             let bytes = read_file(&a.sigstruct, "SIGSTRUCT")?;
             let sig = Sigstruct::from_bytes(&bytes).map_err(|e| {

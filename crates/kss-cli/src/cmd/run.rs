@@ -194,10 +194,11 @@ pub fn run(args: Args) -> CliResult {
     })?;
     let sig = Sigstruct::from_bytes(&sig_bytes)
         .map_err(|e| fail(status::NOT_BUILT, format!("{}: {e}", inst.sig_path().display())))?;
-    if args.debug {
-        if sig.attribute_mask.flags.contains(AttributeFlags::DEBUG) && !sig.attributes.flags.contains(AttributeFlags::DEBUG) {
-            return Err(fail(status::BAD_LAUNCH_CONFIG, "--debug: this enclave is signed for production (DEBUG is in its ATTRIBUTEMASK); nothing was launched"));
-        }
+    if args.debug
+        && sig.attribute_mask.flags.contains(AttributeFlags::DEBUG)
+        && !sig.attributes.flags.contains(AttributeFlags::DEBUG)
+    {
+        return Err(fail(status::BAD_LAUNCH_CONFIG, "--debug: this enclave is signed for production (DEBUG is in its ATTRIBUTEMASK); nothing was launched"));
     }
 
     // 3. Create the enclave.
