@@ -17,7 +17,11 @@ impl Env {
         let home = dir.path().join("home");
         std::fs::create_dir_all(&home).unwrap();
         // A known test key as the development key, so no test waits for RSA key generation.
-        std::fs::copy(format!("{TESTDATA}/fortanix-rust-sgx/sgxs-sign/sig1.key.pem"), home.join("dev-signing-key.pem")).unwrap();
+        std::fs::copy(
+            format!("{TESTDATA}/fortanix-rust-sgx/sgxs-sign/sig1.key.pem"),
+            home.join("dev-signing-key.pem"),
+        )
+        .unwrap();
         Env { dir }
     }
 
@@ -37,13 +41,23 @@ impl Env {
 
     fn ok(&self, args: &[&str]) -> String {
         let o = self.kss(args);
-        assert!(o.status.success(), "kss {args:?} failed: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            o.status.success(),
+            "kss {args:?} failed: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         String::from_utf8(o.stdout).unwrap()
     }
 
     fn fails(&self, args: &[&str], status: i32) -> String {
         let o = self.kss(args);
-        assert_eq!(o.status.code(), Some(status), "kss {args:?}: stdout {} stderr {}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+        assert_eq!(
+            o.status.code(),
+            Some(status),
+            "kss {args:?}: stdout {} stderr {}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
         String::from_utf8(o.stderr).unwrap()
     }
 
@@ -59,7 +73,10 @@ impl Env {
         c["resource_limits"]["max_num_of_threads"] = 2.into();
         std::fs::write(&p, serde_json::to_vec_pretty(&c).unwrap()).unwrap();
         std::fs::copy(KSS, dir.join("image/bin/kss")).unwrap();
-        script(&dir.join("image/bin/identity"), "#!/bin/sh\nexec kss enclave identity --json\n");
+        script(
+            &dir.join("image/bin/identity"),
+            "#!/bin/sh\nexec kss enclave identity --json\n",
+        );
         script(&dir.join("image/bin/exit7"), "#!/bin/sh\nexit 7\n");
         dir
     }
@@ -92,34 +109,60 @@ fn new_refuses_a_non_empty_directory() {
 #[test]
 fn build_writes_a_consistent_signed_enclave() {
     let env = Env::new();
-    env.instance("app", serde_json::json!({"enable_kss": true, "product_id": 9, "version_number": 4,
-        "family_id": {"high": "0x3", "low": "0x4"}, "ext_prod_id": {"high": "0x1", "low": "0x2"}}));
+    env.instance(
+        "app",
+        serde_json::json!({"enable_kss": true, "product_id": 9, "version_number": 4,
+        "family_id": {"high": "0x3", "low": "0x4"}, "ext_prod_id": {"high": "0x1", "low": "0x2"}}),
+    );
     let b = build_json(&env, "app");
     let sgxs = std::fs::read(env.path("app/build/enclave.sgxs")).unwrap();
-    assert_eq!(b["mr_enclave"].as_str().unwrap(), hex::encode(sha2::Sha256::digest(&sgxs)), "SHA-256(SGXS) = MRENCLAVE");
-    assert_eq!(env.ok(&["measure", "app/build/enclave.sgxs"]).trim(), b["mr_enclave"].as_str().unwrap());
+    assert_eq!(
+        b["mr_enclave"].as_str().unwrap(),
+        hex::encode(sha2::Sha256::digest(&sgxs)),
+        "SHA-256(SGXS) = MRENCLAVE"
+    );
+    assert_eq!(
+        env.ok(&["measure", "app/build/enclave.sgxs"]).trim(),
+        b["mr_enclave"].as_str().unwrap()
+    );
     let sig = json(&env.ok(&["inspect", "sigstruct", "app/build/enclave.sig", "--json"]));
     assert_eq!(sig["signature_valid"], true);
     assert_eq!(sig["enclave_hash"], b["mr_enclave"]);
     assert_eq!(sig["mr_signer"], b["mr_signer"]);
     // sig1.key.pem is the SDK sample key: its well-known MRSIGNER.
-    assert_eq!(b["mr_signer"], "83d719e77deaca1470f6baf62a4d774303c899db69020f9c70ee1dfc08c7ce9e");
+    assert_eq!(
+        b["mr_signer"],
+        "83d719e77deaca1470f6baf62a4d774303c899db69020f9c70ee1dfc08c7ce9e"
+    );
     assert_eq!(sig["isv_prod_id"], 9);
     assert_eq!(sig["isv_svn"], 4);
     assert_eq!(sig["isv_family_id"], "04000000000000000300000000000000");
     assert_eq!(sig["isv_ext_prod_id"], "02000000000000000100000000000000");
     assert_eq!(sig["attributes"]["flags"], "0x84");
-    let mask = u64::from_str_radix(sig["attribute_mask"]["flags"].as_str().unwrap().trim_start_matches("0x"), 16).unwrap();
+    let mask = u64::from_str_radix(
+        sig["attribute_mask"]["flags"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches("0x"),
+        16,
+    )
+    .unwrap();
     assert_eq!(mask & 0x80, 0x80, "KSS in the mask");
     assert_eq!(mask & 0x2, 0, "debuggable: DEBUG not in the mask");
     let xml = std::fs::read_to_string(env.path("app/build/Enclave.xml")).unwrap();
     let v = kss_instance::enclave_xml::validate(&xml).unwrap();
-    assert!(v.contains(&("ISVFAMILYID_H".to_string(), 3)) && v.contains(&("ISVEXTPRODID_L".to_string(), 2)));
+    assert!(
+        v.contains(&("ISVFAMILYID_H".to_string(), 3))
+            && v.contains(&("ISVEXTPRODID_L".to_string(), 2))
+    );
     // Rebuilding an unchanged instance keeps the SIGSTRUCT byte for byte.
     let before = std::fs::read(env.path("app/build/enclave.sig")).unwrap();
     let again = build_json(&env, "app");
     assert_eq!(again["resigned"], false);
-    assert_eq!(std::fs::read(env.path("app/build/enclave.sig")).unwrap(), before);
+    assert_eq!(
+        std::fs::read(env.path("app/build/enclave.sig")).unwrap(),
+        before
+    );
 }
 
 #[test]
@@ -135,7 +178,10 @@ fn editing_config_or_image_changes_mrenclave() {
     c.push(' ');
     std::fs::write(dir.join("Occlum.json"), c).unwrap();
     let m3 = build_json(&env, "app")["mr_enclave"].clone();
-    assert!(m0 != m1 && m1 != m2 && m2 != m3 && m0 != m2, "{m0} {m1} {m2} {m3}");
+    assert!(
+        m0 != m1 && m1 != m2 && m2 != m3 && m0 != m2,
+        "{m0} {m1} {m2} {m3}"
+    );
 }
 
 #[test]
@@ -146,29 +192,61 @@ fn build_errors_leave_no_output() {
     assert!(err.contains("--sign-key"), "{err}");
     assert!(!env.path("prod/build/enclave.sgxs").exists());
 
-    env.instance("bad", serde_json::json!({"enable_kss": true, "family_id": {"high": "0xnothex", "low": "0"}}));
+    env.instance(
+        "bad",
+        serde_json::json!({"enable_kss": true, "family_id": {"high": "0xnothex", "low": "0"}}),
+    );
     let err = env.fails(&["build", "bad"], 2);
-    assert!(err.contains("metadata.family_id.high") && err.contains("0xnothex"), "{err}");
-    assert!(!env.path("bad/build").exists() || std::fs::read_dir(env.path("bad/build")).unwrap().count() == 0);
+    assert!(
+        err.contains("metadata.family_id.high") && err.contains("0xnothex"),
+        "{err}"
+    );
+    assert!(
+        !env.path("bad/build").exists()
+            || std::fs::read_dir(env.path("bad/build")).unwrap().count() == 0
+    );
 
-    std::fs::write(env.path("notakey.pem"), "-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n").unwrap();
+    std::fs::write(
+        env.path("notakey.pem"),
+        "-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n",
+    )
+    .unwrap();
     let err = env.fails(&["build", "prod", "--sign-key", "notakey.pem"], 2);
     assert!(err.contains("notakey.pem"), "{err}");
-    let leftovers: Vec<_> = std::fs::read_dir(env.path("prod")).unwrap().flatten().map(|e| e.file_name()).collect();
-    assert!(!env.path("prod/build/enclave.sig").exists(), "{leftovers:?}");
+    let leftovers: Vec<_> = std::fs::read_dir(env.path("prod"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert!(
+        !env.path("prod/build/enclave.sig").exists(),
+        "{leftovers:?}"
+    );
 }
 
 #[test]
 fn run_launches_with_the_kss_configuration() {
     let env = Env::new();
-    env.instance("app", serde_json::json!({"enable_kss": true,
-        "family_id": {"high": "0x3", "low": "0x4"}, "ext_prod_id": {"high": "0x1", "low": "0x2"}}));
+    env.instance(
+        "app",
+        serde_json::json!({"enable_kss": true,
+        "family_id": {"high": "0x3", "low": "0x4"}, "ext_prod_id": {"high": "0x1", "low": "0x2"}}),
+    );
     let b = build_json(&env, "app");
     let raw: Vec<u8> = (0u8..64).collect();
     use base64::Engine;
     let b64 = base64::engine::general_purpose::STANDARD.encode(&raw);
     let wrapped = format!("{}\n{}", &b64[..76], &b64[76..]);
-    let out = env.ok(&["run", "app", "--config-id", &wrapped, "--config-svn", "0x12ab", "--", "/bin/identity"]);
+    let out = env.ok(&[
+        "run",
+        "app",
+        "--config-id",
+        &wrapped,
+        "--config-svn",
+        "0x12ab",
+        "--",
+        "/bin/identity",
+    ]);
     let id = json(&out);
     assert_eq!(id["config_id"], hex::encode(&raw));
     assert_eq!(id["config_svn"], 0x12ab);
@@ -178,12 +256,25 @@ fn run_launches_with_the_kss_configuration() {
     assert_eq!(id["isv_ext_prod_id"], "02000000000000000100000000000000");
 
     // A short ID is zero-padded; no ID at all gives zeros.
-    let id = json(&env.ok(&["run", "app", "--config-id-hex", "0xabcd", "--", "/bin/identity"]));
-    assert_eq!(id["config_id"].as_str().unwrap(), format!("abcd{}", "0".repeat(124)));
+    let id = json(&env.ok(&[
+        "run",
+        "app",
+        "--config-id-hex",
+        "0xabcd",
+        "--",
+        "/bin/identity",
+    ]));
+    assert_eq!(
+        id["config_id"].as_str().unwrap(),
+        format!("abcd{}", "0".repeat(124))
+    );
     assert_eq!(id["config_svn"], 0);
 
     // The workload's exit status is passed through.
-    assert_eq!(env.kss(&["run", "app", "--", "/bin/exit7"]).status.code(), Some(7));
+    assert_eq!(
+        env.kss(&["run", "app", "--", "/bin/exit7"]).status.code(),
+        Some(7)
+    );
 }
 
 #[test]
@@ -195,15 +286,30 @@ fn run_is_fail_closed() {
     env.ok(&["build", "nokss"]);
     use base64::Engine;
     let long = base64::engine::general_purpose::STANDARD.encode([1u8; 65]);
-    let e = env.fails(&["run", "app", "--config-id", &long, "--", "/bin/exit7"], 121);
-    assert!(e.contains("65 bytes") && e.contains("nothing was launched"), "{e}");
-    let e = env.fails(&["run", "app", "--config-id", "!!!", "--", "/bin/exit7"], 121);
+    let e = env.fails(
+        &["run", "app", "--config-id", &long, "--", "/bin/exit7"],
+        121,
+    );
+    assert!(
+        e.contains("65 bytes") && e.contains("nothing was launched"),
+        "{e}"
+    );
+    let e = env.fails(
+        &["run", "app", "--config-id", "!!!", "--", "/bin/exit7"],
+        121,
+    );
     assert!(e.contains("base64"), "{e}");
     let e = env.fails(&["run", "app", "--config-id", "", "--", "/bin/exit7"], 121);
     assert!(e.contains("empty"), "{e}");
-    let e = env.fails(&["run", "app", "--config-svn", "65536", "--", "/bin/exit7"], 121);
+    let e = env.fails(
+        &["run", "app", "--config-svn", "65536", "--", "/bin/exit7"],
+        121,
+    );
     assert!(e.contains("65536"), "{e}");
-    let e = env.fails(&["run", "nokss", "--config-id-hex", "01", "--", "/bin/exit7"], 121);
+    let e = env.fails(
+        &["run", "nokss", "--config-id-hex", "01", "--", "/bin/exit7"],
+        121,
+    );
     assert!(e.contains("enable_kss"), "{e}");
     let e = env.fails(&["run", "app", "--", "/bin/missing"], 127);
     assert!(e.contains("not found"), "{e}");
@@ -240,22 +346,44 @@ fn config_id_binding_one_enclave_many_apps() {
     let ba = json(&env.ok(&["build", "app-a", "--json", "--date", "20261127"]));
     let bb = json(&env.ok(&["build", "app-b", "--json", "--date", "20261127"]));
     assert_eq!(ba["mr_enclave"], bb["mr_enclave"], "two apps, one enclave");
-    assert_eq!(std::fs::read(a.join("build/enclave.sgxs")).unwrap(), std::fs::read(b.join("build/enclave.sgxs")).unwrap());
-    assert_eq!(std::fs::read(a.join("build/enclave.sig")).unwrap(), std::fs::read(b.join("build/enclave.sig")).unwrap());
-    assert!(ba["image_digest"].is_null(), "the image is not part of the enclave");
+    assert_eq!(
+        std::fs::read(a.join("build/enclave.sgxs")).unwrap(),
+        std::fs::read(b.join("build/enclave.sgxs")).unwrap()
+    );
+    assert_eq!(
+        std::fs::read(a.join("build/enclave.sig")).unwrap(),
+        std::fs::read(b.join("build/enclave.sig")).unwrap()
+    );
+    assert!(
+        ba["image_digest"].is_null(),
+        "the image is not part of the enclave"
+    );
 
     let ca = json(&env.ok(&["config-id", "app-a", "--json"]));
     let cb = json(&env.ok(&["config-id", "app-b", "--json"]));
     assert_ne!(ca["config_id"], cb["config_id"]);
     let ia = json(&env.ok(&["run", "app-a", "--config-svn", "2", "--", "/bin/identity"]));
     let ib = json(&env.ok(&["run", "app-b", "--", "/bin/identity"]));
-    assert_eq!(ia["config_id"], ca["config_id"], "kss run uses exactly the computed CONFIGID");
+    assert_eq!(
+        ia["config_id"], ca["config_id"],
+        "kss run uses exactly the computed CONFIGID"
+    );
     assert_eq!(ib["config_id"], cb["config_id"]);
     assert_eq!(ia["config_svn"], 2);
     assert_eq!(ia["mr_enclave"], ib["mr_enclave"]);
 
     // An explicit config ID is refused in this mode.
-    let e = env.fails(&["run", "app-a", "--config-id-hex", "01", "--", "/bin/identity"], 121);
+    let e = env.fails(
+        &[
+            "run",
+            "app-a",
+            "--config-id-hex",
+            "01",
+            "--",
+            "/bin/identity",
+        ],
+        121,
+    );
     assert!(e.contains("config_binding"), "{e}");
 
     // One byte of one image file changes CONFIGID; the rebuild re-signs and re-measures nothing.
@@ -264,7 +392,10 @@ fn config_id_binding_one_enclave_many_apps() {
     let again = json(&env.ok(&["build", "app-a", "--json"]));
     assert_eq!(again["resigned"], false);
     assert_eq!(again["remeasured"], false);
-    assert_eq!(std::fs::read(a.join("build/enclave.sig")).unwrap(), sig_before);
+    assert_eq!(
+        std::fs::read(a.join("build/enclave.sig")).unwrap(),
+        sig_before
+    );
     let ca2 = json(&env.ok(&["config-id", "app-a", "--json"]));
     assert_ne!(ca2["config_id"], ca["config_id"]);
     let ia2 = json(&env.ok(&["run", "app-a", "--", "/bin/identity"]));
@@ -279,43 +410,126 @@ fn sealing_across_configsvn_upgrades_from_the_cli() {
     std::fs::write(env.path("secret.txt"), b"the database password").unwrap();
     let p = |s: &str| env.path(s).to_string_lossy().into_owned();
     let at = |svn: &str, id: &str, args: &[&str]| -> Output {
-        let mut a = vec!["run", "-q", "app", "--config-id-hex", id, "--config-svn", svn, "--", "/bin/kss", "enclave"];
+        let mut a = vec![
+            "run",
+            "-q",
+            "app",
+            "--config-id-hex",
+            id,
+            "--config-svn",
+            svn,
+            "--",
+            "/bin/kss",
+            "enclave",
+        ];
         a.extend_from_slice(args);
         env.kss(&a)
     };
     let ok = |o: Output| assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    ok(at("5", "c0ffee", &["seal", &p("secret.txt"), &p("v5.sealed")]));
+    ok(at(
+        "5",
+        "c0ffee",
+        &["seal", &p("secret.txt"), &p("v5.sealed")],
+    ));
     let info = json(&env.ok(&["inspect", "sealed", "v5.sealed", "--json"]));
     assert_eq!(info["config_svn"], 5);
     // The SDK default policy of a KSS enclave: MRSIGNER|CONFIGID|ISVFAMILYID|ISVEXTPRODID.
     assert_eq!(info["key_policy"]["bits"], "0x003a");
-    assert!(!String::from_utf8_lossy(&std::fs::read(env.path("v5.sealed")).unwrap()).contains("database"));
+    assert!(
+        !String::from_utf8_lossy(&std::fs::read(env.path("v5.sealed")).unwrap())
+            .contains("database")
+    );
 
-    ok(at("6", "c0ffee", &["unseal", &p("v5.sealed"), &p("out6.txt")]));
-    assert_eq!(std::fs::read(env.path("out6.txt")).unwrap(), b"the database password");
+    ok(at(
+        "6",
+        "c0ffee",
+        &["unseal", &p("v5.sealed"), &p("out6.txt")],
+    ));
+    assert_eq!(
+        std::fs::read(env.path("out6.txt")).unwrap(),
+        b"the database password"
+    );
     let down = at("4", "c0ffee", &["unseal", &p("v5.sealed"), &p("out4.txt")]);
-    assert_eq!(down.status.code(), Some(1), "a lower CONFIGSVN cannot unseal");
+    assert_eq!(
+        down.status.code(),
+        Some(1),
+        "a lower CONFIGSVN cannot unseal"
+    );
     assert!(!env.path("out4.txt").exists());
     let other = at("5", "beef", &["unseal", &p("v5.sealed"), &p("outx.txt")]);
-    assert_eq!(other.status.code(), Some(1), "another CONFIGID cannot unseal");
+    assert_eq!(
+        other.status.code(),
+        Some(1),
+        "another CONFIGID cannot unseal"
+    );
 
-    ok(at("6", "c0ffee", &["reseal", &p("v5.sealed"), &p("v5.sealed")]));
-    assert_eq!(json(&env.ok(&["inspect", "sealed", "v5.sealed", "--json"]))["config_svn"], 6);
-    assert_eq!(at("5", "c0ffee", &["unseal", &p("v5.sealed"), &p("o.txt")]).status.code(), Some(1));
-    ok(at("7", "c0ffee", &["unseal", &p("v5.sealed"), &p("o7.txt")]));
-    assert_eq!(std::fs::read(env.path("o7.txt")).unwrap(), b"the database password");
+    ok(at(
+        "6",
+        "c0ffee",
+        &["reseal", &p("v5.sealed"), &p("v5.sealed")],
+    ));
+    assert_eq!(
+        json(&env.ok(&["inspect", "sealed", "v5.sealed", "--json"]))["config_svn"],
+        6
+    );
+    assert_eq!(
+        at("5", "c0ffee", &["unseal", &p("v5.sealed"), &p("o.txt")])
+            .status
+            .code(),
+        Some(1)
+    );
+    ok(at(
+        "7",
+        "c0ffee",
+        &["unseal", &p("v5.sealed"), &p("o7.txt")],
+    ));
+    assert_eq!(
+        std::fs::read(env.path("o7.txt")).unwrap(),
+        b"the database password"
+    );
 
     // Keys and local attestation through the CLI.
     let k1 = at("5", "c0ffee", &["key", "--name", "seal"]);
-    let k2 = at("5", "c0ffee", &["key", "--name", "seal", "--policy", "mrsigner,configid,isvfamilyid,isvextprodid"]);
-    assert_eq!(k1.stdout, k2.stdout, "the default policy of a KSS enclave is 0x3A");
+    let k2 = at(
+        "5",
+        "c0ffee",
+        &[
+            "key",
+            "--name",
+            "seal",
+            "--policy",
+            "mrsigner,configid,isvfamilyid,isvextprodid",
+        ],
+    );
+    assert_eq!(
+        k1.stdout, k2.stdout,
+        "the default policy of a KSS enclave is 0x3A"
+    );
     assert_eq!(String::from_utf8_lossy(&k1.stdout).trim().len(), 32);
-    let too_high = at("5", "c0ffee", &["key", "--name", "seal", "--config-svn", "6"]);
+    let too_high = at(
+        "5",
+        "c0ffee",
+        &["key", "--name", "seal", "--config-svn", "6"],
+    );
     assert_eq!(too_high.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&too_high.stderr).contains("ISVSVN"), "{}", String::from_utf8_lossy(&too_high.stderr));
-    ok(at("5", "c0ffee", &["report", "--report-data", "0x01", "--out", &p("r.bin")]));
+    assert!(
+        String::from_utf8_lossy(&too_high.stderr).contains("ISVSVN"),
+        "{}",
+        String::from_utf8_lossy(&too_high.stderr)
+    );
+    ok(at(
+        "5",
+        "c0ffee",
+        &["report", "--report-data", "0x01", "--out", &p("r.bin")],
+    ));
     ok(at("5", "c0ffee", &["verify-report", &p("r.bin")]));
-    assert_eq!(at("6", "c0ffee", &["verify-report", &p("r.bin")]).status.code(), Some(1), "a report for another CONFIGSVN's enclave fails its MAC");
+    assert_eq!(
+        at("6", "c0ffee", &["verify-report", &p("r.bin")])
+            .status
+            .code(),
+        Some(1),
+        "a report for another CONFIGSVN's enclave fails its MAC"
+    );
 }
 
 #[test]
@@ -326,7 +540,10 @@ fn debug_launches() {
     let id = json(&env.ok(&["run", "dbg", "--debug", "--", "/bin/identity"]));
     assert_eq!(id["attributes"]["flags"], "0x7", "INIT|DEBUG|MODE64BIT");
     let id = json(&env.ok(&["run", "dbg", "--", "/bin/identity"]));
-    assert_eq!(id["attributes"]["flags"], "0x5", "production launch by default");
+    assert_eq!(
+        id["attributes"]["flags"], "0x5",
+        "production launch by default"
+    );
     // A production-signed enclave refuses a debug launch.
     env.instance("prod", serde_json::json!({"debuggable": false}));
     std::fs::copy(env.path("home/dev-signing-key.pem"), env.path("key.pem")).unwrap();
@@ -338,37 +555,98 @@ fn debug_launches() {
 #[test]
 fn quote_inspect_and_verify_a_simulated_quote() {
     let env = Env::new();
-    env.instance("app", serde_json::json!({"enable_kss": true, "product_id": 3,
-        "family_id": {"high": "0x3", "low": "0x4"}, "ext_prod_id": {"high": "0x1", "low": "0x2"}}));
+    env.instance(
+        "app",
+        serde_json::json!({"enable_kss": true, "product_id": 3,
+        "family_id": {"high": "0x3", "low": "0x4"}, "ext_prod_id": {"high": "0x1", "low": "0x2"}}),
+    );
     env.ok(&["build", "app"]);
     let q = env.path("quote.bin").to_string_lossy().into_owned();
-    env.ok(&["run", "-q", "app", "--config-id-hex", "c0ffee", "--config-svn", "0x12ab", "--", "/bin/kss", "enclave", "quote", "--report-data", "0x1234", "--out", &q]);
+    env.ok(&[
+        "run",
+        "-q",
+        "app",
+        "--config-id-hex",
+        "c0ffee",
+        "--config-svn",
+        "0x12ab",
+        "--",
+        "/bin/kss",
+        "enclave",
+        "quote",
+        "--report-data",
+        "0x1234",
+        "--out",
+        &q,
+    ]);
     let inspected = json(&env.ok(&["quote", "inspect", "quote.bin", "--json"]));
     assert_eq!(inspected["version"], 3);
     assert_eq!(inspected["certification_data_type"], 5);
     let body = &inspected["report_body"];
     assert_eq!(body["config_svn"], 0x12ab);
-    assert_eq!(body["config_id"].as_str().unwrap(), format!("c0ffee{}", "0".repeat(122)));
+    assert_eq!(
+        body["config_id"].as_str().unwrap(),
+        format!("c0ffee{}", "0".repeat(122))
+    );
     assert_eq!(body["isv_family_id"], "04000000000000000300000000000000");
     assert_eq!(body["isv_ext_prod_id"], "02000000000000000100000000000000");
     assert_eq!(body["isv_prod_id"], 3);
-    assert!(body["report_data"].as_str().unwrap().starts_with("1234000000"));
+    assert!(body["report_data"]
+        .as_str()
+        .unwrap()
+        .starts_with("1234000000"));
     // Intel's reversed-hex convention.
-    let intel = json(&env.ok(&["quote", "inspect", "quote.bin", "--json", "--byte-order", "intel"]));
-    assert_eq!(intel["report_body"]["isv_family_id"], "00000000000000030000000000000004");
+    let intel = json(&env.ok(&[
+        "quote",
+        "inspect",
+        "quote.bin",
+        "--json",
+        "--byte-order",
+        "intel",
+    ]));
+    assert_eq!(
+        intel["report_body"]["isv_family_id"],
+        "00000000000000030000000000000004"
+    );
 
     env.ok(&["sim-ca", "export", "ca"]);
-    let v = json(&env.ok(&["verify", "quote.bin", "--collateral", "ca/collateral.json", "--trust-root", "ca/root.pem", "--json"]));
+    let v = json(&env.ok(&[
+        "verify",
+        "quote.bin",
+        "--collateral",
+        "ca/collateral.json",
+        "--trust-root",
+        "ca/root.pem",
+        "--json",
+    ]));
     assert_eq!(v["accepted"], true, "{v}");
     assert_eq!(v["tcb_status"], "UpToDate");
     assert_eq!(v["report_body"]["config_svn"], 0x12ab);
     // Never accepted without the explicit simulation root.
-    let o = env.kss(&["verify", "quote.bin", "--collateral", "ca/collateral.json", "--json"]);
+    let o = env.kss(&[
+        "verify",
+        "quote.bin",
+        "--collateral",
+        "ca/collateral.json",
+        "--json",
+    ]);
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(json(&String::from_utf8_lossy(&o.stdout))["accepted"], false);
     // A tampered quote is rejected.
     let mut bytes = std::fs::read(env.path("quote.bin")).unwrap();
     bytes[48 + 260] ^= 1; // CONFIGSVN
     std::fs::write(env.path("tampered.bin"), &bytes).unwrap();
-    assert_eq!(env.kss(&["verify", "tampered.bin", "--collateral", "ca/collateral.json", "--trust-root", "ca/root.pem"]).status.code(), Some(1));
+    assert_eq!(
+        env.kss(&[
+            "verify",
+            "tampered.bin",
+            "--collateral",
+            "ca/collateral.json",
+            "--trust-root",
+            "ca/root.pem"
+        ])
+        .status
+        .code(),
+        Some(1)
+    );
 }

@@ -110,7 +110,10 @@ pub fn load_sgxs_with<B: Backend>(
             } => {
                 let mut params = EnclaveParams::from_sigstruct(size, ssa_frame_size, sig, *kss);
                 if debug {
-                    params.attributes.flags = params.attributes.flags.with(kss_types::AttributeFlags::DEBUG);
+                    params.attributes.flags = params
+                        .attributes
+                        .flags
+                        .with(kss_types::AttributeFlags::DEBUG);
                 }
                 builder = Some(backend.create(&params)?);
             }

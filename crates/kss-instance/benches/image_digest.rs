@@ -18,7 +18,10 @@ fn best_of<F: FnMut()>(n: usize, mut f: F) -> Duration {
 }
 
 fn main() {
-    let mb: usize = std::env::var("KSS_BENCH_IMAGE_MB").ok().and_then(|v| v.parse().ok()).unwrap_or(1024);
+    let mb: usize = std::env::var("KSS_BENCH_IMAGE_MB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1024);
     let dir = tempfile::tempdir().expect("tempdir");
     let img = dir.path().join("image");
     std::fs::create_dir_all(img.join("lib")).expect("mkdir");
@@ -38,7 +41,11 @@ fn main() {
     let total = mb << 20;
     std::fs::write(img.join("big.bin"), fill(total / 2)).expect("write");
     for i in 0..8 {
-        std::fs::write(img.join(format!("lib/medium{i}.so")), fill(total / 2 / 8 - 512 * 1024)).expect("write");
+        std::fs::write(
+            img.join(format!("lib/medium{i}.so")),
+            fill(total / 2 / 8 - 512 * 1024),
+        )
+        .expect("write");
     }
     for i in 0..1024 {
         std::fs::write(img.join(format!("lib/small{i}.txt")), fill(4096)).expect("write");
@@ -49,7 +56,10 @@ fn main() {
         .filter(|e| e.kind == kss_instance::image::EntryKind::File)
         .map(|e| img.join(String::from_utf8_lossy(&e.path).into_owned()))
         .collect();
-    let bytes: u64 = files.iter().map(|f| std::fs::metadata(f).map(|m| m.len()).unwrap_or(0)).sum();
+    let bytes: u64 = files
+        .iter()
+        .map(|f| std::fs::metadata(f).map(|m| m.len()).unwrap_or(0))
+        .sum();
     // Warm the page cache.
     let _ = kss_instance::image::digest_dir(&img);
 
@@ -71,9 +81,29 @@ fn main() {
     });
     let gbs = |b: u64, d: Duration| b as f64 / d.as_secs_f64() / 1e9;
     let limit = gbs(data.len() as u64, one_core);
-    println!("image: {} files, {:.2} GiB, {} cores", files.len(), bytes as f64 / (1u64 << 30) as f64, rayon::current_num_threads());
-    println!("kss image digest        {:>8.3} s  {:>6.2} GB/s", ours.as_secs_f64(), gbs(bytes, ours));
-    println!("sha256sum (same files)  {:>8.3} s  {:>6.2} GB/s", sha256sum.as_secs_f64(), gbs(bytes, sha256sum));
-    println!("single-core SHA-256     {:>8}    {:>6.2} GB/s (in memory)", "", limit);
-    println!("speed-up vs sha256sum: {:.2}x; vs the single-core limit: {:.2}x", sha256sum.as_secs_f64() / ours.as_secs_f64(), gbs(bytes, ours) / limit);
+    println!(
+        "image: {} files, {:.2} GiB, {} cores",
+        files.len(),
+        bytes as f64 / (1u64 << 30) as f64,
+        rayon::current_num_threads()
+    );
+    println!(
+        "kss image digest        {:>8.3} s  {:>6.2} GB/s",
+        ours.as_secs_f64(),
+        gbs(bytes, ours)
+    );
+    println!(
+        "sha256sum (same files)  {:>8.3} s  {:>6.2} GB/s",
+        sha256sum.as_secs_f64(),
+        gbs(bytes, sha256sum)
+    );
+    println!(
+        "single-core SHA-256     {:>8}    {:>6.2} GB/s (in memory)",
+        "", limit
+    );
+    println!(
+        "speed-up vs sha256sum: {:.2}x; vs the single-core limit: {:.2}x",
+        sha256sum.as_secs_f64() / ours.as_secs_f64(),
+        gbs(bytes, ours) / limit
+    );
 }

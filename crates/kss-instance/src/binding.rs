@@ -61,7 +61,11 @@ pub fn config_id(
     let canonical = canonical_config(config_bytes)?;
     let config_digest: [u8; 32] = Sha256::digest(&canonical).into();
     let image = inst.image_digest()?;
-    Ok(ConfigIdDigest { config_id: config_id_from_parts(&config_digest, &image.digest), config_digest, image })
+    Ok(ConfigIdDigest {
+        config_id: config_id_from_parts(&config_digest, &image.digest),
+        config_digest,
+        image,
+    })
 }
 
 #[cfg(test)]
@@ -74,7 +78,10 @@ mod tests {
         let b = canonical_config(b"{\"a\":{\"x\":\"s\",\"y\":[1,2]},\n\"b\":1}").unwrap();
         assert_eq!(a, b);
         assert_eq!(a, br#"{"a":{"x":"s","y":[1,2]},"b":1}"#.to_vec());
-        assert_ne!(a, canonical_config(br#"{"a":{"x":"s","y":[1,2]},"b":2}"#).unwrap());
+        assert_ne!(
+            a,
+            canonical_config(br#"{"a":{"x":"s","y":[1,2]},"b":2}"#).unwrap()
+        );
     }
 
     #[test]
@@ -85,7 +92,10 @@ mod tests {
         h.update(b"kss-config-id-v1\0");
         h.update(c);
         h.update(i);
-        assert_eq!(config_id_from_parts(&c, &i).0, <[u8; 64]>::from(h.finalize()));
+        assert_eq!(
+            config_id_from_parts(&c, &i).0,
+            <[u8; 64]>::from(h.finalize())
+        );
         assert_ne!(config_id_from_parts(&c, &i), config_id_from_parts(&i, &c));
     }
 }

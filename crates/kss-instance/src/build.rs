@@ -85,13 +85,19 @@ impl Instance {
     }
 
     /// The binding region for this instance's mode.
-    pub fn binding(&self, config: &InstanceConfig, config_bytes: &[u8]) -> Result<Binding, InstanceError> {
+    pub fn binding(
+        &self,
+        config: &InstanceConfig,
+        config_bytes: &[u8],
+    ) -> Result<Binding, InstanceError> {
         Ok(match config.metadata.config_binding {
             ConfigBinding::Mrenclave => Binding::Measured {
                 occlum_json: config_bytes.to_vec(),
                 image_digest: self.image_digest()?.digest,
             },
-            ConfigBinding::ConfigId => Binding::ConfigId { parameters: enclave_parameters(config) },
+            ConfigBinding::ConfigId => Binding::ConfigId {
+                parameters: enclave_parameters(config),
+            },
         })
     }
 }
@@ -128,7 +134,9 @@ pub fn new_instance(dir: &Path) -> Result<Instance, InstanceError> {
     let mut text = serde_json::to_string_pretty(&crate::config::template()).unwrap_or_default();
     text.push('\n');
     write_atomic(&dir.join("Occlum.json"), text.as_bytes())?;
-    Ok(Instance { dir: dir.to_path_buf() })
+    Ok(Instance {
+        dir: dir.to_path_buf(),
+    })
 }
 
 /// How to build.
@@ -145,7 +153,12 @@ pub struct BuildOptions<'a> {
 
 impl Default for BuildOptions<'_> {
     fn default() -> Self {
-        Self { sign_key: None, dev_key: paths::dev_key_path(), date: None, progress: None }
+        Self {
+            sign_key: None,
+            dev_key: paths::dev_key_path(),
+            date: None,
+            progress: None,
+        }
     }
 }
 
@@ -192,8 +205,13 @@ pub fn build(dir: &Path, mut opts: BuildOptions<'_>) -> Result<BuildReport, Inst
         ConfigBinding::ConfigId => None,
     };
     let binding = match (&image, mode) {
-        (Some(img), _) => Binding::Measured { occlum_json: config_bytes.clone(), image_digest: img.digest },
-        (None, _) => Binding::ConfigId { parameters: enclave_parameters(&config) },
+        (Some(img), _) => Binding::Measured {
+            occlum_json: config_bytes.clone(),
+            image_digest: img.digest,
+        },
+        (None, _) => Binding::ConfigId {
+            parameters: enclave_parameters(&config),
+        },
     };
     let layout = EnclaveLayout::for_config(&config, &binding)?;
 
@@ -206,7 +224,8 @@ pub fn build(dir: &Path, mut opts: BuildOptions<'_>) -> Result<BuildReport, Inst
         }
         None => return Err(InstanceError::ProductionKeyRequired),
     };
-    let key_pem = std::fs::read_to_string(&key_path).map_err(|e| InstanceError::io(&key_path, e))?;
+    let key_pem =
+        std::fs::read_to_string(&key_path).map_err(|e| InstanceError::io(&key_path, e))?;
     let key = kss_sign::SigningKey::from_pem(&key_pem)
         .map_err(|e| InstanceError::Sign(format!("{}: {e}", key_path.display())))?;
 
@@ -228,30 +247,50 @@ pub fn build(dir: &Path, mut opts: BuildOptions<'_>) -> Result<BuildReport, Inst
 
     // 1. SGXS + MRENCLAVE in one pass.
     let sgxs_tmp = tmp("sgxs")?;
-    let file = std::io::BufWriter::with_capacity(1 << 20, sgxs_tmp.as_file().try_clone().map_err(|e| InstanceError::io(sgxs_tmp.path(), e))?);
+    let file = std::io::BufWriter::with_capacity(
+        1 << 20,
+        sgxs_tmp
+            .as_file()
+            .try_clone()
+            .map_err(|e| InstanceError::io(sgxs_tmp.path(), e))?,
+    );
     let mut progress = opts.progress.take();
     let (file, mr_enclave) = layout.write_sgxs(file, |done, total| {
         if let Some(p) = progress.as_mut() {
             p(done, total)
         }
     })?;
-    let file = file.into_inner().map_err(|e| InstanceError::io(sgxs_tmp.path(), e.into_error()))?;
+    let file = file
+        .into_inner()
+        .map_err(|e| InstanceError::io(sgxs_tmp.path(), e.into_error()))?;
     set_mode(&sgxs_tmp, 0o644)?;
-    file.sync_all().map_err(|e| InstanceError::io(sgxs_tmp.path(), e))?;
+    file.sync_all()
+        .map_err(|e| InstanceError::io(sgxs_tmp.path(), e))?;
 
     // 2. SIGSTRUCT (kept as is when the existing one already signs exactly this enclave).
     let date = opts.date.unwrap_or_else(kss_sign::today_bcd);
     let fresh = sign(&config.metadata, mr_enclave, &key, date)?;
-    let existing = std::fs::read(inst.sig_path()).ok().and_then(|b| Sigstruct::from_bytes(&b).ok());
+    let existing = std::fs::read(inst.sig_path())
+        .ok()
+        .and_then(|b| Sigstruct::from_bytes(&b).ok());
     let (sigstruct, resigned) = match existing {
-        Some(old) if same_except_date(&old, &fresh) && kss_sign::verify(&old).is_ok() => (old, false),
+        Some(old) if same_except_date(&old, &fresh) && kss_sign::verify(&old).is_ok() => {
+            (old, false)
+        }
         _ => (fresh, true),
     };
     let mr_signer = kss_sign::mr_signer(&sigstruct);
 
     // 3. Enclave.xml and the build summary.
     let xml = enclave_xml::render(&config);
-    let summary = build_summary(&config, &config_bytes, image.as_ref(), &mr_enclave, &mr_signer, layout.size);
+    let summary = build_summary(
+        &config,
+        &config_bytes,
+        image.as_ref(),
+        &mr_enclave,
+        &mr_signer,
+        layout.size,
+    );
 
     let xml_tmp = tmp("xml")?;
     write_and_sync(&xml_tmp, xml.as_bytes())?;
@@ -267,7 +306,9 @@ pub fn build(dir: &Path, mut opts: BuildOptions<'_>) -> Result<BuildReport, Inst
 
     // 4. Everything is ready: move into place.
     let persist = |t: tempfile::NamedTempFile, to: PathBuf| {
-        t.persist(&to).map(|_| ()).map_err(|e| InstanceError::io(to, e.error))
+        t.persist(&to)
+            .map(|_| ())
+            .map_err(|e| InstanceError::io(to, e.error))
     };
     persist(sgxs_tmp, inst.sgxs_path())?;
     if let Some(t) = sig_tmp {
@@ -314,7 +355,9 @@ fn up_to_date(
     let sig = Sigstruct::from_bytes(&std::fs::read(inst.sig_path()).ok()?).ok()?;
     kss_sign::verify(&sig).ok()?;
     let mr_signer = kss_sign::mr_signer(&sig);
-    if mr_signer != key.mr_signer() || hex::encode(sig.enclave_hash) != summary["mr_enclave"].as_str()? {
+    if mr_signer != key.mr_signer()
+        || hex::encode(sig.enclave_hash) != summary["mr_enclave"].as_str()?
+    {
         return None;
     }
     let sgxs_len = std::fs::metadata(inst.sgxs_path()).ok()?.len();
@@ -341,7 +384,12 @@ fn up_to_date(
 /// The SIGSTRUCT for an instance's metadata and MRENCLAVE, with the Intel sign tool's defaults:
 /// MODE64BIT; KSS (0x80) in attributes and mask when `enable_kss`; DEBUG in the mask when not
 /// debuggable; xfrm 0x3/0xFFFFFFFFFFFFFF1B; MISCSELECT 0/0xFFFFFFFF.
-pub fn sign(meta: &Metadata, mr_enclave: [u8; 32], key: &kss_sign::SigningKey, date: u32) -> Result<Sigstruct, InstanceError> {
+pub fn sign(
+    meta: &Metadata,
+    mr_enclave: [u8; 32],
+    key: &kss_sign::SigningKey,
+    date: u32,
+) -> Result<Sigstruct, InstanceError> {
     let o = kss_sign::SignOptions::new()
         .date(date)
         .isv_prod_id(meta.product_id)
@@ -372,7 +420,9 @@ pub fn ensure_dev_key(path: &Path) -> Result<bool, InstanceError> {
     }
     let key = kss_sign::SigningKey::generate(&mut rand::rngs::OsRng)
         .map_err(|e| InstanceError::Sign(e.to_string()))?;
-    let pem = key.to_pkcs8_pem().map_err(|e| InstanceError::Sign(e.to_string()))?;
+    let pem = key
+        .to_pkcs8_pem()
+        .map_err(|e| InstanceError::Sign(e.to_string()))?;
     write_private(path, pem.as_bytes())?;
     Ok(true)
 }
@@ -385,13 +435,16 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<(), InstanceError> {
         .map_err(|e| InstanceError::io(dir, e))?;
     write_and_sync(&t, bytes)?;
     set_mode(&t, 0o600)?;
-    t.persist_noclobber(path).map(|_| ()).map_err(|e| InstanceError::io(path, e.error))
+    t.persist_noclobber(path)
+        .map(|_| ())
+        .map_err(|e| InstanceError::io(path, e.error))
 }
 
 fn write_and_sync(t: &tempfile::NamedTempFile, bytes: &[u8]) -> Result<(), InstanceError> {
     set_mode(t, 0o644)?;
     let mut f = t.as_file();
-    f.write_all(bytes).map_err(|e| InstanceError::io(t.path(), e))?;
+    f.write_all(bytes)
+        .map_err(|e| InstanceError::io(t.path(), e))?;
     f.sync_all().map_err(|e| InstanceError::io(t.path(), e))
 }
 
@@ -413,7 +466,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), InstanceError> {
         .tempfile_in(dir)
         .map_err(|e| InstanceError::io(dir, e))?;
     write_and_sync(&t, bytes)?;
-    t.persist(path).map(|_| ()).map_err(|e| InstanceError::io(path, e.error))
+    t.persist(path)
+        .map(|_| ())
+        .map_err(|e| InstanceError::io(path, e.error))
 }
 
 fn build_summary(
@@ -454,4 +509,3 @@ fn build_summary(
     s.push('\n');
     s
 }
-

@@ -134,7 +134,9 @@ impl InstanceConfig {
             ext_prod_id: id_field(meta, "metadata.ext_prod_id", "ext_prod_id")?,
             config_binding: binding_field(meta)?,
         };
-        if !metadata.enable_kss && (!metadata.family_id.is_zero() || !metadata.ext_prod_id.is_zero()) {
+        if !metadata.enable_kss
+            && (!metadata.family_id.is_zero() || !metadata.ext_prod_id.is_zero())
+        {
             return Err(ConfigError::Rule(
                 "metadata.family_id / metadata.ext_prod_id are non-zero but metadata.enable_kss is false: KSS must be enabled if ISVEXTPRODID or ISVFAMILYID is set (set \"enable_kss\": true)".into(),
             ));
@@ -169,7 +171,10 @@ impl InstanceConfig {
                         Err(ConfigError::value(
                             &path,
                             v,
-                            &format!("expected a multiple of 4KB of at least {}", crate::size::format_size(min)),
+                            &format!(
+                                "expected a multiple of 4KB of at least {}",
+                                crate::size::format_size(min)
+                            ),
                         ))
                     } else if n > 1 << 40 {
                         Err(ConfigError::value(&path, v, "expected at most 1TB"))
@@ -181,12 +186,20 @@ impl InstanceConfig {
         };
         let resource_limits = ResourceLimits {
             max_num_of_threads: threads,
-            kernel_space_stack_size: size("kernel_space_stack_size", d.kernel_space_stack_size, 8192)?,
+            kernel_space_stack_size: size(
+                "kernel_space_stack_size",
+                d.kernel_space_stack_size,
+                8192,
+            )?,
             kernel_space_heap_size: size("kernel_space_heap_size", d.kernel_space_heap_size, 4096)?,
             user_space_size: size("user_space_size", d.user_space_size, 0)?,
         };
         unused.sort();
-        Ok(Self { metadata, resource_limits, unused_keys: unused })
+        Ok(Self {
+            metadata,
+            resource_limits,
+            unused_keys: unused,
+        })
     }
 }
 
@@ -213,7 +226,11 @@ fn u16_field(m: &Map<String, Value>, path: &str, key: &str) -> Result<Option<u16
     };
     match n {
         Some(n) if n <= 0xFFFF => Ok(Some(n as u16)),
-        _ => Err(ConfigError::value(path, v, "expected an integer from 0 to 65535")),
+        _ => Err(ConfigError::value(
+            path,
+            v,
+            "expected an integer from 0 to 65535",
+        )),
     }
 }
 
@@ -236,30 +253,54 @@ fn bool_field(m: &Map<String, Value>, path: &str, key: &str) -> Result<Option<bo
 /// Parses one half of a 16-byte ID: a 64-bit hex integer, `0x` optional, 1 to 16 digits.
 pub fn parse_hex_u64(path: &str, v: &Value) -> Result<u64, ConfigError> {
     let s = v.as_str().ok_or_else(|| {
-        ConfigError::value(path, v, "expected a hex string such as \"0x1a2b\" (64-bit, 0x optional)")
+        ConfigError::value(
+            path,
+            v,
+            "expected a hex string such as \"0x1a2b\" (64-bit, 0x optional)",
+        )
     })?;
-    let digits = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")).unwrap_or(s);
+    let digits = s
+        .strip_prefix("0x")
+        .or_else(|| s.strip_prefix("0X"))
+        .unwrap_or(s);
     if digits.is_empty() {
-        return Err(ConfigError::value(path, v, "expected 1 to 16 hex digits after the optional 0x"));
+        return Err(ConfigError::value(
+            path,
+            v,
+            "expected 1 to 16 hex digits after the optional 0x",
+        ));
     }
     if digits.len() > 16 {
         return Err(ConfigError::value(
             path,
             v,
-            &format!("{} hex digits is more than 64 bits (at most 16 hex digits)", digits.len()),
+            &format!(
+                "{} hex digits is more than 64 bits (at most 16 hex digits)",
+                digits.len()
+            ),
         ));
     }
     if !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(ConfigError::value(path, v, "expected only hex digits 0-9, a-f after the optional 0x"));
+        return Err(ConfigError::value(
+            path,
+            v,
+            "expected only hex digits 0-9, a-f after the optional 0x",
+        ));
     }
     u64::from_str_radix(digits, 16)
         .map_err(|_| ConfigError::value(path, v, "expected a 64-bit hex integer"))
 }
 
 fn id_field(m: &Map<String, Value>, path: &str, key: &str) -> Result<Id128, ConfigError> {
-    let Some(v) = m.get(key) else { return Ok(Id128::ZERO) };
+    let Some(v) = m.get(key) else {
+        return Ok(Id128::ZERO);
+    };
     let obj = v.as_object().ok_or_else(|| {
-        ConfigError::value(path, v, "expected an object {\"high\": \"0x..\", \"low\": \"0x..\"}")
+        ConfigError::value(
+            path,
+            v,
+            "expected an object {\"high\": \"0x..\", \"low\": \"0x..\"}",
+        )
     })?;
     for k in obj.keys() {
         if k != "high" && k != "low" {

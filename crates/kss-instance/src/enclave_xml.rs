@@ -179,10 +179,16 @@ pub fn validate(xml: &str) -> Result<Vec<(String, u64)>, XmlError> {
                 depth += 1;
                 match depth {
                     1 if name == "EnclaveConfiguration" => saw_root = true,
-                    1 => return Err(XmlError::Syntax(format!("root element is <{name}>, expected <EnclaveConfiguration>"))),
+                    1 => {
+                        return Err(XmlError::Syntax(format!(
+                            "root element is <{name}>, expected <EnclaveConfiguration>"
+                        )))
+                    }
                     2 => {
                         if e.attributes().next().is_some() {
-                            return Err(XmlError::Syntax(format!("<{name}> must not have attributes")));
+                            return Err(XmlError::Syntax(format!(
+                                "<{name}> must not have attributes"
+                            )));
                         }
                         current = Some(name);
                         text.clear();
@@ -206,8 +212,10 @@ pub fn validate(xml: &str) -> Result<Vec<(String, u64)>, XmlError> {
                     if out.iter().any(|(n, _)| *n == name) {
                         return Err(XmlError::Duplicate(name));
                     }
-                    let value = strtoull0(&text)
-                        .ok_or_else(|| XmlError::Number { name: name.clone(), value: text.clone() })?;
+                    let value = strtoull0(&text).ok_or_else(|| XmlError::Number {
+                        name: name.clone(),
+                        value: text.clone(),
+                    })?;
                     if value < rule.1 || value > rule.2 {
                         return Err(XmlError::Range {
                             name,
@@ -216,7 +224,11 @@ pub fn validate(xml: &str) -> Result<Vec<(String, u64)>, XmlError> {
                         });
                     }
                     if rule.3 && value % 4096 != 0 {
-                        return Err(XmlError::Range { name, value, why: "is not 4 KiB-aligned".into() });
+                        return Err(XmlError::Range {
+                            name,
+                            value,
+                            why: "is not 4 KiB-aligned".into(),
+                        });
                     }
                     out.push((name, value));
                 }
@@ -235,10 +247,22 @@ pub fn validate(xml: &str) -> Result<Vec<(String, u64)>, XmlError> {
     if !saw_root {
         return Err(XmlError::Syntax("no <EnclaveConfiguration> element".into()));
     }
-    let get = |n: &str| out.iter().find(|(k, _)| k == n).map(|(_, v)| *v).unwrap_or(0);
-    let ids = ["ISVFAMILYID_H", "ISVFAMILYID_L", "ISVEXTPRODID_H", "ISVEXTPRODID_L"];
+    let get = |n: &str| {
+        out.iter()
+            .find(|(k, _)| k == n)
+            .map(|(_, v)| *v)
+            .unwrap_or(0)
+    };
+    let ids = [
+        "ISVFAMILYID_H",
+        "ISVFAMILYID_L",
+        "ISVEXTPRODID_H",
+        "ISVEXTPRODID_L",
+    ];
     if get("EnableKSS") == 0 && ids.iter().any(|n| get(n) != 0) {
-        return Err(XmlError::Rule("KSS must be enabled if ISVEXTPRODID or ISVFAMILYID is set.".into()));
+        return Err(XmlError::Rule(
+            "KSS must be enabled if ISVEXTPRODID or ISVFAMILYID is set.".into(),
+        ));
     }
     Ok(out)
 }
@@ -265,12 +289,30 @@ mod tests {
         let ok = "<EnclaveConfiguration><ProdID>1</ProdID></EnclaveConfiguration>";
         assert_eq!(validate(ok).unwrap(), vec![("ProdID".to_string(), 1)]);
         let wrap = |s: &str| format!("<EnclaveConfiguration>{s}</EnclaveConfiguration>");
-        assert!(matches!(validate(&wrap("<Bogus>1</Bogus>")), Err(XmlError::Unknown(_))));
-        assert!(matches!(validate(&wrap("<ProdID>1</ProdID><ProdID>2</ProdID>")), Err(XmlError::Duplicate(_))));
-        assert!(matches!(validate(&wrap("<ProdID>0x10000</ProdID>")), Err(XmlError::Range { .. })));
-        assert!(matches!(validate(&wrap("<StackMaxSize>0x2001</StackMaxSize>")), Err(XmlError::Range { .. })));
-        assert!(matches!(validate(&wrap("<ProdID>-1</ProdID>")), Err(XmlError::Number { .. })));
-        assert!(matches!(validate(&wrap("<ISVFAMILYID_L>1</ISVFAMILYID_L>")), Err(XmlError::Rule(_))));
+        assert!(matches!(
+            validate(&wrap("<Bogus>1</Bogus>")),
+            Err(XmlError::Unknown(_))
+        ));
+        assert!(matches!(
+            validate(&wrap("<ProdID>1</ProdID><ProdID>2</ProdID>")),
+            Err(XmlError::Duplicate(_))
+        ));
+        assert!(matches!(
+            validate(&wrap("<ProdID>0x10000</ProdID>")),
+            Err(XmlError::Range { .. })
+        ));
+        assert!(matches!(
+            validate(&wrap("<StackMaxSize>0x2001</StackMaxSize>")),
+            Err(XmlError::Range { .. })
+        ));
+        assert!(matches!(
+            validate(&wrap("<ProdID>-1</ProdID>")),
+            Err(XmlError::Number { .. })
+        ));
+        assert!(matches!(
+            validate(&wrap("<ISVFAMILYID_L>1</ISVFAMILYID_L>")),
+            Err(XmlError::Rule(_))
+        ));
         assert!(validate("<Other/>").is_err());
     }
 }

@@ -31,7 +31,11 @@ impl ConfigError {
             v.truncate(77);
             v.push_str("...");
         }
-        Self::Value { path: path.to_string(), value: v, expected: expected.to_string() }
+        Self::Value {
+            path: path.to_string(),
+            value: v,
+            expected: expected.to_string(),
+        }
     }
 }
 
@@ -71,6 +75,9 @@ pub enum InstanceError {
 
 impl InstanceError {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Self::Io { path: path.into(), source }
+        Self::Io {
+            path: path.into(),
+            source,
+        }
     }
 }

@@ -75,7 +75,8 @@ fn walk(dir: &Path, prefix: &[u8], out: &mut Vec<Entry>) -> Result<(), InstanceE
     for item in rd {
         let item = item.map_err(|e| InstanceError::io(dir, e))?;
         let fs_path = item.path();
-        let meta = std::fs::symlink_metadata(&fs_path).map_err(|e| InstanceError::io(&fs_path, e))?;
+        let meta =
+            std::fs::symlink_metadata(&fs_path).map_err(|e| InstanceError::io(&fs_path, e))?;
         let mut path = prefix.to_vec();
         if !path.is_empty() {
             path.push(b'/');
@@ -84,12 +85,30 @@ fn walk(dir: &Path, prefix: &[u8], out: &mut Vec<Entry>) -> Result<(), InstanceE
         let mode = meta.mode() & 0o7777;
         let ft = meta.file_type();
         if ft.is_symlink() {
-            out.push(Entry { path, kind: EntryKind::Symlink, mode, size: 0, fs_path });
+            out.push(Entry {
+                path,
+                kind: EntryKind::Symlink,
+                mode,
+                size: 0,
+                fs_path,
+            });
         } else if ft.is_dir() {
-            out.push(Entry { path: path.clone(), kind: EntryKind::Dir, mode, size: 0, fs_path: fs_path.clone() });
+            out.push(Entry {
+                path: path.clone(),
+                kind: EntryKind::Dir,
+                mode,
+                size: 0,
+                fs_path: fs_path.clone(),
+            });
             walk(&fs_path, &path, out)?;
         } else if ft.is_file() {
-            out.push(Entry { path, kind: EntryKind::File, mode, size: meta.len(), fs_path });
+            out.push(Entry {
+                path,
+                kind: EntryKind::File,
+                mode,
+                size: meta.len(),
+                fs_path,
+            });
         } else {
             return Err(InstanceError::Layout(format!(
                 "'{}' is not a regular file, directory or symlink; images may contain only those",
@@ -143,7 +162,8 @@ pub fn digest_entries(entries: &[Entry]) -> Result<ImageDigest, InstanceError> {
             }
             EntryKind::Dir => [0; 32],
             EntryKind::Symlink => {
-                let target = std::fs::read_link(&e.fs_path).map_err(|err| InstanceError::io(&e.fs_path, err))?;
+                let target = std::fs::read_link(&e.fs_path)
+                    .map_err(|err| InstanceError::io(&e.fs_path, err))?;
                 Sha256::digest(target.as_os_str().as_bytes()).into()
             }
         };
@@ -154,7 +174,11 @@ pub fn digest_entries(entries: &[Entry]) -> Result<ImageDigest, InstanceError> {
     h.update(b"kss-image-v1\0");
     h.update((entries.len() as u64).to_le_bytes());
     h.update(root);
-    Ok(ImageDigest { digest: h.finalize().into(), entries: entries.len() as u64, bytes: total })
+    Ok(ImageDigest {
+        digest: h.finalize().into(),
+        entries: entries.len() as u64,
+        bytes: total,
+    })
 }
 
 fn hash_chunk(e: &Entry, chunk: u64, buf: &mut [u8]) -> Result<[u8; 32], InstanceError> {
@@ -163,7 +187,13 @@ fn hash_chunk(e: &Entry, chunk: u64, buf: &mut [u8]) -> Result<[u8; 32], Instanc
     let len = (e.size - off).min(CHUNK) as usize;
     let buf = &mut buf[..len];
     file.read_exact_at(buf, off).map_err(|err| {
-        InstanceError::io(&e.fs_path, std::io::Error::new(err.kind(), format!("{err} (did the file change while hashing?)")))
+        InstanceError::io(
+            &e.fs_path,
+            std::io::Error::new(
+                err.kind(),
+                format!("{err} (did the file change while hashing?)"),
+            ),
+        )
     })?;
     Ok(Sha256::digest(buf).into())
 }
@@ -234,7 +264,8 @@ mod tests {
     fn single_file_matches_the_documented_formula() {
         let d = tempfile::tempdir().unwrap();
         std::fs::write(d.path().join("a"), b"abc").unwrap();
-        std::fs::set_permissions(d.path().join("a"), std::fs::Permissions::from_mode(0o644)).unwrap();
+        std::fs::set_permissions(d.path().join("a"), std::fs::Permissions::from_mode(0o644))
+            .unwrap();
         let content: [u8; 32] = {
             let mut h = Sha256::new();
             h.update(b"kss-image-content-v1\0");
@@ -257,7 +288,10 @@ mod tests {
         h.update(b"kss-image-v1\0");
         h.update(1u64.to_le_bytes());
         h.update(leaf);
-        assert_eq!(digest_dir(d.path()).unwrap().digest, <[u8; 32]>::from(h.finalize()));
+        assert_eq!(
+            digest_dir(d.path()).unwrap().digest,
+            <[u8; 32]>::from(h.finalize())
+        );
     }
 
     #[test]
@@ -281,7 +315,11 @@ mod tests {
         assert_eq!(digest_dir(d.path()).unwrap(), base);
 
         // Mode change.
-        std::fs::set_permissions(d.path().join("bin/app"), std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::set_permissions(
+            d.path().join("bin/app"),
+            std::fs::Permissions::from_mode(0o755),
+        )
+        .unwrap();
         let moded = digest_dir(d.path()).unwrap();
         assert_ne!(moded.digest, base.digest);
 

@@ -48,7 +48,10 @@ fn finish(source_name: &'static str, bytes: &[u8]) -> Result<ConfigId, LaunchErr
     if bytes.is_empty() {
         return Err(LaunchError::Empty { source_name });
     }
-    ConfigId::from_prefix(bytes).ok_or(LaunchError::TooLong { source_name, len: bytes.len() })
+    ConfigId::from_prefix(bytes).ok_or(LaunchError::TooLong {
+        source_name,
+        len: bytes.len(),
+    })
 }
 
 /// Decodes `--config-id` base64 (standard alphabet, padding optional; ASCII whitespace anywhere
@@ -64,12 +67,14 @@ pub fn config_id_from_base64(text: &str) -> Result<ConfigId, LaunchError> {
         base64::engine::GeneralPurposeConfig::new()
             .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
     );
-    let bytes = engine.decode(compact.as_bytes()).map_err(|e| LaunchError::Undecodable {
-        source_name,
-        len: compact.len(),
-        encoding: "base64",
-        why: e.to_string(),
-    })?;
+    let bytes = engine
+        .decode(compact.as_bytes())
+        .map_err(|e| LaunchError::Undecodable {
+            source_name,
+            len: compact.len(),
+            encoding: "base64",
+            why: e.to_string(),
+        })?;
     finish(source_name, &bytes)
 }
 
@@ -77,7 +82,10 @@ pub fn config_id_from_base64(text: &str) -> Result<ConfigId, LaunchError> {
 pub fn config_id_from_hex(text: &str) -> Result<ConfigId, LaunchError> {
     let source_name = "--config-id-hex";
     let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    let digits = compact.strip_prefix("0x").or_else(|| compact.strip_prefix("0X")).unwrap_or(&compact);
+    let digits = compact
+        .strip_prefix("0x")
+        .or_else(|| compact.strip_prefix("0X"))
+        .unwrap_or(&compact);
     if digits.is_empty() {
         return Err(LaunchError::Empty { source_name });
     }
@@ -122,7 +130,10 @@ pub fn launch_config(
             return Err(LaunchError::KssDisabled("--config-svn was"));
         }
     }
-    Ok(KssConfig { config_id: config_id.unwrap_or(ConfigId::ZERO), config_svn: config_svn.unwrap_or(0) })
+    Ok(KssConfig {
+        config_id: config_id.unwrap_or(ConfigId::ZERO),
+        config_svn: config_svn.unwrap_or(0),
+    })
 }
 
 #[cfg(test)]
@@ -141,23 +152,52 @@ mod tests {
         assert_eq!(&id.0[..4], &[1, 2, 3, 0]);
         assert!(id.0[3..].iter().all(|b| *b == 0));
         // Padding optional.
-        assert_eq!(config_id_from_base64("AQI").unwrap(), config_id_from_base64("AQI=").unwrap());
+        assert_eq!(
+            config_id_from_base64("AQI").unwrap(),
+            config_id_from_base64("AQI=").unwrap()
+        );
         // Errors.
-        assert_eq!(config_id_from_base64(" \n"), Err(LaunchError::Empty { source_name: "--config-id" }));
+        assert_eq!(
+            config_id_from_base64(" \n"),
+            Err(LaunchError::Empty {
+                source_name: "--config-id"
+            })
+        );
         let e = config_id_from_base64("not*base64").unwrap_err();
         assert!(matches!(e, LaunchError::Undecodable { len: 10, .. }), "{e}");
         let long = base64::engine::general_purpose::STANDARD.encode([7u8; 65]);
-        assert_eq!(config_id_from_base64(&long), Err(LaunchError::TooLong { source_name: "--config-id", len: 65 }));
-        assert!(config_id_from_base64(&long).unwrap_err().to_string().contains("65 bytes"));
+        assert_eq!(
+            config_id_from_base64(&long),
+            Err(LaunchError::TooLong {
+                source_name: "--config-id",
+                len: 65
+            })
+        );
+        assert!(config_id_from_base64(&long)
+            .unwrap_err()
+            .to_string()
+            .contains("65 bytes"));
     }
 
     #[test]
     fn hex_and_raw_rules() {
         assert_eq!(&config_id_from_hex("0xAb01").unwrap().0[..3], &[0xab, 1, 0]);
-        assert!(matches!(config_id_from_hex("abc"), Err(LaunchError::Undecodable { .. })));
-        assert!(matches!(config_id_from_hex(&"00".repeat(65)), Err(LaunchError::TooLong { len: 65, .. })));
-        assert!(matches!(config_id_from_hex("0x"), Err(LaunchError::Empty { .. })));
-        assert!(matches!(config_id_from_raw(&[]), Err(LaunchError::Empty { .. })));
+        assert!(matches!(
+            config_id_from_hex("abc"),
+            Err(LaunchError::Undecodable { .. })
+        ));
+        assert!(matches!(
+            config_id_from_hex(&"00".repeat(65)),
+            Err(LaunchError::TooLong { len: 65, .. })
+        ));
+        assert!(matches!(
+            config_id_from_hex("0x"),
+            Err(LaunchError::Empty { .. })
+        ));
+        assert!(matches!(
+            config_id_from_raw(&[]),
+            Err(LaunchError::Empty { .. })
+        ));
         assert_eq!(config_id_from_raw(&[9; 64]).unwrap().0, [9; 64]);
         assert!(config_id_from_raw(&[9; 65]).is_err());
     }
@@ -176,8 +216,14 @@ mod tests {
     fn kss_gate() {
         assert!(launch_config(false, Some(ConfigId::ZERO), None).is_err());
         assert!(launch_config(false, None, Some(0)).is_err());
-        assert_eq!(launch_config(false, None, None).unwrap(), KssConfig::default());
-        assert_eq!(launch_config(true, None, None).unwrap(), KssConfig::default());
+        assert_eq!(
+            launch_config(false, None, None).unwrap(),
+            KssConfig::default()
+        );
+        assert_eq!(
+            launch_config(true, None, None).unwrap(),
+            KssConfig::default()
+        );
         let c = launch_config(true, Some(ConfigId([1; 64])), Some(5)).unwrap();
         assert_eq!((c.config_id.0[0], c.config_svn), (1, 5));
     }

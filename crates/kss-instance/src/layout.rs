@@ -57,7 +57,10 @@ impl Binding {
         let mut out = Vec::new();
         out.extend_from_slice(BINDING_MAGIC);
         match self {
-            Binding::Measured { occlum_json, image_digest } => {
+            Binding::Measured {
+                occlum_json,
+                image_digest,
+            } => {
                 out.extend_from_slice(&1u32.to_le_bytes());
                 out.extend_from_slice(&(occlum_json.len() as u64).to_le_bytes());
                 out.extend_from_slice(image_digest);
@@ -124,39 +127,103 @@ impl EnclaveLayout {
         let mut regions = Vec::new();
         let mut at = 0u64;
         let push = |regions: &mut Vec<Region>, at: &mut u64, name, pages: u64, flags, content| {
-            regions.push(Region { name, offset: *at, pages, flags, content });
+            regions.push(Region {
+                name,
+                offset: *at,
+                pages,
+                flags,
+                content,
+            });
             *at += pages * PAGE;
         };
-        push(&mut regions, &mut at, "runtime", 1, SecinfoFlags::REG_RX, Content::Bytes(runtime_page()));
+        push(
+            &mut regions,
+            &mut at,
+            "runtime",
+            1,
+            SecinfoFlags::REG_RX,
+            Content::Bytes(runtime_page()),
+        );
         let b = binding.region_bytes();
         let bpages = (b.len() as u64).div_ceil(PAGE);
-        push(&mut regions, &mut at, "binding", bpages, SecinfoFlags::REG_R, Content::Bytes(b));
+        push(
+            &mut regions,
+            &mut at,
+            "binding",
+            bpages,
+            SecinfoFlags::REG_R,
+            Content::Bytes(b),
+        );
         let stack_pages = limits.kernel_space_stack_size / PAGE;
         let ssa_pages = u64::from(NSSA * SSA_FRAME_SIZE);
         for _ in 0..limits.max_num_of_threads {
             at += PAGE; // guard page, never added
-            push(&mut regions, &mut at, "stack", stack_pages, SecinfoFlags::REG_RW, Content::Zero);
+            push(
+                &mut regions,
+                &mut at,
+                "stack",
+                stack_pages,
+                SecinfoFlags::REG_RW,
+                Content::Zero,
+            );
             let ossa = at + PAGE;
-            push(&mut regions, &mut at, "tcs", 1, SecinfoFlags::TCS, Content::Tcs { ossa, oentry: 0 });
-            push(&mut regions, &mut at, "ssa", ssa_pages, SecinfoFlags::REG_RW, Content::Zero);
+            push(
+                &mut regions,
+                &mut at,
+                "tcs",
+                1,
+                SecinfoFlags::TCS,
+                Content::Tcs { ossa, oentry: 0 },
+            );
+            push(
+                &mut regions,
+                &mut at,
+                "ssa",
+                ssa_pages,
+                SecinfoFlags::REG_RW,
+                Content::Zero,
+            );
         }
         at += PAGE; // guard below the heap
         let heap_pages = limits.kernel_space_heap_size / PAGE;
-        push(&mut regions, &mut at, "heap", heap_pages, SecinfoFlags::REG_RW, Content::Unmeasured);
+        push(
+            &mut regions,
+            &mut at,
+            "heap",
+            heap_pages,
+            SecinfoFlags::REG_RW,
+            Content::Unmeasured,
+        );
         let user_pages = limits.user_space_size / PAGE;
         if user_pages > 0 {
-            push(&mut regions, &mut at, "user_space", user_pages, SecinfoFlags::REG_RW, Content::Unmeasured);
+            push(
+                &mut regions,
+                &mut at,
+                "user_space",
+                user_pages,
+                SecinfoFlags::REG_RW,
+                Content::Unmeasured,
+            );
         }
-        let size = at.max(2 * PAGE).checked_next_power_of_two().ok_or_else(|| {
-            InstanceError::Layout(format!("the enclave needs {at} bytes, more than a 64-bit SIZE allows"))
-        })?;
+        let size = at
+            .max(2 * PAGE)
+            .checked_next_power_of_two()
+            .ok_or_else(|| {
+                InstanceError::Layout(format!(
+                    "the enclave needs {at} bytes, more than a 64-bit SIZE allows"
+                ))
+            })?;
         if size > 1 << 46 {
             return Err(InstanceError::Layout(format!(
                 "the enclave would be {} GiB; reduce resource_limits",
                 size >> 30
             )));
         }
-        Ok(Self { size, ssa_frame_size: SSA_FRAME_SIZE, regions })
+        Ok(Self {
+            size,
+            ssa_frame_size: SSA_FRAME_SIZE,
+            regions,
+        })
     }
 
     /// Lays out an instance from its config.
@@ -171,7 +238,11 @@ impl EnclaveLayout {
 
     /// Pages measured with EEXTEND.
     pub fn measured_pages(&self) -> u64 {
-        self.regions.iter().filter(|r| r.content != Content::Unmeasured).map(|r| r.pages).sum()
+        self.regions
+            .iter()
+            .filter(|r| r.content != Content::Unmeasured)
+            .map(|r| r.pages)
+            .sum()
     }
 
     /// Exact size of the SGXS stream: 64 bytes per ECREATE/EADD, 320 per EEXTEND.
@@ -256,7 +327,10 @@ mod tests {
     use super::*;
 
     fn binding() -> Binding {
-        Binding::Measured { occlum_json: b"{}".to_vec(), image_digest: [9; 32] }
+        Binding::Measured {
+            occlum_json: b"{}".to_vec(),
+            image_digest: [9; 32],
+        }
     }
 
     #[test]
@@ -291,18 +365,40 @@ mod tests {
         let (bytes, mr) = l.write_sgxs(Vec::new(), |_, _| {}).unwrap();
         assert_eq!(bytes.len() as u64, l.sgxs_len());
         use sha2::Digest;
-        assert_eq!(<[u8; 32]>::from(sha2::Sha256::digest(&bytes)), mr, "SHA-256(SGXS) = MRENCLAVE");
+        assert_eq!(
+            <[u8; 32]>::from(sha2::Sha256::digest(&bytes)),
+            mr,
+            "SHA-256(SGXS) = MRENCLAVE"
+        );
         assert_eq!(l.measure().unwrap(), mr);
     }
 
     #[test]
     fn binding_changes_measurement() {
-        let limits = ResourceLimits { max_num_of_threads: 1, ..ResourceLimits::default() };
-        let a = EnclaveLayout::new(&limits, &binding()).unwrap().measure().unwrap();
-        let other = Binding::Measured { occlum_json: b"{ }".to_vec(), image_digest: [9; 32] };
-        let b = EnclaveLayout::new(&limits, &other).unwrap().measure().unwrap();
-        let third = Binding::Measured { occlum_json: b"{}".to_vec(), image_digest: [8; 32] };
-        let c = EnclaveLayout::new(&limits, &third).unwrap().measure().unwrap();
+        let limits = ResourceLimits {
+            max_num_of_threads: 1,
+            ..ResourceLimits::default()
+        };
+        let a = EnclaveLayout::new(&limits, &binding())
+            .unwrap()
+            .measure()
+            .unwrap();
+        let other = Binding::Measured {
+            occlum_json: b"{ }".to_vec(),
+            image_digest: [9; 32],
+        };
+        let b = EnclaveLayout::new(&limits, &other)
+            .unwrap()
+            .measure()
+            .unwrap();
+        let third = Binding::Measured {
+            occlum_json: b"{}".to_vec(),
+            image_digest: [8; 32],
+        };
+        let c = EnclaveLayout::new(&limits, &third)
+            .unwrap()
+            .measure()
+            .unwrap();
         assert_ne!(a, b);
         assert_ne!(a, c);
         assert_ne!(b, c);
@@ -310,7 +406,10 @@ mod tests {
 
     #[test]
     fn huge_heap_is_records_only() {
-        let limits = ResourceLimits { user_space_size: 4 << 30, ..ResourceLimits::default() };
+        let limits = ResourceLimits {
+            user_space_size: 4 << 30,
+            ..ResourceLimits::default()
+        };
         let l = EnclaveLayout::new(&limits, &binding()).unwrap();
         assert_eq!(l.size, 8 << 30);
         // 1M unmeasured pages at 64 bytes each, plus the measured part.

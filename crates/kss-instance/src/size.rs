@@ -18,7 +18,9 @@ pub fn parse_size(path: &str, value: &serde_json::Value) -> Result<u64, ConfigEr
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (digits, unit) = t.split_at(split);
     if digits.is_empty() {
-        return Err(bad("expected a size such as \"32MB\": digits, then B, KB, MB, GB or TB"));
+        return Err(bad(
+            "expected a size such as \"32MB\": digits, then B, KB, MB, GB or TB",
+        ));
     }
     let n: u64 = digits.parse().map_err(|_| bad("the number is too large"))?;
     let shift = match unit.trim().to_ascii_uppercase().as_str() {
@@ -29,7 +31,8 @@ pub fn parse_size(path: &str, value: &serde_json::Value) -> Result<u64, ConfigEr
         "T" | "TB" | "TIB" => 40,
         _ => return Err(bad("unknown unit (expected B, KB, MB, GB or TB)")),
     };
-    n.checked_mul(1u64 << shift).ok_or_else(|| bad("the size overflows 64 bits"))
+    n.checked_mul(1u64 << shift)
+        .ok_or_else(|| bad("the size overflows 64 bits"))
 }
 
 /// Formats a byte count the way Occlum.json writes it (largest exact unit).
@@ -56,7 +59,10 @@ mod tests {
         assert_eq!(parse_size("x", &json!("4096")).unwrap(), 4096);
         assert_eq!(parse_size("x", &json!(8192)).unwrap(), 8192);
         let e = parse_size("resource_limits.user_space_size", &json!("12XB")).unwrap_err();
-        assert!(e.to_string().contains("resource_limits.user_space_size"), "{e}");
+        assert!(
+            e.to_string().contains("resource_limits.user_space_size"),
+            "{e}"
+        );
         assert!(e.to_string().contains("12XB"), "{e}");
         assert!(parse_size("x", &json!("MB")).is_err());
         assert!(parse_size("x", &json!("99999999999TB")).is_err());

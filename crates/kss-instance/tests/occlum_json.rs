@@ -47,7 +47,10 @@ fn occlum_template_parses_and_reports_unused_keys() {
     assert_eq!(c.resource_limits.kernel_space_stack_size, 1 << 20);
     assert_eq!(c.resource_limits.kernel_space_heap_size, 32 << 20);
     assert_eq!(c.resource_limits.user_space_size, 300 << 20);
-    assert_eq!(c.unused_keys, vec!["entry_points", "env", "mount", "process"]);
+    assert_eq!(
+        c.unused_keys,
+        vec!["entry_points", "env", "mount", "process"]
+    );
 }
 
 #[test]
@@ -60,8 +63,14 @@ fn kss_ids_follow_the_sign_tool_byte_order() {
     )
     .unwrap();
     // Enclave.xml ISVFAMILYID_H=3/_L=4 → 0400000000000000 0300000000000000 (SOURCES.md §9).
-    assert_eq!(hex::encode(c.metadata.family_id.0), "04000000000000000300000000000000");
-    assert_eq!(hex::encode(c.metadata.ext_prod_id.0), "02000000000000000100000000000000");
+    assert_eq!(
+        hex::encode(c.metadata.family_id.0),
+        "04000000000000000300000000000000"
+    );
+    assert_eq!(
+        hex::encode(c.metadata.ext_prod_id.0),
+        "02000000000000000100000000000000"
+    );
     assert_eq!(c.metadata.product_id, 7);
     assert_eq!(c.metadata.version_number, 16);
     let full = parse(
@@ -74,7 +83,8 @@ fn kss_ids_follow_the_sign_tool_byte_order() {
 
 #[test]
 fn older_files_without_kss_keys_work() {
-    let c = parse(r#"{"metadata": {"product_id": 1, "version_number": 2, "debuggable": false}}"#).unwrap();
+    let c = parse(r#"{"metadata": {"product_id": 1, "version_number": 2, "debuggable": false}}"#)
+        .unwrap();
     assert!(!c.metadata.enable_kss);
     assert!(c.metadata.family_id.is_zero() && c.metadata.ext_prod_id.is_zero());
     assert_eq!(c.metadata.config_binding, ConfigBinding::Mrenclave);
@@ -85,40 +95,68 @@ fn older_files_without_kss_keys_work() {
 #[test]
 fn bad_values_name_path_value_and_expectation() {
     let e = err(r#"{"metadata": {"enable_kss": true, "family_id": {"high": "0xZZ", "low": "0"}}}"#);
-    assert!(e.contains("metadata.family_id.high") && e.contains("0xZZ") && e.contains("hex"), "{e}");
+    assert!(
+        e.contains("metadata.family_id.high") && e.contains("0xZZ") && e.contains("hex"),
+        "{e}"
+    );
 
-    let e = err(r#"{"metadata": {"enable_kss": true, "ext_prod_id": {"high": "0", "low": "0x11111111111111111"}}}"#);
-    assert!(e.contains("metadata.ext_prod_id.low") && e.contains("17 hex digits"), "{e}");
+    let e = err(
+        r#"{"metadata": {"enable_kss": true, "ext_prod_id": {"high": "0", "low": "0x11111111111111111"}}}"#,
+    );
+    assert!(
+        e.contains("metadata.ext_prod_id.low") && e.contains("17 hex digits"),
+        "{e}"
+    );
 
     let e = err(r#"{"metadata": {"enable_kss": true, "family_id": {"high": 5, "low": "0"}}}"#);
-    assert!(e.contains("metadata.family_id.high") && e.contains("hex string"), "{e}");
+    assert!(
+        e.contains("metadata.family_id.high") && e.contains("hex string"),
+        "{e}"
+    );
 
     let e = err(r#"{"metadata": {"enable_kss": true, "family_id": {"high": "0x"}}}"#);
     assert!(e.contains("metadata.family_id.high"), "{e}");
 
     let e = err(r#"{"metadata": {"enable_kss": true, "family_id": {"high": "0x1"}}}"#);
-    assert!(e.contains("metadata.family_id") && e.contains("missing \"low\""), "{e}");
+    assert!(
+        e.contains("metadata.family_id") && e.contains("missing \"low\""),
+        "{e}"
+    );
 
-    let e = err(r#"{"metadata": {"enable_kss": true, "family_id": {"high": "1", "low": "2", "mid": "3"}}}"#);
+    let e = err(
+        r#"{"metadata": {"enable_kss": true, "family_id": {"high": "1", "low": "2", "mid": "3"}}}"#,
+    );
     assert!(e.contains("metadata.family_id.mid"), "{e}");
 
     let e = err(r#"{"metadata": {"product_id": 70000}}"#);
-    assert!(e.contains("metadata.product_id") && e.contains("70000") && e.contains("0 to 65535"), "{e}");
+    assert!(
+        e.contains("metadata.product_id") && e.contains("70000") && e.contains("0 to 65535"),
+        "{e}"
+    );
 
     let e = err(r#"{"metadata": {"debuggable": "yes"}}"#);
-    assert!(e.contains("metadata.debuggable") && e.contains("true or false"), "{e}");
+    assert!(
+        e.contains("metadata.debuggable") && e.contains("true or false"),
+        "{e}"
+    );
 
     let e = err(r#"{"resource_limits": {"user_space_size": "12 parsecs"}}"#);
     assert!(e.contains("resource_limits.user_space_size"), "{e}");
 
     let e = err(r#"{"resource_limits": {"kernel_space_stack_size": "4KB"}}"#);
-    assert!(e.contains("resource_limits.kernel_space_stack_size") && e.contains("8KB"), "{e}");
+    assert!(
+        e.contains("resource_limits.kernel_space_stack_size") && e.contains("8KB"),
+        "{e}"
+    );
 
     let e = err(r#"{"resource_limits": {"max_num_of_threads": 0}}"#);
     assert!(e.contains("resource_limits.max_num_of_threads"), "{e}");
 
     let e = err(r#"{"metadata": {"config_binding": "mrsigner"}}"#);
-    assert!(e.contains("metadata.config_binding") && e.contains("config_id"), "{e}");
+    assert!(
+        e.contains("metadata.config_binding") && e.contains("config_id"),
+        "{e}"
+    );
 
     assert!(err("[1]").contains("JSON object"));
     assert!(err("{").contains("not valid JSON"));
@@ -126,8 +164,12 @@ fn bad_values_name_path_value_and_expectation() {
 
 #[test]
 fn kss_ids_require_enable_kss() {
-    let e = err(r#"{"metadata": {"enable_kss": false, "ext_prod_id": {"high": "0x0", "low": "0x1"}}}"#);
-    assert!(e.contains("KSS must be enabled if ISVEXTPRODID or ISVFAMILYID is set"), "{e}");
+    let e =
+        err(r#"{"metadata": {"enable_kss": false, "ext_prod_id": {"high": "0x0", "low": "0x1"}}}"#);
+    assert!(
+        e.contains("KSS must be enabled if ISVEXTPRODID or ISVFAMILYID is set"),
+        "{e}"
+    );
     let e = err(r#"{"metadata": {"family_id": {"high": "0x1", "low": "0x0"}}}"#);
     assert!(e.contains("enable_kss"), "{e}");
     let e = err(r#"{"metadata": {"config_binding": "config_id"}}"#);

@@ -28,16 +28,34 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let bytes = client.quote(&report_data)?;
     let quote = Quote::parse(&bytes)?;
     let body = quote.report_body().ok_or("the quote is not an SGX quote")?;
-    println!("DCAP quote v{} ({} bytes), attestation key type {}", quote.header.version, bytes.len(), quote.header.att_key_type);
+    println!(
+        "DCAP quote v{} ({} bytes), attestation key type {}",
+        quote.header.version,
+        bytes.len(),
+        quote.header.att_key_type
+    );
     println!("MRENCLAVE:     {}", hex(&body.mr_enclave));
     println!("MRSIGNER:      {}", hex(&body.mr_signer));
     println!("ISVPRODID:     {}", body.isv_prod_id);
     println!("ISVSVN:        {}", body.isv_svn);
     println!("ATTRIBUTES:    {}", body.attributes.flags);
     println!("CONFIGID:      {}", hex(&body.config_id.0));
-    println!("CONFIGSVN:     {:#06x} ({})", body.config_svn, body.config_svn);
-    println!("ISVFAMILYID:   {} (high {:#x}, low {:#x})", hex(&body.isv_family_id.0), body.isv_family_id.high(), body.isv_family_id.low());
-    println!("ISVEXTPRODID:  {} (high {:#x}, low {:#x})", hex(&body.isv_ext_prod_id.0), body.isv_ext_prod_id.high(), body.isv_ext_prod_id.low());
+    println!(
+        "CONFIGSVN:     {:#06x} ({})",
+        body.config_svn, body.config_svn
+    );
+    println!(
+        "ISVFAMILYID:   {} (high {:#x}, low {:#x})",
+        hex(&body.isv_family_id.0),
+        body.isv_family_id.high(),
+        body.isv_family_id.low()
+    );
+    println!(
+        "ISVEXTPRODID:  {} (high {:#x}, low {:#x})",
+        hex(&body.isv_ext_prod_id.0),
+        body.isv_ext_prod_id.high(),
+        body.isv_ext_prod_id.low()
+    );
     println!("REPORTDATA:    {}", hex(&body.report_data));
     if let Some(path) = std::env::var_os("DCAP_TEST_QUOTE") {
         std::fs::write(&path, &bytes)?;

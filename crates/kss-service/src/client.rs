@@ -61,15 +61,21 @@ pub struct Client {
 impl Client {
     /// Connects to the socket named by `KSS_ENCLAVE_SOCKET`.
     pub fn from_env() -> Result<Self, ClientError> {
-        let path = std::env::var_os(SOCKET_ENV).filter(|p| !p.is_empty()).ok_or(ClientError::NotInEnclave)?;
+        let path = std::env::var_os(SOCKET_ENV)
+            .filter(|p| !p.is_empty())
+            .ok_or(ClientError::NotInEnclave)?;
         Self::connect(Path::new(&path))
     }
 
     /// Connects to a socket path.
     pub fn connect(path: &Path) -> Result<Self, ClientError> {
-        let conn = UnixStream::connect(path)
-            .map_err(|source| ClientError::Connect { path: path.to_path_buf(), source })?;
-        Ok(Self { conn: Mutex::new(conn) })
+        let conn = UnixStream::connect(path).map_err(|source| ClientError::Connect {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Ok(Self {
+            conn: Mutex::new(conn),
+        })
     }
 
     /// Sends a request and returns the OK payload.
@@ -85,10 +91,18 @@ impl Client {
         }
     }
 
-    fn fixed<const N: usize>(&self, req: &Request, what: &'static str) -> Result<Vec<u8>, ClientError> {
+    fn fixed<const N: usize>(
+        &self,
+        req: &Request,
+        what: &'static str,
+    ) -> Result<Vec<u8>, ClientError> {
         let p = self.call(req)?;
         if p.len() != N {
-            return Err(ClientError::Payload { what, expected: N, actual: p.len() });
+            return Err(ClientError::Payload {
+                what,
+                expected: N,
+                actual: p.len(),
+            });
         }
         Ok(p)
     }
@@ -106,14 +120,22 @@ impl Client {
     }
 
     /// EREPORT for `target` with `report_data`.
-    pub fn report(&self, target: &TargetInfo, report_data: &[u8; 64]) -> Result<Report, ClientError> {
-        let p = self.fixed::<432>(&Request::Report(Box::new(target.clone()), *report_data), "REPORT")?;
+    pub fn report(
+        &self,
+        target: &TargetInfo,
+        report_data: &[u8; 64],
+    ) -> Result<Report, ClientError> {
+        let p = self.fixed::<432>(
+            &Request::Report(Box::new(target.clone()), *report_data),
+            "REPORT",
+        )?;
         Report::from_bytes(&p).map_err(|_| ClientError::Closed)
     }
 
     /// Verifies a REPORT targeted at this enclave.
     pub fn verify_report(&self, report: &Report) -> Result<(), ClientError> {
-        self.call(&Request::VerifyReport(Box::new(report.clone()))).map(|_| ())
+        self.call(&Request::VerifyReport(Box::new(report.clone())))
+            .map(|_| ())
     }
 
     /// EGETKEY.
@@ -133,20 +155,34 @@ impl Client {
 
 impl KeySource for Client {
     fn self_report(&self) -> Result<ReportBody, KeySourceError> {
-        self.identity().map_err(|e| KeySourceError::Unavailable { reason: e.to_string() })
+        self.identity().map_err(|e| KeySourceError::Unavailable {
+            reason: e.to_string(),
+        })
     }
 
     fn get_key(&self, request: &KeyRequest) -> Result<Zeroizing<[u8; 16]>, KeySourceError> {
         Client::get_key(self, request).map_err(|e| match e {
-            ClientError::Enclave { code: ErrorCode::InvalidCpuSvn, .. } => KeySourceError::InvalidCpuSvn,
-            ClientError::Enclave { code: ErrorCode::InvalidIsvSvn, .. } => KeySourceError::InvalidIsvSvn,
-            ClientError::Enclave { code: ErrorCode::InvalidKeyName | ErrorCode::InvalidAttribute, .. } => {
-                KeySourceError::InvalidKeyName { key_name: request.key_name }
-            }
-            ClientError::Enclave { code: ErrorCode::InvalidParameter, message } => {
-                KeySourceError::InvalidRequest { reason: message }
-            }
-            other => KeySourceError::Unavailable { reason: other.to_string() },
+            ClientError::Enclave {
+                code: ErrorCode::InvalidCpuSvn,
+                ..
+            } => KeySourceError::InvalidCpuSvn,
+            ClientError::Enclave {
+                code: ErrorCode::InvalidIsvSvn,
+                ..
+            } => KeySourceError::InvalidIsvSvn,
+            ClientError::Enclave {
+                code: ErrorCode::InvalidKeyName | ErrorCode::InvalidAttribute,
+                ..
+            } => KeySourceError::InvalidKeyName {
+                key_name: request.key_name,
+            },
+            ClientError::Enclave {
+                code: ErrorCode::InvalidParameter,
+                message,
+            } => KeySourceError::InvalidRequest { reason: message },
+            other => KeySourceError::Unavailable {
+                reason: other.to_string(),
+            },
         })
     }
 }

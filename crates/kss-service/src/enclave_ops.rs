@@ -31,10 +31,22 @@ pub struct EnclaveServer {
 pub fn op_error(e: SgxError) -> OpError {
     let code = match &e {
         SgxError::Fault { .. } => ErrorCode::InvalidParameter,
-        SgxError::Status { code: SgxCode::InvalidCpuSvn, .. } => ErrorCode::InvalidCpuSvn,
-        SgxError::Status { code: SgxCode::InvalidIsvSvn, .. } => ErrorCode::InvalidIsvSvn,
-        SgxError::Status { code: SgxCode::InvalidKeyName, .. } => ErrorCode::InvalidKeyName,
-        SgxError::Status { code: SgxCode::InvalidAttribute, .. } => ErrorCode::InvalidAttribute,
+        SgxError::Status {
+            code: SgxCode::InvalidCpuSvn,
+            ..
+        } => ErrorCode::InvalidCpuSvn,
+        SgxError::Status {
+            code: SgxCode::InvalidIsvSvn,
+            ..
+        } => ErrorCode::InvalidIsvSvn,
+        SgxError::Status {
+            code: SgxCode::InvalidKeyName,
+            ..
+        } => ErrorCode::InvalidKeyName,
+        SgxError::Status {
+            code: SgxCode::InvalidAttribute,
+            ..
+        } => ErrorCode::InvalidAttribute,
         SgxError::ReportMacMismatch { .. } => ErrorCode::MacMismatch,
         SgxError::Unsupported { .. } => ErrorCode::Unsupported,
         _ => ErrorCode::Internal,
@@ -69,12 +81,18 @@ impl EnclaveOps for EnclaveServer {
 
     fn quote(&self, report_data: &[u8; 64]) -> Result<Vec<u8>, OpError> {
         let qe = self.qe.as_ref().ok_or_else(|| {
-            OpError::new(ErrorCode::Unsupported, "no quoting enclave is available in this mode")
+            OpError::new(
+                ErrorCode::Unsupported,
+                "no quoting enclave is available in this mode",
+            )
         })?;
         let qe_target = qe.enclave.target_info();
         // The application's EREPORT for the QE, which checks the MAC with its own REPORT key
         // before it signs anything.
-        let report = self.enclave.report(&qe_target, report_data).map_err(op_error)?;
+        let report = self
+            .enclave
+            .report(&qe_target, report_data)
+            .map_err(op_error)?;
         qe.enclave.verify_report(&report).map_err(op_error)?;
         (qe.sign)(&report.body).map_err(|m| OpError::new(ErrorCode::Internal, m))
     }

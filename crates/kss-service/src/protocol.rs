@@ -172,7 +172,11 @@ impl Request {
             if rest.len() == n {
                 Ok(())
             } else {
-                Err(ProtocolError::Length { op, expected: n, actual: rest.len() })
+                Err(ProtocolError::Length {
+                    op,
+                    expected: n,
+                    actual: rest.len(),
+                })
             }
         };
         let arr64 = |b: &[u8]| -> [u8; 64] {
@@ -196,11 +200,15 @@ impl Request {
             }
             4 => {
                 need(Op::VerifyReport, 432)?;
-                Request::VerifyReport(Box::new(Report::from_bytes(rest).map_err(|_| ProtocolError::Empty)?))
+                Request::VerifyReport(Box::new(
+                    Report::from_bytes(rest).map_err(|_| ProtocolError::Empty)?,
+                ))
             }
             5 => {
                 need(Op::GetKey, 512)?;
-                Request::GetKey(Box::new(KeyRequest::from_bytes(rest).map_err(|_| ProtocolError::Empty)?))
+                Request::GetKey(Box::new(
+                    KeyRequest::from_bytes(rest).map_err(|_| ProtocolError::Empty)?,
+                ))
             }
             6 => {
                 need(Op::Quote, 64)?;
@@ -237,7 +245,10 @@ impl Response {
             Some((0, p)) => Ok(Response::Ok(p.to_vec())),
             Some((1, rest)) if rest.len() >= 2 => {
                 let code = ErrorCode::from_u16(u16::from_le_bytes([rest[0], rest[1]]));
-                Ok(Response::Err(code, String::from_utf8_lossy(&rest[2..]).into_owned()))
+                Ok(Response::Err(
+                    code,
+                    String::from_utf8_lossy(&rest[2..]).into_owned(),
+                ))
             }
             Some((1, _)) => Err(ProtocolError::Response("truncated error")),
             Some(_) => Err(ProtocolError::Response("unknown status byte")),
@@ -294,18 +305,27 @@ mod tests {
             Request::TargetInfo,
             Request::Report(Box::default(), [7; 64]),
             Request::VerifyReport(Box::default()),
-            Request::GetKey(Box::new(KeyRequest { key_name: 4, ..KeyRequest::default() })),
+            Request::GetKey(Box::new(KeyRequest {
+                key_name: 4,
+                ..KeyRequest::default()
+            })),
             Request::Quote([9; 64]),
         ];
         for r in reqs {
             assert_eq!(Request::decode(&r.encode()).unwrap(), r);
         }
-        for r in [Response::Ok(vec![1, 2, 3]), Response::Err(ErrorCode::InvalidIsvSvn, "too high".into())] {
+        for r in [
+            Response::Ok(vec![1, 2, 3]),
+            Response::Err(ErrorCode::InvalidIsvSvn, "too high".into()),
+        ] {
             assert_eq!(Response::decode(&r.encode()).unwrap(), r);
         }
         assert_eq!(Request::encode(&Request::Quote([0; 64])).len(), 65);
         assert_eq!(Request::decode(&[9]), Err(ProtocolError::UnknownOp(9)));
-        assert!(matches!(Request::decode(&[5, 0, 0]), Err(ProtocolError::Length { expected: 512, .. })));
+        assert!(matches!(
+            Request::decode(&[5, 0, 0]),
+            Err(ProtocolError::Length { expected: 512, .. })
+        ));
     }
 
     #[test]

@@ -23,7 +23,10 @@ pub struct OpError {
 impl OpError {
     /// Builds an error.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into() }
+        Self {
+            code,
+            message: message.into(),
+        }
     }
 }
 
@@ -77,19 +80,26 @@ impl Server {
         std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o600))?;
         let stop = Arc::new(AtomicBool::new(false));
         let stop2 = stop.clone();
-        let accept = std::thread::Builder::new().name("kss-accept".into()).spawn(move || {
-            for conn in listener.incoming() {
-                if stop2.load(Ordering::SeqCst) {
-                    break;
+        let accept = std::thread::Builder::new()
+            .name("kss-accept".into())
+            .spawn(move || {
+                for conn in listener.incoming() {
+                    if stop2.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let Ok(conn) = conn else { continue };
+                    let ops = ops.clone();
+                    let _ = std::thread::Builder::new()
+                        .name("kss-conn".into())
+                        .spawn(move || serve_connection(conn, ops.as_ref()));
                 }
-                let Ok(conn) = conn else { continue };
-                let ops = ops.clone();
-                let _ = std::thread::Builder::new()
-                    .name("kss-conn".into())
-                    .spawn(move || serve_connection(conn, ops.as_ref()));
-            }
-        })?;
-        Ok(Self { dir, socket, stop, accept: Some(accept) })
+            })?;
+        Ok(Self {
+            dir,
+            socket,
+            stop,
+            accept: Some(accept),
+        })
     }
 
     /// The socket path to hand to the workload.

@@ -27,20 +27,35 @@ fn kss_secs(config_svn: u16) -> Secs {
 
 fn start(secs: Secs) -> (Server, SimEnclave) {
     let e = SimEnclave::from_initialized_secs(secs, SimCpu::with_kss(), 256);
-    let server = Server::start(Arc::new(EnclaveServer { enclave: Box::new(e.clone()), qe: None })).unwrap();
+    let server = Server::start(Arc::new(EnclaveServer {
+        enclave: Box::new(e.clone()),
+        qe: None,
+    }))
+    .unwrap();
     (server, e)
 }
 
 #[test]
 fn socket_is_private() {
     let (server, _) = start(kss_secs(5));
-    let mode = std::fs::metadata(server.socket_path()).unwrap().permissions().mode() & 0o777;
+    let mode = std::fs::metadata(server.socket_path())
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
     assert_eq!(mode, 0o600);
-    let dmode = std::fs::metadata(server.dir()).unwrap().permissions().mode() & 0o777;
+    let dmode = std::fs::metadata(server.dir())
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
     assert_eq!(dmode, 0o700);
     let dir = server.dir().to_path_buf();
     drop(server);
-    assert!(!dir.exists(), "the socket directory is removed when the service stops");
+    assert!(
+        !dir.exists(),
+        "the socket directory is removed when the service stops"
+    );
 }
 
 #[test]
@@ -64,7 +79,10 @@ fn identity_report_and_key_match_the_enclave() {
     let mut bad = r.clone();
     bad.body.config_svn ^= 1;
     match c.verify_report(&bad) {
-        Err(ClientError::Enclave { code: ErrorCode::MacMismatch, .. }) => {}
+        Err(ClientError::Enclave {
+            code: ErrorCode::MacMismatch,
+            ..
+        }) => {}
         other => panic!("expected a MAC mismatch, got {other:?}"),
     }
 
@@ -80,13 +98,25 @@ fn identity_report_and_key_match_the_enclave() {
     };
     assert_eq!(*c.get_key(&req).unwrap(), *e.get_key(&req).unwrap());
     // CONFIGSVN above the enclave's: SGX_INVALID_ISVSVN.
-    let too_high = KeyRequest { config_svn: 6, ..req.clone() };
+    let too_high = KeyRequest {
+        config_svn: 6,
+        ..req.clone()
+    };
     match c.get_key(&too_high) {
-        Err(ClientError::Enclave { code: ErrorCode::InvalidIsvSvn, .. }) => {}
+        Err(ClientError::Enclave {
+            code: ErrorCode::InvalidIsvSvn,
+            ..
+        }) => {}
         other => panic!("expected INVALID_ISVSVN, got {other:?}"),
     }
     // Quotes need a quoting enclave.
-    assert!(matches!(c.quote(&[0; 64]), Err(ClientError::Enclave { code: ErrorCode::Unsupported, .. })));
+    assert!(matches!(
+        c.quote(&[0; 64]),
+        Err(ClientError::Enclave {
+            code: ErrorCode::Unsupported,
+            ..
+        })
+    ));
 }
 
 #[test]
@@ -122,7 +152,11 @@ fn sealing_through_the_service() {
     let blob = kss_seal::seal(&c, b"secret", b"aad", &kss_seal::SealOptions::default()).unwrap();
     let out = kss_seal::unseal(&c, &blob).unwrap();
     assert_eq!(&out.plaintext[..], b"secret");
-    assert_eq!(out.key_request.key_policy, KeyPolicy(0x3A), "SDK default for a KSS enclave");
+    assert_eq!(
+        out.key_request.key_policy,
+        KeyPolicy(0x3A),
+        "SDK default for a KSS enclave"
+    );
     assert_eq!(out.key_request.config_svn, 5);
 
     // Another CONFIGID cannot unseal a CONFIGID-bound blob.
@@ -134,7 +168,10 @@ fn sealing_through_the_service() {
     // An upgraded CONFIGSVN can.
     let (server3, _) = start(kss_secs(6));
     let c3 = Client::connect(server3.socket_path()).unwrap();
-    assert_eq!(&kss_seal::unseal(&c3, &blob).unwrap().plaintext[..], b"secret");
+    assert_eq!(
+        &kss_seal::unseal(&c3, &blob).unwrap().plaintext[..],
+        b"secret"
+    );
 }
 
 #[test]
@@ -142,7 +179,9 @@ fn outside_kss_run_is_a_clear_error() {
     std::env::remove_var(kss_service::SOCKET_ENV);
     let e = Client::from_env().err().unwrap();
     assert!(e.to_string().contains("KSS_ENCLAVE_SOCKET"));
-    let bad = Client::connect(std::path::Path::new("/nonexistent/kss.sock")).err().unwrap();
+    let bad = Client::connect(std::path::Path::new("/nonexistent/kss.sock"))
+        .err()
+        .unwrap();
     assert!(bad.to_string().contains("/nonexistent/kss.sock"));
 }
 
@@ -168,21 +207,46 @@ fn sealing_uses_the_kat_seal_key() {
     };
     let (server, _) = start(secs);
     let c = Client::connect(server.socket_path()).unwrap();
-    let blob = kss_seal::seal_with_key_id(&c, [0; 32], b"kat plaintext", b"kat aad", &kss_seal::SealOptions::default()).unwrap();
+    let blob = kss_seal::seal_with_key_id(
+        &c,
+        [0; 32],
+        b"kat plaintext",
+        b"kat aad",
+        &kss_seal::SealOptions::default(),
+    )
+    .unwrap();
     let req = KeyRequest::from_bytes(&blob[..512]).unwrap();
     assert_eq!(req.key_policy, KeyPolicy(0x3A));
     assert_eq!((req.isv_svn, req.config_svn), (5, 7));
-    assert_eq!(hex::encode(req.cpu_svn.0), "4820f3376ae6b2f2034d3b7a4b48a778");
-    assert_eq!(hex::encode(*c.get_key(&req).unwrap()), "43a6efee07cffbfe2353d9c3f5618f20");
+    assert_eq!(
+        hex::encode(req.cpu_svn.0),
+        "4820f3376ae6b2f2034d3b7a4b48a778"
+    );
+    assert_eq!(
+        hex::encode(*c.get_key(&req).unwrap()),
+        "43a6efee07cffbfe2353d9c3f5618f20"
+    );
 
     use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_128_GCM};
-    let key = LessSafeKey::new(UnboundKey::new(&AES_128_GCM, &hex::decode("43a6efee07cffbfe2353d9c3f5618f20").unwrap()).unwrap());
+    let key = LessSafeKey::new(
+        UnboundKey::new(
+            &AES_128_GCM,
+            &hex::decode("43a6efee07cffbfe2353d9c3f5618f20").unwrap(),
+        )
+        .unwrap(),
+    );
     let text_len = u32::from_le_bytes(blob[512..516].try_into().unwrap()) as usize;
     let tag = &blob[544..560];
     let mut ct = blob[560..560 + text_len].to_vec();
     ct.extend_from_slice(tag);
     let aad = &blob[560 + text_len..];
     assert_eq!(aad, b"kat aad");
-    let plain = key.open_in_place(Nonce::assume_unique_for_key([0; 12]), Aad::from(aad), &mut ct).unwrap();
+    let plain = key
+        .open_in_place(
+            Nonce::assume_unique_for_key([0; 12]),
+            Aad::from(aad),
+            &mut ct,
+        )
+        .unwrap();
     assert_eq!(plain, b"kat plaintext");
 }

@@ -49,7 +49,11 @@ pub fn instance_error(e: InstanceError) -> CliError {
 
 /// Parses YYYYMMDD into BCD.
 pub fn parse_date(text: &str) -> Result<u32, CliError> {
-    let bad = || CliError::input(format!("--date: '{text}' is not a date (expected YYYYMMDD, e.g. 20160109)"));
+    let bad = || {
+        CliError::input(format!(
+            "--date: '{text}' is not a date (expected YYYYMMDD, e.g. 20160109)"
+        ))
+    };
     if text.len() != 8 || !text.bytes().all(|b| b.is_ascii_digit()) {
         return Err(bad());
     }
@@ -69,9 +73,11 @@ pub fn run(args: Args) -> CliResult {
     if show_bar {
         bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
         bar.set_style(
-            indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-                .progress_chars("=> "),
+            indicatif::ProgressStyle::with_template(
+                "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
         );
         bar.set_message("measuring");
     }
@@ -89,7 +95,9 @@ pub fn run(args: Args) -> CliResult {
     let report = kss_instance::build(&args.dir, opts).map_err(instance_error)?;
     bar.finish_and_clear();
     let m = &report.config.metadata;
-    let inst = kss_instance::Instance { dir: args.dir.clone() };
+    let inst = kss_instance::Instance {
+        dir: args.dir.clone(),
+    };
     if args.json {
         print_json(&serde_json::json!({
             "instance": args.dir,
@@ -121,19 +129,38 @@ pub fn run(args: Args) -> CliResult {
         return Ok(ExitCode::SUCCESS);
     }
     if report.dev_key_created {
-        eprintln!("kss: created development signing key {} (debug builds only)", report.key_path.display());
+        eprintln!(
+            "kss: created development signing key {} (debug builds only)",
+            report.key_path.display()
+        );
     }
     if !report.config.unused_keys.is_empty() {
-        eprintln!("kss: note: Occlum.json keys not used by kss: {}", report.config.unused_keys.join(", "));
+        eprintln!(
+            "kss: note: Occlum.json keys not used by kss: {}",
+            report.config.unused_keys.join(", ")
+        );
     }
     println!("built {}", args.dir.display());
     println!("  MRENCLAVE     {}", hex::encode(report.mr_enclave));
     println!("  MRSIGNER      {}", hex::encode(report.mr_signer));
-    println!("  ISVPRODID     {}   ISVSVN {}   debuggable {}", m.product_id, m.version_number, m.debuggable);
+    println!(
+        "  ISVPRODID     {}   ISVSVN {}   debuggable {}",
+        m.product_id, m.version_number, m.debuggable
+    );
     if m.enable_kss {
         println!("  KSS           enabled (ATTRIBUTES.KSS set; the enclave needs a KSS-capable CPU on hardware)");
-        println!("  ISVFAMILYID   {}  (high {:#x}, low {:#x})", hex::encode(m.family_id.0), m.family_id.high(), m.family_id.low());
-        println!("  ISVEXTPRODID  {}  (high {:#x}, low {:#x})", hex::encode(m.ext_prod_id.0), m.ext_prod_id.high(), m.ext_prod_id.low());
+        println!(
+            "  ISVFAMILYID   {}  (high {:#x}, low {:#x})",
+            hex::encode(m.family_id.0),
+            m.family_id.high(),
+            m.family_id.low()
+        );
+        println!(
+            "  ISVEXTPRODID  {}  (high {:#x}, low {:#x})",
+            hex::encode(m.ext_prod_id.0),
+            m.ext_prod_id.high(),
+            m.ext_prod_id.low()
+        );
     } else {
         println!("  KSS           disabled (set metadata.enable_kss to use CONFIGID/CONFIGSVN)");
     }
@@ -149,11 +176,23 @@ pub fn run(args: Args) -> CliResult {
         report.pages.1,
         report.sgxs_len
     );
-    println!("  signature     {}", if report.resigned { "new" } else { "unchanged (kept)" });
+    println!(
+        "  signature     {}",
+        if report.resigned {
+            "new"
+        } else {
+            "unchanged (kept)"
+        }
+    );
     if !report.remeasured {
         println!("  enclave       unchanged: the app-independent enclave was reused as is");
     }
-    println!("wrote {}, {}, {}", inst.sgxs_path().display(), inst.sig_path().display(), inst.enclave_xml_path().display());
+    println!(
+        "wrote {}, {}, {}",
+        inst.sgxs_path().display(),
+        inst.sig_path().display(),
+        inst.enclave_xml_path().display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 

@@ -45,8 +45,16 @@ pub fn run(args: Args) -> CliResult {
     } else {
         println!("CONFIGID (hex)     {}", hex::encode(d.config_id.0));
         println!("CONFIGID (base64)  {b64}");
-        println!("  Occlum.json      sha256 {} (canonical form)", hex::encode(d.config_digest));
-        println!("  image/           {} ({} entries, {} bytes)", hex::encode(d.image.digest), d.image.entries, d.image.bytes);
+        println!(
+            "  Occlum.json      sha256 {} (canonical form)",
+            hex::encode(d.config_digest)
+        );
+        println!(
+            "  image/           {} ({} entries, {} bytes)",
+            hex::encode(d.image.digest),
+            d.image.entries,
+            d.image.bytes
+        );
         if config.metadata.config_binding != kss_instance::ConfigBinding::ConfigId {
             eprintln!("kss: note: this instance uses \"config_binding\": \"{}\"; kss run passes this CONFIGID only in \"config_id\" mode", config.metadata.config_binding.as_str());
         }

@@ -160,7 +160,9 @@ fn client() -> Result<Client, CliError> {
 
 fn client_err(e: ClientError) -> CliError {
     match e {
-        ClientError::NotInEnclave | ClientError::Connect { .. } => CliError::environment(e.to_string()),
+        ClientError::NotInEnclave | ClientError::Connect { .. } => {
+            CliError::environment(e.to_string())
+        }
         ClientError::Enclave { .. } => CliError::rejected(format!("the enclave refused: {e}")),
         other => CliError::environment(other.to_string()),
     }
@@ -171,9 +173,13 @@ fn report_data(text: Option<&str>) -> Result<[u8; 64], CliError> {
     if let Some(t) = text {
         let t = t.trim();
         let t = t.strip_prefix("0x").unwrap_or(t);
-        let b = hex::decode(t).map_err(|e| CliError::input(format!("--report-data: '{t}' is not hex ({e})")))?;
+        let b = hex::decode(t)
+            .map_err(|e| CliError::input(format!("--report-data: '{t}' is not hex ({e})")))?;
         if b.len() > 64 {
-            return Err(CliError::input(format!("--report-data: {} bytes; REPORTDATA holds at most 64", b.len())));
+            return Err(CliError::input(format!(
+                "--report-data: {} bytes; REPORTDATA holds at most 64",
+                b.len()
+            )));
         }
         out[..b.len()].copy_from_slice(&b);
     }
@@ -198,7 +204,10 @@ pub fn run(cmd: Command) -> CliResult {
         Command::Identity(a) => {
             let body = client()?.identity().map_err(client_err)?;
             if a.json {
-                print_json(&kss_attest::json::report_body_json(&body, kss_attest::json::ByteOrder::Stored));
+                print_json(&kss_attest::json::report_body_json(
+                    &body,
+                    kss_attest::json::ByteOrder::Stored,
+                ));
             } else {
                 print_identity(&body);
             }
@@ -214,7 +223,9 @@ pub fn run(cmd: Command) -> CliResult {
                     .map_err(|e| CliError::input(format!("{}: {e}", p.display())))?,
                 None => c.target_info().map_err(client_err)?,
             };
-            let r = c.report(&target, &report_data(a.report_data.as_deref())?).map_err(client_err)?;
+            let r = c
+                .report(&target, &report_data(a.report_data.as_deref())?)
+                .map_err(client_err)?;
             write_atomic(&a.out, &r.to_bytes())?;
         }
         Command::VerifyReport(a) => {
@@ -222,61 +233,105 @@ pub fn run(cmd: Command) -> CliResult {
                 .map_err(|e| CliError::input(format!("{}: {e}", a.file.display())))?;
             client()?.verify_report(&r).map_err(client_err)?;
             println!("valid: the REPORT's MAC verifies for this enclave (made on this platform, for this enclave)");
-            println!("  from MRENCLAVE {}  CONFIGSVN {}", hex::encode(r.body.mr_enclave), r.body.config_svn);
+            println!(
+                "  from MRENCLAVE {}  CONFIGSVN {}",
+                hex::encode(r.body.mr_enclave),
+                r.body.config_svn
+            );
         }
         Command::Key(a) => {
             let c = client()?;
             let id = c.identity().map_err(client_err)?;
-            let name = if a.name == "seal" { KeyName::Seal } else { KeyName::Report };
+            let name = if a.name == "seal" {
+                KeyName::Seal
+            } else {
+                KeyName::Report
+            };
             let policy = match &a.policy {
-                Some(p) => KeyPolicy::parse_list(p).map_err(|e| CliError::input(format!("--policy: {e}")))?,
+                Some(p) => KeyPolicy::parse_list(p)
+                    .map_err(|e| CliError::input(format!("--policy: {e}")))?,
                 None if name == KeyName::Seal => kss_seal::policy::default_policy(&id),
                 None => KeyPolicy(0),
             };
             let (flags, xfrm) = match &a.attribute_mask {
                 Some(m) => {
-                    let (f, x) = m.split_once('/').ok_or_else(|| CliError::input(format!("--attribute-mask: '{m}' is not FLAGS/XFRM")))?;
-                    (parse_num(f, "--attribute-mask FLAGS", u64::MAX)?, parse_num(x, "--attribute-mask XFRM", u64::MAX)?)
+                    let (f, x) = m.split_once('/').ok_or_else(|| {
+                        CliError::input(format!("--attribute-mask: '{m}' is not FLAGS/XFRM"))
+                    })?;
+                    (
+                        parse_num(f, "--attribute-mask FLAGS", u64::MAX)?,
+                        parse_num(x, "--attribute-mask XFRM", u64::MAX)?,
+                    )
                 }
                 None => (0xFF00_0000_0000_000B, 0),
             };
             let mut key_id = [0u8; 32];
             if let Some(k) = &a.key_id {
                 let t = k.strip_prefix("0x").unwrap_or(k);
-                let b = hex::decode(t).map_err(|e| CliError::input(format!("--key-id: not hex ({e})")))?;
+                let b = hex::decode(t)
+                    .map_err(|e| CliError::input(format!("--key-id: not hex ({e})")))?;
                 if b.len() > 32 {
-                    return Err(CliError::input(format!("--key-id: {} bytes; KEYID holds 32", b.len())));
+                    return Err(CliError::input(format!(
+                        "--key-id: {} bytes; KEYID holds 32",
+                        b.len()
+                    )));
                 }
                 key_id[..b.len()].copy_from_slice(&b);
             }
             let req = KeyRequest {
                 key_name: name as u16,
                 key_policy: policy,
-                isv_svn: a.isv_svn.as_deref().map(|s| parse_num(s, "--isv-svn", 0xFFFF)).transpose()?.map_or(id.isv_svn, |v| v as u16),
-                config_svn: a.config_svn.as_deref().map(|s| parse_num(s, "--config-svn", 0xFFFF)).transpose()?.map_or(id.config_svn, |v| v as u16),
+                isv_svn: a
+                    .isv_svn
+                    .as_deref()
+                    .map(|s| parse_num(s, "--isv-svn", 0xFFFF))
+                    .transpose()?
+                    .map_or(id.isv_svn, |v| v as u16),
+                config_svn: a
+                    .config_svn
+                    .as_deref()
+                    .map(|s| parse_num(s, "--config-svn", 0xFFFF))
+                    .transpose()?
+                    .map_or(id.config_svn, |v| v as u16),
                 cpu_svn: match &a.cpu_svn {
                     Some(h) => CpuSvn(crate::util::parse_hex_array::<16>(h, "--cpu-svn")?),
                     None => id.cpu_svn,
                 },
                 attribute_mask: Attributes::new(flags, xfrm),
                 key_id,
-                misc_mask: a.misc_mask.as_deref().map(|s| parse_num(s, "--misc-mask", 0xFFFF_FFFF)).transpose()?.map_or(0xF000_0000, |v| v as u32),
+                misc_mask: a
+                    .misc_mask
+                    .as_deref()
+                    .map(|s| parse_num(s, "--misc-mask", 0xFFFF_FFFF))
+                    .transpose()?
+                    .map_or(0xF000_0000, |v| v as u32),
                 ..KeyRequest::default()
             };
             let key = c.get_key(&req).map_err(client_err)?;
             println!("{}", hex::encode(*key));
         }
         Command::Quote(a) => {
-            let q = client()?.quote(&report_data(a.report_data.as_deref())?).map_err(client_err)?;
+            let q = client()?
+                .quote(&report_data(a.report_data.as_deref())?)
+                .map_err(client_err)?;
             write_atomic(&a.out, &q)?;
         }
         Command::Seal(a) => {
             let c = client()?;
             let plain = zeroize::Zeroizing::new(read_file(&a.input, "plaintext")?);
-            let aad = a.aad.as_ref().map(|p| read_file(p, "AAD")).transpose()?.unwrap_or_default();
-            let opts = SealOptions { policy: seal_policy(a.policy.as_deref())?, ..SealOptions::default() };
+            let aad = a
+                .aad
+                .as_ref()
+                .map(|p| read_file(p, "AAD"))
+                .transpose()?
+                .unwrap_or_default();
+            let opts = SealOptions {
+                policy: seal_policy(a.policy.as_deref())?,
+                ..SealOptions::default()
+            };
             let blob = kss_seal::seal(&c, &plain, &aad, &opts).map_err(sealed_error)?;
-            kss_seal::write_sealed_file(&a.output, &blob).map_err(|e| CliError::environment(e.to_string()))?;
+            kss_seal::write_sealed_file(&a.output, &blob)
+                .map_err(|e| CliError::environment(e.to_string()))?;
         }
         Command::Unseal(a) => {
             let c = client()?;
@@ -292,9 +347,15 @@ pub fn run(cmd: Command) -> CliResult {
             let blob = read_file(&a.input, "sealed blob")?;
             let new = kss_seal::reseal(&c, &blob, seal_policy(a.policy.as_deref())?)
                 .map_err(|e| in_file(&a.input, sealed_error(e)))?;
-            kss_seal::write_sealed_file(&a.output, &new).map_err(|e| CliError::environment(e.to_string()))?;
-            let id = c.self_report().map_err(|e| CliError::environment(e.to_string()))?;
-            eprintln!("kss: resealed at ISVSVN {} CONFIGSVN {}", id.isv_svn, id.config_svn);
+            kss_seal::write_sealed_file(&a.output, &new)
+                .map_err(|e| CliError::environment(e.to_string()))?;
+            let id = c
+                .self_report()
+                .map_err(|e| CliError::environment(e.to_string()))?;
+            eprintln!(
+                "kss: resealed at ISVSVN {} CONFIGSVN {}",
+                id.isv_svn, id.config_svn
+            );
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -306,10 +367,23 @@ pub fn print_identity(b: &kss_types::ReportBody) {
     println!("MRSIGNER      {}", hex::encode(b.mr_signer));
     println!("ISVPRODID     {}", b.isv_prod_id);
     println!("ISVSVN        {}", b.isv_svn);
-    println!("ATTRIBUTES    flags {}  xfrm {:#x}", b.attributes.flags, b.attributes.xfrm);
+    println!(
+        "ATTRIBUTES    flags {}  xfrm {:#x}",
+        b.attributes.flags, b.attributes.xfrm
+    );
     println!("CONFIGID      {}", hex::encode(b.config_id.0));
     println!("CONFIGSVN     {} ({:#06x})", b.config_svn, b.config_svn);
-    println!("ISVFAMILYID   {}  (high {:#x}, low {:#x})", hex::encode(b.isv_family_id.0), b.isv_family_id.high(), b.isv_family_id.low());
-    println!("ISVEXTPRODID  {}  (high {:#x}, low {:#x})", hex::encode(b.isv_ext_prod_id.0), b.isv_ext_prod_id.high(), b.isv_ext_prod_id.low());
+    println!(
+        "ISVFAMILYID   {}  (high {:#x}, low {:#x})",
+        hex::encode(b.isv_family_id.0),
+        b.isv_family_id.high(),
+        b.isv_family_id.low()
+    );
+    println!(
+        "ISVEXTPRODID  {}  (high {:#x}, low {:#x})",
+        hex::encode(b.isv_ext_prod_id.0),
+        b.isv_ext_prod_id.high(),
+        b.isv_ext_prod_id.low()
+    );
     println!("CPUSVN        {}", hex::encode(b.cpu_svn.0));
 }

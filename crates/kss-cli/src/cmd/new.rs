@@ -24,7 +24,10 @@ pub fn run(args: Args) -> CliResult {
     })?;
     println!("created instance {}", inst.dir.display());
     println!("  {}        edit metadata (product_id, version_number, enable_kss, family_id, ext_prod_id) and resource_limits", inst.config_path().display());
-    println!("  {}/       put the app's files here (e.g. image/bin/app)", inst.image_dir().display());
+    println!(
+        "  {}/       put the app's files here (e.g. image/bin/app)",
+        inst.image_dir().display()
+    );
     println!("next: kss build {}", inst.dir.display());
     Ok(ExitCode::SUCCESS)
 }

@@ -40,14 +40,23 @@ pub fn run(a: FromInstanceArgs) -> CliResult {
     let (config, bytes) = inst.config().map_err(instance_error)?;
     let sig_path = inst.sig_path();
     let sig_bytes = std::fs::read(&sig_path).map_err(|e| {
-        CliError::input(format!("{} is not built: cannot read {}: {e}", a.dir.display(), sig_path.display()))
-            .hint(format!("run `kss build {}` first", a.dir.display()))
+        CliError::input(format!(
+            "{} is not built: cannot read {}: {e}",
+            a.dir.display(),
+            sig_path.display()
+        ))
+        .hint(format!("run `kss build {}` first", a.dir.display()))
     })?;
-    let sig = Sigstruct::from_bytes(&sig_bytes).map_err(|e| CliError::input(format!("{}: {e}", sig_path.display())))?;
+    let sig = Sigstruct::from_bytes(&sig_bytes)
+        .map_err(|e| CliError::input(format!("{}: {e}", sig_path.display())))?;
     let mut policy = Policy::from_sigstruct(&sig);
     let explicit = match (&a.config_id, &a.config_id_hex) {
-        (Some(b), _) => Some(launch::config_id_from_base64(b).map_err(|e| CliError::input(e.to_string()))?),
-        (None, Some(h)) => Some(launch::config_id_from_hex(h).map_err(|e| CliError::input(e.to_string()))?),
+        (Some(b), _) => {
+            Some(launch::config_id_from_base64(b).map_err(|e| CliError::input(e.to_string()))?)
+        }
+        (None, Some(h)) => {
+            Some(launch::config_id_from_hex(h).map_err(|e| CliError::input(e.to_string()))?)
+        }
         _ => None,
     };
     if !config.metadata.enable_kss && (explicit.is_some() || a.min_config_svn.is_some()) {
@@ -58,7 +67,8 @@ pub fn run(a: FromInstanceArgs) -> CliResult {
             if explicit.is_some() {
                 return Err(CliError::input("this instance binds its app through CONFIGID; kss recomputes it from the instance, so --config-id is not accepted"));
             }
-            let d = kss_instance::binding::config_id(&inst, &config, &bytes).map_err(instance_error)?;
+            let d =
+                kss_instance::binding::config_id(&inst, &config, &bytes).map_err(instance_error)?;
             policy = policy.with_config_id(d.config_id);
         }
         ConfigBinding::Mrenclave => {
@@ -68,8 +78,13 @@ pub fn run(a: FromInstanceArgs) -> CliResult {
         }
     }
     if let Some(s) = &a.min_config_svn {
-        policy = policy.with_min_config_svn(launch::config_svn(s).map_err(|e| CliError::input(e.to_string().replace("--config-svn", "--min-config-svn")))?);
+        policy = policy.with_min_config_svn(launch::config_svn(s).map_err(|e| {
+            CliError::input(e.to_string().replace("--config-svn", "--min-config-svn"))
+        })?);
     }
-    println!("{}", serde_json::to_string_pretty(&policy.to_json()).unwrap_or_default());
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&policy.to_json()).unwrap_or_default()
+    );
     Ok(ExitCode::SUCCESS)
 }

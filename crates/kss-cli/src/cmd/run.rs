@@ -108,7 +108,10 @@ fn fail(status: u8, msg: impl Into<String>) -> CliError {
 fn launch_err(e: LaunchError) -> CliError {
     let hint = matches!(e, LaunchError::KssDisabled(_))
         .then_some("set \"enable_kss\": true in Occlum.json metadata and run `kss build` again");
-    let err = fail(status::BAD_LAUNCH_CONFIG, format!("{e}; nothing was launched"));
+    let err = fail(
+        status::BAD_LAUNCH_CONFIG,
+        format!("{e}; nothing was launched"),
+    );
     match hint {
         Some(h) => err.hint(h),
         None => err,
@@ -123,7 +126,13 @@ pub fn config_id_arg(args: &Args) -> Result<Option<ConfigId>, CliError> {
         Some(launch::config_id_from_hex(h).map_err(launch_err)?)
     } else if let Some(p) = &args.config_id_file {
         let bytes = std::fs::read(p).map_err(|e| {
-            fail(status::BAD_LAUNCH_CONFIG, format!("--config-id-file: cannot read '{}': {e}; nothing was launched", p.display()))
+            fail(
+                status::BAD_LAUNCH_CONFIG,
+                format!(
+                    "--config-id-file: cannot read '{}': {e}; nothing was launched",
+                    p.display()
+                ),
+            )
         })?;
         Some(launch::config_id_from_raw(&bytes).map_err(launch_err)?)
     } else {
@@ -141,14 +150,21 @@ pub fn resolve_program(image: &Path, program: &Path) -> Result<PathBuf, CliError
             Component::RootDir | Component::CurDir => {}
             Component::Normal(p) => rel.push(p),
             Component::ParentDir | Component::Prefix(_) => {
-                return Err(fail(status::NOT_FOUND, format!(
-                    "program '{}' must be a path inside the image (no '..')",
-                    program.display()
-                )))
+                return Err(fail(
+                    status::NOT_FOUND,
+                    format!(
+                        "program '{}' must be a path inside the image (no '..')",
+                        program.display()
+                    ),
+                ))
             }
         }
     }
-    let candidates = if bare { vec![Path::new("bin").join(&rel), rel] } else { vec![rel] };
+    let candidates = if bare {
+        vec![Path::new("bin").join(&rel), rel]
+    } else {
+        vec![rel]
+    };
     for c in &candidates {
         let full = image.join(c);
         if full.is_file() {
@@ -157,22 +173,39 @@ pub fn resolve_program(image: &Path, program: &Path) -> Result<PathBuf, CliError
     }
     Err(fail(
         status::NOT_FOUND,
-        format!("program '{}' not found in {} (looked for {})", program.display(), image.display(),
-            candidates.iter().map(|c| image.join(c).display().to_string()).collect::<Vec<_>>().join(", ")),
+        format!(
+            "program '{}' not found in {} (looked for {})",
+            program.display(),
+            image.display(),
+            candidates
+                .iter()
+                .map(|c| image.join(c).display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     )
-    .hint("copy the program into the instance's image/ (e.g. image/bin/app) and run it as /bin/app"))
+    .hint(
+        "copy the program into the instance's image/ (e.g. image/bin/app) and run it as /bin/app",
+    ))
 }
 
 /// Runs the command.
 pub fn run(args: Args) -> CliResult {
     let dir = args.dir.clone().unwrap_or_else(|| PathBuf::from("."));
     let inst = Instance::open(&dir).map_err(|e| fail(status::NOT_BUILT, e.to_string()))?;
-    let (config, config_bytes) = inst.config().map_err(|e| fail(status::NOT_BUILT, e.to_string()))?;
+    let (config, config_bytes) = inst
+        .config()
+        .map_err(|e| fail(status::NOT_BUILT, e.to_string()))?;
     let meta = &config.metadata;
 
     // 1. The launch configuration, fail-closed, before anything else happens.
     let explicit_id = config_id_arg(&args)?;
-    let svn = args.config_svn.as_deref().map(launch::config_svn).transpose().map_err(launch_err)?;
+    let svn = args
+        .config_svn
+        .as_deref()
+        .map(launch::config_svn)
+        .transpose()
+        .map_err(launch_err)?;
     let config_id = match meta.config_binding {
         ConfigBinding::Mrenclave => explicit_id,
         ConfigBinding::ConfigId => {
@@ -181,8 +214,11 @@ pub fn run(args: Args) -> CliResult {
                     "this instance binds its app through CONFIGID (\"config_binding\": \"config_id\"), so kss computes the config ID from Occlum.json and image/; an explicit config ID is not allowed; nothing was launched")
                     .hint("drop --config-id; use --config-svn to mark upgrades"));
             }
-            Some(kss_instance::binding::config_id(&inst, &config, &config_bytes)
-                .map_err(|e| fail(status::NOT_BUILT, e.to_string()))?.config_id)
+            Some(
+                kss_instance::binding::config_id(&inst, &config, &config_bytes)
+                    .map_err(|e| fail(status::NOT_BUILT, e.to_string()))?
+                    .config_id,
+            )
         }
     };
     let kss = launch::launch_config(meta.enable_kss, config_id, svn).map_err(launch_err)?;
@@ -190,10 +226,18 @@ pub fn run(args: Args) -> CliResult {
     // 2. The build must exist and match the instance.
     check_build(&inst, &config, &config_bytes)?;
     let sig_bytes = std::fs::read(inst.sig_path()).map_err(|e| {
-        fail(status::NOT_BUILT, format!("cannot read {}: {e}", inst.sig_path().display())).hint("run `kss build` first")
+        fail(
+            status::NOT_BUILT,
+            format!("cannot read {}: {e}", inst.sig_path().display()),
+        )
+        .hint("run `kss build` first")
     })?;
-    let sig = Sigstruct::from_bytes(&sig_bytes)
-        .map_err(|e| fail(status::NOT_BUILT, format!("{}: {e}", inst.sig_path().display())))?;
+    let sig = Sigstruct::from_bytes(&sig_bytes).map_err(|e| {
+        fail(
+            status::NOT_BUILT,
+            format!("{}: {e}", inst.sig_path().display()),
+        )
+    })?;
     if args.debug
         && sig.attribute_mask.flags.contains(AttributeFlags::DEBUG)
         && !sig.attributes.flags.contains(AttributeFlags::DEBUG)
@@ -210,11 +254,26 @@ pub fn run(args: Args) -> CliResult {
     let enclave: Box<dyn kss_enclave::Enclave> = match args.mode {
         Mode::Hw => return Err(hw_launch(&inst, &kss, &sig, args.debug)),
         Mode::Sim => {
-            let f = std::fs::File::open(inst.sgxs_path())
-                .map_err(|e| fail(status::NOT_BUILT, format!("cannot open {}: {e}", inst.sgxs_path().display())))?;
+            let f = std::fs::File::open(inst.sgxs_path()).map_err(|e| {
+                fail(
+                    status::NOT_BUILT,
+                    format!("cannot open {}: {e}", inst.sgxs_path().display()),
+                )
+            })?;
             let backend = kss_enclave::sim::SimBackend::new(cpu.clone());
-            let e = kss_enclave::load_sgxs_with(&backend, std::io::BufReader::with_capacity(1 << 20, f), &kss, &sig, args.debug)
-                .map_err(|e| fail(status::ENCLAVE_FAILED, format!("enclave creation failed: {e}")))?;
+            let e = kss_enclave::load_sgxs_with(
+                &backend,
+                std::io::BufReader::with_capacity(1 << 20, f),
+                &kss,
+                &sig,
+                args.debug,
+            )
+            .map_err(|e| {
+                fail(
+                    status::ENCLAVE_FAILED,
+                    format!("enclave creation failed: {e}"),
+                )
+            })?;
             Box::new(e)
         }
     };
@@ -238,8 +297,12 @@ pub fn run(args: Args) -> CliResult {
             None
         }
     };
-    let server = Server::start(Arc::new(EnclaveServer { enclave, qe }))
-        .map_err(|e| fail(status::SERVICE_FAILED, format!("cannot start the enclave service: {e}")))?;
+    let server = Server::start(Arc::new(EnclaveServer { enclave, qe })).map_err(|e| {
+        fail(
+            status::SERVICE_FAILED,
+            format!("cannot start the enclave service: {e}"),
+        )
+    })?;
     let program = resolve_program(&inst.image_dir(), Path::new(&args.program[0]))?;
     let image_bin = inst.image_dir().join("bin");
     let path = match std::env::var_os("PATH") {
@@ -258,8 +321,11 @@ pub fn run(args: Args) -> CliResult {
         .env("KSS_MODE", "sim")
         .env("PATH", path);
     let st = child.status().map_err(|e| {
-        fail(status::CANNOT_EXECUTE, format!("cannot execute {}: {e}", program.display()))
-            .hint("make it executable (chmod +x) and check its #! line")
+        fail(
+            status::CANNOT_EXECUTE,
+            format!("cannot execute {}: {e}", program.display()),
+        )
+        .hint("make it executable (chmod +x) and check its #! line")
     })?;
     drop(server);
     use std::os::unix::process::ExitStatusExt;
@@ -280,11 +346,21 @@ fn hw_launch(inst: &Instance, kss: &KssConfig, sig: &Sigstruct, debug: bool) -> 
     }
     let backend = match kss_enclave::hw::HwBackend::new() {
         Ok(b) => b,
-        Err(e) => return fail(status::NO_HARDWARE, format!("hardware mode unavailable: {e}")),
+        Err(e) => {
+            return fail(
+                status::NO_HARDWARE,
+                format!("hardware mode unavailable: {e}"),
+            )
+        }
     };
     let f = match std::fs::File::open(inst.sgxs_path()) {
         Ok(f) => f,
-        Err(e) => return fail(status::NOT_BUILT, format!("cannot open {}: {e}", inst.sgxs_path().display())),
+        Err(e) => {
+            return fail(
+                status::NOT_BUILT,
+                format!("cannot open {}: {e}", inst.sgxs_path().display()),
+            )
+        }
     };
     match kss_enclave::load_sgxs_with(&backend, std::io::BufReader::new(f), kss, sig, debug) {
         Ok(_) => fail(
@@ -296,12 +372,23 @@ fn hw_launch(inst: &Instance, kss: &KssConfig, sig: &Sigstruct, debug: bool) -> 
 }
 
 /// Checks that `build/` exists and was built from the current Occlum.json and image.
-fn check_build(inst: &Instance, config: &kss_instance::InstanceConfig, config_bytes: &[u8]) -> Result<(), CliError> {
+fn check_build(
+    inst: &Instance,
+    config: &kss_instance::InstanceConfig,
+    config_bytes: &[u8],
+) -> Result<(), CliError> {
     use sha2::Digest;
     let p = inst.build_json_path();
     let text = std::fs::read_to_string(&p).map_err(|_| {
-        fail(status::NOT_BUILT, format!("{} is not built ({} is missing)", inst.dir.display(), p.display()))
-            .hint(format!("run `kss build {}` first", inst.dir.display()))
+        fail(
+            status::NOT_BUILT,
+            format!(
+                "{} is not built ({} is missing)",
+                inst.dir.display(),
+                p.display()
+            ),
+        )
+        .hint(format!("run `kss build {}` first", inst.dir.display()))
     })?;
     let summary: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| fail(status::NOT_BUILT, format!("{}: {e}", p.display())))?;
@@ -314,16 +401,22 @@ fn check_build(inst: &Instance, config: &kss_instance::InstanceConfig, config_by
         if summary["occlum_json_sha256"].as_str() != Some(want.as_str()) {
             return Err(stale("Occlum.json"));
         }
-        let image = inst.image_digest().map_err(|e| fail(status::NOT_BUILT, e.to_string()))?;
+        let image = inst
+            .image_digest()
+            .map_err(|e| fail(status::NOT_BUILT, e.to_string()))?;
         if summary["image_digest"].as_str() != Some(hex::encode(image.digest).as_str()) {
             return Err(stale("image/"));
         }
     } else {
-        let params = hex::encode(sha2::Sha256::digest(kss_instance::build::enclave_parameters(config)));
+        let params = hex::encode(sha2::Sha256::digest(
+            kss_instance::build::enclave_parameters(config),
+        ));
         if summary["config_binding"].as_str() != Some("config_id")
             || summary["enclave_parameters_sha256"].as_str() != Some(params.as_str())
         {
-            return Err(stale("the enclave parameters (metadata or resource_limits)"));
+            return Err(stale(
+                "the enclave parameters (metadata or resource_limits)",
+            ));
         }
     }
     Ok(())
