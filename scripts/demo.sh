@@ -22,7 +22,8 @@ expect_fail() { # expect_fail STATUS CMD... : the command must exit with STATUS
 }
 
 step "building kss (release)"
-cargo build --release --locked -p kss -p kss-service --example dcap_test
+cargo build --release --locked -p kss
+cargo build --release --locked -p kss-service --example dcap_test
 KSS=$ROOT/target/release/kss
 DCAP_TEST=$ROOT/target/release/examples/dcap_test
 

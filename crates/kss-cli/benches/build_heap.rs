@@ -18,11 +18,16 @@ fn build_json(ws: &Workspace, name: &str) -> serde_json::Value {
 
 fn main() {
     let n = common::runs(3);
+    if !common::full_run() {
+        println!(
+            "smoke run (no --bench argument): small sizes and few runs; the numbers mean nothing"
+        );
+    }
     let ws = Workspace::new("kss-bench-build-");
     ws.instance(
         "heap4g",
         serde_json::json!({}),
-        serde_json::json!({"user_space_size": "4GB"}),
+        serde_json::json!({"user_space_size": if common::full_run() { "4GB" } else { "64MB" }}),
     );
     ws.instance("default", serde_json::json!({}), serde_json::json!({}));
 

@@ -82,12 +82,18 @@ fn build_json(ws: &Workspace, name: &str) -> serde_json::Value {
 
 fn main() {
     let n = common::runs(3);
+    if !common::full_run() {
+        println!(
+            "smoke run (no --bench argument): small sizes and few runs; the numbers mean nothing"
+        );
+    }
+    let full = common::full_run();
     let mb: usize = std::env::var("KSS_BENCH_IMAGE_MB")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(1024);
+        .unwrap_or(if full { 1024 } else { 8 });
     let ws = Workspace::new("kss-bench-binding-");
-    let limits = serde_json::json!({"user_space_size": "4GB"});
+    let limits = serde_json::json!({"user_space_size": if full { "4GB" } else { "64MB" }});
     let cid = ws.instance(
         "cid",
         serde_json::json!({"enable_kss": true, "config_binding": "config_id"}),

@@ -19,7 +19,7 @@
 
 mod common;
 
-use common::{machine, ms, time, time_status, Stats, Workspace, KSS};
+use common::{children_cpu, machine, ms, thread_cpu, time, time_status, Stats, Workspace, KSS};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,6 +36,11 @@ fn direct() -> Command {
 
 fn main() {
     let n = common::runs(40);
+    if !common::full_run() {
+        println!(
+            "smoke run (no --bench argument): small sizes and few runs; the numbers mean nothing"
+        );
+    }
     let ws = Workspace::new("kss-bench-launch-");
     ws.instance("plain", serde_json::json!({}), serde_json::json!({}));
     ws.instance(
@@ -78,12 +83,20 @@ fn main() {
     }
 
     let mut samples: [Vec<Duration>; 5] = Default::default();
+    let mut child_cpu = [Duration::ZERO; 5];
     for _ in 0..n {
-        samples[0].push(time_status(direct()));
-        samples[1].push(time_status(ws.command(&["--version"])));
-        samples[2].push(time_status(ws.command(&plain_args)));
-        samples[3].push(time_status(ws.command(&kss_args)));
-        samples[4].push(time_status(ws.command(&nouser_args)));
+        let cases = [
+            direct(),
+            ws.command(&["--version"]),
+            ws.command(&plain_args),
+            ws.command(&kss_args),
+            ws.command(&nouser_args),
+        ];
+        for (i, c) in cases.into_iter().enumerate() {
+            let before = children_cpu();
+            samples[i].push(time_status(c));
+            child_cpu[i] += children_cpu().saturating_sub(before);
+        }
     }
     let stats: Vec<Stats> = samples.iter().map(|s| Stats::of(s)).collect();
     let base = stats[0].median;
@@ -93,8 +106,8 @@ fn main() {
     println!("machine: {}", machine());
     println!("instance: default limits from `kss new` (8 threads, 32 MiB kernel heap, 256 MiB user space); SGXS {:.1} MiB", common::mib(&sgxs));
     println!();
-    println!("| command | median ms | p90 ms | min ms | median − /bin/true ms | target |");
-    println!("|---|---|---|---|---|---|");
+    println!("| command | median ms | p90 ms | min ms | median − /bin/true ms | mean CPU ms/run | target |");
+    println!("|---|---|---|---|---|---|---|");
     let names = [
         "`/bin/true` (baseline)".to_string(),
         "`kss --version`".to_string(),
@@ -113,11 +126,12 @@ fn main() {
             _ => "",
         };
         println!(
-            "| {name} | {} | {} | {} | {} | {verdict} |",
+            "| {name} | {} | {} | {} | {} | {} | {verdict} |",
             ms(s.median),
             ms(s.p90),
             ms(s.min),
-            if i == 0 { "—".into() } else { ms(over) }
+            if i == 0 { "—".into() } else { ms(over) },
+            ms(child_cpu[i] / n as u32)
         );
     }
 
@@ -125,7 +139,8 @@ fn main() {
     phases(&ws, n);
 }
 
-/// The phases of `kss run -q plain -- /bin/true`, in process, medians over `n` runs.
+/// The phases of `kss run -q plain -- /bin/true`, in process, medians over `n` runs: wall time
+/// and CPU time of this thread (the spawn row: wall only, the work is in the child).
 fn phases(ws: &Workspace, n: usize) {
     use kss_instance::Instance;
     use sha2::Digest;
@@ -136,23 +151,31 @@ fn phases(ws: &Workspace, n: usize) {
         "open instance, parse Occlum.json",
         "staleness check: kss-build.json, SHA-256(Occlum.json), image digest",
         "read + parse SIGSTRUCT",
-        "RSA-3072 verify of the SIGSTRUCT alone (part of EINIT below)",
-        "SHA-256 of the SGXS bytes alone (≈ MRENCLAVE work, part of the load below)",
+        "RSA-3072 verify of the SIGSTRUCT alone (part of the load below)",
+        "SHA-256 of the SGXS bytes alone (≈ the MRENCLAVE work, part of the load below)",
         "load SGXS into the simulator (ECREATE/EADD/EEXTEND/EINIT)",
         "load simulated quoting enclave (CA from KSS_HOME)",
         "start the enclave service (private dir, Unix socket, accept thread)",
         "spawn + wait /bin/true with the workload environment",
         "stop the enclave service (wake and join the accept thread, remove the dir)",
     ];
-    let mut samples: Vec<Vec<Duration>> = vec![Vec::new(); names.len()];
+    let mut wall: Vec<Vec<Duration>> = vec![Vec::new(); names.len()];
+    let mut cpu: Vec<Vec<Duration>> = vec![Vec::new(); names.len()];
+    let mut phase = |i: usize, f: &mut dyn FnMut()| {
+        let c = thread_cpu();
+        let (d, ()) = time(f);
+        wall[i].push(d);
+        cpu[i].push(thread_cpu().saturating_sub(c));
+    };
     for _ in 0..n {
-        let (d, (inst, config, bytes)) = time(|| {
+        let mut opened = None;
+        phase(0, &mut || {
             let inst = Instance::open(&dir).expect("open");
             let (config, bytes) = inst.config().expect("config");
-            (inst, config, bytes)
+            opened = Some((inst, config, bytes));
         });
-        samples[0].push(d);
-        let (d, ()) = time(|| {
+        let (inst, config, bytes) = opened.expect("opened");
+        phase(1, &mut || {
             let text = std::fs::read_to_string(inst.build_json_path()).expect("kss-build.json");
             let summary: serde_json::Value = serde_json::from_str(&text).expect("json");
             let want = hex::encode(sha2::Sha256::digest(&bytes));
@@ -163,68 +186,74 @@ fn phases(ws: &Workspace, n: usize) {
                 Some(hex::encode(image.digest).as_str())
             );
         });
-        samples[1].push(d);
-        let (d, sig) = time(|| {
-            kss_types::Sigstruct::from_bytes(&std::fs::read(inst.sig_path()).expect("sig"))
-                .expect("SIGSTRUCT")
+        let mut sig = None;
+        phase(2, &mut || {
+            let b = std::fs::read(inst.sig_path()).expect("sig");
+            sig = Some(kss_types::Sigstruct::from_bytes(&b).expect("SIGSTRUCT"));
         });
-        samples[2].push(d);
-        let (d, ()) = time(|| kss_sign::verify(&sig).expect("signature"));
-        samples[3].push(d);
-        let (d, ()) = time(|| {
+        let sig = sig.expect("sig");
+        phase(3, &mut || kss_sign::verify(&sig).expect("signature"));
+        phase(4, &mut || {
             let b = std::fs::read(inst.sgxs_path()).expect("sgxs");
             std::hint::black_box(sha2::Sha256::digest(&b));
         });
-        samples[4].push(d);
         let kss = kss_instance::launch::launch_config(config.metadata.enable_kss, None, None)
             .expect("launch config");
-        let (d, enclave) = time(|| {
+        let mut enclave = None;
+        phase(5, &mut || {
             let f = std::fs::File::open(inst.sgxs_path()).expect("open sgxs");
             let backend = kss_enclave::sim::SimBackend::new(kss_enclave::sim::SimCpu::with_kss());
-            kss_enclave::load_sgxs_with(
-                &backend,
-                std::io::BufReader::with_capacity(1 << 20, f),
-                &kss,
-                &sig,
-                false,
-            )
-            .expect("load")
+            let r = std::io::BufReader::with_capacity(1 << 20, f);
+            enclave =
+                Some(kss_enclave::load_sgxs_with(&backend, r, &kss, &sig, false).expect("load"));
         });
-        samples[5].push(d);
-        let (d, qe) = time(|| {
-            kss_attest::sim_qe::SimQuotingEnclave::load_or_create_default().expect("sim QE")
+        let enclave = enclave.expect("enclave");
+        phase(6, &mut || {
+            std::hint::black_box(
+                kss_attest::sim_qe::SimQuotingEnclave::load_or_create_default().expect("sim QE"),
+            );
         });
-        samples[6].push(d);
-        drop(qe);
-        let (d, server) = time(|| {
-            kss_service::Server::start(Arc::new(kss_service::EnclaveServer {
-                enclave: Box::new(enclave),
+        let mut server = None;
+        let mut enclave = Some(enclave);
+        phase(7, &mut || {
+            let e = enclave.take().expect("enclave");
+            let ops = Arc::new(kss_service::EnclaveServer {
+                enclave: Box::new(e),
                 qe: None,
-            }))
-            .expect("service")
+            });
+            server = Some(kss_service::Server::start(ops).expect("service"));
         });
-        let path = server.socket_path().to_path_buf();
-        let (d2, ()) = time(|| drop(server));
-        samples[7].push(d + d2);
-        let mut c = direct();
-        c.env(kss_service::SOCKET_ENV, &path)
-            .env("KSS_INSTANCE", &dir)
-            .env("KSS_MODE", "sim");
-        samples[8].push(time_status(c));
+        let server = server.expect("server");
+        phase(8, &mut || {
+            let mut c = direct();
+            c.env(kss_service::SOCKET_ENV, server.socket_path())
+                .env("KSS_INSTANCE", &dir)
+                .env("KSS_MODE", "sim");
+            time_status(c);
+        });
+        let mut server = Some(server);
+        phase(9, &mut || drop(server.take()));
     }
     println!("in-process phases of `kss run -q plain -- /bin/true` (medians of {n}; rows 4 and 5 are parts of row 6)");
     println!();
-    println!("| phase | median ms | p90 ms |");
-    println!("|---|---|---|");
-    let mut total = Duration::ZERO;
-    for (i, (name, s)) in names.iter().zip(&samples).enumerate() {
-        let st = Stats::of(s);
+    println!("| phase | wall median ms | wall p90 ms | mean CPU ms (this thread) |");
+    println!("|---|---|---|---|");
+    let (mut total, mut total_cpu) = (Duration::ZERO, Duration::ZERO);
+    for (i, name) in names.iter().enumerate() {
+        let w = Stats::of(&wall[i]);
+        // The thread CPU clock ticks coarsely here: the mean over n runs is the usable figure.
+        let c = cpu[i].iter().sum::<Duration>() / n as u32;
         if i != 3 && i != 4 {
-            total += st.median;
+            total += w.median;
+            total_cpu += c;
         }
-        println!("| {name} | {} | {} |", ms(st.median), ms(st.p90));
+        println!("| {name} | {} | {} | {} |", ms(w.median), ms(w.p90), ms(c));
     }
-    println!("| sum of phases (without rows 4, 5) | {} | |", ms(total));
+    println!(
+        "| sum of phases (without rows 4, 5) | {} | | {} |",
+        ms(total),
+        ms(total_cpu)
+    );
     println!();
     println!("command: cargo bench -p kss --bench launch   (kss = {KSS})");
 }
