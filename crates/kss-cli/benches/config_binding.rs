@@ -60,13 +60,20 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// Flips one byte in the middle of `file`, in place.
+/// Flips the byte at `at` (modulo the length) of `file`, in place.
 fn flip_byte(file: &Path, at: u64) {
     let mut f = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
         .open(file)
         .expect("open");
+    let len = f.metadata().expect("metadata").len();
+    assert!(
+        len > 0,
+        "{} is empty: KSS_BENCH_IMAGE_MB is too small",
+        file.display()
+    );
+    let at = at % len;
     let mut b = [0u8; 1];
     use std::io::Read;
     f.seek(SeekFrom::Start(at)).expect("seek");
@@ -91,7 +98,7 @@ fn main() {
     let mb: usize = std::env::var("KSS_BENCH_IMAGE_MB")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(if full { 1024 } else { 8 });
+        .unwrap_or(if full { 1024 } else { 32 });
     let ws = Workspace::new("kss-bench-binding-");
     let limits = serde_json::json!({"user_space_size": if full { "4GB" } else { "64MB" }});
     let cid = ws.instance(

@@ -158,7 +158,22 @@ fn phases(ws: &Workspace, n: usize) {
         "start the enclave service (private dir, Unix socket, accept thread)",
         "spawn + wait /bin/true with the workload environment",
         "stop the enclave service (wake and join the accept thread, remove the dir)",
+        "what-if: the load of row 6 with the File passed directly (one buffer, in SgxsReader)",
+        "what-if: page bookkeeping as SparseMemory does it (BTreeMap<u64, u64> bitmap: get + entry per EADD)",
+        "what-if: the same bookkeeping in a flat Vec<u64> bitmap",
     ];
+    // Rows that are parts of, or alternatives to, other rows: not summed.
+    let not_summed = [3usize, 4, 10, 11, 12];
+    // The page indices of the EADD records, for the bookkeeping rows.
+    let pages: Vec<u64> = {
+        let f = std::fs::File::open(dir.join("build/enclave.sgxs")).expect("open sgxs");
+        kss_sgxs::SgxsReader::new(f)
+            .filter_map(|r| match r.expect("record") {
+                kss_sgxs::Record::Eadd { offset, .. } => Some(offset / 4096),
+                _ => None,
+            })
+            .collect()
+    };
     let mut wall: Vec<Vec<Duration>> = vec![Vec::new(); names.len()];
     let mut cpu: Vec<Vec<Duration>> = vec![Vec::new(); names.len()];
     let mut phase = |i: usize, f: &mut dyn FnMut()| {
@@ -233,8 +248,37 @@ fn phases(ws: &Workspace, n: usize) {
         });
         let mut server = Some(server);
         phase(9, &mut || drop(server.take()));
+        phase(10, &mut || {
+            let f = std::fs::File::open(inst.sgxs_path()).expect("open sgxs");
+            let backend = kss_enclave::sim::SimBackend::new(kss_enclave::sim::SimCpu::with_kss());
+            std::hint::black_box(
+                kss_enclave::load_sgxs_with(&backend, f, &kss, &sig, false).expect("load"),
+            );
+        });
+        phase(11, &mut || {
+            let mut added = std::collections::BTreeMap::<u64, u64>::new();
+            for &i in &pages {
+                let seen = added
+                    .get(&(i / 64))
+                    .is_some_and(|w| w & (1u64 << (i % 64)) != 0);
+                assert!(!seen, "page {i} added twice");
+                *added.entry(i / 64).or_insert(0) |= 1u64 << (i % 64);
+            }
+            std::hint::black_box(added);
+        });
+        phase(12, &mut || {
+            let words = pages.iter().max().map_or(0, |m| m / 64 + 1) as usize;
+            let mut added = vec![0u64; words];
+            for &i in &pages {
+                let (w, bit) = ((i / 64) as usize, 1u64 << (i % 64));
+                let word = added.get_mut(w).expect("index in range");
+                assert!(*word & bit == 0, "page {i} added twice");
+                *word |= bit;
+            }
+            std::hint::black_box(added);
+        });
     }
-    println!("in-process phases of `kss run -q plain -- /bin/true` (medians of {n}; rows 4 and 5 are parts of row 6)");
+    println!("in-process phases of `kss run -q plain -- /bin/true` (medians of {n}; rows 4 and 5 are parts of row 6, rows 11-13 what-if variants, none of them summed)");
     println!();
     println!("| phase | wall median ms | wall p90 ms | mean CPU ms (this thread) |");
     println!("|---|---|---|---|");
@@ -243,14 +287,14 @@ fn phases(ws: &Workspace, n: usize) {
         let w = Stats::of(&wall[i]);
         // The thread CPU clock ticks coarsely here: the mean over n runs is the usable figure.
         let c = cpu[i].iter().sum::<Duration>() / n as u32;
-        if i != 3 && i != 4 {
+        if !not_summed.contains(&i) {
             total += w.median;
             total_cpu += c;
         }
         println!("| {name} | {} | {} | {} |", ms(w.median), ms(w.p90), ms(c));
     }
     println!(
-        "| sum of phases (without rows 4, 5) | {} | | {} |",
+        "| sum of phases (rows 1-3, 6-10) | {} | | {} |",
         ms(total),
         ms(total_cpu)
     );

@@ -650,3 +650,159 @@ fn quote_inspect_and_verify_a_simulated_quote() {
         Some(1)
     );
 }
+
+/// Issue "config binding", must show: two apps on one enclave verify against their own
+/// `from-instance` policies and not against each other's; a one-byte image change makes the old
+/// policy reject the new quote; and the upgrade path (v1 seals, migrates, v2 reads and reseals,
+/// v1 cannot read v2's data).
+#[test]
+fn config_id_binding_attestation_and_upgrade() {
+    let env = Env::new();
+    let meta = serde_json::json!({"enable_kss": true, "config_binding": "config_id"});
+    let a = env.instance("app-a", meta.clone());
+    let b = env.instance("app-b", meta);
+    std::fs::write(a.join("image/app.conf"), b"name = a\n").unwrap();
+    std::fs::write(b.join("image/app.conf"), b"name = b\n").unwrap();
+    env.ok(&["build", "app-a"]);
+    env.ok(&["build", "app-b"]);
+    env.ok(&["sim-ca", "export", "ca"]);
+    let p = |s: &str| env.path(s).to_string_lossy().into_owned();
+    let quote = |app: &str, out: &str| {
+        env.ok(&[
+            "run",
+            "-q",
+            app,
+            "--config-svn",
+            "1",
+            "--",
+            "/bin/kss",
+            "enclave",
+            "quote",
+            "--out",
+            &p(out),
+        ])
+    };
+    quote("app-a", "qa.bin");
+    quote("app-b", "qb.bin");
+    std::fs::write(
+        env.path("pa.json"),
+        env.ok(&["policy", "from-instance", "app-a"]),
+    )
+    .unwrap();
+    std::fs::write(
+        env.path("pb.json"),
+        env.ok(&["policy", "from-instance", "app-b"]),
+    )
+    .unwrap();
+    let verify = |q: &str, pol: &str| {
+        env.kss(&[
+            "verify",
+            q,
+            "--collateral",
+            "ca/collateral.json",
+            "--trust-root",
+            "ca/root.pem",
+            "--policy",
+            pol,
+        ])
+        .status
+        .code()
+    };
+    assert_eq!(verify("qa.bin", "pa.json"), Some(0));
+    assert_eq!(verify("qb.bin", "pb.json"), Some(0));
+    assert_eq!(
+        verify("qa.bin", "pb.json"),
+        Some(1),
+        "app A's quote fails app B's policy"
+    );
+    assert_eq!(verify("qb.bin", "pa.json"), Some(1));
+    let qa = json(&env.ok(&["quote", "inspect", "qa.bin", "--json"]));
+    let qb = json(&env.ok(&["quote", "inspect", "qb.bin", "--json"]));
+    assert_eq!(
+        qa["report_body"]["mr_enclave"],
+        qb["report_body"]["mr_enclave"]
+    );
+    assert_ne!(
+        qa["report_body"]["config_id"],
+        qb["report_body"]["config_id"]
+    );
+
+    // One byte of one file: new CONFIGID, and the old policy rejects the new quote.
+    std::fs::write(a.join("image/app.conf"), b"name = A\n").unwrap();
+    quote("app-a", "qa2.bin");
+    assert_eq!(verify("qa2.bin", "pa.json"), Some(1));
+    let out = env.kss(&[
+        "verify",
+        "qa2.bin",
+        "--collateral",
+        "ca/collateral.json",
+        "--trust-root",
+        "ca/root.pem",
+        "--policy",
+        "pa.json",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.to_lowercase().contains("config"),
+        "names the failed check: {err}"
+    );
+    std::fs::write(a.join("image/app.conf"), b"name = a\n").unwrap();
+
+    // Upgrade: v1 seals (default policy binds CONFIGID), migrates to the signer policy at
+    // upgrade time; v2 (new image, CONFIGSVN 2) reads the migration blob and reseals under its
+    // own CONFIGID; v1 cannot read v2's blob.
+    std::fs::write(env.path("data.txt"), b"app a state").unwrap();
+    let at = |svn: &str, args: &[&str]| {
+        let mut v = vec![
+            "run",
+            "-q",
+            "app-a",
+            "--config-svn",
+            svn,
+            "--",
+            "/bin/kss",
+            "enclave",
+        ];
+        v.extend_from_slice(args);
+        env.kss(&v)
+    };
+    let ok = |o: Output| assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    ok(at("1", &["seal", &p("data.txt"), &p("v1.sealed")]));
+    ok(at(
+        "1",
+        &[
+            "reseal",
+            "--policy",
+            "signer",
+            &p("v1.sealed"),
+            &p("migrate.sealed"),
+        ],
+    ));
+    std::fs::write(a.join("image/app.conf"), b"name = a, version 2\n").unwrap();
+    let v2_direct = at("2", &["unseal", &p("v1.sealed"), &p("x.txt")]);
+    assert_eq!(
+        v2_direct.status.code(),
+        Some(1),
+        "v1's CONFIGID-bound blob is not readable by v2"
+    );
+    ok(at(
+        "2",
+        &[
+            "reseal",
+            &p("migrate.sealed"),
+            &p("v2.sealed"),
+            "--policy",
+            "mrsigner,configid",
+        ],
+    ));
+    ok(at("2", &["unseal", &p("v2.sealed"), &p("v2.txt")]));
+    assert_eq!(std::fs::read(env.path("v2.txt")).unwrap(), b"app a state");
+    std::fs::write(a.join("image/app.conf"), b"name = a\n").unwrap();
+    let v1_reads_v2 = at("1", &["unseal", &p("v2.sealed"), &p("y.txt")]);
+    assert_eq!(
+        v1_reads_v2.status.code(),
+        Some(1),
+        "v1 cannot read v2's data"
+    );
+    assert!(!env.path("y.txt").exists());
+}

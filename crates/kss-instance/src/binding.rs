@@ -36,11 +36,51 @@ pub struct ConfigIdDigest {
     pub image: ImageDigest,
 }
 
-/// The canonical form of Occlum.json: compact, object keys sorted.
+/// The canonical form of Occlum.json: compact, object keys sorted by their UTF-8 bytes.
+///
+/// The sorting is done here, not left to serde_json's map type, so the result does not depend
+/// on whether some crate in the build enabled serde_json's `preserve_order` feature.
 pub fn canonical_config(config_bytes: &[u8]) -> Result<Vec<u8>, ConfigError> {
     let v: serde_json::Value =
         serde_json::from_slice(config_bytes).map_err(|e| ConfigError::Json(e.to_string()))?;
-    serde_json::to_vec(&v).map_err(|e| ConfigError::Json(e.to_string()))
+    let mut out = Vec::with_capacity(config_bytes.len());
+    write_canonical(&v, &mut out)?;
+    Ok(out)
+}
+
+fn write_canonical(v: &serde_json::Value, out: &mut Vec<u8>) -> Result<(), ConfigError> {
+    use serde_json::Value;
+    let scalar = |v: &Value, out: &mut Vec<u8>| -> Result<(), ConfigError> {
+        serde_json::to_writer(&mut *out, v).map_err(|e| ConfigError::Json(e.to_string()))
+    };
+    match v {
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_canonical(item, out)?;
+            }
+            out.push(b']');
+        }
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push(b'{');
+            for (i, k) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                scalar(&Value::String(k.clone()), out)?;
+                out.push(b':');
+                write_canonical(&map[k.as_str()], out)?;
+            }
+            out.push(b'}');
+        }
+        other => scalar(other, out)?,
+    }
+    Ok(())
 }
 
 /// CONFIGID from a config digest and an image digest.
