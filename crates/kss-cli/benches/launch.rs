@@ -232,10 +232,7 @@ fn phases(ws: &Workspace, n: usize) {
         let mut enclave = Some(enclave);
         phase(7, &mut || {
             let e = enclave.take().expect("enclave");
-            let ops = Arc::new(kss_service::EnclaveServer {
-                enclave: Box::new(e),
-                qe: None,
-            });
+            let ops = Arc::new(kss_service::EnclaveServer::new(Box::new(e), None));
             server = Some(kss_service::Server::start(ops).expect("service"));
         });
         let server = server.expect("server");

@@ -118,10 +118,10 @@ fn main() {
         .unwrap_or(if full { 2.0 } else { 0.05 });
     let dur = Duration::from_secs_f64(secs);
     let enclave = SimEnclave::from_initialized_secs(kss_secs(), SimCpu::with_kss(), 1);
-    let server = Server::start(Arc::new(EnclaveServer {
-        enclave: Box::new(enclave.clone()),
-        qe: None,
-    }))
+    let server = Server::start(Arc::new(EnclaveServer::new(
+        Box::new(enclave.clone()),
+        None,
+    )))
     .expect("start the service");
     let socket = server.socket_path().to_path_buf();
 

@@ -19,12 +19,32 @@ pub struct QuotingEnclave {
     pub sign: QuoteSigner,
 }
 
+/// Creates the quoting enclave on first use (loading a CA costs milliseconds that a launch
+/// should not pay when the workload never asks for a quote).
+pub type QeLoader = Box<dyn Fn() -> Result<QuotingEnclave, String> + Send + Sync>;
+
 /// An application enclave served to its workload.
 pub struct EnclaveServer {
+    enclave: Box<dyn Enclave>,
+    qe_loader: Option<QeLoader>,
+    qe: std::sync::OnceLock<Result<QuotingEnclave, String>>,
+}
+
+impl EnclaveServer {
+    /// Serves `enclave`; quotes come from the quoting enclave `qe` creates on first use, or
+    /// are refused (`Unsupported`) when there is none.
+    pub fn new(enclave: Box<dyn Enclave>, qe: Option<QeLoader>) -> Self {
+        Self {
+            enclave,
+            qe_loader: qe,
+            qe: std::sync::OnceLock::new(),
+        }
+    }
+
     /// The application enclave.
-    pub enclave: Box<dyn Enclave>,
-    /// Where quotes come from, if anywhere.
-    pub qe: Option<QuotingEnclave>,
+    pub fn enclave(&self) -> &dyn Enclave {
+        self.enclave.as_ref()
+    }
 }
 
 /// Maps an SGX instruction error to a protocol error.
@@ -80,11 +100,14 @@ impl EnclaveOps for EnclaveServer {
     }
 
     fn quote(&self, report_data: &[u8; 64]) -> Result<Vec<u8>, OpError> {
-        let qe = self.qe.as_ref().ok_or_else(|| {
+        let loader = self.qe_loader.as_ref().ok_or_else(|| {
             OpError::new(
                 ErrorCode::Unsupported,
                 "no quoting enclave is available in this mode",
             )
+        })?;
+        let qe = self.qe.get_or_init(loader).as_ref().map_err(|e| {
+            OpError::new(ErrorCode::Unsupported, format!("quotes unavailable: {e}"))
         })?;
         let qe_target = qe.enclave.target_info();
         // The application's EREPORT for the QE, which checks the MAC with its own REPORT key

@@ -15,7 +15,7 @@ pub mod protocol;
 pub mod server;
 
 pub use client::{Client, ClientError};
-pub use enclave_ops::{EnclaveServer, QuotingEnclave};
+pub use enclave_ops::{EnclaveServer, QeLoader, QuotingEnclave};
 pub use protocol::{ErrorCode, Op, ProtocolError, Request, Response};
 pub use server::{EnclaveOps, OpError, Server};
 

@@ -27,11 +27,7 @@ fn kss_secs(config_svn: u16) -> Secs {
 
 fn start(secs: Secs) -> (Server, SimEnclave) {
     let e = SimEnclave::from_initialized_secs(secs, SimCpu::with_kss(), 256);
-    let server = Server::start(Arc::new(EnclaveServer {
-        enclave: Box::new(e.clone()),
-        qe: None,
-    }))
-    .unwrap();
+    let server = Server::start(Arc::new(EnclaveServer::new(Box::new(e.clone()), None))).unwrap();
     (server, e)
 }
 

@@ -261,19 +261,14 @@ pub fn run(args: Args) -> CliResult {
                 )
             })?;
             let backend = kss_enclave::sim::SimBackend::new(cpu.clone());
-            let e = kss_enclave::load_sgxs_with(
-                &backend,
-                std::io::BufReader::with_capacity(1 << 20, f),
-                &kss,
-                &sig,
-                args.debug,
-            )
-            .map_err(|e| {
-                fail(
-                    status::ENCLAVE_FAILED,
-                    format!("enclave creation failed: {e}"),
-                )
-            })?;
+            // SgxsReader buffers the file itself; a second buffer would copy every byte twice.
+            let e =
+                kss_enclave::load_sgxs_with(&backend, f, &kss, &sig, args.debug).map_err(|e| {
+                    fail(
+                        status::ENCLAVE_FAILED,
+                        format!("enclave creation failed: {e}"),
+                    )
+                })?;
             Box::new(e)
         }
     };
@@ -288,16 +283,13 @@ pub fn run(args: Args) -> CliResult {
     }
 
     // 4. Serve it and run the workload.
-    // Quotes come from the simulated QE; if its CA cannot be loaded, QUOTE requests get a clear
-    // error and everything else still works.
-    let qe = match crate::cmd::sim_quoting::quoting_enclave(&cpu) {
-        Ok(qe) => Some(qe),
-        Err(e) => {
-            eprintln!("kss: warning: quotes unavailable: {e}");
-            None
-        }
-    };
-    let server = Server::start(Arc::new(EnclaveServer { enclave, qe })).map_err(|e| {
+    // Quotes come from the simulated QE, created on the first QUOTE request; if its CA cannot
+    // be loaded then, that request gets a clear error and everything else still works.
+    let qe_cpu = cpu.clone();
+    let qe: kss_service::QeLoader =
+        Box::new(move || crate::cmd::sim_quoting::quoting_enclave(&qe_cpu));
+    let qe = Some(qe);
+    let server = Server::start(Arc::new(EnclaveServer::new(enclave, qe))).map_err(|e| {
         fail(
             status::SERVICE_FAILED,
             format!("cannot start the enclave service: {e}"),
@@ -362,7 +354,7 @@ fn hw_launch(inst: &Instance, kss: &KssConfig, sig: &Sigstruct, debug: bool) -> 
             )
         }
     };
-    match kss_enclave::load_sgxs_with(&backend, std::io::BufReader::new(f), kss, sig, debug) {
+    match kss_enclave::load_sgxs_with(&backend, f, kss, sig, debug) {
         Ok(_) => fail(
             status::NO_HARDWARE,
             "the enclave was created and initialized on SGX hardware with this KSS configuration, but running a workload inside a real enclave needs an enclave runtime, which kss does not ship (see docs/hardware.md)",
