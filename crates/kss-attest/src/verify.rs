@@ -821,16 +821,22 @@ impl Verifier {
         let leaf = chain
             .leaf()
             .ok_or_else(|| fail(format!("{label} issuer chain is empty")))?;
-        let candidates = piece.signed_candidates();
-        let which = candidates
-            .iter()
-            .position(|body| verify_p256_fixed(&leaf.public_key, body, &piece.signature))
-            .ok_or_else(|| {
-                fail(format!(
-                    "the {label} signature is invalid: the {label} was altered or not signed by \"{}\"",
-                    leaf.subject_text()
-                ))
-            })?;
+        // The exact body first; the compact re-serialization is built only when that fails
+        // (pretty-printed copies of PCS responses), so the common case copies nothing.
+        let which = if verify_p256_fixed(&leaf.public_key, &piece.body, &piece.signature) {
+            Some(0)
+        } else {
+            let compact = crate::collateral::json_slice::compact(&piece.body);
+            (compact != piece.body
+                && verify_p256_fixed(&leaf.public_key, &compact, &piece.signature))
+            .then_some(1)
+        };
+        let which = which.ok_or_else(|| {
+            fail(format!(
+                "the {label} signature is invalid: the {label} was altered or not signed by \"{}\"",
+                leaf.subject_text()
+            ))
+        })?;
         let text = piece.text().map_err(|e| fail(e.to_string()))?;
         let value = parse(text).map_err(|reason| PieceFailure {
             check: if name == "tcb_info" {
