@@ -1,7 +1,6 @@
 //! Helpers shared by commands: reading inputs with clear errors, atomic output, number parsing.
 
 use crate::error::CliError;
-use std::io::Write;
 use std::path::Path;
 
 /// Reads a whole file; the error names the file and what it was meant to be.
@@ -14,30 +13,18 @@ pub fn read_file(path: &Path, what: &str) -> Result<Vec<u8>, CliError> {
 /// rename, fsync of the directory. A crash leaves either the old file or the new one, never a
 /// partial file.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let io = |e: std::io::Error| {
-        CliError::environment(format!("cannot write '{}': {e}", path.display()))
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".kss-tmp-")
-        .tempfile_in(dir)
-        .map_err(io)?;
-    {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))
-            .map_err(io)?;
-    }
-    tmp.write_all(bytes).map_err(io)?;
-    tmp.as_file().sync_all().map_err(io)?;
-    tmp.persist(path).map_err(|e| io(e.error))?;
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
+    kss_instance::build::write_atomic(path, bytes)
+        .map_err(|e| CliError::environment(format!("cannot write '{}': {e}", path.display())))
+}
+
+/// A 16-byte KSS ID as stored hex plus its `{high, low}` halves, for human output.
+pub fn id_text(id: &kss_types::Id128) -> String {
+    format!(
+        "{}  (high {:#x}, low {:#x})",
+        hex::encode(id.0),
+        id.high(),
+        id.low()
+    )
 }
 
 /// Parses an unsigned integer written in decimal or `0x` hex, within `max`.

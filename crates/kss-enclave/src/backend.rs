@@ -25,15 +25,7 @@ pub trait Enclave: Send + Sync + fmt::Debug {
     /// The TARGETINFO that names this enclave (with its CONFIGID and CONFIGSVN), for another
     /// enclave's EREPORT.
     fn target_info(&self) -> TargetInfo {
-        let s = self.secs();
-        TargetInfo {
-            measurement: s.mr_enclave,
-            attributes: s.attributes,
-            config_svn: s.config_svn,
-            misc_select: s.misc_select,
-            config_id: s.config_id,
-            ..TargetInfo::default()
-        }
+        TargetInfo::for_secs(self.secs())
     }
 
     /// EREPORT: a REPORT of this enclave with `report_data`, MACed for `target`.

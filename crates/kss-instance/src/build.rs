@@ -83,23 +83,6 @@ impl Instance {
     pub fn image_digest(&self) -> Result<ImageDigest, InstanceError> {
         image::digest_dir(&self.image_dir())
     }
-
-    /// The binding region for this instance's mode.
-    pub fn binding(
-        &self,
-        config: &InstanceConfig,
-        config_bytes: &[u8],
-    ) -> Result<Binding, InstanceError> {
-        Ok(match config.metadata.config_binding {
-            ConfigBinding::Mrenclave => Binding::Measured {
-                occlum_json: config_bytes.to_vec(),
-                image_digest: self.image_digest()?.digest,
-            },
-            ConfigBinding::ConfigId => Binding::ConfigId {
-                parameters: enclave_parameters(config),
-            },
-        })
-    }
 }
 
 /// The canonical, app-independent enclave parameters measured in CONFIGID mode: everything
@@ -204,12 +187,12 @@ pub fn build(dir: &Path, mut opts: BuildOptions<'_>) -> Result<BuildReport, Inst
         ConfigBinding::Mrenclave => Some(inst.image_digest()?),
         ConfigBinding::ConfigId => None,
     };
-    let binding = match (&image, mode) {
-        (Some(img), _) => Binding::Measured {
+    let binding = match &image {
+        Some(img) => Binding::Measured {
             occlum_json: config_bytes.clone(),
             image_digest: img.digest,
         },
-        (None, _) => Binding::ConfigId {
+        None => Binding::ConfigId {
             parameters: enclave_parameters(&config),
         },
     };
@@ -455,7 +438,8 @@ fn set_mode(t: &tempfile::NamedTempFile, mode: u32) -> Result<(), InstanceError>
         .map_err(|e| InstanceError::io(t.path(), e))
 }
 
-/// Atomic, durable write of a small file.
+/// Atomic, durable write of a file (mode 0644): a temporary file in the same directory, fsync,
+/// rename, fsync of the directory. A crash leaves the old file or the new one, never a part.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), InstanceError> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
@@ -467,8 +451,11 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), InstanceError> {
         .map_err(|e| InstanceError::io(dir, e))?;
     write_and_sync(&t, bytes)?;
     t.persist(path)
-        .map(|_| ())
-        .map_err(|e| InstanceError::io(path, e.error))
+        .map_err(|e| InstanceError::io(path, e.error))?;
+    // Make the rename itself durable.
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| InstanceError::io(dir, e))
 }
 
 fn build_summary(

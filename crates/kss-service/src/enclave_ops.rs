@@ -75,12 +75,14 @@ pub fn op_error(e: SgxError) -> OpError {
 }
 
 impl EnclaveOps for EnclaveServer {
-    fn identity(&self) -> ReportBody {
+    fn identity(&self) -> Result<ReportBody, OpError> {
+        // EREPORT for itself, as sgx_self_report does; an error is passed on, never replaced
+        // by an all-zero identity.
         let target = self.target_info();
-        match self.enclave.report(&target, &[0; 64]) {
-            Ok(r) => r.body,
-            Err(_) => ReportBody::default(),
-        }
+        self.enclave
+            .report(&target, &[0; 64])
+            .map(|r| r.body)
+            .map_err(op_error)
     }
 
     fn target_info(&self) -> TargetInfo {

@@ -33,7 +33,7 @@ impl OpError {
 /// What the service needs from an enclave (simulated or hardware-backed).
 pub trait EnclaveOps: Send + Sync {
     /// The enclave's own REPORT body with zero REPORTDATA.
-    fn identity(&self) -> ReportBody;
+    fn identity(&self) -> Result<ReportBody, OpError>;
     /// TARGETINFO naming the enclave, CONFIGID/CONFIGSVN included.
     fn target_info(&self) -> TargetInfo;
     /// EREPORT.
@@ -49,7 +49,7 @@ pub trait EnclaveOps: Send + Sync {
 /// Handles one decoded request.
 pub fn handle(ops: &dyn EnclaveOps, req: &Request) -> Response {
     let r = match req {
-        Request::Identity => Ok(ops.identity().to_bytes().to_vec()),
+        Request::Identity => ops.identity().map(|b| b.to_bytes().to_vec()),
         Request::TargetInfo => Ok(ops.target_info().to_bytes().to_vec()),
         Request::Report(t, d) => ops.report(t, d).map(|r| r.to_bytes().to_vec()),
         Request::VerifyReport(r) => ops.verify_report(r).map(|()| Vec::new()),

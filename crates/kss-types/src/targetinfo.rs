@@ -5,6 +5,7 @@ use crate::bytes::{arr, put, u16_at, u32_at};
 use crate::error::{check_len, LayoutError};
 use crate::ids::ConfigId;
 use crate::report::ReportBody;
+use crate::secs::Secs;
 
 /// Field offsets within TARGETINFO.
 pub mod offsets {
@@ -76,6 +77,19 @@ impl TargetInfo {
             config_svn: body.config_svn,
             misc_select: body.misc_select,
             config_id: body.config_id,
+            ..Self::default()
+        }
+    }
+
+    /// The TARGETINFO that names the enclave with this (initialized) SECS, CONFIGID and
+    /// CONFIGSVN included, as the SDK's uRTS builds it.
+    pub fn for_secs(secs: &Secs) -> Self {
+        Self {
+            measurement: secs.mr_enclave,
+            attributes: secs.attributes,
+            config_svn: secs.config_svn,
+            misc_select: secs.misc_select,
+            config_id: secs.config_id,
             ..Self::default()
         }
     }

@@ -149,18 +149,8 @@ pub fn run(args: Args) -> CliResult {
     );
     if m.enable_kss {
         println!("  KSS           enabled (ATTRIBUTES.KSS set; the enclave needs a KSS-capable CPU on hardware)");
-        println!(
-            "  ISVFAMILYID   {}  (high {:#x}, low {:#x})",
-            hex::encode(m.family_id.0),
-            m.family_id.high(),
-            m.family_id.low()
-        );
-        println!(
-            "  ISVEXTPRODID  {}  (high {:#x}, low {:#x})",
-            hex::encode(m.ext_prod_id.0),
-            m.ext_prod_id.high(),
-            m.ext_prod_id.low()
-        );
+        println!("  ISVFAMILYID   {}", crate::util::id_text(&m.family_id));
+        println!("  ISVEXTPRODID  {}", crate::util::id_text(&m.ext_prod_id));
     } else {
         println!("  KSS           disabled (set metadata.enable_kss to use CONFIGID/CONFIGSVN)");
     }

@@ -373,17 +373,7 @@ pub fn print_identity(b: &kss_types::ReportBody) {
     );
     println!("CONFIGID      {}", hex::encode(b.config_id.0));
     println!("CONFIGSVN     {} ({:#06x})", b.config_svn, b.config_svn);
-    println!(
-        "ISVFAMILYID   {}  (high {:#x}, low {:#x})",
-        hex::encode(b.isv_family_id.0),
-        b.isv_family_id.high(),
-        b.isv_family_id.low()
-    );
-    println!(
-        "ISVEXTPRODID  {}  (high {:#x}, low {:#x})",
-        hex::encode(b.isv_ext_prod_id.0),
-        b.isv_ext_prod_id.high(),
-        b.isv_ext_prod_id.low()
-    );
+    println!("ISVFAMILYID   {}", crate::util::id_text(&b.isv_family_id));
+    println!("ISVEXTPRODID  {}", crate::util::id_text(&b.isv_ext_prod_id));
     println!("CPUSVN        {}", hex::encode(b.cpu_svn.0));
 }

@@ -245,6 +245,9 @@ pub fn run(args: Args) -> CliResult {
         return Err(fail(status::BAD_LAUNCH_CONFIG, "--debug: this enclave is signed for production (DEBUG is in its ATTRIBUTEMASK); nothing was launched"));
     }
 
+    // The program must exist before an enclave is created for it.
+    let program = resolve_program(&inst.image_dir(), Path::new(&args.program[0]))?;
+
     // 3. Create the enclave.
     let cpu = SimCpu::with_kss().with_cpu_svn(match args.cpu_svn {
         CpuSvnArg::Default => SimCpuSvn::Default,
@@ -295,7 +298,6 @@ pub fn run(args: Args) -> CliResult {
             format!("cannot start the enclave service: {e}"),
         )
     })?;
-    let program = resolve_program(&inst.image_dir(), Path::new(&args.program[0]))?;
     let image_bin = inst.image_dir().join("bin");
     let path = match std::env::var_os("PATH") {
         Some(p) => {

@@ -46,14 +46,7 @@ impl SimEnclave {
 
     /// The TARGETINFO naming this enclave, with its CONFIGID and CONFIGSVN.
     pub fn target_info(&self) -> TargetInfo {
-        TargetInfo {
-            measurement: self.secs.mr_enclave,
-            attributes: self.secs.attributes,
-            config_svn: self.secs.config_svn,
-            misc_select: self.secs.misc_select,
-            config_id: self.secs.config_id,
-            ..TargetInfo::default()
-        }
+        TargetInfo::for_secs(&self.secs)
     }
 
     /// The REPORT body EREPORT writes: the identity from the SECS, the CPU's CPUSVN and
