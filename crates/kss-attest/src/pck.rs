@@ -169,15 +169,18 @@ fn entries_of<'a>(
     Ok(out)
 }
 
-/// The last arc of `oid` if it is `parent.<arc>`.
+/// The last arc of `oid` if it is `parent.<arc>`. Compares the encodings: a child's encoding
+/// is its parent's followed by one base-128 arc.
 fn child_arc(oid: &ObjectIdentifier, parent: &ObjectIdentifier) -> Option<u32> {
-    if oid.len() != parent.len() + 1 {
+    let rest = oid.as_bytes().strip_prefix(parent.as_bytes())?;
+    let (last, init) = rest.split_last()?;
+    if *last & 0x80 != 0 || init.len() > 3 || init.iter().any(|b| b & 0x80 == 0) {
         return None;
     }
-    if !oid.arcs().zip(parent.arcs()).all(|(a, b)| a == b) {
-        return None;
-    }
-    oid.arcs().last()
+    Some(
+        rest.iter()
+            .fold(0u32, |acc, b| (acc << 7) | u32::from(b & 0x7f)),
+    )
 }
 
 fn octets<const N: usize>(value: AnyRef<'_>, name: &'static str) -> Result<[u8; N], PckError> {

@@ -3,6 +3,7 @@
 
 use crate::dcap_time::parse_rfc3339;
 use serde::Deserialize;
+use std::borrow::Cow;
 use std::fmt;
 
 /// A TCB status as Intel names it.
@@ -78,8 +79,51 @@ impl fmt::Display for TcbStatus {
 
 impl<'de> Deserialize<'de> for TcbStatus {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
+        let s = Cow::<'de, str>::deserialize(d)?;
         Ok(Self::from_name(&s))
+    }
+}
+
+/// Borrowed JSON text (owned only when it contains escapes).
+type Text<'a> = Cow<'a, str>;
+
+/// A v3 `sgxtcbcomponents` array read straight into its 16 SVNs (other keys of the component
+/// objects, `category` and `type`, are skipped); `count` is how many entries there were.
+struct SvnList {
+    svns: [u8; 16],
+    count: usize,
+}
+
+impl<'de> Deserialize<'de> for SvnList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Component {
+            svn: u8,
+        }
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = SvnList;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an array of {\"svn\": n} objects")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<SvnList, A::Error> {
+                let mut out = SvnList {
+                    svns: [0; 16],
+                    count: 0,
+                };
+                while let Some(c) = seq.next_element::<Component>()? {
+                    if let Some(slot) = out.svns.get_mut(out.count) {
+                        *slot = c.svn;
+                    }
+                    out.count += 1;
+                }
+                Ok(out)
+            }
+        }
+        d.deserialize_seq(Visitor)
     }
 }
 
@@ -166,24 +210,30 @@ pub struct TcbInfo {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct RawTcbInfo {
-    id: Option<String>,
+struct RawTcbInfo<'a> {
+    #[serde(borrow)]
+    id: Option<Text<'a>>,
     version: u32,
-    issue_date: String,
-    next_update: String,
-    fmspc: String,
-    pce_id: String,
+    #[serde(borrow)]
+    issue_date: Text<'a>,
+    #[serde(borrow)]
+    next_update: Text<'a>,
+    #[serde(borrow)]
+    fmspc: Text<'a>,
+    #[serde(borrow)]
+    pce_id: Text<'a>,
     #[serde(default)]
     tcb_type: u32,
     #[serde(default)]
     tcb_evaluation_data_number: u32,
-    tcb_levels: Vec<RawTcbLevel>,
+    #[serde(borrow)]
+    tcb_levels: Vec<RawTcbLevel<'a>>,
 }
 
 /// A level's `tcb` object: v3 `sgxtcbcomponents` or v2 `sgxtcbcompNNsvn` keys.
 #[derive(Deserialize)]
 struct RawTcb {
-    sgxtcbcomponents: Option<Vec<RawComponent>>,
+    sgxtcbcomponents: Option<SvnList>,
     pcesvn: Option<u16>,
     sgxtcbcomp01svn: Option<u8>,
     sgxtcbcomp02svn: Option<u8>,
@@ -205,17 +255,13 @@ struct RawTcb {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct RawTcbLevel {
+struct RawTcbLevel<'a> {
     tcb: RawTcb,
-    tcb_date: String,
+    #[serde(borrow)]
+    tcb_date: Text<'a>,
     tcb_status: TcbStatus,
     #[serde(rename = "advisoryIDs", default)]
     advisory_ids: Vec<String>,
-}
-
-#[derive(Deserialize)]
-struct RawComponent {
-    svn: u8,
 }
 
 fn hex_array<const N: usize>(
@@ -255,17 +301,15 @@ fn level_tcb(raw: &RawTcb) -> Result<PlatformTcb, TcbError> {
     })?;
     let mut comps = [0u8; 16];
     if let Some(list) = &raw.sgxtcbcomponents {
-        if list.len() != 16 {
+        if list.count != 16 {
             return Err(TcbError::Field {
                 what: TCB,
                 field: "tcb.sgxtcbcomponents",
-                value: format!("{} entries", list.len()),
+                value: format!("{} entries", list.count),
                 expected: "16 entries",
             });
         }
-        for (c, r) in comps.iter_mut().zip(list) {
-            *c = r.svn;
-        }
+        comps = list.svns;
     } else {
         let v2 = [
             raw.sgxtcbcomp01svn,
@@ -317,18 +361,18 @@ impl TcbInfo {
         }
         let levels = raw
             .tcb_levels
-            .iter()
+            .into_iter()
             .map(|l| {
                 Ok(TcbLevel {
                     tcb: level_tcb(&l.tcb)?,
                     tcb_date: date(TCB, "tcbLevels.tcbDate", &l.tcb_date)?,
-                    status: l.tcb_status.clone(),
-                    advisory_ids: l.advisory_ids.clone(),
+                    status: l.tcb_status,
+                    advisory_ids: l.advisory_ids,
                 })
             })
             .collect::<Result<Vec<_>, TcbError>>()?;
         Ok(Self {
-            id: raw.id,
+            id: raw.id.map(Cow::into_owned),
             version: raw.version,
             issue_date: date(TCB, "issueDate", &raw.issue_date)?,
             next_update: date(TCB, "nextUpdate", &raw.next_update)?,
@@ -390,27 +434,37 @@ pub struct QeIdentity {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct RawQeIdentity {
-    id: String,
+struct RawQeIdentity<'a> {
+    #[serde(borrow)]
+    id: Text<'a>,
     version: u32,
-    issue_date: String,
-    next_update: String,
+    #[serde(borrow)]
+    issue_date: Text<'a>,
+    #[serde(borrow)]
+    next_update: Text<'a>,
     #[serde(default)]
     tcb_evaluation_data_number: u32,
-    miscselect: String,
-    miscselect_mask: String,
-    attributes: String,
-    attributes_mask: String,
-    mrsigner: String,
+    #[serde(borrow)]
+    miscselect: Text<'a>,
+    #[serde(borrow)]
+    miscselect_mask: Text<'a>,
+    #[serde(borrow)]
+    attributes: Text<'a>,
+    #[serde(borrow)]
+    attributes_mask: Text<'a>,
+    #[serde(borrow)]
+    mrsigner: Text<'a>,
     isvprodid: u16,
-    tcb_levels: Vec<RawQeLevel>,
+    #[serde(borrow)]
+    tcb_levels: Vec<RawQeLevel<'a>>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct RawQeLevel {
+struct RawQeLevel<'a> {
     tcb: RawQeTcb,
-    tcb_date: String,
+    #[serde(borrow)]
+    tcb_date: Text<'a>,
     tcb_status: TcbStatus,
     #[serde(rename = "advisoryIDs", default)]
     advisory_ids: Vec<String>,
@@ -443,18 +497,18 @@ impl QeIdentity {
         };
         let levels = raw
             .tcb_levels
-            .iter()
+            .into_iter()
             .map(|l| {
                 Ok(QeTcbLevel {
                     isv_svn: l.tcb.isvsvn,
                     tcb_date: date(QEID, "tcbLevels.tcbDate", &l.tcb_date)?,
-                    status: l.tcb_status.clone(),
-                    advisory_ids: l.advisory_ids.clone(),
+                    status: l.tcb_status,
+                    advisory_ids: l.advisory_ids,
                 })
             })
             .collect::<Result<Vec<_>, TcbError>>()?;
         Ok(Self {
-            id: raw.id,
+            id: raw.id.into_owned(),
             version: raw.version,
             issue_date: date(QEID, "issueDate", &raw.issue_date)?,
             next_update: date(QEID, "nextUpdate", &raw.next_update)?,

@@ -15,14 +15,14 @@ use crate::collateral::{
     Collateral, CollateralError, CollateralRequest, CollateralSource, PckCa, SignedJson,
 };
 use crate::dcap_time::format_rfc3339 as t;
-use crate::pck::{sgx_extension_of_cert, SgxExtension};
+use crate::pck::{parse_sgx_extension, PckError, SgxExtension, SGX_EXTENSION_OID};
 use crate::policy::{Policy, TcbFacts};
 use crate::quote::{Quote, ATT_KEY_TYPE_ECDSA_P256, INTEL_QE_VENDOR_ID, TEE_TYPE_SGX};
 use crate::tcb::{PlatformTcb, QeIdentity, TcbInfo, TcbStatus};
 use crate::x509util::{
     build_chain_by, key_from_xy, pem_blocks, verify_p256_fixed, Cert, Crl, P256Key, X509Error,
 };
-use cache::{key, Cache};
+use cache::{key, Cache, Key};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
@@ -399,7 +399,7 @@ impl Verifier {
         }
         c.push(match (&pck, &root_crl, &pck_crl) {
             (Some(p), Some(rc), Some(pc)) => {
-                let leaf_revoked = p.chain.leaf().is_some_and(|l| pc.revokes(&l.serial));
+                let leaf_revoked = p.chain.leaf().is_some_and(|l| pc.revokes(l.serial()));
                 if leaf_revoked {
                     Check::fail(
                         "pck.revocation",
@@ -418,9 +418,16 @@ impl Verifier {
         });
 
         // 4. TCB info.
+        // TCB info and QE identity usually share one issuer chain: key it once.
+        let tcb_chain_key = key("chain", &[&col.tcb_info_issuer_chain]);
+        let qe_chain_key = if col.qe_identity_issuer_chain == col.tcb_info_issuer_chain {
+            tcb_chain_key
+        } else {
+            key("chain", &[&col.qe_identity_issuer_chain])
+        };
         let tcb = self.signed_piece(
             &col.tcb_info,
-            &col.tcb_info_issuer_chain,
+            (&col.tcb_info_issuer_chain, &tcb_chain_key),
             "tcb_info",
             at,
             |s| TcbInfo::from_json(s).map_err(|e| e.to_string()),
@@ -525,7 +532,7 @@ impl Verifier {
         // 5. QE identity.
         let qe = self.signed_piece(
             &col.qe_identity,
-            &col.qe_identity_issuer_chain,
+            (&col.qe_identity_issuer_chain, &qe_chain_key),
             "qe_identity",
             at,
             |s| QeIdentity::from_json(s).map_err(|e| e.to_string()),
@@ -652,8 +659,9 @@ impl Verifier {
         }));
     }
 
-    /// Parses the certificates of a PEM chain, reusing certificates already parsed.
-    fn certs(&self, pem: &[u8], what: &str, at: u64) -> Result<Vec<Arc<Cert>>, String> {
+    /// Parses the certificates of a PEM chain, reusing certificates already parsed. Each comes
+    /// with its cache key (the fingerprint of its DER).
+    fn certs(&self, pem: &[u8], what: &str, at: u64) -> Result<Vec<(Key, Arc<Cert>)>, String> {
         let pem = pem.strip_suffix(&[0]).unwrap_or(pem);
         let text = std::str::from_utf8(pem).map_err(|_| format!("{what}: not UTF-8 PEM text"))?;
         let blocks = pem_blocks(text, what).map_err(|e| e.to_string())?;
@@ -675,7 +683,7 @@ impl Verifier {
                     c
                 }
             };
-            out.push(cert);
+            out.push((k, cert));
         }
         if out.is_empty() {
             return Err(format!("{what}: no certificate"));
@@ -683,9 +691,10 @@ impl Verifier {
         Ok(out)
     }
 
-    /// True when `issuer_key` signed `cert`; positive results are remembered.
-    fn signed_by(&self, cert: &Cert, issuer_key: &P256Key, at: u64) -> bool {
-        let k = key("sig", &[&cert.der, issuer_key]);
+    /// True when `issuer_key` signed `cert` (whose cache key is `cert_key`); positive results
+    /// are remembered.
+    fn signed_by(&self, cert_key: &Key, cert: &Cert, issuer_key: &P256Key, at: u64) -> bool {
+        let k = key("sig", &[cert_key, issuer_key]);
         if self.cache.get::<()>(&k, at).is_some() {
             return true;
         }
@@ -713,23 +722,39 @@ impl Verifier {
     /// Orders and verifies parsed certificates up to a trusted root.
     fn ordered_chain(
         &self,
-        certs: &[Arc<Cert>],
+        certs: &[(Key, Arc<Cert>)],
         what: &str,
         at: u64,
     ) -> Result<VerifiedChain, String> {
-        let refs: Vec<&Cert> = certs.iter().map(|c| &**c).collect();
+        let refs: Vec<&Cert> = certs.iter().map(|(_, c)| &**c).collect();
         let idx = build_chain_by(&refs, &self.roots, &|c: &Cert, k: &P256Key| {
-            self.signed_by(c, k, at)
+            certs
+                .iter()
+                .find(|(_, cc)| std::ptr::eq(&**cc, c))
+                .is_some_and(|(ck, _)| self.signed_by(ck, c, k, at))
         })
         .map_err(|e| format!("{what}: {e}"))?;
         Ok(VerifiedChain {
-            certs: idx.iter().filter_map(|&i| certs.get(i).cloned()).collect(),
+            certs: idx
+                .iter()
+                .filter_map(|&i| certs.get(i).map(|(_, c)| c.clone()))
+                .collect(),
         })
     }
 
     /// Parses and verifies a PEM chain (cached).
     fn chain(&self, pem: &[u8], what: &str, at: u64) -> Result<Arc<VerifiedChain>, String> {
-        let k = key("chain", &[pem]);
+        self.chain_with_key(key("chain", &[pem]), pem, what, at)
+    }
+
+    /// [`Verifier::chain`] with the cache key of `pem` already computed.
+    fn chain_with_key(
+        &self,
+        k: Key,
+        pem: &[u8],
+        what: &str,
+        at: u64,
+    ) -> Result<Arc<VerifiedChain>, String> {
         if let Some(c) = self.cache.get::<VerifiedChain>(&k, at) {
             return Ok(c);
         }
@@ -747,7 +772,10 @@ impl Verifier {
         let certs = self.certs(pem, "PCK chain", at)?;
         let chain = self.ordered_chain(&certs, "PCK chain", at)?;
         let leaf = chain.leaf().ok_or("PCK chain: empty")?;
-        let ext = sgx_extension_of_cert(&leaf.parsed)
+        let ext = leaf
+            .extension(&SGX_EXTENSION_OID)
+            .ok_or(PckError::NotPck)
+            .and_then(parse_sgx_extension)
             .map_err(|e| format!("PCK certificate SGX extension: {e}"))?;
         let p = Arc::new(VerifiedPck { chain, ext });
         self.cache.put(k, p.clone(), p.chain.valid_until(), at);
@@ -763,7 +791,7 @@ impl Verifier {
         if !self.roots.iter().any(|r| crl.is_signed_by(r)) {
             return Err(format!(
                 "the Root CA CRL (issuer \"{}\") is not signed by a trusted root",
-                crl.issuer_text
+                crl.issuer_text()
             ));
         }
         let crl = Arc::new(crl);
@@ -786,7 +814,7 @@ impl Verifier {
         if !crl.is_signed_by(signer) {
             return Err(format!(
                 "the {what} (issuer \"{}\") signature is invalid",
-                crl.issuer_text
+                crl.issuer_text()
             ));
         }
         let crl = Arc::new(crl);
@@ -798,7 +826,7 @@ impl Verifier {
     fn signed_piece<T: Send + Sync + 'static>(
         &self,
         piece: &SignedJson,
-        chain_pem: &[u8],
+        (chain_pem, chain_key): (&[u8], &Key),
         name: &'static str,
         at: u64,
         parse: impl Fn(&str) -> Result<T, String>,
@@ -807,7 +835,7 @@ impl Verifier {
             "tcb_info" => ("tcb_info.signature", "TCB info"),
             _ => ("qe_identity.signature", "QE identity"),
         };
-        let k = key(name, &[&piece.body, &piece.signature, chain_pem]);
+        let k = key(name, &[&piece.body, &piece.signature, chain_key]);
         if let Some(p) = self.cache.get::<VerifiedSigned<T>>(&k, at) {
             return Ok(p);
         }
@@ -816,7 +844,7 @@ impl Verifier {
             reason,
         };
         let chain = self
-            .chain(chain_pem, &format!("{label} issuer chain"), at)
+            .chain_with_key(*chain_key, chain_pem, &format!("{label} issuer chain"), at)
             .map_err(fail)?;
         let leaf = chain
             .leaf()
@@ -874,7 +902,7 @@ fn revoked_in(chain: &VerifiedChain, root_crl: Option<&Crl>) -> Option<String> {
         .certs
         .iter()
         .filter(|c| !c.is_self_issued())
-        .find(|c| crl.revokes(&c.serial))
+        .find(|c| crl.revokes(c.serial()))
         .map(|c| {
             format!(
                 "certificate \"{}\" is revoked (listed in the Root CA CRL)",

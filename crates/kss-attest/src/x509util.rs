@@ -5,12 +5,15 @@
 //! with `ecdsa-with-SHA256` by a P-256 key.
 
 use base64::Engine as _;
-use der::{Decode, Encode};
-use x509_cert::crl::CertificateList;
+use der::asn1::{AnyRef, BitStringRef, ObjectIdentifier, OctetStringRef};
+use der::{Decode, Reader, SliceReader, Tagged};
+use x509_cert::spki::{AlgorithmIdentifierRef, SubjectPublicKeyInfoRef};
 use x509_cert::Certificate;
 
-/// OID of `ecdsa-with-SHA256` (1.2.840.10045.4.3.2).
+/// OID of `ecdsa-with-SHA256` (1.2.840.10045.4.3.2), as text for messages.
 const ECDSA_WITH_SHA256: &str = "1.2.840.10045.4.3.2";
+/// The same OID, for comparisons.
+const ECDSA_WITH_SHA256_OID: ObjectIdentifier = ObjectIdentifier::new_unwrap(ECDSA_WITH_SHA256);
 
 /// An uncompressed SEC1 P-256 public key: `04 || x || y`.
 pub type P256Key = [u8; 65];
@@ -87,24 +90,139 @@ pub enum X509Error {
 }
 
 /// A parsed certificate with the fields a DCAP verifier needs.
+///
+/// Parsing is shallow and zero-copy over the DER (the pieces are copied out once): names are
+/// kept as their DER and compared byte for byte (as webpki does; DER makes equal names equal
+/// bytes), and extensions are decoded only when asked for. A full `x509-cert` decode happens
+/// only for error messages ([`Cert::subject_text`]).
 #[derive(Debug, Clone)]
 pub struct Cert {
-    /// The whole certificate, DER.
-    pub der: Vec<u8>,
-    /// The signed part (TBSCertificate), DER.
-    pub tbs: Vec<u8>,
-    /// The issuer's signature over `tbs`, DER-encoded ECDSA.
-    pub signature: Vec<u8>,
+    der: Vec<u8>,
+    tbs: Vec<u8>,
+    signature: Vec<u8>,
+    serial: Vec<u8>,
+    issuer: Vec<u8>,
+    subject: Vec<u8>,
+    /// Content of the `extensions` SEQUENCE OF (empty when there are none).
+    extensions: Vec<u8>,
+    /// basicConstraints: `None` when absent, else `cA` (false also when it does not decode).
+    basic_constraints_ca: Option<bool>,
     /// The subject's P-256 public key.
     pub public_key: P256Key,
     /// Start of validity, Unix seconds.
     pub not_before: u64,
     /// End of validity, Unix seconds.
     pub not_after: u64,
-    /// Serial number (DER INTEGER content bytes).
-    pub serial: Vec<u8>,
-    /// The decoded certificate (names, extensions).
-    pub parsed: Certificate,
+}
+
+/// The borrowed pieces of a certificate, read in one pass.
+struct CertParts<'a> {
+    tbs: &'a [u8],
+    signature_algorithm: ObjectIdentifier,
+    signature: &'a [u8],
+    serial: &'a [u8],
+    issuer: &'a [u8],
+    validity: x509_cert::time::Validity,
+    subject: &'a [u8],
+    spki_key: &'a [u8],
+    extensions: &'a [u8],
+}
+
+/// OID of the basicConstraints extension (2.5.29.19).
+const BASIC_CONSTRAINTS: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.19");
+
+/// Reads `Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue }`
+/// (RFC 5280 §4.1) without decoding names or extension values.
+fn cert_parts(der: &[u8]) -> der::Result<CertParts<'_>> {
+    let mut r = SliceReader::new(der)?;
+    let (tbs, signature_algorithm, signature) = r.sequence(|r| {
+        let tbs = r.tlv_bytes()?;
+        let alg: AlgorithmIdentifierRef<'_> = r.decode()?;
+        let sig: BitStringRef<'_> = r.decode()?;
+        let sig = sig
+            .as_bytes()
+            .ok_or_else(|| der::Tag::BitString.value_error())?;
+        Ok((tbs, alg.oid, sig))
+    })?;
+    let parts = r.finish((tbs, signature_algorithm, signature))?;
+    let mut t = SliceReader::new(parts.0)?;
+    let inner = t.sequence(|t| {
+        // version [0] EXPLICIT INTEGER DEFAULT v1
+        if t.peek_byte() == Some(0xa0) {
+            let _ = t.tlv_bytes()?;
+        }
+        let serial = integer_bytes(t)?;
+        let _signature: AlgorithmIdentifierRef<'_> = t.decode()?;
+        let issuer = name_tlv(t)?;
+        let validity: x509_cert::time::Validity = t.decode()?;
+        let subject = name_tlv(t)?;
+        let spki: SubjectPublicKeyInfoRef<'_> = t.decode()?;
+        let spki_key = spki
+            .subject_public_key
+            .as_bytes()
+            .ok_or_else(|| der::Tag::BitString.value_error())?;
+        // issuerUniqueID [1] and subjectUniqueID [2] (IMPLICIT), unused by DCAP.
+        for tag in [0x81, 0xa1, 0x82, 0xa2] {
+            if t.peek_byte() == Some(tag) {
+                let _ = t.tlv_bytes()?;
+            }
+        }
+        // extensions [3] EXPLICIT SEQUENCE OF Extension
+        let mut extensions: &[u8] = &[];
+        if t.peek_byte() == Some(0xa3) {
+            let explicit: AnyRef<'_> = t.decode()?;
+            let seq = AnyRef::from_der(explicit.value())?;
+            seq.tag().assert_eq(der::Tag::Sequence)?;
+            extensions = seq.value();
+        }
+        Ok((serial, issuer, validity, subject, spki_key, extensions))
+    })?;
+    let (serial, issuer, validity, subject, spki_key, extensions) = t.finish(inner)?;
+    Ok(CertParts {
+        tbs: parts.0,
+        signature_algorithm: parts.1,
+        signature: parts.2,
+        serial,
+        issuer,
+        validity,
+        subject,
+        spki_key,
+        extensions,
+    })
+}
+
+/// The content bytes of an INTEGER (serial numbers are compared as encoded).
+fn integer_bytes<'a, R: Reader<'a>>(r: &mut R) -> der::Result<&'a [u8]> {
+    let any: AnyRef<'a> = r.decode()?;
+    any.tag().assert_eq(der::Tag::Integer)?;
+    Ok(any.value())
+}
+
+/// A `Name` (a SEQUENCE), as its whole TLV.
+fn name_tlv<'a, R: Reader<'a>>(r: &mut R) -> der::Result<&'a [u8]> {
+    r.peek_tag()?.assert_eq(der::Tag::Sequence)?;
+    r.tlv_bytes()
+}
+
+/// Iterates `Extension ::= SEQUENCE { extnID, critical BOOLEAN DEFAULT FALSE, extnValue }`
+/// entries, calling `f(oid, value)` for each; stops at the first error.
+fn for_each_extension<'a>(
+    content: &'a [u8],
+    mut f: impl FnMut(ObjectIdentifier, &'a [u8]),
+) -> der::Result<()> {
+    let mut r = SliceReader::new(content)?;
+    while !r.is_finished() {
+        let (oid, value) = r.sequence(|e| {
+            let oid: ObjectIdentifier = e.decode()?;
+            if e.peek_tag()? == der::Tag::Boolean {
+                let _critical: bool = e.decode()?;
+            }
+            let value: OctetStringRef<'a> = e.decode()?;
+            Ok((oid, value.as_bytes()))
+        })?;
+        f(oid, value);
+    }
+    Ok(())
 }
 
 impl Cert {
@@ -114,33 +232,81 @@ impl Cert {
             what: what.to_string(),
             reason: e.to_string(),
         };
-        let parsed = Certificate::from_der(der).map_err(der_err)?;
-        let tbs = first_inner_tlv(der).ok_or_else(|| X509Error::Der {
-            what: what.to_string(),
-            reason: "cannot locate TBSCertificate".into(),
-        })?;
-        check_algorithm(&parsed.signature_algorithm.oid.to_string(), what)?;
-        let tbsc = &parsed.tbs_certificate;
-        let spki = tbsc.subject_public_key_info.subject_public_key.raw_bytes();
-        let public_key: P256Key = match <[u8; 65]>::try_from(spki) {
+        let p = cert_parts(der).map_err(der_err)?;
+        check_algorithm(&p.signature_algorithm, what)?;
+        let public_key: P256Key = match <[u8; 65]>::try_from(p.spki_key) {
             Ok(k) if k[0] == 4 => k,
             _ => {
                 return Err(X509Error::PublicKey {
                     what: what.to_string(),
-                    len: spki.len(),
+                    len: p.spki_key.len(),
                 })
             }
         };
+        let mut basic_constraints_ca = None;
+        for_each_extension(p.extensions, |oid, value| {
+            if oid == BASIC_CONSTRAINTS {
+                use x509_cert::ext::pkix::BasicConstraints;
+                basic_constraints_ca = Some(BasicConstraints::from_der(value).is_ok_and(|b| b.ca));
+            }
+        })
+        .map_err(der_err)?;
         Ok(Self {
             der: der.to_vec(),
-            tbs: tbs.to_vec(),
-            signature: parsed.signature.raw_bytes().to_vec(),
+            tbs: p.tbs.to_vec(),
+            signature: p.signature.to_vec(),
+            serial: p.serial.to_vec(),
+            issuer: p.issuer.to_vec(),
+            subject: p.subject.to_vec(),
+            extensions: p.extensions.to_vec(),
+            basic_constraints_ca,
             public_key,
-            not_before: tbsc.validity.not_before.to_unix_duration().as_secs(),
-            not_after: tbsc.validity.not_after.to_unix_duration().as_secs(),
-            serial: tbsc.serial_number.as_bytes().to_vec(),
-            parsed,
+            not_before: p.validity.not_before.to_unix_duration().as_secs(),
+            not_after: p.validity.not_after.to_unix_duration().as_secs(),
         })
+    }
+
+    /// The whole certificate, DER.
+    pub fn der(&self) -> &[u8] {
+        &self.der
+    }
+
+    /// The signed part (TBSCertificate), DER.
+    pub fn tbs(&self) -> &[u8] {
+        &self.tbs
+    }
+
+    /// The issuer's signature over the TBSCertificate, DER-encoded ECDSA.
+    pub fn signature(&self) -> &[u8] {
+        &self.signature
+    }
+
+    /// Serial number (DER INTEGER content bytes).
+    pub fn serial(&self) -> &[u8] {
+        &self.serial
+    }
+
+    /// The subject name, DER.
+    pub fn subject_der(&self) -> &[u8] {
+        &self.subject
+    }
+
+    /// The issuer name, DER.
+    pub fn issuer_der(&self) -> &[u8] {
+        &self.issuer
+    }
+
+    /// The value (`extnValue` content) of the extension `oid`, if present. The first
+    /// occurrence wins; a certificate with a duplicate extension does not parse in strict
+    /// X.509 decoders, but DCAP only asks for extensions that occur once.
+    pub fn extension(&self, oid: &ObjectIdentifier) -> Option<&[u8]> {
+        let mut found = None;
+        let _ = for_each_extension(&self.extensions, |o, v| {
+            if found.is_none() && o == *oid {
+                found = Some(v);
+            }
+        });
+        found
     }
 
     /// True when `issuer`'s key made this certificate's signature.
@@ -155,31 +321,39 @@ impl Cert {
 
     /// True when the subject equals the issuer.
     pub fn is_self_issued(&self) -> bool {
-        self.parsed.tbs_certificate.subject == self.parsed.tbs_certificate.issuer
+        self.subject == self.issuer
     }
 
     /// True when this certificate's issuer name is `other`'s subject name.
     pub fn names_issuer(&self, other: &Cert) -> bool {
-        self.parsed.tbs_certificate.issuer == other.parsed.tbs_certificate.subject
+        self.issuer == other.subject
     }
 
     /// True unless the certificate has a basicConstraints extension with `cA` false (or one
     /// that does not decode): only CA certificates may issue others.
     pub fn may_issue(&self) -> bool {
-        use x509_cert::ext::pkix::BasicConstraints;
-        const BASIC_CONSTRAINTS: der::asn1::ObjectIdentifier =
-            der::asn1::ObjectIdentifier::new_unwrap("2.5.29.19");
-        let exts = self.parsed.tbs_certificate.extensions.iter().flatten();
-        match exts.into_iter().find(|e| e.extn_id == BASIC_CONSTRAINTS) {
-            None => true,
-            Some(e) => BasicConstraints::from_der(e.extn_value.as_bytes()).is_ok_and(|b| b.ca),
-        }
+        self.basic_constraints_ca.unwrap_or(true)
     }
 
-    /// The subject as text (for messages).
+    /// The subject as text (for messages; decoded on demand).
     pub fn subject_text(&self) -> String {
-        self.parsed.tbs_certificate.subject.to_string()
+        name_text(&self.subject)
     }
+
+    /// The full `x509-cert` decode of the certificate (not needed for verification).
+    pub fn decode(&self) -> Result<Certificate, X509Error> {
+        Certificate::from_der(&self.der).map_err(|e| X509Error::Der {
+            what: "certificate".into(),
+            reason: e.to_string(),
+        })
+    }
+}
+
+/// A DER name as RFC 4514-style text, or hex when it does not decode.
+fn name_text(der: &[u8]) -> String {
+    x509_cert::name::Name::from_der(der)
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| format!("name {}", hex::encode(der)))
 }
 
 /// A parsed certificate revocation list.
@@ -189,16 +363,76 @@ pub struct Crl {
     pub tbs: Vec<u8>,
     /// The issuer's signature over `tbs`, DER-encoded ECDSA.
     pub signature: Vec<u8>,
-    /// Issuer name, DER.
+    /// Issuer name, DER (render it with [`Crl::issuer_text`]).
     pub issuer: Vec<u8>,
-    /// Issuer as text (for messages).
-    pub issuer_text: String,
     /// thisUpdate, Unix seconds.
     pub this_update: u64,
     /// nextUpdate, Unix seconds (`u64::MAX` when absent).
     pub next_update: u64,
-    /// Serial numbers of revoked certificates.
+    /// Serial numbers of revoked certificates (INTEGER content bytes).
     pub revoked: Vec<Vec<u8>>,
+}
+
+/// Reads `CertificateList ::= SEQUENCE { tbsCertList, signatureAlgorithm, signatureValue }`
+/// (RFC 5280 §5.1).
+fn crl_parts(der: &[u8]) -> der::Result<(Crl, ObjectIdentifier)> {
+    let mut r = SliceReader::new(der)?;
+    let (tbs, alg, signature) = r.sequence(|r| {
+        let tbs = r.tlv_bytes()?;
+        let alg: AlgorithmIdentifierRef<'_> = r.decode()?;
+        let sig: BitStringRef<'_> = r.decode()?;
+        let sig = sig
+            .as_bytes()
+            .ok_or_else(|| der::Tag::BitString.value_error())?;
+        Ok((tbs, alg.oid, sig))
+    })?;
+    let (tbs, alg, signature) = r.finish((tbs, alg, signature))?;
+    let mut t = SliceReader::new(tbs)?;
+    let crl = t.sequence(|t| {
+        if t.peek_tag()? == der::Tag::Integer {
+            let _version: u8 = t.decode()?;
+        }
+        let _signature: AlgorithmIdentifierRef<'_> = t.decode()?;
+        let issuer = name_tlv(t)?;
+        let this_update: x509_cert::time::Time = t.decode()?;
+        let next_update = match t.peek_tag() {
+            Ok(der::Tag::UtcTime | der::Tag::GeneralizedTime) => {
+                let n: x509_cert::time::Time = t.decode()?;
+                n.to_unix_duration().as_secs()
+            }
+            _ => u64::MAX,
+        };
+        let mut revoked = Vec::new();
+        if !t.is_finished() && t.peek_tag()? == der::Tag::Sequence {
+            t.sequence(|list| {
+                while !list.is_finished() {
+                    list.sequence(|entry| {
+                        revoked.push(integer_bytes(entry)?.to_vec());
+                        let _date: x509_cert::time::Time = entry.decode()?;
+                        if !entry.is_finished() {
+                            let exts: AnyRef<'_> = entry.decode()?;
+                            exts.tag().assert_eq(der::Tag::Sequence)?;
+                        }
+                        Ok(())
+                    })?;
+                }
+                Ok(())
+            })?;
+        }
+        // crlExtensions [0] EXPLICIT
+        if t.peek_byte() == Some(0xa0) {
+            let _ = t.tlv_bytes()?;
+        }
+        Ok(Crl {
+            tbs: tbs.to_vec(),
+            signature: signature.to_vec(),
+            issuer: issuer.to_vec(),
+            this_update: this_update.to_unix_duration().as_secs(),
+            next_update,
+            revoked,
+        })
+    })?;
+    Ok((t.finish(crl)?, alg))
 }
 
 impl Crl {
@@ -210,34 +444,17 @@ impl Crl {
 
     /// Parses a DER CRL.
     pub fn from_der(der: &[u8], what: &str) -> Result<Self, X509Error> {
-        let der_err = |e: der::Error| X509Error::Der {
+        let (crl, alg) = crl_parts(der).map_err(|e| X509Error::Der {
             what: what.to_string(),
             reason: e.to_string(),
-        };
-        let list = CertificateList::from_der(der).map_err(der_err)?;
-        check_algorithm(&list.signature_algorithm.oid.to_string(), what)?;
-        let tbs = first_inner_tlv(der).ok_or_else(|| X509Error::Der {
-            what: what.to_string(),
-            reason: "cannot locate TBSCertList".into(),
         })?;
-        let t = &list.tbs_cert_list;
-        Ok(Self {
-            tbs: tbs.to_vec(),
-            signature: list.signature.raw_bytes().to_vec(),
-            issuer: t.issuer.to_der().map_err(der_err)?,
-            issuer_text: t.issuer.to_string(),
-            this_update: t.this_update.to_unix_duration().as_secs(),
-            next_update: t
-                .next_update
-                .map(|n| n.to_unix_duration().as_secs())
-                .unwrap_or(u64::MAX),
-            revoked: t
-                .revoked_certificates
-                .iter()
-                .flatten()
-                .map(|r| r.serial_number.as_bytes().to_vec())
-                .collect(),
-        })
+        check_algorithm(&alg, what)?;
+        Ok(crl)
+    }
+
+    /// The issuer as text (for messages; decoded on demand).
+    pub fn issuer_text(&self) -> String {
+        name_text(&self.issuer)
     }
 
     /// True when `issuer_key` made this CRL's signature.
@@ -256,8 +473,8 @@ impl Crl {
     }
 }
 
-fn check_algorithm(oid: &str, what: &str) -> Result<(), X509Error> {
-    if oid == ECDSA_WITH_SHA256 {
+fn check_algorithm(oid: &ObjectIdentifier, what: &str) -> Result<(), X509Error> {
+    if *oid == ECDSA_WITH_SHA256_OID {
         Ok(())
     } else {
         Err(X509Error::Algorithm {
@@ -306,32 +523,6 @@ fn trim_ascii(b: &[u8]) -> &[u8] {
     b.get(start..end).unwrap_or(&[])
 }
 
-/// Returns the first element inside the outermost DER SEQUENCE (the signed part of a
-/// certificate or CRL), exactly as encoded.
-fn first_inner_tlv(der: &[u8]) -> Option<&[u8]> {
-    let (hdr, _len) = tlv_header(der)?;
-    let inner = der.get(hdr..)?;
-    let (ihdr, ilen) = tlv_header(inner)?;
-    inner.get(..ihdr.checked_add(ilen)?)
-}
-
-/// Parses a DER tag+length header: (header length, content length).
-fn tlv_header(b: &[u8]) -> Option<(usize, usize)> {
-    let first = *b.get(1)?;
-    if first < 0x80 {
-        return Some((2, usize::from(first)));
-    }
-    let n = usize::from(first & 0x7f);
-    if n == 0 || n > 4 {
-        return None;
-    }
-    let mut len = 0usize;
-    for i in 0..n {
-        len = (len << 8) | usize::from(*b.get(2 + i)?);
-    }
-    Some((2 + n, len))
-}
-
 /// Splits PEM text into `(label, DER)` blocks. Text outside blocks is ignored, as is a trailing
 /// NUL (DCAP's certification data sometimes ends with one).
 pub fn pem_blocks(text: &str, what: &str) -> Result<Vec<(String, Vec<u8>)>, X509Error> {
@@ -350,12 +541,13 @@ pub fn pem_blocks(text: &str, what: &str) -> Result<Vec<(String, Vec<u8>)>, X509
             what: what.to_string(),
             reason: format!("no \"{end_marker}\" line"),
         })?;
-        let b64: String = body_start[..end]
-            .chars()
-            .filter(|c| !c.is_ascii_whitespace())
-            .collect();
+        let body = body_start.as_bytes().get(..end).unwrap_or_default();
+        let mut b64 = Vec::with_capacity(body.len());
+        for piece in body.split(u8::is_ascii_whitespace) {
+            b64.extend_from_slice(piece);
+        }
         let der = base64::engine::general_purpose::STANDARD
-            .decode(b64.as_bytes())
+            .decode(&b64)
             .map_err(|e| X509Error::Pem {
                 what: what.to_string(),
                 reason: format!("block {} ({label}): {e}", out.len() + 1),

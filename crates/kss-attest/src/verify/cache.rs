@@ -24,8 +24,11 @@ pub struct Cache {
     map: RwLock<HashMap<[u8; 32], Entry>>,
 }
 
+/// A cache key: SHA-256 over a kind tag and length-prefixed parts.
+pub type Key = [u8; 32];
+
 /// The cache key of `parts` under a `kind` tag (parts are length-prefixed).
-pub fn key(kind: &str, parts: &[&[u8]]) -> [u8; 32] {
+pub fn key(kind: &str, parts: &[&[u8]]) -> Key {
     let mut h = Sha256::new();
     h.update(kind.as_bytes());
     for p in parts {

@@ -1,0 +1,87 @@
+//! Profiling aid: times each part of a cold verification separately.
+use kss_attest::collateral::Collateral;
+use kss_attest::x509util::{pem_blocks, Cert, Crl};
+use std::time::Instant;
+
+const TD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata/");
+
+fn time<T>(name: &str, n: u32, mut f: impl FnMut() -> T) {
+    let t = Instant::now();
+    for _ in 0..n {
+        std::hint::black_box(f());
+    }
+    println!(
+        "{name:30} {:8.2} µs",
+        t.elapsed().as_secs_f64() * 1e6 / f64::from(n)
+    );
+}
+
+fn main() {
+    let json = std::fs::read(format!("{TD}phala-dcap-qvl/sgx_quote_collateral.json")).unwrap();
+    let quote = std::fs::read(format!("{TD}phala-dcap-qvl/sgx_quote")).unwrap();
+    let col = Collateral::from_dcap_qvl_json(&json, "phala").unwrap();
+    let q = kss_attest::quote::Quote::parse(&quote).unwrap();
+    let pck_pem = q.pck_chain_pem().unwrap().to_vec();
+    let pck_text = std::str::from_utf8(pck_pem.strip_suffix(&[0]).unwrap_or(&pck_pem))
+        .unwrap()
+        .to_string();
+    let n = 5000;
+    if std::env::args().nth(1).as_deref() == Some("tcb") {
+        let tcb = col.tcb_info.text().unwrap().to_string();
+        time("TcbInfo::from_json x50000", 50000, || {
+            kss_attest::tcb::TcbInfo::from_json(&tcb).unwrap()
+        });
+        return;
+    }
+    time("pem_blocks pck chain", n, || {
+        pem_blocks(&pck_text, "x").unwrap()
+    });
+    let ders: Vec<Vec<u8>> = pem_blocks(&pck_text, "x")
+        .unwrap()
+        .into_iter()
+        .map(|b| b.1)
+        .collect();
+    let tcb_text = std::str::from_utf8(&col.tcb_info_issuer_chain).unwrap();
+    let tcb_ders: Vec<Vec<u8>> = pem_blocks(tcb_text, "x")
+        .unwrap()
+        .into_iter()
+        .map(|b| b.1)
+        .collect();
+    for (i, d) in ders.iter().chain(tcb_ders.iter().take(1)).enumerate() {
+        time(&format!("Cert::from_der #{i} ({} B)", d.len()), n, || {
+            Cert::from_der(d, "x").unwrap()
+        });
+    }
+    let leaf = Cert::from_der(&ders[0], "x").unwrap();
+    time("sgx extension", n, || {
+        kss_attest::pck::parse_sgx_extension(
+            leaf.extension(&kss_attest::pck::SGX_EXTENSION_OID).unwrap(),
+        )
+        .unwrap()
+    });
+    let rc = col.root_ca_crl.clone().unwrap();
+    let pc = col.pck_crl.clone().unwrap();
+    time(&format!("Crl::parse root ({} B)", rc.len()), n, || {
+        Crl::parse(&rc, "x").unwrap()
+    });
+    time(&format!("Crl::parse pck ({} B)", pc.len()), n, || {
+        Crl::parse(&pc, "x").unwrap()
+    });
+    let tcb = col.tcb_info.text().unwrap().to_string();
+    time(&format!("TcbInfo::from_json ({} B)", tcb.len()), n, || {
+        kss_attest::tcb::TcbInfo::from_json(&tcb).unwrap()
+    });
+    let qe = col.qe_identity.text().unwrap().to_string();
+    time(
+        &format!("QeIdentity::from_json ({} B)", qe.len()),
+        n,
+        || kss_attest::tcb::QeIdentity::from_json(&qe).unwrap(),
+    );
+    time("Quote::parse", n, || {
+        kss_attest::quote::Quote::parse(&quote).unwrap()
+    });
+    time("format_rfc3339", n, || {
+        kss_attest::dcap_time::format_rfc3339(1_752_919_277)
+    });
+}
+// (perf helper) `verify_parts tcb` loops only the TCB info parse.

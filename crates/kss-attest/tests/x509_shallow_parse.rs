@@ -1,0 +1,218 @@
+//! The shallow certificate and CRL parser of `x509util` reads exactly what a full `x509-cert`
+//! decode reads, for every certificate and CRL in `../shared/testdata`.
+
+use der::{Decode, Encode};
+use kss_attest::pck::SGX_EXTENSION_OID;
+use kss_attest::x509util::{parse_pem_certs, Cert, Crl};
+use x509_cert::crl::CertificateList;
+use x509_cert::ext::pkix::BasicConstraints;
+use x509_cert::Certificate;
+
+const TD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata/");
+
+fn read(rel: &str) -> Vec<u8> {
+    std::fs::read(format!("{TD}{rel}")).unwrap_or_else(|e| panic!("{rel}: {e}"))
+}
+
+const PEM_FILES: &[&str] = &[
+    "intel-qvl-sampledata/tcbSignChain.pem",
+    "intel-qvl-sampledata/pckSignChain.pem",
+    "intel-qvl-sampledata/trustedRootCaCert.pem",
+    "intel-qvl-sampledata/pckCert.pem",
+    "intel-sgx-root-ca/Intel_SGX_Provisioning_Certification_RootCA.pem",
+    "automata-dcap-rs/signing_cert.pem",
+    "oasis-core/tcb_info_v3_fmspc_00606A000000_certs.pem",
+    "fortanix-rust-sgx/pcs/cert-chain/cert-chain-1.cert",
+    "fortanix-rust-sgx/pcs/cert-chain/cert-chain-2.cert",
+    "fortanix-rust-sgx/dcap-ql/pck_quote.cert",
+    "fortanix-rust-sgx/dcap-ql/processor_ca.cert",
+    "fortanix-rust-sgx/dcap-ql/root_ca.cert",
+];
+
+const DER_CERTS: &[&str] = &[
+    "intel-sgx-root-ca/Intel_SGX_Root_CA_legacy_2018-2033.der",
+    "phala-dcap-qvl/TrustedRootCA.der",
+];
+
+const DER_CRLS: &[&str] = &[
+    "intel-qvl-sampledata/intermediateCaCrl.der",
+    "intel-qvl-sampledata/rootCaCrl.der",
+    "automata-dcap-rs/pck_platform_crl.der",
+    "automata-dcap-rs/intel_root_ca_crl.der",
+    "fortanix-rust-sgx/pcs/platform.crl",
+    "fortanix-rust-sgx/pcs/processor.crl",
+    "fortanix-rust-sgx/pcs/IntelSGXRootCA.crl",
+    // Despite the name, a CRL (SOURCES.md).
+    "fortanix-rust-sgx/pcs/IntelSGXRootCA.der",
+];
+
+/// Every certificate of the testdata, DER, with where it came from.
+fn all_certs() -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    for f in PEM_FILES {
+        for (i, c) in parse_pem_certs(&read(f), f).expect(f).iter().enumerate() {
+            out.push((format!("{f} #{i}"), c.der().to_vec()));
+        }
+    }
+    for f in DER_CERTS {
+        out.push((f.to_string(), read(f)));
+    }
+    // PCK chains carried inside the phala quote and its collateral.
+    let quote = read("phala-dcap-qvl/sgx_quote");
+    let q = kss_attest::quote::Quote::parse(&quote).expect("phala quote");
+    let pem = q.pck_chain_pem().expect("phala PCK chain");
+    for (i, c) in parse_pem_certs(pem, "phala")
+        .expect("chain")
+        .iter()
+        .enumerate()
+    {
+        out.push((format!("phala quote PCK #{i}"), c.der().to_vec()));
+    }
+    out
+}
+
+#[test]
+fn certificates_match_a_full_decode() {
+    let certs = all_certs();
+    assert!(certs.len() >= 20, "{} certificates", certs.len());
+    let mut pck_leaves = 0;
+    for (name, der) in &certs {
+        let full = Certificate::from_der(der).expect(name);
+        let tbs = &full.tbs_certificate;
+        let c = Cert::from_der(der, name).expect(name);
+        assert_eq!(c.der(), der.as_slice(), "{name}");
+        assert_eq!(
+            c.tbs(),
+            tbs.to_der().expect("tbs").as_slice(),
+            "{name}: tbs"
+        );
+        assert_eq!(
+            c.signature(),
+            full.signature.raw_bytes(),
+            "{name}: signature"
+        );
+        assert_eq!(c.serial(), tbs.serial_number.as_bytes(), "{name}: serial");
+        assert_eq!(
+            c.issuer_der(),
+            tbs.issuer.to_der().expect("issuer").as_slice(),
+            "{name}"
+        );
+        assert_eq!(
+            c.subject_der(),
+            tbs.subject.to_der().expect("subject").as_slice(),
+            "{name}"
+        );
+        assert_eq!(c.is_self_issued(), tbs.subject == tbs.issuer, "{name}");
+        assert_eq!(c.subject_text(), tbs.subject.to_string(), "{name}");
+        assert_eq!(
+            c.not_before,
+            tbs.validity.not_before.to_unix_duration().as_secs(),
+            "{name}"
+        );
+        assert_eq!(
+            c.not_after,
+            tbs.validity.not_after.to_unix_duration().as_secs()
+        );
+        assert_eq!(
+            &c.public_key[..],
+            tbs.subject_public_key_info.subject_public_key.raw_bytes(),
+            "{name}"
+        );
+        let exts = tbs.extensions.as_deref().unwrap_or(&[]);
+        let bc = exts
+            .iter()
+            .find(|e| e.extn_id.to_string() == "2.5.29.19")
+            .map(|e| {
+                BasicConstraints::from_der(e.extn_value.as_bytes())
+                    .expect("bc")
+                    .ca
+            });
+        assert_eq!(
+            c.may_issue(),
+            bc.unwrap_or(true),
+            "{name}: basicConstraints"
+        );
+        for e in exts {
+            assert_eq!(
+                c.extension(&e.extn_id),
+                Some(e.extn_value.as_bytes()),
+                "{name}: extension {}",
+                e.extn_id
+            );
+        }
+        if c.extension(&SGX_EXTENSION_OID).is_some() {
+            pck_leaves += 1;
+        }
+    }
+    // Intel's sample pckCert.pem, Fortanix's pck_quote.cert and the phala quote's leaf.
+    assert_eq!(pck_leaves, 3, "PCK certificates");
+}
+
+#[test]
+fn crls_match_a_full_decode() {
+    let mut total_revoked = 0;
+    for f in DER_CRLS {
+        let mut bytes = read(f);
+        if bytes.first() == Some(&b'{') {
+            // Fortanix's JSON wrapper: {"crl": "<PEM>", ...}.
+            let v: serde_json::Value = serde_json::from_slice(&bytes).expect(f);
+            bytes = v["crl"].as_str().expect("crl field").as_bytes().to_vec();
+        }
+        let crl = Crl::parse(&bytes, f).expect(f);
+        let der = if bytes.first() == Some(&0x30) {
+            bytes.clone()
+        } else {
+            // PEM or hex in the same file forms the collateral uses.
+            let text = String::from_utf8(bytes.clone()).expect("text");
+            if text.contains("-----BEGIN") {
+                let (_, d) = kss_attest::x509util::pem_blocks(&text, f)
+                    .expect(f)
+                    .remove(0);
+                d
+            } else {
+                hex::decode(text.trim()).expect("hex")
+            }
+        };
+        let full = CertificateList::from_der(&der).expect(f);
+        let t = &full.tbs_cert_list;
+        assert_eq!(crl.tbs, t.to_der().expect("tbs"), "{f}");
+        assert_eq!(crl.signature, full.signature.raw_bytes(), "{f}");
+        assert_eq!(crl.issuer, t.issuer.to_der().expect("issuer"), "{f}");
+        assert_eq!(crl.issuer_text(), t.issuer.to_string(), "{f}");
+        assert_eq!(
+            crl.this_update,
+            t.this_update.to_unix_duration().as_secs(),
+            "{f}"
+        );
+        assert_eq!(
+            crl.next_update,
+            t.next_update
+                .map_or(u64::MAX, |n| n.to_unix_duration().as_secs()),
+            "{f}"
+        );
+        let serials: Vec<Vec<u8>> = t
+            .revoked_certificates
+            .iter()
+            .flatten()
+            .map(|r| r.serial_number.as_bytes().to_vec())
+            .collect();
+        assert_eq!(crl.revoked, serials, "{f}");
+        total_revoked += serials.len();
+    }
+    assert!(total_revoked > 0, "some CRL lists revoked certificates");
+}
+
+#[test]
+fn trailing_data_and_wrong_tags_are_rejected() {
+    let der = read("phala-dcap-qvl/TrustedRootCA.der");
+    let mut long = der.clone();
+    long.push(0);
+    assert!(Cert::from_der(&long, "x").is_err());
+    let mut wrong = der.clone();
+    wrong[0] = 0x31; // SET instead of SEQUENCE
+    assert!(Cert::from_der(&wrong, "x").is_err());
+    let crl = read("automata-dcap-rs/intel_root_ca_crl.der");
+    let mut long = crl.clone();
+    long.push(0);
+    assert!(Crl::parse(&long, "x").is_err());
+}
