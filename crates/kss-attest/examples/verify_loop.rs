@@ -1,4 +1,4 @@
-//! Profiling aid: `cargo run --release -p kss-attest --example verify_loop -- kss|qvl N`.
+//! Profiling aid: `cargo run --release -p kss-attest --example verify_loop -- kss|warm|qvl|both N`.
 use kss_attest::collateral::Collateral;
 use kss_attest::policy::Policy;
 use kss_attest::tcb::TcbStatus;
@@ -48,11 +48,13 @@ fn main() {
         );
         return;
     }
+    let warm = Verifier::new(policy.clone());
     let t = std::time::Instant::now();
     let mut ok = 0;
     for _ in 0..n {
         ok += match which {
             "qvl" => dcap_qvl::verify::verify(&quote, &qvl, AT).is_ok() as u32,
+            "warm" => warm.verify(&quote, &col, AT).accepted as u32,
             _ => {
                 Verifier::new(policy.clone())
                     .verify(&quote, &col, AT)

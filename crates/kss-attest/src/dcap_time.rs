@@ -45,6 +45,9 @@ fn num(s: &str) -> Option<i64> {
 /// Parses an RFC 3339 timestamp (`YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`) to Unix seconds.
 /// Fractions are truncated. Times before 1970 are refused.
 pub fn parse_rfc3339(text: &str, what: &str) -> Result<u64, TimeError> {
+    if let Some(secs) = parse_canonical(text.as_bytes()) {
+        return Ok(secs);
+    }
     let err = || TimeError {
         what: what.to_string(),
         text: text.to_string(),
@@ -87,6 +90,31 @@ pub fn parse_rfc3339(text: &str, what: &str) -> Result<u64, TimeError> {
     u64::try_from(secs).map_err(|_| err())
 }
 
+/// The form Intel PCS always uses, `YYYY-MM-DDTHH:MM:SSZ`, read by position (collateral
+/// carries dozens of these). `None` sends anything else, valid or not, to the general parser.
+fn parse_canonical(b: &[u8]) -> Option<u64> {
+    let [y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1, b'T', h0, h1, b':', i0, i1, b':', s0, s1, b'Z'] =
+        *b
+    else {
+        return None;
+    };
+    let digits = |ds: &[u8]| {
+        ds.iter().try_fold(0i64, |acc, &c| {
+            c.is_ascii_digit().then(|| acc * 10 + i64::from(c - b'0'))
+        })
+    };
+    let (y, mo, d) = (
+        digits(&[y0, y1, y2, y3])?,
+        digits(&[m0, m1])?,
+        digits(&[d0, d1])?,
+    );
+    let (h, mi, s) = (digits(&[h0, h1])?, digits(&[i0, i1])?, digits(&[s0, s1])?);
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || s > 60 {
+        return None;
+    }
+    u64::try_from(days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s).ok()
+}
+
 /// Parses `--at`-style input: Unix seconds, or an RFC 3339 timestamp.
 pub fn parse_time(text: &str, what: &str) -> Result<u64, TimeError> {
     let t = text.trim();
@@ -104,12 +132,32 @@ pub fn format_rfc3339(secs: u64) -> String {
     let secs = i64::try_from(secs).unwrap_or(i64::MAX / 2);
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    if !(0..=9999).contains(&y) {
+        return format!(
+            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+            rem / 3600,
+            rem % 3600 / 60,
+            rem % 60
+        );
+    }
+    // Verdicts format a dozen times each; this skips the formatting machinery.
+    let mut out = String::with_capacity(20);
+    let mut put = |v: i64, width: u32, sep: Option<char>| {
+        for p in (0..width).rev() {
+            let digit = (v / 10i64.pow(p)) % 10;
+            out.push(char::from(b'0' + digit as u8));
+        }
+        if let Some(c) = sep {
+            out.push(c);
+        }
+    };
+    put(y, 4, Some('-'));
+    put(m, 2, Some('-'));
+    put(d, 2, Some('T'));
+    put(rem / 3600, 2, Some(':'));
+    put(rem % 3600 / 60, 2, Some(':'));
+    put(rem % 60, 2, Some('Z'));
+    out
 }
 
 /// The current time in Unix seconds (0 if the clock is before 1970).
@@ -139,5 +187,39 @@ mod tests {
         assert_eq!(format_rfc3339(1_700_527_166), "2023-11-21T00:39:26Z");
         assert!(parse_time("yesterday", "t").is_err());
         assert!(parse_rfc3339("2025-13-01T00:00:00Z", "t").is_err());
+    }
+
+    #[test]
+    fn positional_parser_and_formatter_agree_with_the_general_ones() {
+        // Every ~1.1 days from 1970 to 2100, at a varying time of day.
+        for secs in (0u64..4_102_444_800).step_by(97_213) {
+            let text = format_rfc3339(secs);
+            let (y, m, d) = civil_from_days((secs / 86_400) as i64);
+            let rem = secs % 86_400;
+            let general = format!(
+                "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+                rem / 3600,
+                rem % 3600 / 60,
+                rem % 60
+            );
+            assert_eq!(text, general);
+            assert_eq!(parse_canonical(text.as_bytes()), Some(secs), "{text}");
+            // Lower-case z bypasses the positional parser.
+            let lower = text.replace('Z', "z");
+            assert_eq!(parse_rfc3339(&lower, "t"), Ok(secs), "{lower}");
+        }
+        for bad in [
+            "2025-13-01T00:00:00Z",
+            "2025-00-01T00:00:00Z",
+            "2025-01-32T00:00:00Z",
+            "2025-01-01T24:00:00Z",
+            "2025-01-01T00:60:00Z",
+            "2025-01-01T00:00:61Z",
+            "2025-0a-01T00:00:00Z",
+            "1969-12-31T23:59:59Z",
+        ] {
+            assert_eq!(parse_canonical(bad.as_bytes()), None, "{bad}");
+            assert!(parse_rfc3339(bad, "t").is_err(), "{bad}");
+        }
     }
 }
