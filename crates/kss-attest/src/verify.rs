@@ -20,7 +20,7 @@ use crate::policy::{Policy, TcbFacts};
 use crate::quote::{Quote, ATT_KEY_TYPE_ECDSA_P256, INTEL_QE_VENDOR_ID, TEE_TYPE_SGX};
 use crate::tcb::{PlatformTcb, QeIdentity, TcbInfo, TcbStatus};
 use crate::x509util::{
-    build_chain_by, key_from_xy, pem_blocks, verify_p256_fixed, Cert, Crl, P256Key, X509Error,
+    build_chain_by, key_from_xy, pem_block_texts, verify_p256_fixed, Cert, Crl, P256Key, X509Error,
 };
 use cache::{key, Cache, Key};
 use sha2::{Digest, Sha256};
@@ -660,25 +660,24 @@ impl Verifier {
     }
 
     /// Parses the certificates of a PEM chain, reusing certificates already parsed. Each comes
-    /// with its cache key (the fingerprint of its DER).
+    /// with its cache key, the hash of its PEM block text: a certificate repeated across the
+    /// chains of one collateral (the root is in all of them) is decoded and parsed once.
     fn certs(&self, pem: &[u8], what: &str, at: u64) -> Result<Vec<(Key, Arc<Cert>)>, String> {
         let pem = pem.strip_suffix(&[0]).unwrap_or(pem);
         let text = std::str::from_utf8(pem).map_err(|_| format!("{what}: not UTF-8 PEM text"))?;
-        let blocks = pem_blocks(text, what).map_err(|e| e.to_string())?;
+        let blocks = pem_block_texts(text, what).map_err(|e| e.to_string())?;
         let mut out = Vec::new();
-        for (i, (_, der)) in blocks
-            .iter()
-            .filter(|(l, _)| l == "CERTIFICATE")
-            .enumerate()
-        {
-            let k = key("cert", &[der]);
+        for (i, block) in blocks.iter().enumerate() {
+            if block.label != "CERTIFICATE" {
+                continue;
+            }
+            let k = key("cert", &[block.body.as_bytes()]);
             let cert = match self.cache.get::<Cert>(&k, at) {
                 Some(c) => c,
                 None => {
-                    let c = Arc::new(
-                        Cert::from_der(der, &format!("{what}, certificate {}", i + 1))
-                            .map_err(|e| e.to_string())?,
-                    );
+                    let der = block.decode(what, i + 1).map_err(|e| e.to_string())?;
+                    let name = format!("{what}, certificate {}", out.len() + 1);
+                    let c = Arc::new(Cert::from_der(&der, &name).map_err(|e| e.to_string())?);
                     self.cache.put(k, c.clone(), c.not_after, at);
                     c
                 }

@@ -523,9 +523,35 @@ fn trim_ascii(b: &[u8]) -> &[u8] {
     b.get(start..end).unwrap_or(&[])
 }
 
-/// Splits PEM text into `(label, DER)` blocks. Text outside blocks is ignored, as is a trailing
-/// NUL (DCAP's certification data sometimes ends with one).
-pub fn pem_blocks(text: &str, what: &str) -> Result<Vec<(String, Vec<u8>)>, X509Error> {
+/// One block of PEM text, not yet decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PemBlock<'a> {
+    /// The label of the BEGIN/END lines (`CERTIFICATE`, `X509 CRL`, ...).
+    pub label: &'a str,
+    /// The base64 text between them, line breaks included.
+    pub body: &'a str,
+}
+
+impl PemBlock<'_> {
+    /// Decodes the base64 body (whitespace anywhere is ignored); `what` and `index` (1-based)
+    /// name the block in errors.
+    pub fn decode(&self, what: &str, index: usize) -> Result<Vec<u8>, X509Error> {
+        let body = self.body.as_bytes();
+        let mut b64 = Vec::with_capacity(body.len());
+        for piece in body.split(u8::is_ascii_whitespace) {
+            b64.extend_from_slice(piece);
+        }
+        base64::engine::general_purpose::STANDARD
+            .decode(&b64)
+            .map_err(|e| X509Error::Pem {
+                what: what.to_string(),
+                reason: format!("block {index} ({}): {e}", self.label),
+            })
+    }
+}
+
+/// Finds the blocks of PEM text without decoding them. Text outside blocks is ignored.
+pub fn pem_block_texts<'a>(text: &'a str, what: &str) -> Result<Vec<PemBlock<'a>>, X509Error> {
     let mut out = Vec::new();
     let mut rest = text;
     while let Some(start) = rest.find("-----BEGIN ") {
@@ -541,21 +567,23 @@ pub fn pem_blocks(text: &str, what: &str) -> Result<Vec<(String, Vec<u8>)>, X509
             what: what.to_string(),
             reason: format!("no \"{end_marker}\" line"),
         })?;
-        let body = body_start.as_bytes().get(..end).unwrap_or_default();
-        let mut b64 = Vec::with_capacity(body.len());
-        for piece in body.split(u8::is_ascii_whitespace) {
-            b64.extend_from_slice(piece);
-        }
-        let der = base64::engine::general_purpose::STANDARD
-            .decode(&b64)
-            .map_err(|e| X509Error::Pem {
-                what: what.to_string(),
-                reason: format!("block {} ({label}): {e}", out.len() + 1),
-            })?;
-        out.push((label.to_string(), der));
+        out.push(PemBlock {
+            label,
+            body: &body_start[..end],
+        });
         rest = &body_start[end + end_marker.len()..];
     }
     Ok(out)
+}
+
+/// Splits PEM text into `(label, DER)` blocks. Text outside blocks is ignored, as is a trailing
+/// NUL (DCAP's certification data sometimes ends with one).
+pub fn pem_blocks(text: &str, what: &str) -> Result<Vec<(String, Vec<u8>)>, X509Error> {
+    pem_block_texts(text, what)?
+        .iter()
+        .enumerate()
+        .map(|(i, b)| Ok((b.label.to_string(), b.decode(what, i + 1)?)))
+        .collect()
 }
 
 /// Parses every `CERTIFICATE` block of PEM text (bytes; a trailing NUL is tolerated).
