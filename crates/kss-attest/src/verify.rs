@@ -418,13 +418,8 @@ impl Verifier {
         });
 
         // 4. TCB info.
-        // TCB info and QE identity usually share one issuer chain: key it once.
         let tcb_chain_key = key("chain", &[&col.tcb_info_issuer_chain]);
-        let qe_chain_key = if col.qe_identity_issuer_chain == col.tcb_info_issuer_chain {
-            tcb_chain_key
-        } else {
-            key("chain", &[&col.qe_identity_issuer_chain])
-        };
+        let qe_chain_key = key("chain", &[&col.qe_identity_issuer_chain]);
         let tcb = self.signed_piece(
             &col.tcb_info,
             (&col.tcb_info_issuer_chain, &tcb_chain_key),
@@ -678,7 +673,7 @@ impl Verifier {
                     let der = block.decode(what, i + 1).map_err(|e| e.to_string())?;
                     let name = format!("{what}, certificate {}", out.len() + 1);
                     let c = Arc::new(Cert::from_der(&der, &name).map_err(|e| e.to_string())?);
-                    self.cache.put(k, c.clone(), c.not_after, at);
+                    self.cache.put(k.clone(), c.clone(), c.not_after, at);
                     c
                 }
             };
@@ -843,7 +838,12 @@ impl Verifier {
             reason,
         };
         let chain = self
-            .chain_with_key(*chain_key, chain_pem, &format!("{label} issuer chain"), at)
+            .chain_with_key(
+                chain_key.clone(),
+                chain_pem,
+                &format!("{label} issuer chain"),
+                at,
+            )
             .map_err(fail)?;
         let leaf = chain
             .leaf()

@@ -105,8 +105,6 @@ pub struct Cert {
     subject: Vec<u8>,
     /// Content of the `extensions` SEQUENCE OF (empty when there are none).
     extensions: Vec<u8>,
-    /// basicConstraints: `None` when absent, else `cA` (false also when it does not decode).
-    basic_constraints_ca: Option<bool>,
     /// The subject's P-256 public key.
     pub public_key: P256Key,
     /// Start of validity, Unix seconds.
@@ -205,20 +203,21 @@ fn name_tlv<'a, R: Reader<'a>>(r: &mut R) -> der::Result<&'a [u8]> {
 }
 
 /// Iterates `Extension ::= SEQUENCE { extnID, critical BOOLEAN DEFAULT FALSE, extnValue }`
-/// entries, calling `f(oid, value)` for each; stops at the first error.
+/// entries, calling `f(oid, value)` with the OID's content bytes; stops at the first error.
 fn for_each_extension<'a>(
     content: &'a [u8],
-    mut f: impl FnMut(ObjectIdentifier, &'a [u8]),
+    mut f: impl FnMut(&'a [u8], &'a [u8]),
 ) -> der::Result<()> {
     let mut r = SliceReader::new(content)?;
     while !r.is_finished() {
         let (oid, value) = r.sequence(|e| {
-            let oid: ObjectIdentifier = e.decode()?;
+            let oid: AnyRef<'a> = e.decode()?;
+            oid.tag().assert_eq(der::Tag::ObjectIdentifier)?;
             if e.peek_tag()? == der::Tag::Boolean {
                 let _critical: bool = e.decode()?;
             }
             let value: OctetStringRef<'a> = e.decode()?;
-            Ok((oid, value.as_bytes()))
+            Ok((oid.value(), value.as_bytes()))
         })?;
         f(oid, value);
     }
@@ -243,14 +242,8 @@ impl Cert {
                 })
             }
         };
-        let mut basic_constraints_ca = None;
-        for_each_extension(p.extensions, |oid, value| {
-            if oid == BASIC_CONSTRAINTS {
-                use x509_cert::ext::pkix::BasicConstraints;
-                basic_constraints_ca = Some(BasicConstraints::from_der(value).is_ok_and(|b| b.ca));
-            }
-        })
-        .map_err(der_err)?;
+        // The extensions' framing is checked now; values are decoded when asked for.
+        for_each_extension(p.extensions, |_, _| ()).map_err(der_err)?;
         Ok(Self {
             der: der.to_vec(),
             tbs: p.tbs.to_vec(),
@@ -259,7 +252,6 @@ impl Cert {
             issuer: p.issuer.to_vec(),
             subject: p.subject.to_vec(),
             extensions: p.extensions.to_vec(),
-            basic_constraints_ca,
             public_key,
             not_before: p.validity.not_before.to_unix_duration().as_secs(),
             not_after: p.validity.not_after.to_unix_duration().as_secs(),
@@ -302,7 +294,7 @@ impl Cert {
     pub fn extension(&self, oid: &ObjectIdentifier) -> Option<&[u8]> {
         let mut found = None;
         let _ = for_each_extension(&self.extensions, |o, v| {
-            if found.is_none() && o == *oid {
+            if found.is_none() && o == oid.as_bytes() {
                 found = Some(v);
             }
         });
@@ -332,7 +324,11 @@ impl Cert {
     /// True unless the certificate has a basicConstraints extension with `cA` false (or one
     /// that does not decode): only CA certificates may issue others.
     pub fn may_issue(&self) -> bool {
-        self.basic_constraints_ca.unwrap_or(true)
+        use x509_cert::ext::pkix::BasicConstraints;
+        match self.extension(&BASIC_CONSTRAINTS) {
+            None => true,
+            Some(v) => BasicConstraints::from_der(v).is_ok_and(|b| b.ca),
+        }
     }
 
     /// The subject as text (for messages; decoded on demand).
