@@ -216,3 +216,80 @@ fn trailing_data_and_wrong_tags_are_rejected() {
     long.push(0);
     assert!(Crl::parse(&long, "x").is_err());
 }
+
+mod mutations {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Real certificates and CRLs to mutate.
+    fn corpus() -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
+        let certs = all_certs().into_iter().map(|(_, d)| d).collect();
+        let crls = [
+            "automata-dcap-rs/pck_platform_crl.der",
+            "intel-qvl-sampledata/rootCaCrl.der",
+        ]
+        .iter()
+        .map(|f| read(f))
+        .collect();
+        (certs, crls)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// Whatever a full decode accepts after a byte change, the shallow parser reads the
+        /// same way (it may accept more, e.g. malformed names, which only the signature
+        /// protects); and it never panics.
+        #[test]
+        fn shallow_agrees_with_full_decode_on_mutated_input(
+            which in 0usize..64,
+            pos in any::<prop::sample::Index>(),
+            value in any::<u8>(),
+            crl in any::<bool>(),
+        ) {
+            let (certs, crls) = corpus();
+            if crl {
+                let mut der = crls[which % crls.len()].clone();
+                let i = pos.index(der.len());
+                der[i] = value;
+                let ours = Crl::from_der(&der, "m");
+                if let Ok(full) = CertificateList::from_der(&der) {
+                    if full.signature_algorithm.oid.to_string() == "1.2.840.10045.4.3.2" {
+                        let c = ours.expect("full decode accepted it");
+                        let t = &full.tbs_cert_list;
+                        prop_assert_eq!(&c.tbs, &t.to_der().expect("tbs"));
+                        prop_assert_eq!(&c.issuer, &t.issuer.to_der().expect("issuer"));
+                        prop_assert_eq!(c.this_update, t.this_update.to_unix_duration().as_secs());
+                        prop_assert_eq!(c.revoked.len(), t.revoked_certificates.as_ref().map_or(0, Vec::len));
+                    }
+                }
+            } else {
+                let mut der = certs[which % certs.len()].clone();
+                let i = pos.index(der.len());
+                der[i] = value;
+                let ours = Cert::from_der(&der, "m");
+                if let Ok(full) = Certificate::from_der(&der) {
+                    let tbs = &full.tbs_certificate;
+                    let key = tbs.subject_public_key_info.subject_public_key.raw_bytes();
+                    if full.signature_algorithm.oid.to_string() == "1.2.840.10045.4.3.2"
+                        && key.len() == 65
+                        && key[0] == 4
+                    {
+                        let c = ours.expect("full decode accepted it");
+                        let (t, s, i) = (
+                            tbs.to_der().expect("tbs"),
+                            tbs.subject.to_der().expect("subject"),
+                            tbs.issuer.to_der().expect("issuer"),
+                        );
+                        prop_assert_eq!(c.tbs(), t.as_slice());
+                        prop_assert_eq!(c.serial(), tbs.serial_number.as_bytes());
+                        prop_assert_eq!(c.subject_der(), s.as_slice());
+                        prop_assert_eq!(c.issuer_der(), i.as_slice());
+                        prop_assert_eq!(c.not_after, tbs.validity.not_after.to_unix_duration().as_secs());
+                        prop_assert_eq!(&c.public_key[..], key);
+                    }
+                }
+            }
+        }
+    }
+}
