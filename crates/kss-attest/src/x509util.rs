@@ -8,7 +8,6 @@ use base64::Engine as _;
 use der::asn1::{AnyRef, BitStringRef, ObjectIdentifier, OctetStringRef};
 use der::{Decode, Reader, SliceReader, Tagged};
 use x509_cert::spki::{AlgorithmIdentifierRef, SubjectPublicKeyInfoRef};
-use x509_cert::Certificate;
 
 /// OID of `ecdsa-with-SHA256` (1.2.840.10045.4.3.2), as text for messages.
 const ECDSA_WITH_SHA256: &str = "1.2.840.10045.4.3.2";
@@ -93,8 +92,8 @@ pub enum X509Error {
 ///
 /// Parsing is shallow and zero-copy over the DER (the pieces are copied out once): names are
 /// kept as their DER and compared byte for byte (as webpki does; DER makes equal names equal
-/// bytes), and extensions are decoded only when asked for. A full `x509-cert` decode happens
-/// only for error messages ([`Cert::subject_text`]).
+/// bytes), and extensions are decoded only when asked for. Names are decoded with `x509-cert`
+/// only to render them in messages ([`Cert::subject_text`]).
 #[derive(Debug, Clone)]
 pub struct Cert {
     der: Vec<u8>,
@@ -142,8 +141,8 @@ fn cert_parts(der: &[u8]) -> der::Result<CertParts<'_>> {
             .ok_or_else(|| der::Tag::BitString.value_error())?;
         Ok((tbs, alg.oid, sig))
     })?;
-    let parts = r.finish((tbs, signature_algorithm, signature))?;
-    let mut t = SliceReader::new(parts.0)?;
+    let (tbs, signature_algorithm, signature) = r.finish((tbs, signature_algorithm, signature))?;
+    let mut t = SliceReader::new(tbs)?;
     let inner = t.sequence(|t| {
         // version [0] EXPLICIT INTEGER DEFAULT v1
         if t.peek_byte() == Some(0xa0) {
@@ -177,9 +176,9 @@ fn cert_parts(der: &[u8]) -> der::Result<CertParts<'_>> {
     })?;
     let (serial, issuer, validity, subject, spki_key, extensions) = t.finish(inner)?;
     Ok(CertParts {
-        tbs: parts.0,
-        signature_algorithm: parts.1,
-        signature: parts.2,
+        tbs,
+        signature_algorithm,
+        signature,
         serial,
         issuer,
         validity,
@@ -334,14 +333,6 @@ impl Cert {
     /// The subject as text (for messages; decoded on demand).
     pub fn subject_text(&self) -> String {
         name_text(&self.subject)
-    }
-
-    /// The full `x509-cert` decode of the certificate (not needed for verification).
-    pub fn decode(&self) -> Result<Certificate, X509Error> {
-        Certificate::from_der(&self.der).map_err(|e| X509Error::Der {
-            what: "certificate".into(),
-            reason: e.to_string(),
-        })
     }
 }
 
