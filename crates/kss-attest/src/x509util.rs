@@ -128,20 +128,27 @@ struct CertParts<'a> {
 /// OID of the basicConstraints extension (2.5.29.19).
 const BASIC_CONSTRAINTS: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.19");
 
-/// Reads `Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue }`
-/// (RFC 5280 §4.1) without decoding names or extension values.
-fn cert_parts(der: &[u8]) -> der::Result<CertParts<'_>> {
+/// Reads the `SEQUENCE { signed part, signatureAlgorithm, signatureValue BIT STRING }` that
+/// wraps both certificates and CRLs: the signed part's whole TLV, the algorithm OID and the
+/// signature bytes. Nothing may follow it.
+fn signed_parts(der: &[u8]) -> der::Result<(&[u8], ObjectIdentifier, &[u8])> {
     let mut r = SliceReader::new(der)?;
-    let (tbs, signature_algorithm, signature) = r.sequence(|r| {
-        let tbs = r.tlv_bytes()?;
+    let parts = r.sequence(|r| {
+        let signed = r.tlv_bytes()?;
         let alg: AlgorithmIdentifierRef<'_> = r.decode()?;
         let sig: BitStringRef<'_> = r.decode()?;
         let sig = sig
             .as_bytes()
             .ok_or_else(|| der::Tag::BitString.value_error())?;
-        Ok((tbs, alg.oid, sig))
+        Ok((signed, alg.oid, sig))
     })?;
-    let (tbs, signature_algorithm, signature) = r.finish((tbs, signature_algorithm, signature))?;
+    r.finish(parts)
+}
+
+/// Reads `Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue }`
+/// (RFC 5280 §4.1) without decoding names or extension values.
+fn cert_parts(der: &[u8]) -> der::Result<CertParts<'_>> {
+    let (tbs, signature_algorithm, signature) = signed_parts(der)?;
     let mut t = SliceReader::new(tbs)?;
     let inner = t.sequence(|t| {
         // version [0] EXPLICIT INTEGER DEFAULT v1
@@ -363,17 +370,7 @@ pub struct Crl {
 /// Reads `CertificateList ::= SEQUENCE { tbsCertList, signatureAlgorithm, signatureValue }`
 /// (RFC 5280 §5.1).
 fn crl_parts(der: &[u8]) -> der::Result<(Crl, ObjectIdentifier)> {
-    let mut r = SliceReader::new(der)?;
-    let (tbs, alg, signature) = r.sequence(|r| {
-        let tbs = r.tlv_bytes()?;
-        let alg: AlgorithmIdentifierRef<'_> = r.decode()?;
-        let sig: BitStringRef<'_> = r.decode()?;
-        let sig = sig
-            .as_bytes()
-            .ok_or_else(|| der::Tag::BitString.value_error())?;
-        Ok((tbs, alg.oid, sig))
-    })?;
-    let (tbs, alg, signature) = r.finish((tbs, alg, signature))?;
+    let (tbs, alg, signature) = signed_parts(der)?;
     let mut t = SliceReader::new(tbs)?;
     let crl = t.sequence(|t| {
         if t.peek_tag()? == der::Tag::Integer {
