@@ -1,7 +1,7 @@
 //! The hardware backend on a machine without SGX: every path must fail cleanly, before ECREATE,
 //! with an error that says why.
 
-use kss_enclave::hw::{CpuidRegs, HwBackend, HwError, Platform, SgxCpuInfo};
+use kss_enclave::hw::{HwBackend, HwError, Platform, SgxCpuInfo};
 use kss_enclave::{Backend, EnclaveParams, LoadError};
 use kss_types::{Attributes, KssConfig};
 
@@ -15,33 +15,9 @@ fn params(flags: u64, kss: KssConfig) -> EnclaveParams {
     }
 }
 
-fn sgx_cpu(kss: bool) -> SgxCpuInfo {
-    SgxCpuInfo::from_registers(
-        0x1b,
-        CpuidRegs {
-            eax: 0,
-            ebx: 4,
-            ecx: 1 << 30,
-            edx: 0,
-        },
-        CpuidRegs {
-            eax: 3,
-            ebx: 1,
-            ecx: 0,
-            edx: 0x3824,
-        },
-        CpuidRegs {
-            eax: if kss { 0xB6 } else { 0x36 },
-            ebx: 0,
-            ecx: 0x3,
-            edx: 0,
-        },
-    )
-}
-
 fn fake(kss: bool, dev: bool) -> HwBackend {
     HwBackend::with_platform(Platform {
-        cpu: Some(sgx_cpu(kss)),
+        cpu: Some(SgxCpuInfo::sgx2_example(kss)),
         dev_sgx_enclave: dev,
         dev_sgx_provision: dev,
     })

@@ -126,31 +126,7 @@ pub fn run(args: Args) -> CliResult {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use kss_enclave::hw::{CpuidRegs, SgxCpuInfo};
-
-    fn cpu(kss: bool) -> SgxCpuInfo {
-        SgxCpuInfo::from_registers(
-            0x1b,
-            CpuidRegs {
-                eax: 0,
-                ebx: 4,
-                ecx: 1 << 30,
-                edx: 0,
-            },
-            CpuidRegs {
-                eax: 3,
-                ebx: 1,
-                ecx: 0,
-                edx: 0x3824,
-            },
-            CpuidRegs {
-                eax: if kss { 0xB6 } else { 0x36 },
-                ebx: 0,
-                ecx: 3,
-                edx: 0,
-            },
-        )
-    }
+    use kss_enclave::hw::SgxCpuInfo;
 
     #[test]
     fn no_sgx_machine_concludes_simulation_only() {
@@ -170,7 +146,7 @@ mod tests {
     #[test]
     fn sgx_without_kss_is_noted() {
         let p = Platform {
-            cpu: Some(cpu(false)),
+            cpu: Some(SgxCpuInfo::sgx2_example(false)),
             dev_sgx_enclave: true,
             dev_sgx_provision: true,
         };
@@ -186,7 +162,7 @@ mod tests {
     #[test]
     fn full_platform_with_kss() {
         let p = Platform {
-            cpu: Some(cpu(true)),
+            cpu: Some(SgxCpuInfo::sgx2_example(true)),
             dev_sgx_enclave: true,
             dev_sgx_provision: false,
         };

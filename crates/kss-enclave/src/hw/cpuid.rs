@@ -78,6 +78,21 @@ impl SgxCpuInfo {
         }
     }
 
+    /// An SGX2 CPU with Flexible Launch Control, decoded from typical register values: SGX and
+    /// SGX_LC in leaf 7, SGX1+SGX2, MISCSELECT.EXINFO and 2^36/2^56-byte enclaves in leaf
+    /// 0x12.0, ATTRIBUTES DEBUG, MODE64BIT, PROVISIONKEY, EINITTOKENKEY (and KSS when `kss`),
+    /// XFRM x87+SSE in leaf 0x12.1. For tests and examples of code that consumes an
+    /// [`SgxCpuInfo`] on machines without SGX.
+    pub fn sgx2_example(kss: bool) -> Self {
+        let regs = |eax, ebx, ecx, edx| CpuidRegs { eax, ebx, ecx, edx };
+        Self::from_registers(
+            0x1b,
+            regs(0, 1 << 2, 1 << 30, 0),
+            regs(0x3, 0x1, 0, 0x3824),
+            regs(if kss { 0xB6 } else { 0x36 }, 0, 0x3, 0),
+        )
+    }
+
     /// Reads CPUID on this machine; `None` on non-x86_64 targets.
     pub fn detect() -> Option<Self> {
         #[cfg(target_arch = "x86_64")]
@@ -140,6 +155,21 @@ mod tests {
         assert_eq!(info.attributes_flags, 0x4F6);
         assert_eq!(info.xfrm, 0x2E7);
         assert_eq!(info.misc_select, 1);
+    }
+
+    #[test]
+    fn the_example_cpu_is_sgx2_with_flc() {
+        for kss in [false, true] {
+            let info = SgxCpuInfo::sgx2_example(kss);
+            assert!(info.sgx && info.sgx_lc && info.sgx1 && info.sgx2 && !info.aex_notify);
+            assert_eq!(info.kss, kss);
+            assert_eq!(info.attributes_flags, if kss { 0xB6 } else { 0x36 });
+            assert_eq!((info.xfrm, info.misc_select), (0x3, 1));
+            assert_eq!(
+                (info.max_enclave_size_32_bits, info.max_enclave_size_64_bits),
+                (0x24, 0x38)
+            );
+        }
     }
 
     #[test]

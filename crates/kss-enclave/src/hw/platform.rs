@@ -81,36 +81,11 @@ impl Platform {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hw::cpuid::CpuidRegs;
-
-    fn sgx_cpu() -> SgxCpuInfo {
-        SgxCpuInfo::from_registers(
-            0x1b,
-            CpuidRegs {
-                eax: 0,
-                ebx: 4,
-                ecx: 1 << 30,
-                edx: 0,
-            },
-            CpuidRegs {
-                eax: 3,
-                ebx: 1,
-                ecx: 0,
-                edx: 0x3824,
-            },
-            CpuidRegs {
-                eax: 0xB6,
-                ebx: 0,
-                ecx: 0x3,
-                edx: 0,
-            },
-        )
-    }
 
     #[test]
     fn full_sgx_platform_is_available() {
         let p = Platform {
-            cpu: Some(sgx_cpu()),
+            cpu: Some(SgxCpuInfo::sgx2_example(true)),
             dev_sgx_enclave: true,
             dev_sgx_provision: true,
         };
@@ -133,7 +108,7 @@ mod tests {
 
     #[test]
     fn no_flc_is_named() {
-        let mut cpu = sgx_cpu();
+        let mut cpu = SgxCpuInfo::sgx2_example(true);
         cpu.sgx_lc = false;
         let p = Platform {
             cpu: Some(cpu),
