@@ -22,7 +22,7 @@ use crate::tcb::{PlatformTcb, QeIdentity, TcbInfo, TcbStatus};
 use crate::x509util::{
     build_chain_by, key_from_xy, pem_block_texts, verify_p256_fixed, Cert, Crl, P256Key, X509Error,
 };
-use cache::{key, Cache, Key};
+use cache::{key, Cache};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
@@ -418,11 +418,9 @@ impl Verifier {
         });
 
         // 4. TCB info.
-        let tcb_chain_key = key("chain", &[&col.tcb_info_issuer_chain]);
-        let qe_chain_key = key("chain", &[&col.qe_identity_issuer_chain]);
         let tcb = self.signed_piece(
             &col.tcb_info,
-            (&col.tcb_info_issuer_chain, &tcb_chain_key),
+            &col.tcb_info_issuer_chain,
             "tcb_info",
             at,
             |s| TcbInfo::from_json(s).map_err(|e| e.to_string()),
@@ -527,7 +525,7 @@ impl Verifier {
         // 5. QE identity.
         let qe = self.signed_piece(
             &col.qe_identity,
-            (&col.qe_identity_issuer_chain, &qe_chain_key),
+            &col.qe_identity_issuer_chain,
             "qe_identity",
             at,
             |s| QeIdentity::from_json(s).map_err(|e| e.to_string()),
@@ -654,10 +652,10 @@ impl Verifier {
         }));
     }
 
-    /// Parses the certificates of a PEM chain, reusing certificates already parsed. Each comes
-    /// with its cache key, the hash of its PEM block text: a certificate repeated across the
-    /// chains of one collateral (the root is in all of them) is decoded and parsed once.
-    fn certs(&self, pem: &[u8], what: &str, at: u64) -> Result<Vec<(Key, Arc<Cert>)>, String> {
+    /// Parses the certificates of a PEM chain, reusing certificates already parsed. They are
+    /// cached under their PEM block text, so a certificate repeated across the chains of one
+    /// collateral (the root is in all of them) is decoded and parsed once.
+    fn certs(&self, pem: &[u8], what: &str, at: u64) -> Result<Vec<Arc<Cert>>, String> {
         let pem = pem.strip_suffix(&[0]).unwrap_or(pem);
         let text = std::str::from_utf8(pem).map_err(|_| format!("{what}: not UTF-8 PEM text"))?;
         let blocks = pem_block_texts(text, what).map_err(|e| e.to_string())?;
@@ -673,11 +671,11 @@ impl Verifier {
                     let der = block.decode(what, i + 1).map_err(|e| e.to_string())?;
                     let name = format!("{what}, certificate {}", out.len() + 1);
                     let c = Arc::new(Cert::from_der(&der, &name).map_err(|e| e.to_string())?);
-                    self.cache.put(k.clone(), c.clone(), c.not_after, at);
+                    self.cache.put(k, c.clone(), c.not_after, at);
                     c
                 }
             };
-            out.push((k, cert));
+            out.push(cert);
         }
         if out.is_empty() {
             return Err(format!("{what}: no certificate"));
@@ -685,10 +683,9 @@ impl Verifier {
         Ok(out)
     }
 
-    /// True when `issuer_key` signed `cert` (whose cache key is `cert_key`); positive results
-    /// are remembered.
-    fn signed_by(&self, cert_key: &Key, cert: &Cert, issuer_key: &P256Key, at: u64) -> bool {
-        let k = key("sig", &[cert_key, issuer_key]);
+    /// True when `issuer_key` signed `cert`; positive results are remembered.
+    fn signed_by(&self, cert: &Cert, issuer_key: &P256Key, at: u64) -> bool {
+        let k = key("sig", &[cert.der(), issuer_key]);
         if self.cache.get::<()>(&k, at).is_some() {
             return true;
         }
@@ -716,39 +713,23 @@ impl Verifier {
     /// Orders and verifies parsed certificates up to a trusted root.
     fn ordered_chain(
         &self,
-        certs: &[(Key, Arc<Cert>)],
+        certs: &[Arc<Cert>],
         what: &str,
         at: u64,
     ) -> Result<VerifiedChain, String> {
-        let refs: Vec<&Cert> = certs.iter().map(|(_, c)| &**c).collect();
+        let refs: Vec<&Cert> = certs.iter().map(|c| &**c).collect();
         let idx = build_chain_by(&refs, &self.roots, &|c: &Cert, k: &P256Key| {
-            certs
-                .iter()
-                .find(|(_, cc)| std::ptr::eq(&**cc, c))
-                .is_some_and(|(ck, _)| self.signed_by(ck, c, k, at))
+            self.signed_by(c, k, at)
         })
         .map_err(|e| format!("{what}: {e}"))?;
         Ok(VerifiedChain {
-            certs: idx
-                .iter()
-                .filter_map(|&i| certs.get(i).map(|(_, c)| c.clone()))
-                .collect(),
+            certs: idx.iter().filter_map(|&i| certs.get(i).cloned()).collect(),
         })
     }
 
     /// Parses and verifies a PEM chain (cached).
     fn chain(&self, pem: &[u8], what: &str, at: u64) -> Result<Arc<VerifiedChain>, String> {
-        self.chain_with_key(key("chain", &[pem]), pem, what, at)
-    }
-
-    /// [`Verifier::chain`] with the cache key of `pem` already computed.
-    fn chain_with_key(
-        &self,
-        k: Key,
-        pem: &[u8],
-        what: &str,
-        at: u64,
-    ) -> Result<Arc<VerifiedChain>, String> {
+        let k = key("chain", &[pem]);
         if let Some(c) = self.cache.get::<VerifiedChain>(&k, at) {
             return Ok(c);
         }
@@ -820,7 +801,7 @@ impl Verifier {
     fn signed_piece<T: Send + Sync + 'static>(
         &self,
         piece: &SignedJson,
-        (chain_pem, chain_key): (&[u8], &Key),
+        chain_pem: &[u8],
         name: &'static str,
         at: u64,
         parse: impl Fn(&str) -> Result<T, String>,
@@ -829,7 +810,7 @@ impl Verifier {
             "tcb_info" => ("tcb_info.signature", "TCB info"),
             _ => ("qe_identity.signature", "QE identity"),
         };
-        let k = key(name, &[&piece.body, &piece.signature, chain_key]);
+        let k = key(name, &[&piece.body, &piece.signature, chain_pem]);
         if let Some(p) = self.cache.get::<VerifiedSigned<T>>(&k, at) {
             return Ok(p);
         }
@@ -838,12 +819,7 @@ impl Verifier {
             reason,
         };
         let chain = self
-            .chain_with_key(
-                chain_key.clone(),
-                chain_pem,
-                &format!("{label} issuer chain"),
-                at,
-            )
+            .chain(chain_pem, &format!("{label} issuer chain"), at)
             .map_err(fail)?;
         let leaf = chain
             .leaf()
