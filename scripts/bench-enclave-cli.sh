@@ -18,7 +18,8 @@ cp "$KSS" "$W/app/image/bin/kss"
 head -c 1024 /dev/urandom > "$W/in.bin"
 cat > "$W/app/image/bin/loop" <<'SH'
 #!/bin/sh
-# loop OP N TAG
+# loop OP N TAG; any failed operation ends the loop with an error
+set -eu
 op=$1; n=$2; tag=$3; i=0
 case $op in
   unseal) kss enclave seal "$W/in.bin" "$W/s.$tag" ;;
@@ -29,6 +30,7 @@ while [ $i -lt $n ]; do
     quote) kss enclave quote --out "$W/q.$tag" ;;
     seal) kss enclave seal "$W/in.bin" "$W/s.$tag" ;;
     unseal) kss enclave unseal "$W/s.$tag" "$W/o.$tag" ;;
+    *) echo "loop: unknown operation $op" >&2; exit 2 ;;
   esac
   i=$((i+1))
 done
@@ -37,13 +39,17 @@ echo "$start $end"
 SH
 cat > "$W/app/image/bin/par" <<'SH'
 #!/bin/sh
-# par OP N PAR: PAR loops in parallel, then their start/end times
-for t in $(seq "$3"); do loop "$1" "$2" "$t" > "$W/t.$t" & done
-wait
+# par OP N PAR: PAR loops in parallel, then their start/end times; fails if any loop failed
+set -eu
+pids=
+for t in $(seq "$3"); do loop "$1" "$2" "$t" > "$W/t.$t" & pids="$pids $!"; done
+failed=0
+for p in $pids; do wait "$p" || failed=$((failed+1)); done
+if [ "$failed" -ne 0 ]; then echo "par: $failed of $3 $1 loop(s) failed" >&2; exit 1; fi
 for t in $(seq "$3"); do cat "$W/t.$t"; done
 SH
 chmod +x "$W/app/image/bin/loop" "$W/app/image/bin/par"
-"$KSS" build "$W/app" >/dev/null 2>&1
+"$KSS" build "$W/app" >/dev/null
 export W
 for op in quote seal unseal; do
   for par in 1 2; do

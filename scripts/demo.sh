@@ -83,7 +83,8 @@ run_at() { local svn=$1; shift; "$KSS" run -q app --config-id "$(base64 64.bin)"
 run_at 0x12ab enclave seal "$WORK/secret.txt" "$WORK/secret.sealed"
 "$KSS" inspect sealed secret.sealed
 echo "-- v2 (CONFIGSVN 0x12ac) reads data sealed by v1:"
-run_at 0x12ac enclave unseal "$WORK/secret.sealed" "$WORK/out.txt" && cat out.txt
+run_at 0x12ac enclave unseal "$WORK/secret.sealed" "$WORK/out.txt"
+cat out.txt
 echo "-- an older CONFIGSVN (0x12aa) cannot:"
 expect_fail 1 run_at 0x12aa enclave unseal "$WORK/secret.sealed" "$WORK/out2.txt"
 echo "-- another CONFIGID cannot:"
@@ -92,6 +93,7 @@ expect_fail 1 "$KSS" run -q app --config-id "$(base64 other.bin)" --config-svn 0
 echo "-- v2 reseals forward; after that v1 can no longer read it:"
 run_at 0x12ac enclave reseal "$WORK/secret.sealed" "$WORK/secret.sealed"
 expect_fail 1 run_at 0x12ab enclave unseal "$WORK/secret.sealed" "$WORK/out4.txt"
-run_at 0x12ac enclave unseal "$WORK/secret.sealed" "$WORK/out5.txt" && cat out5.txt
+run_at 0x12ac enclave unseal "$WORK/secret.sealed" "$WORK/out5.txt"
+cat out5.txt
 
 step "done: the complete KSS flow ran in simulation (work files in $WORK)"

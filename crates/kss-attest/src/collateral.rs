@@ -13,6 +13,7 @@ pub mod dcap_qvl;
 pub mod json_slice;
 pub mod pcs_dir;
 
+use crate::x509util::{verify_p256_fixed, P256Key};
 use std::path::{Path, PathBuf};
 
 /// A signed JSON body (TCB info or QE identity) with its signature.
@@ -30,12 +31,26 @@ impl SignedJson {
     /// differs. Pretty-printed copies of PCS responses (e.g. teekit's sample TCB infos) only
     /// verify over the compact form.
     pub fn signed_candidates(&self) -> Vec<Vec<u8>> {
-        let compact = json_slice::compact(&self.body);
-        if compact == self.body {
-            vec![self.body.clone()]
-        } else {
-            vec![self.body.clone(), compact]
+        std::iter::once(self.body.clone())
+            .chain(self.compact_if_different())
+            .collect()
+    }
+
+    /// Which of [`SignedJson::signed_candidates`] `key` signed, trying the exact body first and
+    /// building the compact form only when that fails (so the common case copies nothing).
+    /// `None`: neither.
+    pub fn signed_form(&self, key: &P256Key) -> Option<SignedForm> {
+        if verify_p256_fixed(key, &self.body, &self.signature) {
+            return Some(SignedForm::Exact);
         }
+        self.compact_if_different()
+            .filter(|c| verify_p256_fixed(key, c, &self.signature))
+            .map(|_| SignedForm::Compact)
+    }
+
+    fn compact_if_different(&self) -> Option<Vec<u8>> {
+        let compact = json_slice::compact(&self.body);
+        (compact != self.body).then_some(compact)
     }
 
     /// The body as text.
@@ -46,6 +61,15 @@ impl SignedJson {
             reason: "not UTF-8".into(),
         })
     }
+}
+
+/// The form of a [`SignedJson`] body that its signature covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignedForm {
+    /// The body exactly as served.
+    Exact,
+    /// Its compact re-serialization (the file was re-formatted after it was served).
+    Compact,
 }
 
 /// Everything besides the quote that a strict DCAP verification of an SGX quote needs.

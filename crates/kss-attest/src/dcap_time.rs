@@ -60,7 +60,13 @@ pub fn parse_rfc3339(text: &str, what: &str) -> Result<u64, TimeError> {
         dp.next().and_then(num).ok_or_else(err)?,
         dp.next().and_then(num).ok_or_else(err)?,
     );
-    if dp.next().is_some() || !(1..=12).contains(&mo) || !(1..=31).contains(&d) {
+    // Four-digit years only (what RFC 3339 allows and `format_rfc3339` writes); this also
+    // keeps the arithmetic below far from overflow.
+    if dp.next().is_some()
+        || !(0..=9999).contains(&y)
+        || !(1..=12).contains(&mo)
+        || !(1..=31).contains(&d)
+    {
         return Err(err());
     }
     let (clock, offset) = if let Some(c) = rest.strip_suffix(['Z', 'z']) {
@@ -74,6 +80,9 @@ pub fn parse_rfc3339(text: &str, what: &str) -> Result<u64, TimeError> {
             .and_then(|o| o.split_once(':'))
             .ok_or_else(err)?;
         let (oh, om) = (num(oh).ok_or_else(err)?, num(om).ok_or_else(err)?);
+        if oh > 23 || om > 59 {
+            return Err(err());
+        }
         (c, sign * (oh * 3600 + om * 60))
     };
     let clock = clock.split('.').next().ok_or_else(err)?;
@@ -187,6 +196,20 @@ mod tests {
         assert_eq!(format_rfc3339(1_700_527_166), "2023-11-21T00:39:26Z");
         assert!(parse_time("yesterday", "t").is_err());
         assert!(parse_rfc3339("2025-13-01T00:00:00Z", "t").is_err());
+    }
+
+    #[test]
+    fn huge_numbers_are_errors_not_overflows() {
+        for bad in [
+            "999999999999-01-01T00:00:00Z",
+            "2025-01-01T00:00:00+999999999999999:00",
+            "2025-01-01T99999999999999999:00:00Z",
+            "10000-01-01T00:00:00Z",
+            "2025-01-01T00:00:00+24:00",
+        ] {
+            assert!(parse_rfc3339(bad, "t").is_err(), "{bad}");
+            assert!(parse_time(bad, "t").is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -10,6 +10,7 @@
 //! dynamic platform, `.7.2` cached keys, `.7.3` SMT enabled, each BOOLEAN). Unknown entries are
 //! ignored; duplicates and missing mandatory entries are errors.
 
+use crate::x509util::{pem_block_texts, X509Error};
 use der::asn1::{AnyRef, ObjectIdentifier, OctetStringRef};
 use der::{Decode, Encode, Reader, SliceReader, Tag, Tagged};
 use x509_cert::Certificate;
@@ -123,12 +124,19 @@ fn der_err(what: &'static str) -> impl Fn(der::Error) -> PckError {
     }
 }
 
-/// Reads the entries of a `SEQUENCE OF SEQUENCE { OID, value }` as (OID, value) pairs.
+/// Reads the entries of a DER `SEQUENCE OF SEQUENCE { OID, value }` as (OID, value) pairs.
 fn entries<'a>(
     seq: &'a [u8],
     what: &'static str,
 ) -> Result<Vec<(ObjectIdentifier, AnyRef<'a>)>, PckError> {
-    let outer = AnyRef::from_der(seq).map_err(der_err(what))?;
+    entries_of(AnyRef::from_der(seq).map_err(der_err(what))?, what)
+}
+
+/// [`entries`] of an already decoded value, which must be a `SEQUENCE`.
+fn entries_of<'a>(
+    outer: AnyRef<'a>,
+    what: &'static str,
+) -> Result<Vec<(ObjectIdentifier, AnyRef<'a>)>, PckError> {
     if outer.tag() != Tag::Sequence {
         return Err(PckError::BadValue {
             name: what,
@@ -136,13 +144,6 @@ fn entries<'a>(
             expected: "a SEQUENCE",
         });
     }
-    entries_of(outer, what)
-}
-
-fn entries_of<'a>(
-    outer: AnyRef<'a>,
-    what: &'static str,
-) -> Result<Vec<(ObjectIdentifier, AnyRef<'a>)>, PckError> {
     let mut reader = SliceReader::new(outer.value()).map_err(der_err(what))?;
     let mut out = Vec::new();
     while !reader.is_finished() {
@@ -356,42 +357,32 @@ pub fn sgx_extension_of_cert(cert: &Certificate) -> Result<SgxExtension, PckErro
 /// file order. Tolerant like real quote producers require: any line length (2020 Intel quotes
 /// use 76-character lines), CR/LF, and trailing NUL bytes or text between blocks.
 pub fn parse_pem_chain(pem: &[u8]) -> Result<Vec<Certificate>, PckError> {
-    use base64::Engine as _;
-    const BEGIN: &[u8] = b"-----BEGIN CERTIFICATE-----";
-    const END: &[u8] = b"-----END CERTIFICATE-----";
-    let mut certs = Vec::new();
-    let mut rest = pem;
-    while let Some(start) = find(rest, BEGIN) {
-        let after = rest.get(start + BEGIN.len()..).unwrap_or(&[]);
-        let end = find(after, END).ok_or_else(|| {
-            PckError::Pem(format!(
-                "certificate {} has BEGIN CERTIFICATE but no END CERTIFICATE",
-                certs.len() + 1
-            ))
-        })?;
-        let body: Vec<u8> = after
-            .get(..end)
-            .unwrap_or(&[])
-            .iter()
-            .copied()
-            .filter(|b| !b.is_ascii_whitespace())
-            .collect();
-        let der = base64::engine::general_purpose::STANDARD
-            .decode(&body)
-            .map_err(|e| PckError::Pem(format!("certificate {}: base64: {e}", certs.len() + 1)))?;
-        let cert = Certificate::from_der(&der)
-            .map_err(|e| PckError::Pem(format!("certificate {}: DER: {e}", certs.len() + 1)))?;
-        certs.push(cert);
-        rest = after.get(end + END.len()..).unwrap_or(&[]);
-    }
+    // Bytes that are not UTF-8 can only be outside the blocks (base64 is ASCII): replacing
+    // them keeps the tolerance for whatever surrounds the chain.
+    let text = String::from_utf8_lossy(pem);
+    let blocks = pem_block_texts(&text, "").map_err(pem_err)?;
+    let certs = blocks
+        .iter()
+        .filter(|b| b.label == "CERTIFICATE")
+        .enumerate()
+        .map(|(i, b)| {
+            let der = b.decode("", i + 1).map_err(pem_err)?;
+            Certificate::from_der(&der)
+                .map_err(|e| PckError::Pem(format!("certificate {}: DER: {e}", i + 1)))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     if certs.is_empty() {
         return Err(PckError::Pem("no BEGIN CERTIFICATE block found".into()));
     }
     Ok(certs)
 }
 
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
+/// [`PckError::Pem`] with the reason of a PEM error (the variant already names the input).
+fn pem_err(e: X509Error) -> PckError {
+    match e {
+        X509Error::Pem { reason, .. } => PckError::Pem(reason),
+        other => PckError::Pem(other.to_string()),
+    }
 }
 
 /// The first certificate of a PEM chain that carries an SGX extension (the PCK leaf), with

@@ -428,6 +428,28 @@ struct QeReportPart {
     certification: CertificationData,
 }
 
+impl QeReportPart {
+    /// The whole signature section: the ISV signature and attestation key that precede this
+    /// part, and the v4 outer certification data type (`None` in v3).
+    fn into_signature(
+        self,
+        isv_signature: [u8; 64],
+        attestation_key: [u8; 64],
+        outer_cert_type: Option<u16>,
+    ) -> QuoteSignature {
+        QuoteSignature {
+            isv_signature,
+            attestation_key,
+            qe_report: self.qe_report,
+            qe_report_raw: self.qe_report_raw,
+            qe_report_signature: self.qe_report_signature,
+            qe_auth_data: self.qe_auth_data,
+            certification: self.certification,
+            outer_cert_type,
+        }
+    }
+}
+
 /// QE report, its signature, the QE auth data and a type 1..=5 certification data.
 fn parse_qe_part(r: &mut Reader<'_>, cert_field: &'static str) -> Result<QeReportPart, QuoteError> {
     let qe_report_raw: [u8; 384] = r.array("qe_report")?;
@@ -460,16 +482,7 @@ fn parse_signature_v3(r: &mut Reader<'_>) -> Result<QuoteSignature, QuoteError> 
     let isv_signature = r.array("isv_signature")?;
     let attestation_key = r.array("attestation_key")?;
     let qe = parse_qe_part(r, "certification_data_type")?;
-    Ok(QuoteSignature {
-        isv_signature,
-        attestation_key,
-        qe_report: qe.qe_report,
-        qe_report_raw: qe.qe_report_raw,
-        qe_report_signature: qe.qe_report_signature,
-        qe_auth_data: qe.qe_auth_data,
-        certification: qe.certification,
-        outer_cert_type: None,
-    })
+    Ok(qe.into_signature(isv_signature, attestation_key, None))
 }
 
 fn parse_signature_v4(r: &mut Reader<'_>) -> Result<QuoteSignature, QuoteError> {
@@ -499,14 +512,5 @@ fn parse_signature_v4(r: &mut Reader<'_>) -> Result<QuoteSignature, QuoteError> 
             actual: inner.pos() - start,
         });
     }
-    Ok(QuoteSignature {
-        isv_signature,
-        attestation_key,
-        qe_report: qe.qe_report,
-        qe_report_raw: qe.qe_report_raw,
-        qe_report_signature: qe.qe_report_signature,
-        qe_auth_data: qe.qe_auth_data,
-        certification: qe.certification,
-        outer_cert_type: Some(outer_type),
-    })
+    Ok(qe.into_signature(isv_signature, attestation_key, Some(outer_type)))
 }

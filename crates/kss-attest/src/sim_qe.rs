@@ -245,13 +245,6 @@ impl std::fmt::Debug for SimQuotingEnclave {
     }
 }
 
-fn now_secs() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
-
 fn new_key() -> SigningKey {
     SigningKey::random(&mut rand::rngs::OsRng)
 }
@@ -305,7 +298,7 @@ impl SimQuotingEnclave {
 
     fn create(dir: &Path) -> Result<(), SimError> {
         let staging = store::staging_dir(dir)?;
-        let result = Self::write_new_ca(&staging, now_secs());
+        let result = Self::write_new_ca(&staging, crate::dcap_time::now());
         if let Err(e) = result {
             let _ = std::fs::remove_dir_all(&staging);
             return Err(e);

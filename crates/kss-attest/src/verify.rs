@@ -12,7 +12,7 @@ pub mod verdict;
 pub use verdict::{Check, Outcome, Verdict};
 
 use crate::collateral::{
-    Collateral, CollateralError, CollateralRequest, CollateralSource, PckCa, SignedJson,
+    Collateral, CollateralError, CollateralRequest, CollateralSource, PckCa, SignedForm, SignedJson,
 };
 use crate::dcap_time::format_rfc3339 as t;
 use crate::pck::{parse_sgx_extension, PckError, SgxExtension, SGX_EXTENSION_OID};
@@ -824,17 +824,7 @@ impl Verifier {
         let leaf = chain
             .leaf()
             .ok_or_else(|| fail(format!("{label} issuer chain is empty")))?;
-        // The exact body first; the compact re-serialization is built only when that fails
-        // (pretty-printed copies of PCS responses), so the common case copies nothing.
-        let which = if verify_p256_fixed(&leaf.public_key, &piece.body, &piece.signature) {
-            Some(0)
-        } else {
-            let compact = crate::collateral::json_slice::compact(&piece.body);
-            (compact != piece.body
-                && verify_p256_fixed(&leaf.public_key, &compact, &piece.signature))
-            .then_some(1)
-        };
-        let which = which.ok_or_else(|| {
+        let form = piece.signed_form(&leaf.public_key).ok_or_else(|| {
             fail(format!(
                 "the {label} signature is invalid: the {label} was altered or not signed by \"{}\"",
                 leaf.subject_text()
@@ -855,7 +845,7 @@ impl Verifier {
             chain: VerifiedChain {
                 certs: chain.certs.clone(),
             },
-            compact: which > 0,
+            compact: form == SignedForm::Compact,
         });
         self.cache.put(k, out.clone(), valid_until, at);
         Ok(out)

@@ -3,7 +3,8 @@
 
 use kss_attest::json::{quote_json, report_body_json, ByteOrder};
 use kss_attest::pck::{
-    encode_sgx_extension, parse_sgx_extension, pck_leaf_of_chain, PckError, PlatformConfiguration,
+    encode_sgx_extension, parse_pem_chain, parse_sgx_extension, pck_leaf_of_chain, PckError,
+    PlatformConfiguration,
 };
 use kss_attest::quote::Quote;
 use serde_json::json;
@@ -86,6 +87,58 @@ fn non_pck_and_garbage_are_errors() {
     ));
     let root = load("intel-sgx-root-ca/Intel_SGX_Provisioning_Certification_RootCA.pem");
     assert_eq!(pck_leaf_of_chain(&root).unwrap_err(), PckError::NotPck);
+}
+
+/// A TCB entry that is not a SEQUENCE (here a SET with the same content) is rejected.
+#[test]
+fn tcb_entry_must_be_a_sequence() {
+    let mut der = load("automata-dcap-rs/sgx_x509_extension.der");
+    // OID 1.2.840.113741.1.13.1.2 (TCB) followed by the SEQUENCE tag of its value.
+    let tcb: &[u8] = &[
+        0x06, 0x0a, 0x2a, 0x86, 0x48, 0x86, 0xf8, 0x4d, 0x01, 0x0d, 0x01, 0x02, 0x30,
+    ];
+    let at = der.windows(tcb.len()).position(|w| w == tcb).unwrap() + tcb.len() - 1;
+    der[at] = 0x31;
+    assert!(matches!(
+        parse_sgx_extension(&der),
+        Err(PckError::BadValue { name: "TCB", .. })
+    ));
+}
+
+/// PEM chains as quote producers write them: 76-character lines, CRLF, text between blocks,
+/// other block types and a trailing NUL.
+#[test]
+fn pem_chain_tolerance() {
+    let pem = load("intel-sgx-root-ca/Intel_SGX_Provisioning_Certification_RootCA.pem");
+    let want = parse_pem_chain(&pem).unwrap();
+    assert_eq!(want.len(), 1);
+    let text = String::from_utf8(pem).unwrap();
+    let b64: String = text
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect::<String>();
+    let lines: Vec<&str> = b64
+        .as_bytes()
+        .chunks(76)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
+    let block = format!(
+        "-----BEGIN CERTIFICATE-----\r\n{}\r\n-----END CERTIFICATE-----\r\n",
+        lines.join("\r\n")
+    );
+    let messy = format!(
+        "leaf:\r\n{block}some text\n-----BEGIN OTHER-----\n!!\n-----END OTHER-----\n{block}\0"
+    );
+    let got = parse_pem_chain(messy.as_bytes()).unwrap();
+    assert_eq!(got, [want[0].clone(), want[0].clone()]);
+    assert!(matches!(
+        parse_pem_chain(b"no pem here"),
+        Err(PckError::Pem(_))
+    ));
+    assert!(matches!(
+        parse_pem_chain(b"-----BEGIN CERTIFICATE-----\nAAAA\n"),
+        Err(PckError::Pem(_))
+    ));
 }
 
 #[test]

@@ -271,3 +271,37 @@ fn dcap_qvl_accepts_simulated_quote_with_explicit_sim_root() {
             .is_err()
     );
 }
+
+/// `export_collateral` writes a raw PCS directory that `Collateral::from_path` reads, and the
+/// verifier accepts a simulated quote with it when (and only when) told to trust the sim root.
+#[test]
+fn exported_directory_verifies_a_simulated_quote() {
+    use kss_attest::collateral::Collateral;
+    use kss_attest::policy::Policy;
+    use kss_attest::verify::{trust_root_key, Outcome, Verifier};
+
+    let tmp = tempfile::tempdir().unwrap();
+    let qe = SimQuotingEnclave::load_or_create(&tmp.path().join("ca")).unwrap();
+    let quote = qe.quote(&kss_report_body()).unwrap();
+    let now = kss_attest::dcap_time::now();
+    let out = tmp.path().join("export");
+    qe.export_collateral(&out, now).unwrap();
+    let col = Collateral::from_path(&out).expect("the exported directory reads as collateral");
+    assert!(col.pck_crl.is_some() && col.root_ca_crl.is_some());
+    assert!(col.pck_crl_issuer_chain.is_some() && col.pck_chain.is_some());
+
+    let root = trust_root_key(&std::fs::read(out.join("root.pem")).unwrap(), "root").unwrap();
+    let v =
+        Verifier::with_trust_roots(vec![root], Policy::default()).verify(&quote, &col, now + 60);
+    let failed: Vec<String> = v
+        .checks
+        .iter()
+        .filter(|c| c.outcome == Outcome::Fail)
+        .map(|c| format!("{}: {}", c.name, c.reason))
+        .collect();
+    assert!(v.accepted, "{failed:?}");
+    assert_eq!(v.tcb_status, Some(kss_attest::tcb::TcbStatus::UpToDate));
+
+    // Intel's root alone does not accept it.
+    assert!(!Verifier::default().verify(&quote, &col, now + 60).accepted);
+}

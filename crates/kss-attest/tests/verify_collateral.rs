@@ -2,7 +2,7 @@
 //! with its test root, oasis-core (no CRLs), wrong chains, tampered TCB info / QE identity and
 //! pretty-printed PCS files.
 
-use kss_attest::collateral::{Collateral, SignedJson};
+use kss_attest::collateral::{Collateral, SignedForm, SignedJson};
 use kss_attest::policy::Policy;
 use kss_attest::tcb::TcbStatus;
 use kss_attest::verify::{trust_root_key, Outcome, Verdict, Verifier};
@@ -294,6 +294,12 @@ fn pretty_printed_pcs_files_verify_over_compact_form() {
                 .any(|b| verify_p256_fixed(&signer.public_key, b, &piece.signature)),
             "{f}: some candidate verifies"
         );
+        let form = if pretty {
+            SignedForm::Compact
+        } else {
+            SignedForm::Exact
+        };
+        assert_eq!(piece.signed_form(&signer.public_key), Some(form), "{f}");
     }
     // A compact body has exactly one candidate: itself.
     let s = SignedJson {
@@ -301,6 +307,31 @@ fn pretty_printed_pcs_files_verify_over_compact_form() {
         signature: vec![0; 64],
     };
     assert_eq!(s.signed_candidates(), vec![b"{\"a\":1}".to_vec()]);
+}
+
+/// The verifier takes a re-formatted (pretty-printed) TCB info and QE identity: their
+/// signatures verify over the compact form, and the verdict says so.
+#[test]
+fn verifier_accepts_reformatted_tcb_info_and_qe_identity() {
+    let mut col =
+        Collateral::from_dcap_qvl_json(&read("phala-dcap-qvl/sgx_quote_collateral.json"), "phala")
+            .expect("collateral");
+    for piece in [&mut col.tcb_info, &mut col.qe_identity] {
+        let v: serde_json::Value = serde_json::from_slice(&piece.body).expect("json");
+        let pretty = serde_json::to_vec_pretty(&v).expect("pretty");
+        assert_ne!(pretty, piece.body);
+        assert_eq!(
+            kss_attest::collateral::json_slice::compact(&pretty),
+            piece.body
+        );
+        piece.body = pretty;
+    }
+    let v =
+        Verifier::new(any_status()).verify(&read("phala-dcap-qvl/sgx_quote"), &col, 1_752_919_277);
+    assert!(v.accepted, "{:?}", failed(&v));
+    let tcb = v.check("tcb_info.signature").expect("check");
+    assert!(tcb.reason.contains("compact form"), "{}", tcb.reason);
+    assert_eq!(outcome(&v, "qe_identity.signature"), Some(Outcome::Pass));
 }
 
 /// TCB info v2 and v3 level matching on the values SOURCES.md records.

@@ -9,6 +9,12 @@ pub fn read_file(path: &Path, what: &str) -> Result<Vec<u8>, CliError> {
         .map_err(|e| CliError::input(format!("cannot read {what} '{}': {e}", path.display())))
 }
 
+/// Reads a whole file as UTF-8 text; errors name the file and what it was meant to be.
+pub fn read_text(path: &Path, what: &str) -> Result<String, CliError> {
+    String::from_utf8(read_file(path, what)?)
+        .map_err(|_| CliError::input(format!("{what} '{}': not UTF-8 text", path.display())))
+}
+
 /// Writes `bytes` to `path` atomically and durably: a temp file in the same directory, fsync,
 /// rename, fsync of the directory. A crash leaves either the old file or the new one, never a
 /// partial file.

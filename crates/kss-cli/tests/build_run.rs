@@ -213,8 +213,9 @@ fn build_errors_leave_no_output() {
     .unwrap();
     let err = env.fails(&["build", "prod", "--sign-key", "notakey.pem"], 2);
     assert!(err.contains("notakey.pem"), "{err}");
-    let leftovers: Vec<_> = std::fs::read_dir(env.path("prod"))
-        .unwrap()
+    let leftovers: Vec<_> = std::fs::read_dir(env.path("prod/build"))
+        .into_iter()
+        .flatten()
         .flatten()
         .map(|e| e.file_name())
         .collect();

@@ -207,8 +207,9 @@ pub enum BackendKind {
 
 /// Loads `sgxs` into the chosen backend and returns a handle a multi-threaded service can share.
 ///
-/// This is the entry point for `kss run`: `--sim` gives `BackendKind::Sim(SimCpu::default())`,
-/// hardware mode `BackendKind::Hw`.
+/// For callers that pick the backend at run time: `BackendKind::Sim(cpu)` for the simulator,
+/// `BackendKind::Hw` for the Linux driver. Always a non-debug launch; `kss run` does not use it
+/// but calls [`load_sgxs_with`] with its backend directly, since it also passes `--debug`.
 pub fn load_shared(
     kind: &BackendKind,
     sgxs: impl Read,

@@ -10,8 +10,8 @@
 //! ```
 //!
 //! The canonical Occlum.json is the parsed JSON re-serialized compactly with object keys
-//! sorted (serde_json's default map), so formatting changes do not change CONFIGID but every
-//! value does. SHA-512 fills the 64 bytes of CONFIGID. A relying party recomputes the value
+//! sorted by their UTF-8 bytes ([`canonical_config`] sorts them itself), so formatting changes
+//! do not change CONFIGID but every value does. SHA-512 fills the 64 bytes of CONFIGID. A relying party recomputes the value
 //! from the app it expects (`kss config-id DIR`, `kss policy from-instance DIR`) instead of
 //! trusting the host.
 

@@ -1,9 +1,11 @@
 //! `kss new` and `kss build`.
 //!
 //! `build` writes `build/enclave.sgxs`, `build/enclave.sig`, `build/Enclave.xml` and
-//! `build/kss-build.json`. Every output is first written to a temporary file in `build/`
-//! and renamed into place only after all of them were produced, so a failure (bad key, full
-//! disk) leaves the previous build untouched and no partial file behind.
+//! `build/kss-build.json`. Every output is first written to a temporary file in `build/` and
+//! synced, and only when all of them were produced is each renamed into place, so a failure
+//! while producing them (bad key, full disk) leaves the previous build untouched and no partial
+//! file behind. The renames are separate: each file is replaced atomically, in the order SGXS,
+//! SIGSTRUCT, Enclave.xml, and the summary `kss-build.json` is written last.
 
 use crate::config::{ConfigBinding, InstanceConfig, Metadata};
 use crate::error::InstanceError;
@@ -172,7 +174,8 @@ pub struct BuildReport {
     pub remeasured: bool,
     /// True if the development key was created by this build.
     pub dev_key_created: bool,
-    /// Path of the key that signed (None when the existing SIGSTRUCT was kept).
+    /// Path of the key chosen for this build (`--sign-key` or the development key). When the
+    /// existing SIGSTRUCT was kept (`resigned` false) it was made by the same key.
     pub key_path: PathBuf,
 }
 
@@ -207,10 +210,10 @@ pub fn build(dir: &Path, mut opts: BuildOptions<'_>) -> Result<BuildReport, Inst
         }
         None => return Err(InstanceError::ProductionKeyRequired),
     };
-    let key_pem =
-        std::fs::read_to_string(&key_path).map_err(|e| InstanceError::io(&key_path, e))?;
-    let key = kss_sign::SigningKey::from_pem(&key_pem)
-        .map_err(|e| InstanceError::Sign(format!("{}: {e}", key_path.display())))?;
+    let key = kss_sign::SigningKey::load(&key_path).map_err(|e| match e {
+        kss_sign::KeyError::Io { source, .. } => InstanceError::io(&key_path, source),
+        e => InstanceError::Sign(format!("{}: {e}", key_path.display())),
+    })?;
 
     // CONFIGID mode: an enclave built from the same parameters by the same key is reused as is.
     if mode == ConfigBinding::ConfigId {
@@ -276,18 +279,19 @@ pub fn build(dir: &Path, mut opts: BuildOptions<'_>) -> Result<BuildReport, Inst
     );
 
     let xml_tmp = tmp("xml")?;
-    write_and_sync(&xml_tmp, xml.as_bytes())?;
+    write_and_sync(&xml_tmp, xml.as_bytes(), 0o644)?;
     let sum_tmp = tmp("json")?;
-    write_and_sync(&sum_tmp, summary.as_bytes())?;
+    write_and_sync(&sum_tmp, summary.as_bytes(), 0o644)?;
     let sig_tmp = if resigned {
         let t = tmp("sig")?;
-        write_and_sync(&t, &sigstruct.to_bytes())?;
+        write_and_sync(&t, &sigstruct.to_bytes(), 0o644)?;
         Some(t)
     } else {
         None
     };
 
-    // 4. Everything is ready: move into place.
+    // 4. Everything is ready: move each file into place (each rename is atomic on its own),
+    //    the summary last.
     let persist = |t: tempfile::NamedTempFile, to: PathBuf| {
         t.persist(&to)
             .map(|_| ())
@@ -299,9 +303,7 @@ pub fn build(dir: &Path, mut opts: BuildOptions<'_>) -> Result<BuildReport, Inst
     }
     persist(xml_tmp, inst.enclave_xml_path())?;
     persist(sum_tmp, inst.build_json_path())?;
-    if let Ok(d) = std::fs::File::open(&build_dir) {
-        let _ = d.sync_all();
-    }
+    sync_dir(&build_dir)?;
 
     Ok(BuildReport {
         instance: dir.to_path_buf(),
@@ -320,8 +322,9 @@ pub fn build(dir: &Path, mut opts: BuildOptions<'_>) -> Result<BuildReport, Inst
     })
 }
 
-/// In CONFIGID mode: the existing build, if it was made from these enclave parameters and this
-/// key and its files verify.
+/// In CONFIGID mode: the existing build, if it was made in CONFIGID mode from these enclave
+/// parameters and this key and its files verify. (An MRENCLAVE-mode build records the same
+/// enclave parameters but measures the app, so it is never reused.)
 fn up_to_date(
     inst: &Instance,
     config: &InstanceConfig,
@@ -331,6 +334,9 @@ fn up_to_date(
 ) -> Option<BuildReport> {
     let summary: serde_json::Value =
         serde_json::from_slice(&std::fs::read(inst.build_json_path()).ok()?).ok()?;
+    if summary["config_binding"].as_str() != Some(config.metadata.config_binding.as_str()) {
+        return None;
+    }
     let params = hex::encode(Sha256::digest(enclave_parameters(config)));
     if summary["enclave_parameters_sha256"].as_str() != Some(params.as_str()) {
         return None;
@@ -401,8 +407,8 @@ pub fn ensure_dev_key(path: &Path) -> Result<bool, InstanceError> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).map_err(|e| InstanceError::io(parent, e))?;
     }
-    let key = kss_sign::SigningKey::generate(&mut rand::rngs::OsRng)
-        .map_err(|e| InstanceError::Sign(e.to_string()))?;
+    let key =
+        kss_sign::SigningKey::generate_os().map_err(|e| InstanceError::Sign(e.to_string()))?;
     let pem = key
         .to_pkcs8_pem()
         .map_err(|e| InstanceError::Sign(e.to_string()))?;
@@ -410,21 +416,48 @@ pub fn ensure_dev_key(path: &Path) -> Result<bool, InstanceError> {
     Ok(true)
 }
 
-fn write_private(path: &Path, bytes: &[u8]) -> Result<(), InstanceError> {
-    let dir = path.parent().unwrap_or(Path::new("."));
+/// Writes a private key (or other secret) to a new file `path` with mode 0600, atomically and
+/// durably: a temporary file in the same directory that is 0600 before anything is written to
+/// it, fsync, rename without replacing, fsync of the directory.
+///
+/// Never replaces an existing file: if `path` exists (also when it appears while writing) the
+/// result is [`InstanceError::Io`] for `path` with [`std::io::ErrorKind::AlreadyExists`], and the
+/// existing file is left untouched.
+pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), InstanceError> {
+    let dir = parent_dir(path);
     let t = tempfile::Builder::new()
         .prefix(".kss-key-")
         .tempfile_in(dir)
         .map_err(|e| InstanceError::io(dir, e))?;
-    write_and_sync(&t, bytes)?;
-    set_mode(&t, 0o600)?;
+    write_and_sync(&t, bytes, 0o600)?;
     t.persist_noclobber(path)
-        .map(|_| ())
-        .map_err(|e| InstanceError::io(path, e.error))
+        .map_err(|e| InstanceError::io(path, e.error))?;
+    sync_dir(dir)
 }
 
-fn write_and_sync(t: &tempfile::NamedTempFile, bytes: &[u8]) -> Result<(), InstanceError> {
-    set_mode(t, 0o644)?;
+/// The directory holding `path` (`.` for a bare file name).
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    }
+}
+
+/// Makes renames in `dir` durable.
+fn sync_dir(dir: &Path) -> Result<(), InstanceError> {
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| InstanceError::io(dir, e))
+}
+
+/// Sets the temporary file's mode to `mode` (before writing, so a private file is never more
+/// readable than `mode`), then writes `bytes` and syncs.
+fn write_and_sync(
+    t: &tempfile::NamedTempFile,
+    bytes: &[u8],
+    mode: u32,
+) -> Result<(), InstanceError> {
+    set_mode(t, mode)?;
     let mut f = t.as_file();
     f.write_all(bytes)
         .map_err(|e| InstanceError::io(t.path(), e))?;
@@ -441,21 +474,16 @@ fn set_mode(t: &tempfile::NamedTempFile, mode: u32) -> Result<(), InstanceError>
 /// Atomic, durable write of a file (mode 0644): a temporary file in the same directory, fsync,
 /// rename, fsync of the directory. A crash leaves the old file or the new one, never a part.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), InstanceError> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
+    let dir = parent_dir(path);
     let t = tempfile::Builder::new()
         .prefix(".kss-tmp-")
         .tempfile_in(dir)
         .map_err(|e| InstanceError::io(dir, e))?;
-    write_and_sync(&t, bytes)?;
+    write_and_sync(&t, bytes, 0o644)?;
     t.persist(path)
         .map_err(|e| InstanceError::io(path, e.error))?;
     // Make the rename itself durable.
-    std::fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| InstanceError::io(dir, e))
+    sync_dir(dir)
 }
 
 fn build_summary(

@@ -28,7 +28,9 @@ impl ConfigError {
     pub(crate) fn value(path: &str, value: &serde_json::Value, expected: &str) -> Self {
         let mut v = value.to_string();
         if v.len() > 80 {
-            v.truncate(77);
+            // Cut at a character boundary at or before byte 77 (the JSON text may be UTF-8).
+            let cut = (0..=77).rev().find(|&i| v.is_char_boundary(i)).unwrap_or(0);
+            v.truncate(cut);
             v.push_str("...");
         }
         Self::Value {
@@ -79,5 +81,35 @@ impl InstanceError {
             path: path.into(),
             source,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shown(value: &serde_json::Value) -> String {
+        match ConfigError::value("metadata.debuggable", value, "true or false") {
+            ConfigError::Value { value, .. } => value,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn long_values_are_cut_at_a_char_boundary() {
+        // 60 two-byte characters, shifted by 0 or 1 ASCII byte so that byte 77 falls both on
+        // and inside a character.
+        for prefix in ["", "a"] {
+            let value = serde_json::Value::String(format!("{prefix}{}", "é".repeat(60)));
+            let v = shown(&value);
+            let cut = v.strip_suffix("...").expect("shortened");
+            assert!(value.to_string().starts_with(cut), "{v}");
+            assert!((76..=77).contains(&cut.len()), "{}", cut.len());
+        }
+        // Byte 77 inside an 'é': `"a` plus 37 whole characters (76 bytes) are kept.
+        let v = shown(&serde_json::Value::String(format!("a{}", "é".repeat(60))));
+        assert_eq!(v, format!("\"a{}...", "é".repeat(37)));
+        // ASCII is still cut at exactly 77 bytes.
+        assert_eq!(shown(&serde_json::Value::String("a".repeat(100))).len(), 80);
     }
 }

@@ -335,6 +335,63 @@ mod tests {
         assert_ne!(digest_dir(d.path()).unwrap().digest, l1.digest);
     }
 
+    /// A fixed tree: directory `d` (0755), symlink `d/l` -> `../f`, file `f` (0644) of two
+    /// chunks (CHUNK + 3 bytes, byte i = i mod 251).
+    #[test]
+    fn known_answer_for_dir_symlink_and_multi_chunk_file() {
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path();
+        std::fs::create_dir(root.join("d")).unwrap();
+        std::fs::set_permissions(root.join("d"), std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::os::unix::fs::symlink("../f", root.join("d/l")).unwrap();
+        let data: Vec<u8> = (0..CHUNK as usize + 3).map(|i| (i % 251) as u8).collect();
+        std::fs::write(root.join("f"), &data).unwrap();
+        std::fs::set_permissions(root.join("f"), std::fs::Permissions::from_mode(0o644)).unwrap();
+
+        let got = digest_dir(root).unwrap();
+        assert_eq!(got.entries, 3);
+        assert_eq!(got.bytes, CHUNK + 3);
+        // Fixed value: changes to the encoding must be deliberate (and renamed kss-image-v2).
+        assert_eq!(
+            hex::encode(got.digest),
+            "33a222c088a6fa6b83aed684a42aca38402e15c819d8ca2465d874e3056f264e"
+        );
+
+        // The same value from the documented formula, with sha2 directly.
+        let sha = |parts: &[&[u8]]| -> [u8; 32] {
+            let mut h = Sha256::new();
+            for p in parts {
+                h.update(p);
+            }
+            h.finalize().into()
+        };
+        let leaf = |kind: u8, mode: u32, size: u64, path: &[u8], digest: &[u8; 32]| {
+            sha(&[
+                b"kss-image-entry-v1\0",
+                &[kind],
+                &mode.to_le_bytes(),
+                &size.to_le_bytes(),
+                &(path.len() as u32).to_le_bytes(),
+                path,
+                digest,
+            ])
+        };
+        let (c0, c1) = data.split_at(CHUNK as usize);
+        let content = sha(&[
+            b"kss-image-content-v1\0",
+            &(CHUNK + 3).to_le_bytes(),
+            &sha(&[c0]),
+            &sha(&[c1]),
+        ]);
+        let l_dir = leaf(2, 0o755, 0, b"d", &[0; 32]);
+        let l_link = leaf(3, 0o777, 0, b"d/l", &sha(&[b"../f"]));
+        let l_file = leaf(1, 0o644, CHUNK + 3, b"f", &content);
+        let node = |l: &[u8; 32], r: &[u8; 32]| sha(&[&[1u8], l, r]);
+        let root_hash = node(&node(&l_dir, &l_link), &l_file);
+        let expected = sha(&[b"kss-image-v1\0", &3u64.to_le_bytes(), &root_hash]);
+        assert_eq!(got.digest, expected);
+    }
+
     #[test]
     fn merkle_shapes() {
         let a = [1u8; 32];

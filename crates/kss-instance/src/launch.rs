@@ -37,8 +37,13 @@ pub enum LaunchError {
         len: usize,
     },
     /// CONFIGSVN not a 16-bit number.
-    #[error("--config-svn: '{0}' is not a number from 0 to 65535 (decimal or 0x hex)")]
-    BadSvn(String),
+    #[error("{source_name}: '{text}' is not a number from 0 to 65535 (decimal or 0x hex)")]
+    BadSvn {
+        /// Which option.
+        source_name: &'static str,
+        /// The text given.
+        text: String,
+    },
     /// KSS values for an enclave without KSS.
     #[error("{0} given, but this instance has \"enable_kss\": false, so its enclave has no CONFIGID/CONFIGSVN (ECREATE would fault)")]
     KssDisabled(&'static str),
@@ -105,6 +110,12 @@ pub fn config_id_from_raw(bytes: &[u8]) -> Result<ConfigId, LaunchError> {
 
 /// Parses `--config-svn`: decimal or `0x` hex in 0..=65535.
 pub fn config_svn(text: &str) -> Result<u16, LaunchError> {
+    config_svn_option("--config-svn", text)
+}
+
+/// Parses a CONFIGSVN given as option `source_name` (such as `--min-config-svn`), with the rules
+/// of [`config_svn`]; errors name that option.
+pub fn config_svn_option(source_name: &'static str, text: &str) -> Result<u16, LaunchError> {
     let t = text.trim();
     let v = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
         Some(h) if !h.is_empty() && h.len() <= 4 => u16::from_str_radix(h, 16).ok(),
@@ -112,7 +123,10 @@ pub fn config_svn(text: &str) -> Result<u16, LaunchError> {
         None if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) => t.parse::<u16>().ok(),
         None => None,
     };
-    v.ok_or_else(|| LaunchError::BadSvn(text.to_string()))
+    v.ok_or_else(|| LaunchError::BadSvn {
+        source_name,
+        text: text.to_string(),
+    })
 }
 
 /// Combines the parsed options with the instance's KSS setting: values for a non-KSS enclave

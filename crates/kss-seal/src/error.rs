@@ -105,8 +105,8 @@ pub enum SealError {
     /// The key source failed in a way that is not about this blob.
     #[error(transparent)]
     KeySource(#[from] KeySourceError),
-    /// Writing a sealed file failed.
-    #[error("cannot write sealed file '{path}': {source}")]
+    /// Writing a file (a sealed blob, or an unsealed secret) failed.
+    #[error("cannot write '{path}': {source}")]
     Io {
         /// The destination.
         path: PathBuf,

@@ -6,7 +6,8 @@ use std::path::Path;
 
 /// Writes `bytes` to `path` so that a crash leaves either the old file or the complete new one,
 /// never a truncated blob: a temporary file in the same directory, fsync, rename over `path`,
-/// then fsync of the directory. The temporary file is removed on any error.
+/// then fsync of the directory. The temporary file is removed on any error. The file is created
+/// 0600 (owner only), so it also suits unsealed secrets.
 pub fn write_sealed_file(path: &Path, bytes: &[u8]) -> Result<(), SealError> {
     let io = |source: std::io::Error| SealError::Io {
         path: path.to_path_buf(),

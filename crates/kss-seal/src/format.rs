@@ -15,7 +15,8 @@
 
 use crate::error::{policy_names, to_hex, SealError};
 use crate::inspect::SealedInfo;
-use kss_types::{KeyName, KeyPolicy, KeyRequest};
+use crate::policy::{broken_bits_rule, BitsRule};
+use kss_types::{KeyName, KeyRequest};
 
 /// Field offsets within a sealed blob.
 pub mod offsets {
@@ -197,7 +198,7 @@ fn check_request(req: &KeyRequest) -> Result<(), SealError> {
             expected: "4 (SEAL)",
         });
     }
-    if req.key_policy.reserved_bits() != 0 {
+    if let Some(rule) = broken_bits_rule(req.key_policy) {
         return Err(SealError::Format {
             field: "key_request.key_policy",
             value: format!(
@@ -205,21 +206,10 @@ fn check_request(req: &KeyRequest) -> Result<(), SealError> {
                 req.key_policy.0,
                 policy_names(req.key_policy)
             ),
-            expected: "only bits 0x3F",
-        });
-    }
-    if !req
-        .key_policy
-        .intersects(KeyPolicy(KeyPolicy::MRENCLAVE.0 | KeyPolicy::MRSIGNER.0))
-    {
-        return Err(SealError::Format {
-            field: "key_request.key_policy",
-            value: format!(
-                "{:#06x} ({})",
-                req.key_policy.0,
-                policy_names(req.key_policy)
-            ),
-            expected: "a policy with mrenclave or mrsigner",
+            expected: match rule {
+                BitsRule::DefinedBitsOnly => "only bits 0x3F",
+                BitsRule::HasIdentity => "a policy with mrenclave or mrsigner",
+            },
         });
     }
     if req.reserved1 != 0 {

@@ -186,16 +186,13 @@ pub fn validate(
     attribute_mask: Attributes,
     identity: &ReportBody,
 ) -> Result<(), SealError> {
-    if policy.reserved_bits() != 0 {
+    if let Some(rule) = broken_bits_rule(policy) {
         return Err(SealError::invalid_policy(
             policy,
-            "only bits 0x3F are defined (mrenclave, mrsigner, noisvprodid, configid, isvfamilyid, isvextprodid)",
-        ));
-    }
-    if !policy.intersects(KeyPolicy(KeyPolicy::MRENCLAVE.0 | KeyPolicy::MRSIGNER.0)) {
-        return Err(SealError::invalid_policy(
-            policy,
-            "it must include mrenclave or mrsigner",
+            match rule {
+                BitsRule::DefinedBitsOnly => "only bits 0x3F are defined (mrenclave, mrsigner, noisvprodid, configid, isvfamilyid, isvextprodid)",
+                BitsRule::HasIdentity => "it must include mrenclave or mrsigner",
+            },
         ));
     }
     if policy.intersects(KeyPolicy::KSS_BITS)
@@ -213,4 +210,25 @@ pub fn validate(
         });
     }
     Ok(())
+}
+
+/// A rule every KEYPOLICY must meet whatever the enclave; [`validate`] and the blob parser each
+/// word their own error from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BitsRule {
+    /// Only the six bits 0x3F are defined.
+    DefinedBitsOnly,
+    /// `mrenclave` or `mrsigner` must be set.
+    HasIdentity,
+}
+
+/// The first [`BitsRule`] `policy` breaks, if any.
+pub(crate) fn broken_bits_rule(policy: KeyPolicy) -> Option<BitsRule> {
+    if policy.reserved_bits() != 0 {
+        Some(BitsRule::DefinedBitsOnly)
+    } else if !policy.intersects(KeyPolicy(KeyPolicy::MRENCLAVE.0 | KeyPolicy::MRSIGNER.0)) {
+        Some(BitsRule::HasIdentity)
+    } else {
+        None
+    }
 }

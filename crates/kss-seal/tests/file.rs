@@ -31,3 +31,16 @@ fn failure_names_the_path_and_keeps_the_old_file() {
     assert_eq!(std::fs::read(target.join("inner")).unwrap(), b"keep");
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
 }
+
+/// The file is readable by its owner only, whatever the umask: `kss enclave unseal` writes
+/// plaintext secrets with it.
+#[cfg(unix)]
+#[test]
+fn written_files_are_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.key");
+    write_sealed_file(&path, b"the database password").unwrap();
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+}

@@ -123,3 +123,79 @@ fn aad_only_mac_blob_matches_ring_gmac() {
     assert_eq!(&moved[512..516], &[0, 0, 0, 0]);
     assert_eq!(unseal(&enclave, &moved).unwrap().aad, aad);
 }
+
+#[test]
+fn reseal_with_fixed_key_id_equals_a_fresh_seal_at_the_current_svns() {
+    let old = SimEnclave::kat();
+    let upgraded = SimEnclave::kat().with(|r| {
+        r.isv_svn = 6;
+        r.config_svn = 8;
+    });
+    let plaintext = b"tenant key ring v1";
+    let aad = b"meta";
+    let blob = seal_with_key_id(&old, [0x11; 32], plaintext, aad, &SealOptions::default()).unwrap();
+    let key_id = [0x22; 32];
+    let moved = kss_seal::reseal_with_key_id(&upgraded, &blob, None, key_id).unwrap();
+    // Byte for byte what sealing the same data on the upgraded enclave gives.
+    let fresh =
+        seal_with_key_id(&upgraded, key_id, plaintext, aad, &SealOptions::default()).unwrap();
+    assert_eq!(moved, fresh);
+    let request = KeyRequest {
+        isv_svn: 6,
+        config_svn: 8,
+        key_id,
+        ..kat_request()
+    };
+    assert_eq!(&moved[..512], &request.to_bytes()[..]);
+    // Ciphertext and tag against ring with the upgraded enclave's key.
+    let key = upgraded.get_key(&request).unwrap();
+    let (ct, tag) = ring_seal(&key, plaintext, aad);
+    assert_eq!(&moved[560..560 + plaintext.len()], &ct[..]);
+    assert_eq!(&moved[544..560], &tag[..]);
+
+    // A new policy replaces the stored one; everything else is the same.
+    let family = kss_seal::Preset::Family.policy();
+    let moved = kss_seal::reseal_with_key_id(&upgraded, &blob, Some(family), key_id).unwrap();
+    let fresh = seal_with_key_id(
+        &upgraded,
+        key_id,
+        plaintext,
+        aad,
+        &SealOptions::with_policy(family),
+    )
+    .unwrap();
+    assert_eq!(moved, fresh);
+}
+
+#[test]
+fn sealed_size_is_limited_to_u32() {
+    use kss_seal::format::{sealed_size, MAX_SEALED_SIZE};
+    use kss_seal::SealError;
+    let max = u32::MAX as usize;
+    assert_eq!(sealed_size(0, 0).unwrap(), 560);
+    assert_eq!(sealed_size(max - 560, 0).unwrap(), max);
+    assert_eq!(sealed_size(1, max - 561).unwrap(), max);
+    for (text_len, aad_len) in [(max - 559, 0), (0, max - 559), (max, 0), (max, max)] {
+        match sealed_size(text_len, aad_len) {
+            Err(SealError::TooLarge {
+                size,
+                text_len: t,
+                aad_len: a,
+                max,
+            }) => {
+                assert_eq!(
+                    (t, a, max),
+                    (text_len as u64, aad_len as u64, MAX_SEALED_SIZE)
+                );
+                assert_eq!(size, 560 + text_len as u64 + aad_len as u64);
+            }
+            other => panic!("{text_len} + {aad_len}: expected TooLarge, got {other:?}"),
+        }
+    }
+    // The sum saturates rather than wraps.
+    let huge = (usize::MAX as u64).saturating_mul(2).saturating_add(560);
+    assert!(matches!(
+        sealed_size(usize::MAX, usize::MAX),
+        Err(SealError::TooLarge { size, .. }) if size == huge
+    ));
+}

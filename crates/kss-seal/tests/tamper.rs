@@ -130,7 +130,11 @@ fn inspect_shows_metadata() {
         text.contains("0x003a mrsigner,configid,isvfamilyid,isvextprodid"),
         "{text}"
     );
-    assert!(!text.contains("secret"), "{text}");
+    // Inspect never shows the ciphertext, the tag or the AAD (bytes would print as hex).
+    let parsed = SealedData::parse(&blob).unwrap();
+    for hidden in [parsed.ciphertext, &parsed.tag[..], parsed.aad] {
+        assert!(!text.contains(&hex::encode(hidden)), "{text}");
+    }
 }
 
 proptest! {

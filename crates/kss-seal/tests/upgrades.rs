@@ -166,3 +166,64 @@ fn unavailable_key_source_is_not_a_mac_error() {
         Err(SealError::KeySource(_))
     ));
 }
+
+/// The presets whose policy does not contain `configid`.
+const WITHOUT_CONFIGID: [Preset; 4] = [
+    Preset::Enclave,
+    Preset::Signer,
+    Preset::Family,
+    Preset::Product,
+];
+
+#[test]
+fn lower_configsvn_is_refused_even_without_configid() {
+    // EGETKEY checks the stored CONFIGSVN against the enclave's whatever the policy.
+    for preset in WITHOUT_CONFIGID {
+        assert!(!preset.policy().contains(KeyPolicy::CONFIGID));
+        let blob = seal(&at(7, 5), SECRET, b"", &SealOptions::with_preset(preset)).unwrap();
+        assert_eq!(&unseal(&at(8, 5), &blob).unwrap().plaintext[..], SECRET);
+        match unseal(&at(6, 5), &blob) {
+            Err(SealError::SvnTooLow {
+                field: "CONFIGSVN",
+                sealed: 7,
+                current: 6,
+            }) => {}
+            other => panic!("{preset:?}: expected CONFIGSVN error, got {other:?}"),
+        }
+    }
+}
+
+/// `blob` with the CONFIGSVN of its stored key request set to `svn`.
+fn with_stored_config_svn(blob: &[u8], svn: u16) -> Vec<u8> {
+    let off = kss_types::keyrequest::offsets::CONFIG_SVN;
+    let mut edited = blob.to_vec();
+    edited[off..off + 2].copy_from_slice(&svn.to_le_bytes());
+    edited
+}
+
+#[test]
+fn lowering_stored_configsvn_goes_unnoticed_without_configid() {
+    // The SDK quirk: without `configid` the stored CONFIGSVN is not part of the key, so an
+    // edited, lower value still unseals, and now also on the lower CONFIGSVN it names.
+    for preset in WITHOUT_CONFIGID {
+        let blob = seal(&at(7, 5), SECRET, b"", &SealOptions::with_preset(preset)).unwrap();
+        let lowered = with_stored_config_svn(&blob, 6);
+        for enclave in [at(7, 5), at(6, 5)] {
+            let out = unseal(&enclave, &lowered).unwrap();
+            assert_eq!(&out.plaintext[..], SECRET, "{preset:?}");
+            assert_eq!(out.key_request.config_svn, 6);
+        }
+    }
+    // With `configid` the CONFIGSVN feeds the key: the same edit is a MAC mismatch.
+    let blob = seal(
+        &at(7, 5),
+        SECRET,
+        b"",
+        &SealOptions::with_preset(Preset::Config),
+    )
+    .unwrap();
+    assert!(matches!(
+        unseal(&at(7, 5), &with_stored_config_svn(&blob, 6)),
+        Err(SealError::MacMismatch { .. })
+    ));
+}

@@ -259,7 +259,8 @@ impl Response {
 /// Writes one frame.
 pub fn write_frame(w: &mut impl std::io::Write, body: &[u8]) -> std::io::Result<()> {
     let len = u32::try_from(body.len()).map_err(|_| std::io::Error::other("frame too large"))?;
-    let mut buf = Vec::with_capacity(4 + body.len());
+    // The body may carry key bytes (GET_KEY): the copy is wiped when dropped.
+    let mut buf = zeroize::Zeroizing::new(Vec::with_capacity(4 + body.len()));
     buf.extend_from_slice(&len.to_le_bytes());
     buf.extend_from_slice(body);
     w.write_all(&buf)?;

@@ -87,7 +87,12 @@ impl Server {
                     if stop2.load(Ordering::SeqCst) {
                         break;
                     }
-                    let Ok(conn) = conn else { continue };
+                    let Ok(conn) = conn else {
+                        // A persistent failure (EMFILE, ENOBUFS) would otherwise spin a
+                        // core; pause briefly and keep serving once it clears.
+                        std::thread::sleep(std::time::Duration::from_millis(50));
+                        continue;
+                    };
                     let ops = ops.clone();
                     let _ = std::thread::Builder::new()
                         .name("kss-conn".into())
@@ -116,10 +121,14 @@ impl Server {
 impl Drop for Server {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
-        // Wake the accept loop so it sees the flag.
-        let _ = UnixStream::connect(&self.socket);
+        // Wake the accept loop so it sees the flag. If the wake-up cannot connect (the
+        // workload removed the socket file, say), the loop would never return: leave the
+        // thread detached rather than hang in join.
+        let woke = UnixStream::connect(&self.socket).is_ok();
         if let Some(h) = self.accept.take() {
-            let _ = h.join();
+            if woke {
+                let _ = h.join();
+            }
         }
     }
 }

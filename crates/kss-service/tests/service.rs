@@ -246,3 +246,16 @@ fn sealing_uses_the_kat_seal_key() {
         .unwrap();
     assert_eq!(plain, b"kat plaintext");
 }
+
+#[test]
+fn drop_returns_when_the_socket_file_was_removed() {
+    let (server, _) = start(kss_secs(5));
+    std::fs::remove_file(server.socket_path()).unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        drop(server);
+        let _ = tx.send(());
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(5))
+        .expect("dropping the server hung after its socket file was removed");
+}

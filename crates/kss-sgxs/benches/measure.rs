@@ -112,12 +112,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let len = bytes.len() as u64;
 
     let (t_sha, sha) = best(runs, || Sha256::digest(&bytes));
-    let (t_file, m_file) = best(runs, || {
-        measure_stream(std::fs::File::open(&path).ok()?).ok()
+    let (t_file, m_file) = best(runs, || -> Result<_, Box<dyn std::error::Error>> {
+        Ok(measure_stream(std::fs::File::open(&path)?)?)
     });
-    let (t_mem, m_mem) = best(runs, || measure_stream(&bytes[..]).ok());
-    let m_file = m_file.ok_or("measure_stream(file) failed")?;
-    let m_mem = m_mem.ok_or("measure_stream(memory) failed")?;
+    let (t_mem, m_mem) = best(runs, || measure_stream(&bytes[..]));
+    let m_file = m_file.map_err(|e| format!("measure_stream(file) failed: {e}"))?;
+    let m_mem = m_mem.map_err(|e| format!("measure_stream(memory) failed: {e}"))?;
     assert_eq!(m_file.mr_enclave, <[u8; 32]>::from(sha));
     assert_eq!(m_mem.mr_enclave, writer_mr);
     assert_eq!(writer_mr, <[u8; 32]>::from(sha));

@@ -13,8 +13,10 @@ use std::io;
 ///    SECINFO), EEXTEND/UNMEASRD bytes 16..64. SGX hashes these bytes as zeros, so a stream with
 ///    anything else there can never match a hardware MRENCLAVE.
 /// 5. EADD: offset 4 KiB-aligned, strictly greater than the previous EADD offset and below SIZE;
-///    SECINFO flags use only defined bits (R/W/X/PENDING/MODIFIED/PR and the page type), the page
-///    type is REG or TCS (the only types EADD accepts), and a TCS page has no R/W/X bit.
+///    then the SECINFO flags rules of [`kss_types::SecinfoFlags::eadd_problem`] (what Linux
+///    checks before EADD): the page type is REG or TCS (the only types EADD accepts), no
+///    reserved or EDMM-state bit (PENDING/MODIFIED/PR) is set, a TCS page has no R/W/X bit, and
+///    W comes with R.
 /// 6. EEXTEND/UNMEASRD: after an EADD, offset 256-aligned, inside the page of the preceding EADD,
 ///    and each 256-byte chunk of a page appears at most once (counting both record kinds).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -3,7 +3,7 @@
 use crate::error::{SgxsError, Violation};
 use crate::record::{describe_tag, tag, u32_at, u64_at, HEADER_SIZE};
 use crate::{CHUNK_SIZE, MIN_ENCLAVE_SIZE, PAGE_SIZE};
-use kss_types::{PageType, SecinfoFlags};
+use kss_types::SecinfoFlags;
 
 /// What a validated header announces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,8 +31,6 @@ pub(crate) struct Validator {
     pub(crate) records: u64,
     /// SIZE from ECREATE; `None` before the first record or after UNSIZED.
     size: Option<u64>,
-    /// Whether the first record has been seen.
-    started: bool,
     /// Offset of the current EADD page.
     page: Option<u64>,
     /// Chunks of the current page already extended or loaded (bit i = chunk i).
@@ -53,36 +51,13 @@ fn padding(
     if h[first_padding..] == ZEROS[first_padding..] {
         return Ok(());
     }
-    match h[first_padding..].iter().position(|&b| b != 0) {
-        None => Ok(()),
-        Some(i) => Err(Violation::NonZeroPadding {
-            record,
-            byte: first_padding + i,
-            value: h[first_padding + i],
-            first_padding,
-        }),
-    }
-}
-
-fn check_eadd_flags(offset: u64, flags: u64) -> Result<(), Violation> {
-    let bad = |reason| {
-        Err(Violation::EaddFlags {
-            offset,
-            flags,
-            reason,
-        })
-    };
-    if flags & !SecinfoFlags::DEFINED != 0 {
-        return bad("reserved bits are set (defined bits are 0x3f and the page type 0xff00)");
-    }
-    match SecinfoFlags(flags).page_type() {
-        Some(PageType::Reg) => Ok(()),
-        Some(PageType::Tcs) if flags & SecinfoFlags::RWX != 0 => {
-            bad("a TCS page must have no R/W/X bits (the CPU clears them, so the measurement would not match)")
-        }
-        Some(PageType::Tcs) => Ok(()),
-        _ => bad("the page type (bits 15:8) must be REG (2) or TCS (1)"),
-    }
+    let byte = first_padding + h[first_padding..].iter().take_while(|&&b| b == 0).count();
+    Err(Violation::NonZeroPadding {
+        record,
+        byte,
+        value: h[byte],
+        first_padding,
+    })
 }
 
 impl Validator {
@@ -107,7 +82,7 @@ impl Validator {
 
     fn check_inner(&mut self, h: &[u8; HEADER_SIZE]) -> Result<Kind, Violation> {
         let t = u64_at(h, 0);
-        if !self.started {
+        if self.records == 0 {
             return match t {
                 tag::ECREATE | tag::UNSIZED => self.sizing(t, h),
                 _ => Err(Violation::FirstNotEcreate {
@@ -119,11 +94,9 @@ impl Validator {
             tag::ECREATE => Err(Violation::RepeatedEcreate { found: "ECREATE" }),
             tag::UNSIZED => Err(Violation::RepeatedEcreate { found: "UNSIZED" }),
             tag::EADD => self.eadd(h),
-            tag::EEXTEND => self
-                .extend("EEXTEND", h)
-                .map(|offset| Kind::Eextend { offset }),
+            tag::EEXTEND => self.extend(true, h).map(|offset| Kind::Eextend { offset }),
             tag::UNMEASRD => self
-                .extend("UNMEASRD", h)
+                .extend(false, h)
                 .map(|offset| Kind::Unmeasured { offset }),
             other => Err(Violation::UnknownTag {
                 tag: other,
@@ -145,7 +118,6 @@ impl Validator {
             return Err(Violation::ZeroSsaFrameSize);
         }
         if t == tag::UNSIZED {
-            self.started = true;
             return Ok(Kind::Unsized {
                 ssa_frame_size,
                 size_offset: size,
@@ -154,7 +126,6 @@ impl Validator {
         if !size.is_power_of_two() || size < MIN_ENCLAVE_SIZE {
             return Err(Violation::BadSize { size });
         }
-        self.started = true;
         self.size = Some(size);
         Ok(Kind::Ecreate {
             ssa_frame_size,
@@ -179,7 +150,13 @@ impl Validator {
                 return Err(Violation::EaddBeyondSize { offset, size });
             }
         }
-        check_eadd_flags(offset, flags)?;
+        if let Some(problem) = SecinfoFlags(flags).eadd_problem() {
+            return Err(Violation::EaddFlags {
+                offset,
+                flags,
+                reason: problem.rule(),
+            });
+        }
         self.page = Some(offset);
         self.chunks = 0;
         self.eadd += 1;
@@ -189,7 +166,9 @@ impl Validator {
         })
     }
 
-    fn extend(&mut self, record: &'static str, h: &[u8; HEADER_SIZE]) -> Result<u64, Violation> {
+    /// Checks an EEXTEND (`measured`) or UNMEASRD header.
+    fn extend(&mut self, measured: bool, h: &[u8; HEADER_SIZE]) -> Result<u64, Violation> {
+        let record = if measured { "EEXTEND" } else { "UNMEASRD" };
         let offset = u64_at(h, 8);
         padding(record, h, 16)?;
         let Some(page) = self.page else {
@@ -210,7 +189,7 @@ impl Validator {
             return Err(Violation::ExtendRepeated { record, offset });
         }
         self.chunks |= bit;
-        if record == "EEXTEND" {
+        if measured {
             self.eextend += 1;
         } else {
             self.unmeasured += 1;

@@ -18,7 +18,8 @@ fn page() -> impl Strategy<Value = Page> {
     (
         0u64..4,
         any::<bool>(),
-        1u64..8,
+        // R, RW, X, RX, RWX: the permissions EADD accepts (W needs R).
+        prop::sample::select(&[1u64, 3, 4, 5, 7][..]),
         prop::collection::vec(0u8..3, 16),
         any::<u8>(),
     )

@@ -198,6 +198,39 @@ fn eadd_rules() {
 }
 
 #[test]
+fn eadd_secinfo_rules_match_linux() {
+    let with = |flags| invalid_at(&stream(&[ecreate(1, 0x4000), eadd(0x1000, flags)]));
+    // W without R (also with X): Linux and the simulator refuse these pages, so a stream with
+    // them can never load.
+    for flags in [0x202, 0x206] {
+        let (i, o, v) = with(flags);
+        assert_eq!((i, o), (1, 64));
+        assert_eq!(
+            v,
+            Violation::EaddFlags {
+                offset: 0x1000,
+                flags,
+                reason: SecinfoFlags(flags).eadd_problem().unwrap().rule(),
+            }
+        );
+        assert!(v.to_string().contains("W without R"), "{v}");
+    }
+    // EDMM state bits are not for EADD.
+    for bit in [
+        SecinfoFlags::PENDING,
+        SecinfoFlags::MODIFIED,
+        SecinfoFlags::PR,
+    ] {
+        let v = with(0x203 | bit).2;
+        assert!(v.to_string().contains("EDMM-state"), "{v}");
+    }
+    // The writer refuses it too.
+    let mut w = SgxsWriter::new(Vec::new(), 1, 0x4000).unwrap();
+    let e = w.eadd(0x1000, SecinfoFlags(0x202)).unwrap_err();
+    assert!(e.to_string().contains("W without R"), "{e}");
+}
+
+#[test]
 fn extend_rules() {
     let s = stream(&[ecreate(1, 0x4000), extend(tag::EEXTEND, 0, 0)]);
     assert_eq!(

@@ -1,5 +1,6 @@
 //! [`SigningKey`]: an RSA-3072 private key with public exponent 3.
 
+use crate::hex_lower;
 use crate::rsa_math::{from_le, q1_q2, to_le_384, RawSignature};
 use kss_types::sigstruct::RSA_BYTES;
 use rsa::pkcs1::{DecodeRsaPrivateKey, EncodeRsaPrivateKey};
@@ -81,10 +82,6 @@ impl std::fmt::Debug for SigningKey {
             .field("mr_signer", &hex_lower(&self.mr_signer()))
             .finish_non_exhaustive()
     }
-}
-
-fn hex_lower(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl SigningKey {

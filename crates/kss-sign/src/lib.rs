@@ -29,3 +29,8 @@ pub use verify::{mr_signer, verify, VerifyError};
 pub use kss_types::Sigstruct;
 /// The RSA implementation used (the `rsa` crate), re-exported for [`SigningKey::from_rsa`].
 pub use rsa;
+
+/// Lower-case hex of `bytes`, for messages.
+pub(crate) fn hex_lower(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

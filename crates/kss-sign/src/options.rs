@@ -1,15 +1,17 @@
 //! [`SignOptions`]: the signed SIGSTRUCT fields, defaulting to the Intel SDK sign tool.
 
 use crate::date::{BcdDate, DateError};
-use kss_types::{AttributeFlags, Attributes, Id128};
+use crate::hex_lower;
+use kss_types::{xfrm, AttributeFlags, Attributes, Id128};
 
 /// Intel sign tool default ATTRIBUTES.flags for a 64-bit enclave: MODE64BIT.
 pub const DEFAULT_ATTRIBUTES_FLAGS: u64 = AttributeFlags::MODE64BIT.0;
 /// Intel sign tool default ATTRIBUTEMASK.flags: `~(DEBUG | 0x00FF000000000000)`, i.e. every
 /// bit is checked except DEBUG and the SDK "non-check" bits 48..56.
-pub const DEFAULT_ATTRIBUTE_MASK_FLAGS: u64 = 0xFF00_FFFF_FFFF_FFFD;
+pub const DEFAULT_ATTRIBUTE_MASK_FLAGS: u64 =
+    !(AttributeFlags::DEBUG.0 | AttributeFlags::SDK_NON_CHECK.0);
 /// Intel sign tool default ATTRIBUTES.xfrm: x87 | SSE.
-pub const DEFAULT_XFRM: u64 = 0x3;
+pub const DEFAULT_XFRM: u64 = xfrm::LEGACY;
 /// Intel sign tool default ATTRIBUTEMASK.xfrm (PKRU and AMX must be disabled).
 pub const DEFAULT_XFRM_MASK: u64 = 0xFFFF_FFFF_FFFF_FF1B;
 /// Intel sign tool default MISCMASK.
@@ -218,8 +220,8 @@ impl SignOptions {
         let kss = attributes.flags.contains(AttributeFlags::KSS);
         if !kss && (!self.isv_family_id.is_zero() || !self.isv_ext_prod_id.is_zero()) {
             return Err(OptionsError::IdsWithoutKss {
-                family: hex16(&self.isv_family_id.0),
-                ext_prod: hex16(&self.isv_ext_prod_id.0),
+                family: hex_lower(&self.isv_family_id.0),
+                ext_prod: hex_lower(&self.isv_ext_prod_id.0),
             });
         }
         if self.vendor != 0 && self.vendor != kss_types::Sigstruct::VENDOR_INTEL {
@@ -235,8 +237,4 @@ impl SignOptions {
         self.resolved_date()?;
         Ok(())
     }
-}
-
-fn hex16(b: &[u8; 16]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }

@@ -43,7 +43,6 @@ pub fn sign(
     sig.isv_prod_id = options.isv_prod_id;
     sig.isv_svn = options.isv_svn;
     sig.modulus = key.modulus_le();
-    sig.exponent = 3;
     let digest: [u8; 32] = Sha256::digest(sig.signed_message()).into();
     let raw = key.sign_digest(&digest)?;
     sig.signature = raw.signature;

@@ -76,6 +76,25 @@ fn other_option_errors() {
 }
 
 #[test]
+fn encrypted_pkcs8_key_error_says_how_to_decrypt() {
+    let pem = "-----BEGIN ENCRYPTED PRIVATE KEY-----\n\
+               MIIBvTBXBgkqhkiG9w0BBQ0wSjApBgkqhkiG9w0BBQwwHAQIAAAAAAAAAAACAggA\n\
+               -----END ENCRYPTED PRIVATE KEY-----\n";
+    for err in [
+        SigningKey::from_pem(pem).unwrap_err(),
+        SigningKey::from_file_bytes(pem.as_bytes()).unwrap_err(),
+    ] {
+        let msg = err.to_string();
+        assert!(msg.contains("the key is encrypted"), "{msg}");
+        assert!(msg.contains("decrypt it first"), "{msg}");
+        assert!(
+            msg.contains("openssl pkey -in key.pem -out plain.pem"),
+            "{msg}"
+        );
+    }
+}
+
+#[test]
 fn generated_keys_round_trip_through_pem() {
     let key = SigningKey::generate_os().unwrap();
     let pkcs8 = key.to_pkcs8_pem().unwrap();

@@ -17,6 +17,16 @@ fn key() -> &'static SigningKey {
     })
 }
 
+/// The bytes of one valid signed SIGSTRUCT, signed once for all cases.
+fn signed_bytes() -> &'static [u8; Sigstruct::SIZE] {
+    static BYTES: OnceLock<[u8; Sigstruct::SIZE]> = OnceLock::new();
+    BYTES.get_or_init(|| {
+        sign(&SignOptions::new().date(0x2016_0109), &[7; 32], key())
+            .unwrap()
+            .to_bytes()
+    })
+}
+
 fn options() -> impl Strategy<Value = (SignOptions, [u8; 32])> {
     (
         any::<[u8; 32]>(),
@@ -98,7 +108,7 @@ proptest! {
 
     #[test]
     fn truncated_real_sigstruct_is_rejected(n in 0usize..1808) {
-        let full = sign(&SignOptions::new().date(0x2016_0109), &[7; 32], key()).unwrap().to_bytes();
+        let full = signed_bytes();
         prop_assert!(Sigstruct::from_bytes(&full[..n]).is_err());
     }
 

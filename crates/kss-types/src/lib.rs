@@ -29,7 +29,7 @@ pub use error::LayoutError;
 pub use ids::{ConfigId, CpuSvn, Id128, KssConfig};
 pub use keyrequest::{KeyName, KeyPolicy, KeyRequest, UnknownPolicyName};
 pub use report::{Report, ReportBody};
-pub use secinfo::{PageType, Secinfo, SecinfoFlags};
+pub use secinfo::{EaddFlagsProblem, PageType, Secinfo, SecinfoFlags};
 pub use secs::Secs;
 pub use sigstruct::Sigstruct;
 pub use targetinfo::TargetInfo;

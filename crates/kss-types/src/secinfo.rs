@@ -78,6 +78,52 @@ impl SecinfoFlags {
     pub const fn permissions(self) -> u64 {
         self.0 & Self::RWX
     }
+
+    /// Why EADD (as the Linux driver checks it, `sgx_validate_secinfo`) refuses these flags, or
+    /// `None` if it accepts them. Checked in this order: the page type is REG or TCS; no bit
+    /// outside R/W/X and the page type is set (EDMM state bits included); a TCS page has no
+    /// R/W/X bit (the CPU would clear them, so the measurement would not match); W comes with R.
+    pub const fn eadd_problem(self) -> Option<EaddFlagsProblem> {
+        let page_type = (self.0 >> 8) & 0xFF;
+        let tcs = page_type == PageType::Tcs as u64;
+        let problem = if page_type != PageType::Reg as u64 && !tcs {
+            EaddFlagsProblem::PageType
+        } else if self.0 & !(Self::RWX | 0xFF00) != 0 {
+            EaddFlagsProblem::ReservedBits
+        } else if tcs && self.permissions() != 0 {
+            EaddFlagsProblem::TcsPermissions
+        } else if self.0 & Self::W != 0 && self.0 & Self::R == 0 {
+            EaddFlagsProblem::WriteWithoutRead
+        } else {
+            return None;
+        };
+        Some(problem)
+    }
+}
+
+/// Why EADD refuses a SECINFO.FLAGS value (see [`SecinfoFlags::eadd_problem`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EaddFlagsProblem {
+    /// The page type (bits 15:8) is not REG or TCS.
+    PageType,
+    /// A reserved or EDMM-state (PENDING/MODIFIED/PR) bit is set.
+    ReservedBits,
+    /// A TCS page has an R/W/X bit.
+    TcsPermissions,
+    /// W is set without R.
+    WriteWithoutRead,
+}
+
+impl EaddFlagsProblem {
+    /// The rule broken, as a sentence fragment.
+    pub const fn rule(self) -> &'static str {
+        match self {
+            Self::PageType => "SECINFO page type must be REG (2) or TCS (1)",
+            Self::ReservedBits => "SECINFO.FLAGS reserved and EDMM-state bits must be zero",
+            Self::TcsPermissions => "a TCS page must have no R/W/X permission bits",
+            Self::WriteWithoutRead => "a writable page must also be readable (W without R)",
+        }
+    }
 }
 
 /// SECINFO: `flags` u64 at +0, then 56 reserved bytes that must be zero.

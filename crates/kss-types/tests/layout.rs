@@ -4,8 +4,8 @@
 use kss_types::*;
 use proptest::prelude::*;
 
-/// Asserts that `bytes[off..off+len]` equals `expect` and that nothing else is non-zero in the
-/// given set of fields: used by filling every field with a distinct marker.
+/// Asserts that `bytes[off..off+len]` equals `expect`. The tests fill every field with a distinct
+/// marker, so a field at a wrong offset shows up as another field's marker (or as zeros).
 fn at(bytes: &[u8], off: usize, expect: &[u8]) {
     assert_eq!(
         &bytes[off..off + expect.len()],
@@ -25,8 +25,6 @@ fn sizes() {
     assert_eq!(TargetInfo::SIZE, 512);
     assert_eq!(KeyRequest::SIZE, 512);
     assert_eq!(KssConfig::SIZE, 66);
-    assert_eq!(Secs::default().to_bytes().len(), 4096);
-    assert_eq!(Sigstruct::unsigned().to_bytes().len(), 1808);
 }
 
 #[test]

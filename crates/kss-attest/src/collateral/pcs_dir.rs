@@ -13,22 +13,40 @@
 //!
 //! The signature is checked over the exact bytes of the `tcbInfo` / `enclaveIdentity` value
 //! as it appears in the file; if that fails, over its compact re-serialization (see
-//! [`super::SignedJson::signed_candidates`]).
+//! [`super::SignedJson::signed_form`]).
 
 use super::json_slice::top_level_value;
 use super::{hex_signature, Collateral, CollateralError, SignedJson};
 use std::path::Path;
 
+/// `tcb_info.json`: the TCB info response.
+pub const TCB_INFO: &str = "tcb_info.json";
+/// `tcb_info_issuer_chain.pem`: the TCB info issuer chain.
+pub const TCB_INFO_ISSUER_CHAIN: &str = "tcb_info_issuer_chain.pem";
+/// `qe_identity.json`: the QE identity response.
+pub const QE_IDENTITY: &str = "qe_identity.json";
+/// `qe_identity_issuer_chain.pem`: the QE identity issuer chain.
+pub const QE_IDENTITY_ISSUER_CHAIN: &str = "qe_identity_issuer_chain.pem";
+/// `pck_crl.der`: the PCK CRL as DER (`pck_crl.pem` and `pck_crl.crl` are read too).
+pub const PCK_CRL_DER: &str = "pck_crl.der";
+/// `pck_crl_issuer_chain.pem`: the PCK CRL issuer chain.
+pub const PCK_CRL_ISSUER_CHAIN: &str = "pck_crl_issuer_chain.pem";
+/// `root_ca_crl.der`: the root CA CRL as DER (`root_ca_crl.pem` and `root_ca_crl.crl` are
+/// read too).
+pub const ROOT_CA_CRL_DER: &str = "root_ca_crl.der";
+/// `pck_chain.pem`: the PCK certificate chain.
+pub const PCK_CHAIN: &str = "pck_chain.pem";
+
 /// The file names read from a collateral directory, in the order of the table above.
 pub const FILES: &[&str] = &[
-    "tcb_info.json",
-    "tcb_info_issuer_chain.pem",
-    "qe_identity.json",
-    "qe_identity_issuer_chain.pem",
+    TCB_INFO,
+    TCB_INFO_ISSUER_CHAIN,
+    QE_IDENTITY,
+    QE_IDENTITY_ISSUER_CHAIN,
     "pck_crl.der|pck_crl.pem",
-    "pck_crl_issuer_chain.pem",
+    PCK_CRL_ISSUER_CHAIN,
     "root_ca_crl.der|root_ca_crl.pem",
-    "pck_chain.pem",
+    PCK_CHAIN,
 ];
 
 fn read_opt(dir: &Path, names: &[&str]) -> Result<Option<Vec<u8>>, CollateralError> {
@@ -87,27 +105,24 @@ pub fn split_pcs_response(
 /// Reads the directory.
 pub fn read(dir: &Path) -> Result<Collateral, CollateralError> {
     let name = |f: &str| dir.join(f).display().to_string();
-    let tcb = read_req(dir, "tcb_info.json", "TCB info")?;
-    let tcb_info = split_pcs_response(&tcb, &["tcbInfo"], &name("tcb_info.json"))?;
-    let tcb_chain = read_req(dir, "tcb_info_issuer_chain.pem", "TCB info issuer chain")?;
-    let qe = read_req(dir, "qe_identity.json", "QE identity")?;
-    let qe_identity = split_pcs_response(
-        &qe,
-        &["enclaveIdentity", "qeIdentity"],
-        &name("qe_identity.json"),
-    )?;
-    let qe_chain = read_opt(dir, &["qe_identity_issuer_chain.pem"])?.unwrap_or(tcb_chain.clone());
+    let tcb = read_req(dir, TCB_INFO, "TCB info")?;
+    let tcb_info = split_pcs_response(&tcb, &["tcbInfo"], &name(TCB_INFO))?;
+    let tcb_chain = read_req(dir, TCB_INFO_ISSUER_CHAIN, "TCB info issuer chain")?;
+    let qe = read_req(dir, QE_IDENTITY, "QE identity")?;
+    let qe_identity =
+        split_pcs_response(&qe, &["enclaveIdentity", "qeIdentity"], &name(QE_IDENTITY))?;
+    let qe_chain = read_opt(dir, &[QE_IDENTITY_ISSUER_CHAIN])?.unwrap_or(tcb_chain.clone());
     Ok(Collateral {
         tcb_info,
         tcb_info_issuer_chain: tcb_chain,
         qe_identity,
         qe_identity_issuer_chain: qe_chain,
-        pck_crl: read_opt(dir, &["pck_crl.der", "pck_crl.pem", "pck_crl.crl"])?,
-        pck_crl_issuer_chain: read_opt(dir, &["pck_crl_issuer_chain.pem"])?,
+        pck_crl: read_opt(dir, &[PCK_CRL_DER, "pck_crl.pem", "pck_crl.crl"])?,
+        pck_crl_issuer_chain: read_opt(dir, &[PCK_CRL_ISSUER_CHAIN])?,
         root_ca_crl: read_opt(
             dir,
-            &["root_ca_crl.der", "root_ca_crl.pem", "root_ca_crl.crl"],
+            &[ROOT_CA_CRL_DER, "root_ca_crl.pem", "root_ca_crl.crl"],
         )?,
-        pck_chain: read_opt(dir, &["pck_chain.pem"])?,
+        pck_chain: read_opt(dir, &[PCK_CHAIN])?,
     })
 }

@@ -2,6 +2,8 @@
 //! simulated CA, in dcap-qvl's `QuoteCollateralV3` JSON format (plus PCS-style raw files).
 
 use super::{certs, store, SimError, SimQuotingEnclave};
+use crate::collateral::pcs_dir;
+use crate::dcap_time::format_rfc3339;
 use der::Encode;
 use p256::ecdsa::{Signature, SigningKey};
 use std::path::{Path, PathBuf};
@@ -22,8 +24,16 @@ pub struct ExportedCollateral {
     pub root_pem: String,
     /// The signed TCB info body, exactly as signed.
     pub tcb_info: String,
+    /// Hex r‖s signature of [`ExportedCollateral::tcb_info`] by the TCB signing key.
+    pub tcb_info_signature: String,
     /// The signed QE identity body, exactly as signed.
     pub qe_identity: String,
+    /// Hex r‖s signature of [`ExportedCollateral::qe_identity`] by the TCB signing key.
+    pub qe_identity_signature: String,
+    /// PEM issuer chain of TCB info and QE identity: TCB signing certificate, root.
+    pub tcb_info_issuer_chain: String,
+    /// PEM issuer chain of the PCK CRL: platform CA, root.
+    pub pck_crl_issuer_chain: String,
     /// DER of the root CA CRL.
     pub root_crl_der: Vec<u8>,
     /// DER of the platform CA CRL (the PCK CRL).
@@ -31,26 +41,6 @@ pub struct ExportedCollateral {
     /// Files written by [`SimQuotingEnclave::export_collateral`] (empty from
     /// [`SimQuotingEnclave::collateral`]).
     pub files: Vec<PathBuf>,
-}
-
-/// `YYYY-MM-DDTHH:MM:SSZ` for Unix seconds.
-pub(crate) fn rfc3339(secs: u64) -> Result<String, SimError> {
-    let t =
-        der::DateTime::from_unix_duration(std::time::Duration::from_secs(secs)).map_err(|e| {
-            SimError::Build {
-                what: "collateral date",
-                detail: e.to_string(),
-            }
-        })?;
-    Ok(format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        t.year(),
-        t.month(),
-        t.day(),
-        t.hour(),
-        t.minutes(),
-        t.seconds()
-    ))
 }
 
 fn sign_hex(key: &SigningKey, text: &str) -> String {
@@ -66,12 +56,12 @@ fn svn_list(svns: &[u8; 16]) -> String {
 impl SimQuotingEnclave {
     /// TCB info v3 (id "SGX") for the simulated FMSPC: the simulated platform's TCB is
     /// `UpToDate`; an older level (all components 0, PCESVN − 1) is `OutOfDate`.
-    fn tcb_info_text(&self, now: u64) -> Result<String, SimError> {
+    fn tcb_info_text(&self, now: u64) -> String {
         let p = &self.platform;
-        let issue = rfc3339(now)?;
-        let next = rfc3339(now + COLLATERAL_VALIDITY_SECS)?;
-        let tcb_date = rfc3339(p.created - p.created % 86_400)?;
-        Ok(format!(
+        let issue = format_rfc3339(now);
+        let next = format_rfc3339(now + COLLATERAL_VALIDITY_SECS);
+        let tcb_date = format_rfc3339(p.created - p.created % 86_400);
+        format!(
             concat!(
                 "{{\"id\":\"SGX\",\"version\":3,\"issueDate\":\"{issue}\",",
                 "\"nextUpdate\":\"{next}\",\"fmspc\":\"{fmspc}\",\"pceId\":\"{pceid}\",",
@@ -92,15 +82,15 @@ impl SimQuotingEnclave {
             zero = svn_list(&[0; 16]),
             old_pcesvn = p.pce_svn.saturating_sub(1),
             date = tcb_date,
-        ))
+        )
     }
 
     /// QE identity v2 (id "QE") for the simulated QE: its ISVSVN is `UpToDate`, ISVSVN 0 is
     /// `OutOfDate`.
-    fn qe_identity_text(&self, now: u64) -> Result<String, SimError> {
+    fn qe_identity_text(&self, now: u64) -> String {
         let p = &self.platform;
-        let tcb_date = rfc3339(p.created - p.created % 86_400)?;
-        Ok(format!(
+        let tcb_date = format_rfc3339(p.created - p.created % 86_400);
+        format!(
             concat!(
                 "{{\"id\":\"QE\",\"version\":2,\"issueDate\":\"{issue}\",",
                 "\"nextUpdate\":\"{next}\",\"tcbEvaluationDataNumber\":{eval},",
@@ -112,14 +102,14 @@ impl SimQuotingEnclave {
                 "{{\"tcb\":{{\"isvsvn\":0}},\"tcbDate\":\"{date}\",\"tcbStatus\":\"OutOfDate\",",
                 "\"advisoryIDs\":[\"KSS-SIM-SA-00002\"]}}]}}"
             ),
-            issue = rfc3339(now)?,
-            next = rfc3339(now + COLLATERAL_VALIDITY_SECS)?,
+            issue = format_rfc3339(now),
+            next = format_rfc3339(now + COLLATERAL_VALIDITY_SECS),
             eval = SIM_TCB_EVALUATION_DATA_NUMBER,
             mrsigner = hex::encode_upper(p.qe_mr_signer),
             prod = p.qe_isv_prod_id,
             svn = p.qe_isv_svn,
             date = tcb_date,
-        ))
+        )
     }
 
     /// Builds collateral valid from `now` (Unix seconds) for 30 days, without writing files.
@@ -144,20 +134,21 @@ impl SimQuotingEnclave {
         let root_pem = certs::to_pem(&self.root.cert)?;
         let ca_chain = format!("{}{}", certs::to_pem(&self.platform_ca.cert)?, root_pem);
         let tcb_chain = format!("{}{}", certs::to_pem(&self.tcb_signing.cert)?, root_pem);
-        let tcb_info = self.tcb_info_text(now)?;
-        let qe_identity = self.qe_identity_text(now)?;
-        let chain = self.chain_pem.strip_suffix(&[0]).unwrap_or(&self.chain_pem);
+        let tcb_info = self.tcb_info_text(now);
+        let tcb_info_signature = sign_hex(&self.tcb_signing.key, &tcb_info);
+        let qe_identity = self.qe_identity_text(now);
+        let qe_identity_signature = sign_hex(&self.tcb_signing.key, &qe_identity);
         let collateral = serde_json::json!({
             "pck_crl_issuer_chain": ca_chain,
             "root_ca_crl": hex::encode(&root_crl),
             "pck_crl": hex::encode(&pck_crl),
             "tcb_info_issuer_chain": tcb_chain,
             "tcb_info": tcb_info,
-            "tcb_info_signature": sign_hex(&self.tcb_signing.key, &tcb_info),
+            "tcb_info_signature": tcb_info_signature,
             "qe_identity_issuer_chain": tcb_chain,
             "qe_identity": qe_identity,
-            "qe_identity_signature": sign_hex(&self.tcb_signing.key, &qe_identity),
-            "pck_certificate_chain": String::from_utf8_lossy(chain),
+            "qe_identity_signature": qe_identity_signature,
+            "pck_certificate_chain": String::from_utf8_lossy(self.pck_chain_text()),
         });
         let collateral_json =
             serde_json::to_string_pretty(&collateral).map_err(|e| SimError::Build {
@@ -168,18 +159,30 @@ impl SimQuotingEnclave {
             collateral_json,
             root_pem,
             tcb_info,
+            tcb_info_signature,
             qe_identity,
+            qe_identity_signature,
+            tcb_info_issuer_chain: tcb_chain,
+            pck_crl_issuer_chain: ca_chain,
             root_crl_der: root_crl,
             pck_crl_der: pck_crl,
             files: Vec::new(),
         })
     }
 
+    /// The PEM chain of the quotes' certification data, without its trailing NUL.
+    fn pck_chain_text(&self) -> &[u8] {
+        self.chain_pem.strip_suffix(&[0]).unwrap_or(&self.chain_pem)
+    }
+
     /// Writes collateral valid from `now` for 30 days into `dir` (created if needed), each file
-    /// atomically: `root.pem`, `collateral.json` (dcap-qvl format), and PCS-style raw files
-    /// `tcb_info.json` (`{"tcbInfo":…,"signature":…}`), `qe_identity.json`
-    /// (`{"enclaveIdentity":…,"signature":…}`), `root_ca.crl`, `pck_platform.crl` (DER) and
-    /// `pck_chain.pem`.
+    /// atomically: `root.pem`, `collateral.json` (dcap-qvl format), and a raw PCS directory
+    /// that [`crate::collateral::Collateral::from_path`] reads (the names of
+    /// [`pcs_dir`]): `tcb_info.json` (`{"tcbInfo":…,"signature":…}`), `qe_identity.json`
+    /// (`{"enclaveIdentity":…,"signature":…}`), their issuer chain
+    /// `tcb_info_issuer_chain.pem` and `qe_identity_issuer_chain.pem`, `pck_crl.der` with
+    /// `pck_crl_issuer_chain.pem`, `root_ca_crl.der` and `pck_chain.pem`. The CRLs are also
+    /// written as `root_ca.crl` and `pck_platform.crl` (DER), the names of earlier versions.
     pub fn export_collateral(&self, dir: &Path, now: u64) -> Result<ExportedCollateral, SimError> {
         let mut c = self.collateral(now)?;
         std::fs::create_dir_all(dir).map_err(|e| SimError::Io {
@@ -189,27 +192,34 @@ impl SimQuotingEnclave {
         })?;
         let tcb_raw = format!(
             "{{\"tcbInfo\":{},\"signature\":\"{}\"}}",
-            c.tcb_info,
-            sign_hex(&self.tcb_signing.key, &c.tcb_info)
+            c.tcb_info, c.tcb_info_signature
         );
         let qe_raw = format!(
             "{{\"enclaveIdentity\":{},\"signature\":\"{}\"}}",
-            c.qe_identity,
-            sign_hex(&self.tcb_signing.key, &c.qe_identity)
+            c.qe_identity, c.qe_identity_signature
         );
-        let chain = self
-            .chain_pem
-            .strip_suffix(&[0])
-            .unwrap_or(&self.chain_pem)
-            .to_vec();
-        let files: [(&str, &[u8]); 7] = [
+        let files: [(&str, &[u8]); 12] = [
             ("root.pem", c.root_pem.as_bytes()),
             ("collateral.json", c.collateral_json.as_bytes()),
-            ("tcb_info.json", tcb_raw.as_bytes()),
-            ("qe_identity.json", qe_raw.as_bytes()),
+            (pcs_dir::TCB_INFO, tcb_raw.as_bytes()),
+            (
+                pcs_dir::TCB_INFO_ISSUER_CHAIN,
+                c.tcb_info_issuer_chain.as_bytes(),
+            ),
+            (pcs_dir::QE_IDENTITY, qe_raw.as_bytes()),
+            (
+                pcs_dir::QE_IDENTITY_ISSUER_CHAIN,
+                c.tcb_info_issuer_chain.as_bytes(),
+            ),
+            (pcs_dir::PCK_CRL_DER, &c.pck_crl_der),
+            (
+                pcs_dir::PCK_CRL_ISSUER_CHAIN,
+                c.pck_crl_issuer_chain.as_bytes(),
+            ),
+            (pcs_dir::ROOT_CA_CRL_DER, &c.root_crl_der),
+            (pcs_dir::PCK_CHAIN, self.pck_chain_text()),
             ("root_ca.crl", &c.root_crl_der),
             ("pck_platform.crl", &c.pck_crl_der),
-            ("pck_chain.pem", &chain),
         ];
         let mut written = Vec::new();
         for (name, bytes) in files {

@@ -9,7 +9,8 @@ use std::process::ExitCode;
 
 /// Measure and sign an instance.
 ///
-/// Writes, atomically (all outputs appear together or not at all):
+/// Writes (each file is replaced atomically, the summary last; nothing is replaced unless all of
+/// them were produced):
 ///   build/enclave.sgxs     the enclave as a canonical SGXS stream (SHA-256 of it = MRENCLAVE)
 ///   build/enclave.sig      the SIGSTRUCT (RSA-3072, e=3), with ISVPRODID = product_id,
 ///                          ISVSVN = version_number, ISVFAMILYID/ISVEXTPRODID from metadata and,
@@ -29,7 +30,7 @@ pub struct Args {
     /// RSA-3072 (e=3) private key in PEM; required when metadata.debuggable is false.
     #[arg(long, value_name = "PEM")]
     pub sign_key: Option<PathBuf>,
-    /// SIGSTRUCT date as YYYYMMDD (default: today, UTC).
+    /// SIGSTRUCT date as YYYYMMDD or YYYY-MM-DD (default: today, UTC).
     #[arg(long, value_name = "YYYYMMDD")]
     pub date: Option<String>,
     /// Print the result as JSON on stdout.
@@ -47,22 +48,11 @@ pub fn instance_error(e: InstanceError) -> CliError {
     }
 }
 
-/// Parses YYYYMMDD into BCD.
+/// Parses a calendar date (YYYYMMDD or YYYY-MM-DD, see [`kss_sign::BcdDate::parse`]) into BCD.
 pub fn parse_date(text: &str) -> Result<u32, CliError> {
-    let bad = || {
-        CliError::input(format!(
-            "--date: '{text}' is not a date (expected YYYYMMDD, e.g. 20160109)"
-        ))
-    };
-    if text.len() != 8 || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(bad());
-    }
-    let month: u32 = text[4..6].parse().map_err(|_| bad())?;
-    let day: u32 = text[6..8].parse().map_err(|_| bad())?;
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
-        return Err(bad());
-    }
-    u32::from_str_radix(text, 16).map_err(|_| bad())
+    kss_sign::BcdDate::parse(text)
+        .map(kss_sign::BcdDate::to_bcd)
+        .map_err(|e| CliError::input(format!("--date: {e}")))
 }
 
 /// Runs the command.
@@ -196,5 +186,7 @@ mod tests {
         assert!(parse_date("2016019").is_err());
         assert!(parse_date("20161309").is_err());
         assert!(parse_date("2016010x").is_err());
+        assert!(parse_date("20160231").is_err(), "no such day");
+        assert_eq!(parse_date("2016-01-09").unwrap(), 0x20160109);
     }
 }

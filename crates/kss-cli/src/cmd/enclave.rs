@@ -3,7 +3,7 @@
 use crate::cmd::inspect_sealed::sealed_error;
 use crate::error::{CliError, CliResult};
 use crate::util::{parse_num, print_json, read_file, write_atomic};
-use kss_seal::{KeySource, SealOptions};
+use kss_seal::SealOptions;
 use kss_service::{Client, ClientError};
 use kss_types::{Attributes, CpuSvn, KeyName, KeyPolicy, KeyRequest, Report, TargetInfo};
 use std::path::PathBuf;
@@ -253,17 +253,17 @@ pub fn run(cmd: Command) -> CliResult {
                 None if name == KeyName::Seal => kss_seal::policy::default_policy(&id),
                 None => KeyPolicy(0),
             };
-            let (flags, xfrm) = match &a.attribute_mask {
+            let attribute_mask = match &a.attribute_mask {
                 Some(m) => {
                     let (f, x) = m.split_once('/').ok_or_else(|| {
                         CliError::input(format!("--attribute-mask: '{m}' is not FLAGS/XFRM"))
                     })?;
-                    (
+                    Attributes::new(
                         parse_num(f, "--attribute-mask FLAGS", u64::MAX)?,
                         parse_num(x, "--attribute-mask XFRM", u64::MAX)?,
                     )
                 }
-                None => (0xFF00_0000_0000_000B, 0),
+                None => kss_seal::policy::DEFAULT_ATTRIBUTE_MASK,
             };
             let mut key_id = [0u8; 32];
             if let Some(k) = &a.key_id {
@@ -297,14 +297,14 @@ pub fn run(cmd: Command) -> CliResult {
                     Some(h) => CpuSvn(crate::util::parse_hex_array::<16>(h, "--cpu-svn")?),
                     None => id.cpu_svn,
                 },
-                attribute_mask: Attributes::new(flags, xfrm),
+                attribute_mask,
                 key_id,
                 misc_mask: a
                     .misc_mask
                     .as_deref()
                     .map(|s| parse_num(s, "--misc-mask", 0xFFFF_FFFF))
                     .transpose()?
-                    .map_or(0xF000_0000, |v| v as u32),
+                    .map_or(kss_seal::policy::DEFAULT_MISC_MASK, |v| v as u32),
                 ..KeyRequest::default()
             };
             let key = c.get_key(&req).map_err(client_err)?;
@@ -330,14 +330,14 @@ pub fn run(cmd: Command) -> CliResult {
                 ..SealOptions::default()
             };
             let blob = kss_seal::seal(&c, &plain, &aad, &opts).map_err(sealed_error)?;
-            kss_seal::write_sealed_file(&a.output, &blob)
-                .map_err(|e| CliError::environment(e.to_string()))?;
+            kss_seal::write_sealed_file(&a.output, &blob).map_err(sealed_error)?;
         }
         Command::Unseal(a) => {
             let c = client()?;
             let blob = read_file(&a.input, "sealed blob")?;
             let u = kss_seal::unseal(&c, &blob).map_err(|e| in_file(&a.input, sealed_error(e)))?;
-            write_atomic(&a.output, &u.plaintext)?;
+            // The plaintext is the secret: written 0600, atomically and durably.
+            kss_seal::write_sealed_file(&a.output, &u.plaintext).map_err(sealed_error)?;
             if let Some(p) = &a.aad_out {
                 write_atomic(p, &u.aad)?;
             }
@@ -347,14 +347,15 @@ pub fn run(cmd: Command) -> CliResult {
             let blob = read_file(&a.input, "sealed blob")?;
             let new = kss_seal::reseal(&c, &blob, seal_policy(a.policy.as_deref())?)
                 .map_err(|e| in_file(&a.input, sealed_error(e)))?;
-            kss_seal::write_sealed_file(&a.output, &new)
-                .map_err(|e| CliError::environment(e.to_string()))?;
-            let id = c
-                .self_report()
-                .map_err(|e| CliError::environment(e.to_string()))?;
+            // The SVNs come from the new blob itself, read before the output is replaced, so
+            // nothing can fail once it is.
+            let req = kss_seal::SealedData::parse(&new)
+                .map_err(sealed_error)?
+                .key_request;
+            kss_seal::write_sealed_file(&a.output, &new).map_err(sealed_error)?;
             eprintln!(
                 "kss: resealed at ISVSVN {} CONFIGSVN {}",
-                id.isv_svn, id.config_svn
+                req.isv_svn, req.config_svn
             );
         }
     }

@@ -1,8 +1,8 @@
 //! `kss keygen`: generate an RSA-3072 signing key with exponent 3.
 
 use crate::error::{CliError, CliResult};
+use kss_instance::InstanceError;
 use kss_sign::SigningKey;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -19,43 +19,20 @@ pub struct Args {
 }
 
 /// Writes `text` to a new file `path` with mode 0600, atomically (temp file + rename without
-/// replacing).
+/// replacing); an existing file is bad input (exit 2), never overwritten.
 fn write_private_new(path: &Path, text: &[u8]) -> Result<(), CliError> {
-    if path.exists() {
-        return Err(CliError::input(format!(
-            "'{}' already exists; refusing to overwrite a key",
-            path.display()
-        ))
-        .hint("choose another --out path or delete the old key first"));
-    }
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let io = |e: std::io::Error| {
-        CliError::environment(format!("cannot write key '{}': {e}", path.display()))
-    };
-    // tempfile creates files with mode 0600 on Unix.
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".kss-key-")
-        .tempfile_in(dir)
-        .map_err(io)?;
-    tmp.write_all(text).map_err(io)?;
-    tmp.as_file().sync_all().map_err(io)?;
-    tmp.persist_noclobber(path).map_err(|e| {
-        if e.error.kind() == std::io::ErrorKind::AlreadyExists {
+    kss_instance::build::write_private(path, text).map_err(|e| match e {
+        InstanceError::Io { source, .. } if source.kind() == std::io::ErrorKind::AlreadyExists => {
             CliError::input(format!(
                 "'{}' already exists; refusing to overwrite a key",
                 path.display()
             ))
-        } else {
-            io(e.error)
         }
-    })?;
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
+        InstanceError::Io { source, .. } => {
+            CliError::environment(format!("cannot write key '{}': {source}", path.display()))
+        }
+        e => CliError::environment(format!("cannot write key '{}': {e}", path.display())),
+    })
 }
 
 /// Runs the command.

@@ -1,11 +1,11 @@
 //! `kss policy ...`: write and convert appraisal policies for `kss verify --policy`.
 
 use crate::error::{CliError, CliResult};
-use crate::util::{print_json, read_file};
+use crate::util::{print_json, read_file, read_text};
 use kss_attest::policy::convert::{from_intel, from_trustee};
 use kss_attest::policy::Policy;
 use kss_types::Sigstruct;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// Policy subcommands.
@@ -70,11 +70,6 @@ pub struct ConvertArgs {
 pub struct CheckArgs {
     /// The kss policy file (JSON).
     pub policy: PathBuf,
-}
-
-fn read_text(path: &Path, what: &str) -> Result<String, CliError> {
-    String::from_utf8(read_file(path, what)?)
-        .map_err(|_| CliError::input(format!("{what} '{}': not UTF-8 text", path.display())))
 }
 
 /// Runs the command.

@@ -2,6 +2,7 @@
 
 use crate::cmd::build::instance_error;
 use crate::error::{CliError, CliResult};
+use crate::util::print_json;
 use kss_attest::policy::Policy;
 use kss_instance::launch;
 use kss_instance::{ConfigBinding, Instance};
@@ -78,13 +79,10 @@ pub fn run(a: FromInstanceArgs) -> CliResult {
         }
     }
     if let Some(s) = &a.min_config_svn {
-        policy = policy.with_min_config_svn(launch::config_svn(s).map_err(|e| {
-            CliError::input(e.to_string().replace("--config-svn", "--min-config-svn"))
-        })?);
+        let svn = launch::config_svn_option("--min-config-svn", s)
+            .map_err(|e| CliError::input(e.to_string()))?;
+        policy = policy.with_min_config_svn(svn);
     }
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&policy.to_json()).unwrap_or_default()
-    );
+    print_json(&policy.to_json());
     Ok(ExitCode::SUCCESS)
 }

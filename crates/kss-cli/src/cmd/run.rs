@@ -40,15 +40,17 @@ pub enum Mode {
     Hw,
 }
 
-/// The simulated CPU's security version.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum CpuSvnArg {
-    /// The normal simulated TCB.
-    Default,
-    /// A newer TCB (keys of older CPUSVNs still derivable).
-    Upgraded,
-    /// An older TCB (keys of newer CPUSVNs not derivable).
-    Downgraded,
+/// `--cpu-svn`: the names of [`SimCpuSvn`] (parsed by its `FromStr`), each with a line in --help.
+fn cpu_svn_parser() -> impl clap::builder::TypedValueParser<Value = SimCpuSvn> {
+    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+    PossibleValuesParser::new([
+        PossibleValue::new(SimCpuSvn::Default.name()).help("The normal simulated TCB"),
+        PossibleValue::new(SimCpuSvn::Upgraded.name())
+            .help("A newer TCB (keys of older CPUSVNs still derivable)"),
+        PossibleValue::new(SimCpuSvn::Downgraded.name())
+            .help("An older TCB (keys of newer CPUSVNs not derivable)"),
+    ])
+    .try_map(|name| name.parse::<SimCpuSvn>())
 }
 
 /// Launch the instance's enclave with a KSS configuration and run PROGRAM against it.
@@ -87,8 +89,8 @@ pub struct Args {
     #[arg(long, value_name = "N")]
     pub config_svn: Option<String>,
     /// Simulated CPUSVN (sim mode): default, upgraded or downgraded.
-    #[arg(long, value_enum, default_value_t = CpuSvnArg::Default)]
-    pub cpu_svn: CpuSvnArg,
+    #[arg(long, value_parser = cpu_svn_parser(), default_value_t = SimCpuSvn::Default)]
+    pub cpu_svn: SimCpuSvn,
     /// Launch in debug mode (ATTRIBUTES.DEBUG); only for instances with "debuggable": true.
     /// Quotes of debug enclaves are rejected by verifiers unless their policy allows debug.
     #[arg(long)]
@@ -249,11 +251,7 @@ pub fn run(args: Args) -> CliResult {
     let program = resolve_program(&inst.image_dir(), Path::new(&args.program[0]))?;
 
     // 3. Create the enclave.
-    let cpu = SimCpu::with_kss().with_cpu_svn(match args.cpu_svn {
-        CpuSvnArg::Default => SimCpuSvn::Default,
-        CpuSvnArg::Upgraded => SimCpuSvn::Upgraded,
-        CpuSvnArg::Downgraded => SimCpuSvn::Downgraded,
-    });
+    let cpu = SimCpu::with_kss().with_cpu_svn(args.cpu_svn);
     let enclave: Box<dyn kss_enclave::Enclave> = match args.mode {
         Mode::Hw => return Err(hw_launch(&inst, &kss, &sig, args.debug)),
         Mode::Sim => {
@@ -332,19 +330,12 @@ pub fn run(args: Args) -> CliResult {
 }
 
 fn hw_launch(inst: &Instance, kss: &KssConfig, sig: &Sigstruct, debug: bool) -> CliError {
-    let platform = kss_enclave::hw::Platform::detect();
-    let problems = platform.hardware_mode_problems();
-    if !problems.is_empty() {
-        return fail(status::NO_HARDWARE, format!("hardware mode unavailable: {}", problems.join("; ")))
-            .hint("run without --mode hw to use the simulator; `kss detect` explains what this machine supports");
-    }
+    // HwBackend::new detects the platform; its error names every problem.
     let backend = match kss_enclave::hw::HwBackend::new() {
         Ok(b) => b,
         Err(e) => {
-            return fail(
-                status::NO_HARDWARE,
-                format!("hardware mode unavailable: {e}"),
-            )
+            return fail(status::NO_HARDWARE, e.to_string())
+                .hint("run without --mode hw to use the simulator; `kss detect` explains what this machine supports")
         }
     };
     let f = match std::fs::File::open(inst.sgxs_path()) {

@@ -18,8 +18,10 @@ pub enum Command {
 ///
 /// Files: root.pem (the simulated root CA: pass it to `kss verify --trust-root root.pem`),
 /// collateral.json (dcap-qvl QuoteCollateralV3 format: TCB info v3, QE identity v2, root and
-/// platform-CA CRLs, issuer chains), and PCS-style raw files tcb_info.json, qe_identity.json,
-/// root_ca.crl, pck_platform.crl, pck_chain.pem. The simulated CA is created on first use in
+/// platform-CA CRLs, issuer chains), and the raw PCS files `kss verify --collateral DIR` reads:
+/// tcb_info.json, tcb_info_issuer_chain.pem, qe_identity.json, qe_identity_issuer_chain.pem,
+/// pck_crl.der, pck_crl_issuer_chain.pem, root_ca_crl.der, pck_chain.pem (the CRLs also as
+/// root_ca.crl and pck_platform.crl). The simulated CA is created on first use in
 /// $KSS_HOME/sim-ca (else $XDG_DATA_HOME/kss/sim-ca, else ~/.local/share/kss/sim-ca).
 ///
 /// Nothing here is signed by Intel: simulated quotes only verify against this root.
@@ -55,10 +57,7 @@ fn export(args: ExportArgs) -> CliResult {
     };
     let now = match args.now {
         Some(t) => parse_num(&t, "--now", u64::from(u32::MAX))?,
-        None => std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .map_err(|e| CliError::environment(format!("system clock before 1970: {e}")))?,
+        None => kss_attest::dcap_time::now(),
     };
     let qe = SimQuotingEnclave::load_or_create(&ca_dir)
         .map_err(|e| CliError::environment(e.to_string()))?;

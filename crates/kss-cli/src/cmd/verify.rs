@@ -2,7 +2,7 @@
 //! with a policy.
 
 use crate::error::{CliError, CliResult};
-use crate::util::{print_json, read_file};
+use crate::util::{print_json, read_file, read_text};
 use kss_attest::collateral::Collateral;
 use kss_attest::dcap_time::{format_rfc3339, now, parse_time};
 use kss_attest::policy::Policy;
@@ -84,10 +84,7 @@ pub fn run(args: Args) -> CliResult {
     };
     let policy = match &args.policy {
         Some(p) => {
-            let bytes = read_file(p, "policy")?;
-            let text = String::from_utf8(bytes).map_err(|_| {
-                CliError::input(format!("policy '{}': not UTF-8 text", p.display()))
-            })?;
+            let text = read_text(p, "policy")?;
             Policy::from_json(&text, &p.display().to_string())
                 .map_err(|e| CliError::input(e.to_string()))?
         }

@@ -6,7 +6,9 @@ use super::measure::Measurement;
 use super::memory::{Page, SparseMemory};
 use super::signature;
 use crate::error::{ErrorCode, Leaf, SgxError};
-use kss_types::{AttributeFlags, PageType, Secinfo, SecinfoFlags, Secs, Sigstruct, PAGE_SIZE};
+use kss_types::{
+    AttributeFlags, EaddFlagsProblem, Secinfo, SecinfoFlags, Secs, Sigstruct, PAGE_SIZE,
+};
 
 const PAGE: u64 = PAGE_SIZE as u64;
 
@@ -355,45 +357,30 @@ impl SimBuilder {
     }
 }
 
-/// EADD's SECINFO checks: REG or TCS, no reserved flag bits, no EDMM state bits, W needs R, TCS
-/// without permissions, reserved bytes zero.
+/// EADD's SECINFO checks: the flag rules of [`SecinfoFlags::eadd_problem`] (REG or TCS, no
+/// reserved flag bits, no EDMM state bits, TCS without permissions, W needs R), then reserved
+/// bytes zero.
 fn check_secinfo(secinfo: &Secinfo) -> Result<(), SgxError> {
     let gp = |rule, detail: String| Err(SgxError::fault(Leaf::Eadd, rule, detail));
-    let flags = secinfo.flags;
-    let page_type = flags.page_type();
-    if !matches!(page_type, Some(PageType::Reg) | Some(PageType::Tcs)) {
-        return gp(
-            "SECINFO page type must be REG (2) or TCS (1)",
-            format!(
-                "SECINFO.FLAGS = {:#x}, page type {}",
-                flags.0,
-                (flags.0 >> 8) & 0xFF
+    let flags = secinfo.flags.0;
+    if let Some(problem) = secinfo.flags.eadd_problem() {
+        let detail = match problem {
+            EaddFlagsProblem::PageType => format!(
+                "SECINFO.FLAGS = {flags:#x}, page type {}",
+                (flags >> 8) & 0xFF
             ),
-        );
-    }
-    let reserved = flags.0 & !(SecinfoFlags::RWX | 0xFF00);
-    if reserved != 0 {
-        return gp(
-            "SECINFO.FLAGS reserved and EDMM-state bits must be zero",
-            format!("SECINFO.FLAGS = {:#x}, bits {reserved:#x}", flags.0),
-        );
+            EaddFlagsProblem::ReservedBits => format!(
+                "SECINFO.FLAGS = {flags:#x}, bits {:#x}",
+                flags & !(SecinfoFlags::RWX | 0xFF00)
+            ),
+            _ => format!("SECINFO.FLAGS = {flags:#x}"),
+        };
+        return gp(problem.rule(), detail);
     }
     if secinfo.reserved != [0; 56] {
         return gp(
             "SECINFO bytes 8..64 are reserved and must be zero",
-            format!("SECINFO.FLAGS = {:#x}", flags.0),
-        );
-    }
-    if page_type == Some(PageType::Tcs) && flags.permissions() != 0 {
-        return gp(
-            "a TCS page must have no R/W/X permission bits",
-            format!("SECINFO.FLAGS = {:#x}", flags.0),
-        );
-    }
-    if flags.0 & SecinfoFlags::W != 0 && flags.0 & SecinfoFlags::R == 0 {
-        return gp(
-            "a writable page must also be readable (W without R)",
-            format!("SECINFO.FLAGS = {:#x}", flags.0),
+            format!("SECINFO.FLAGS = {flags:#x}"),
         );
     }
     Ok(())

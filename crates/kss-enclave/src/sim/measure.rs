@@ -1,13 +1,7 @@
 //! The 64-byte blocks ECREATE, EADD and EEXTEND feed into MRENCLAVE (facts §3).
 
+use kss_sgxs::tag;
 use sha2::{Digest, Sha256};
-
-/// `"ECREATE\0"` as a little-endian u64.
-pub const ECREATE_TAG: u64 = 0x0045_5441_4552_4345;
-/// `"EADD\0\0\0\0"` as a little-endian u64.
-pub const EADD_TAG: u64 = 0x0000_0000_4444_4145;
-/// `"EEXTEND\0"` as a little-endian u64.
-pub const EEXTEND_TAG: u64 = 0x0044_4E45_5458_4545;
 
 /// The running MRENCLAVE: SHA-256 over 64-byte blocks, finalised by EINIT.
 #[derive(Clone, Default)]
@@ -23,7 +17,7 @@ impl Measurement {
     /// Hashes the ECREATE block: tag, SSAFRAMESIZE (u32), SIZE (u64), zeros.
     pub fn ecreate(ssa_frame_size: u32, size: u64) -> Self {
         let mut block = [0u8; 64];
-        block[..8].copy_from_slice(&ECREATE_TAG.to_le_bytes());
+        block[..8].copy_from_slice(&tag::ECREATE.to_le_bytes());
         block[8..12].copy_from_slice(&ssa_frame_size.to_le_bytes());
         block[12..20].copy_from_slice(&size.to_le_bytes());
         let mut m = Self(Sha256::new());
@@ -34,7 +28,7 @@ impl Measurement {
     /// Hashes an EADD block: tag, page offset, the first 48 bytes of SECINFO.
     pub fn eadd(&mut self, offset: u64, secinfo_first_48: &[u8; 48]) {
         let mut block = [0u8; 64];
-        block[..8].copy_from_slice(&EADD_TAG.to_le_bytes());
+        block[..8].copy_from_slice(&tag::EADD.to_le_bytes());
         block[8..16].copy_from_slice(&offset.to_le_bytes());
         block[16..].copy_from_slice(secinfo_first_48);
         self.0.update(block);
@@ -43,7 +37,7 @@ impl Measurement {
     /// Hashes an EEXTEND block and the 256 measured bytes.
     pub fn eextend(&mut self, offset: u64, data: &[u8; 256]) {
         let mut block = [0u8; 64];
-        block[..8].copy_from_slice(&EEXTEND_TAG.to_le_bytes());
+        block[..8].copy_from_slice(&tag::EEXTEND.to_le_bytes());
         block[8..16].copy_from_slice(&offset.to_le_bytes());
         self.0.update(block);
         self.0.update(data);
@@ -61,9 +55,9 @@ mod tests {
 
     #[test]
     fn tags_spell_the_instruction_names() {
-        assert_eq!(&ECREATE_TAG.to_le_bytes(), b"ECREATE\0");
-        assert_eq!(&EADD_TAG.to_le_bytes(), b"EADD\0\0\0\0");
-        assert_eq!(&EEXTEND_TAG.to_le_bytes(), b"EEXTEND\0");
+        assert_eq!(&tag::ECREATE.to_le_bytes(), b"ECREATE\0");
+        assert_eq!(&tag::EADD.to_le_bytes(), b"EADD\0\0\0\0");
+        assert_eq!(&tag::EEXTEND.to_le_bytes(), b"EEXTEND\0");
     }
 
     #[test]

@@ -1,0 +1,127 @@
+//! `kss_instance::build`: switching binding modes, key formats and private-file writes.
+
+use base64::Engine;
+use kss_instance::{build, new_instance, BuildOptions, InstanceError};
+use std::path::{Path, PathBuf};
+
+const TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata");
+
+fn test_key() -> PathBuf {
+    PathBuf::from(format!(
+        "{TESTDATA}/fortanix-rust-sgx/sgxs-sign/sig1.key.pem"
+    ))
+}
+
+/// A small KSS instance in `dir/app` with `config_binding` set to `binding`.
+fn instance(dir: &Path, binding: &str) -> PathBuf {
+    let app = dir.join("app");
+    if !app.exists() {
+        new_instance(&app).unwrap();
+    }
+    let p = app.join("Occlum.json");
+    let mut c: serde_json::Value = serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
+    c["metadata"]["enable_kss"] = true.into();
+    c["metadata"]["config_binding"] = binding.into();
+    c["resource_limits"]["max_num_of_threads"] = 1.into();
+    c["resource_limits"]["kernel_space_heap_size"] = "64KB".into();
+    c["resource_limits"]["user_space_size"] = "64KB".into();
+    std::fs::write(&p, serde_json::to_vec_pretty(&c).unwrap()).unwrap();
+    app
+}
+
+fn opts(key: &Path) -> BuildOptions<'static> {
+    BuildOptions {
+        sign_key: Some(key.to_path_buf()),
+        dev_key: PathBuf::from("/nonexistent/dev-key.pem"),
+        date: Some(0x2026_0101),
+        progress: None,
+    }
+}
+
+fn summary(app: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(app.join("build/kss-build.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn switching_to_config_id_mode_rebuilds_the_enclave() {
+    let d = tempfile::tempdir().unwrap();
+    let app = instance(d.path(), "mrenclave");
+    let measured = build(&app, opts(&test_key())).unwrap();
+    assert!(measured.remeasured);
+    assert_eq!(summary(&app)["config_binding"], "mrenclave");
+
+    // Same enclave parameters, other mode: the MRENCLAVE-mode build must not be reused.
+    instance(d.path(), "config_id");
+    let bound = build(&app, opts(&test_key())).unwrap();
+    assert!(bound.remeasured, "the MRENCLAVE-mode build was reused");
+    assert!(bound.image.is_none());
+    assert_ne!(bound.mr_enclave, measured.mr_enclave);
+    let s = summary(&app);
+    assert_eq!(s["config_binding"], "config_id");
+    assert_eq!(s["mr_enclave"], hex::encode(bound.mr_enclave));
+
+    // An unchanged CONFIGID-mode instance is reused as is.
+    let again = build(&app, opts(&test_key())).unwrap();
+    assert!(!again.remeasured);
+    assert_eq!(again.mr_enclave, bound.mr_enclave);
+
+    // And back: MRENCLAVE mode measures the app again.
+    instance(d.path(), "mrenclave");
+    let back = build(&app, opts(&test_key())).unwrap();
+    assert!(back.remeasured);
+    assert_eq!(back.mr_enclave, measured.mr_enclave);
+    assert_eq!(summary(&app)["config_binding"], "mrenclave");
+}
+
+#[test]
+fn der_keys_sign_like_their_pem() {
+    let d = tempfile::tempdir().unwrap();
+    let app = instance(d.path(), "mrenclave");
+    let pem = std::fs::read_to_string(test_key()).unwrap();
+    let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .unwrap();
+    let der_path = d.path().join("key.der");
+    std::fs::write(&der_path, der).unwrap();
+
+    let from_pem = build(&app, opts(&test_key())).unwrap();
+    std::fs::remove_dir_all(app.join("build")).unwrap();
+    let from_der = build(&app, opts(&der_path)).unwrap();
+    assert_eq!(from_der.mr_signer, from_pem.mr_signer);
+    assert_eq!(from_der.mr_enclave, from_pem.mr_enclave);
+
+    // A file that is no key names the file; a missing one is an I/O error.
+    std::fs::write(
+        d.path().join("bad.pem"),
+        "-----BEGIN RSA PRIVATE KEY-----\nAAAA\n",
+    )
+    .unwrap();
+    let e = build(&app, opts(&d.path().join("bad.pem"))).unwrap_err();
+    assert!(
+        matches!(&e, InstanceError::Sign(m) if m.contains("bad.pem")),
+        "{e}"
+    );
+    let e = build(&app, opts(&d.path().join("missing.pem"))).unwrap_err();
+    assert!(matches!(e, InstanceError::Io { .. }), "{e}");
+}
+
+#[test]
+fn private_files_are_0600_and_never_replaced() {
+    use std::os::unix::fs::PermissionsExt;
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("key.pem");
+    kss_instance::build::write_private(&p, b"secret").unwrap();
+    let mode = std::fs::metadata(&p).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+
+    let e = kss_instance::build::write_private(&p, b"other").unwrap_err();
+    assert!(
+        matches!(&e, InstanceError::Io { source, .. }
+            if source.kind() == std::io::ErrorKind::AlreadyExists),
+        "{e}"
+    );
+    assert_eq!(std::fs::read(&p).unwrap(), b"secret");
+    // No temporary file is left behind.
+    assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 1);
+}
