@@ -241,6 +241,7 @@ mod mutations {
         let crls = [
             "automata-dcap-rs/pck_platform_crl.der",
             "intel-qvl-sampledata/rootCaCrl.der",
+            "intel-qvl-sampledata/intermediateCaCrl.der",
         ]
         .iter()
         .map(|f| read(f))
@@ -248,12 +249,143 @@ mod mutations {
         (certs, crls)
     }
 
+    /// Whether `der` is exactly the DER encoding of what x509-cert decoded from it. x509-cert is
+    /// lenient in one way the shallow parser is not: looking for an optional context-specific
+    /// field it skips any context-specific field with a lower tag number, so a certificate
+    /// whose `[3]` extensions tag became `[0]` decodes (without its extensions) although it is
+    /// not a valid TBSCertificate. The shallow parser refuses it, which is the safer reading;
+    /// such input does not re-encode to itself.
+    fn is_canonical<T: Encode>(decoded: &T, der: &[u8]) -> bool {
+        decoded.to_der().is_ok_and(|d| d == der)
+    }
+
+    /// Compares the shallow reading of a (possibly mutated) certificate with a full x509-cert
+    /// decode. Whatever the full decode accepts as a canonical ECDSA-P256 certificate with
+    /// whole-byte BIT STRINGs, the shallow parser must read the same way. It may accept more
+    /// (e.g. malformed names, which only the signature protects), and it refuses BIT STRINGs
+    /// with unused bits (as webpki does) where x509-cert keeps them. It never panics.
+    fn check_cert(der: &[u8]) -> Result<(), String> {
+        let ours = Cert::from_der(der, "m");
+        let Ok(full) = Certificate::from_der(der) else {
+            return Ok(());
+        };
+        let tbs = &full.tbs_certificate;
+        let key = tbs.subject_public_key_info.subject_public_key.raw_bytes();
+        let whole_bytes = full.signature.unused_bits() == 0
+            && tbs.subject_public_key_info.subject_public_key.unused_bits() == 0;
+        if full.signature_algorithm.oid.to_string() != "1.2.840.10045.4.3.2"
+            || key.len() != 65
+            || key[0] != 4
+            || !whole_bytes
+            || !is_canonical(&full, der)
+        {
+            return Ok(());
+        }
+        let c = ours.map_err(|e| format!("full decode accepted it, shallow said {e}"))?;
+        let enc = |v: &dyn Fn() -> der::Result<Vec<u8>>| v().map_err(|e| e.to_string());
+        let same = c.tbs() == enc(&|| tbs.to_der())?.as_slice()
+            && c.serial() == tbs.serial_number.as_bytes()
+            && c.subject_der() == enc(&|| tbs.subject.to_der())?.as_slice()
+            && c.issuer_der() == enc(&|| tbs.issuer.to_der())?.as_slice()
+            && c.not_after == tbs.validity.not_after.to_unix_duration().as_secs()
+            && c.public_key[..] == *key;
+        if same {
+            Ok(())
+        } else {
+            Err("shallow and full decode read different fields".into())
+        }
+    }
+
+    /// As [`check_cert`], for CRLs.
+    fn check_crl(der: &[u8]) -> Result<(), String> {
+        let ours = Crl::from_der(der, "m");
+        let Ok(full) = CertificateList::from_der(der) else {
+            return Ok(());
+        };
+        if full.signature_algorithm.oid.to_string() != "1.2.840.10045.4.3.2"
+            || full.signature.unused_bits() != 0
+            || !is_canonical(&full, der)
+        {
+            return Ok(());
+        }
+        let c = ours.map_err(|e| format!("full decode accepted it, shallow said {e}"))?;
+        let t = &full.tbs_cert_list;
+        let same = c.tbs == t.to_der().map_err(|e| e.to_string())?
+            && c.issuer == t.issuer.to_der().map_err(|e| e.to_string())?
+            && c.this_update == t.this_update.to_unix_duration().as_secs()
+            && c.revoked.len() == t.revoked_certificates.as_ref().map_or(0, Vec::len);
+        if same {
+            Ok(())
+        } else {
+            Err("shallow and full decode read different fields".into())
+        }
+    }
+
+    /// Every byte of every corpus certificate and CRL, set to a handful of values that hit tags,
+    /// lengths and BIT STRING headers (0x80 and 0xa0 turn the `[3]` extensions tag into the
+    /// `[0]` that x509-cert skips; see [`is_canonical`]). Deterministic, so CI sees the same
+    /// cases on every run; the proptest below adds random ones.
+    #[test]
+    fn every_byte_sweep_agrees_with_full_decode() {
+        let (certs, crls) = corpus();
+        let mut checked = 0usize;
+        for (which, original) in certs.iter().chain(&crls).enumerate() {
+            let is_crl = which >= certs.len();
+            for i in 0..original.len() {
+                for value in [0x00, 0x01, 0x80, 0xa0, 0xff, original[i] ^ 1] {
+                    let mut der = original.clone();
+                    der[i] = value;
+                    let r = if is_crl {
+                        check_crl(&der)
+                    } else {
+                        check_cert(&der)
+                    };
+                    if let Err(e) = r {
+                        panic!("corpus #{which} byte {i} set to {value:#04x}: {e}");
+                    }
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 100_000, "swept {checked} cases");
+    }
+
+    /// The two x509-cert leniencies the checks above exclude are real: the shallow parser
+    /// refuses both inputs while x509-cert decodes them.
+    #[test]
+    fn shallow_parser_is_stricter_where_x509_cert_is_lenient() {
+        let (certs, crls) = corpus();
+        // [3] extensions tag rewritten to [0]: x509-cert skips it and drops the extensions.
+        let cert = &certs[0];
+        let ext_tag = cert
+            .windows(2)
+            .rposition(|w| w == [0xa3, 0x81] || w == [0xa3, 0x82])
+            .expect("an extensions tag");
+        let mut bad = cert.clone();
+        bad[ext_tag] = 0x80;
+        let full = Certificate::from_der(&bad).expect("x509-cert is lenient here");
+        assert!(full.tbs_certificate.extensions.is_none());
+        assert!(!is_canonical(&full, &bad));
+        assert!(Cert::from_der(&bad, "m").is_err());
+        // A CRL signature BIT STRING with unused bits.
+        let crl = &crls[1];
+        let mut bad = crl.clone();
+        let n = bad.len();
+        // ... 03 <len> 00 30 ...: the unused-bits octet precedes the ECDSA SEQUENCE.
+        let pos = (0..n - 2)
+            .rev()
+            .find(|&p| bad[p] == 0x03 && bad[p + 2] == 0x00 && usize::from(bad[p + 1]) == n - p - 2)
+            .expect("signature BIT STRING");
+        bad[pos + 2] = 1;
+        let full = CertificateList::from_der(&bad).expect("x509-cert keeps the unused bits");
+        assert_eq!(full.signature.unused_bits(), 1);
+        assert!(Crl::from_der(&bad, "m").is_err());
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(2000))]
 
-        /// Whatever a full decode accepts after a byte change, the shallow parser reads the
-        /// same way (it may accept more, e.g. malformed names, which only the signature
-        /// protects, and refuses BIT STRINGs with unused bits); and it never panics.
+        /// Random single-byte changes, compared as in [`check_cert`] / [`check_crl`].
         #[test]
         fn shallow_agrees_with_full_decode_on_mutated_input(
             which in 0usize..64,
@@ -262,53 +394,12 @@ mod mutations {
             crl in any::<bool>(),
         ) {
             let (certs, crls) = corpus();
-            if crl {
-                let mut der = crls[which % crls.len()].clone();
-                let i = pos.index(der.len());
-                der[i] = value;
-                let ours = Crl::from_der(&der, "m");
-                if let Ok(full) = CertificateList::from_der(&der) {
-                    if full.signature_algorithm.oid.to_string() == "1.2.840.10045.4.3.2" {
-                        let c = ours.expect("full decode accepted it");
-                        let t = &full.tbs_cert_list;
-                        prop_assert_eq!(&c.tbs, &t.to_der().expect("tbs"));
-                        prop_assert_eq!(&c.issuer, &t.issuer.to_der().expect("issuer"));
-                        prop_assert_eq!(c.this_update, t.this_update.to_unix_duration().as_secs());
-                        prop_assert_eq!(c.revoked.len(), t.revoked_certificates.as_ref().map_or(0, Vec::len));
-                    }
-                }
-            } else {
-                let mut der = certs[which % certs.len()].clone();
-                let i = pos.index(der.len());
-                der[i] = value;
-                let ours = Cert::from_der(&der, "m");
-                if let Ok(full) = Certificate::from_der(&der) {
-                    let tbs = &full.tbs_certificate;
-                    let key = tbs.subject_public_key_info.subject_public_key.raw_bytes();
-                    // A signature or key BIT STRING with unused bits is not a byte string; the
-                    // shallow parser refuses it (as webpki does) where x509-cert keeps it.
-                    let whole_bytes = full.signature.unused_bits() == 0
-                        && tbs.subject_public_key_info.subject_public_key.unused_bits() == 0;
-                    if full.signature_algorithm.oid.to_string() == "1.2.840.10045.4.3.2"
-                        && key.len() == 65
-                        && key[0] == 4
-                        && whole_bytes
-                    {
-                        let c = ours.expect("full decode accepted it");
-                        let (t, s, i) = (
-                            tbs.to_der().expect("tbs"),
-                            tbs.subject.to_der().expect("subject"),
-                            tbs.issuer.to_der().expect("issuer"),
-                        );
-                        prop_assert_eq!(c.tbs(), t.as_slice());
-                        prop_assert_eq!(c.serial(), tbs.serial_number.as_bytes());
-                        prop_assert_eq!(c.subject_der(), s.as_slice());
-                        prop_assert_eq!(c.issuer_der(), i.as_slice());
-                        prop_assert_eq!(c.not_after, tbs.validity.not_after.to_unix_duration().as_secs());
-                        prop_assert_eq!(&c.public_key[..], key);
-                    }
-                }
-            }
+            let set = if crl { &crls } else { &certs };
+            let mut der = set[which % set.len()].clone();
+            let i = pos.index(der.len());
+            der[i] = value;
+            let r = if crl { check_crl(&der) } else { check_cert(&der) };
+            prop_assert!(r.is_ok(), "{}", r.unwrap_err());
         }
     }
 }
