@@ -7,5 +7,6 @@ cd "$(dirname "$0")/.."
 if [ ! -d ../shared/testdata ]; then
   echo "warning: ../shared/testdata not found; real-data tests will fail" >&2
 fi
-cargo test --locked --workspace --lib --bins --tests --examples
-cargo test --locked --workspace --doc
+# --no-fail-fast: report every failing test binary, not only the first.
+cargo test --locked --no-fail-fast --workspace --lib --bins --tests --examples
+cargo test --locked --no-fail-fast --workspace --doc
