@@ -5,17 +5,17 @@ use core::fmt;
 /// The SGX instruction leaf an error came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Leaf {
-    /// ENCLS[ECREATE].
+    /// ENCLS\[ECREATE\].
     Ecreate,
-    /// ENCLS[EADD].
+    /// ENCLS\[EADD\].
     Eadd,
-    /// ENCLS[EEXTEND].
+    /// ENCLS\[EEXTEND\].
     Eextend,
-    /// ENCLS[EINIT].
+    /// ENCLS\[EINIT\].
     Einit,
-    /// ENCLU[EREPORT].
+    /// ENCLU\[EREPORT\].
     Ereport,
-    /// ENCLU[EGETKEY].
+    /// ENCLU\[EGETKEY\].
     Egetkey,
 }
 

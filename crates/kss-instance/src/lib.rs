@@ -5,7 +5,7 @@
 //! - [`image`]: the `kss-image-v1` Merkle digest of `image/`, computed on all cores.
 //! - [`layout`]: the enclave memory layout and its canonical SGXS stream.
 //! - [`enclave_xml`]: the Intel SDK `sgx_sign` configuration and a checker with its rules.
-//! - [`build`]: `kss new` and `kss build`, replacing each file of `build/` atomically.
+//! - [`build`](mod@build): `kss new` and `kss build`, replacing each file of `build/` atomically.
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 

@@ -18,17 +18,17 @@ pub struct CpuidRegs {
 pub struct SgxCpuInfo {
     /// The highest basic CPUID leaf (CPUID.0.EAX).
     pub max_leaf: u32,
-    /// CPUID.(7,0).EBX[2]: SGX.
+    /// CPUID.(7,0).EBX\[2\]: SGX.
     pub sgx: bool,
-    /// CPUID.(7,0).ECX[30]: SGX launch control (FLC); the Linux driver requires it.
+    /// CPUID.(7,0).ECX\[30\]: SGX launch control (FLC); the Linux driver requires it.
     pub sgx_lc: bool,
-    /// CPUID.(12H,0).EAX[0]: SGX1 instructions.
+    /// CPUID.(12H,0).EAX\[0\]: SGX1 instructions.
     pub sgx1: bool,
-    /// CPUID.(12H,0).EAX[1]: SGX2 (EDMM) instructions.
+    /// CPUID.(12H,0).EAX\[1\]: SGX2 (EDMM) instructions.
     pub sgx2: bool,
-    /// CPUID.(12H,1).EAX[7]: ATTRIBUTES.KSS may be set.
+    /// CPUID.(12H,1).EAX\[7\]: ATTRIBUTES.KSS may be set.
     pub kss: bool,
-    /// CPUID.(12H,1).EAX[10]: ATTRIBUTES.AEXNOTIFY may be set.
+    /// CPUID.(12H,1).EAX\[10\]: ATTRIBUTES.AEXNOTIFY may be set.
     pub aex_notify: bool,
     /// CPUID.(12H,0).EBX: supported MISCSELECT bits.
     pub misc_select: u32,
@@ -36,9 +36,9 @@ pub struct SgxCpuInfo {
     pub attributes_flags: u64,
     /// CPUID.(12H,1).EDX:ECX: ATTRIBUTES.XFRM bits that may be set.
     pub xfrm: u64,
-    /// CPUID.(12H,0).EDX[7:0]: log2 of the maximum enclave size outside 64-bit mode.
+    /// CPUID.(12H,0).EDX\[7:0\]: log2 of the maximum enclave size outside 64-bit mode.
     pub max_enclave_size_32_bits: u8,
-    /// CPUID.(12H,0).EDX[15:8]: log2 of the maximum enclave size in 64-bit mode.
+    /// CPUID.(12H,0).EDX\[15:8\]: log2 of the maximum enclave size in 64-bit mode.
     pub max_enclave_size_64_bits: u8,
 }
 

@@ -27,7 +27,7 @@ fn hex(b: &[u8]) -> String {
 }
 
 impl SimCpu {
-    /// ENCLS[ECREATE]: checks `secs` against the rules of facts §1 and starts the measurement.
+    /// ENCLS\[ECREATE\]: checks `secs` against the rules of facts §1 and starts the measurement.
     ///
     /// Software-set fields are SIZE, BASEADDR, SSAFRAMESIZE, MISCSELECT, ATTRIBUTES, CONFIGID and
     /// CONFIGSVN. MRENCLAVE, MRSIGNER, ISVPRODID and ISVSVN are cleared, as hardware does.
@@ -184,7 +184,7 @@ impl SimBuilder {
         }
     }
 
-    /// ENCLS[EADD]: adds the page at `offset` (from BASEADDR) with `data` (`None` = zeros) and
+    /// ENCLS\[EADD\]: adds the page at `offset` (from BASEADDR) with `data` (`None` = zeros) and
     /// `secinfo`, and hashes the EADD block.
     pub fn eadd(
         &mut self,
@@ -222,7 +222,7 @@ impl SimBuilder {
         Ok(())
     }
 
-    /// ENCLS[EEXTEND]: hashes the EEXTEND block for `offset` and the 256 bytes of page content
+    /// ENCLS\[EEXTEND\]: hashes the EEXTEND block for `offset` and the 256 bytes of page content
     /// there.
     pub fn eextend(&mut self, offset: u64) -> Result<(), SgxError> {
         self.check_not_initialized(Leaf::Eextend)?;
@@ -246,7 +246,7 @@ impl SimBuilder {
         Ok(())
     }
 
-    /// ENCLS[EINIT]: the checks of facts §2 in order, then commits the identity and sets INIT.
+    /// ENCLS\[EINIT\]: the checks of facts §2 in order, then commits the identity and sets INIT.
     ///
     /// | # | check | result |
     /// |---|---|---|

@@ -94,7 +94,7 @@ pub struct SimCpu {
     pub attributes_mask: Attributes,
     /// MISCSELECT bits that ECREATE accepts.
     pub misc_select_mask: u32,
-    /// log2 of the largest enclave SIZE (CPUID.(12H,0).EDX[15:8]).
+    /// log2 of the largest enclave SIZE (CPUID.(12H,0).EDX\[15:8\]).
     pub max_enclave_size_bits: u8,
     /// Which simulated CPUSVN the CPU has.
     pub cpu_svn: SimCpuSvn,

@@ -70,7 +70,7 @@ impl SimEnclave {
         }
     }
 
-    /// ENCLU[EREPORT]: a REPORT for `target`, MACed with the target's report key (derived from
+    /// ENCLU\[EREPORT\]: a REPORT for `target`, MACed with the target's report key (derived from
     /// TARGETINFO's ATTRIBUTES, MEASUREMENT, MISCSELECT, CONFIGID and CONFIGSVN, the CPU's CPUSVN
     /// and the simulator KEYID), exactly like the Intel SDK simulator.
     pub fn ereport(&self, target: &TargetInfo, report_data: &[u8; 64]) -> Report {
@@ -125,7 +125,7 @@ impl SimEnclave {
         }
     }
 
-    /// ENCLU[EGETKEY] with every rule of facts §5; see `docs/simulator.md`.
+    /// ENCLU\[EGETKEY\] with every rule of facts §5; see `docs/simulator.md`.
     pub fn egetkey(&self, req: &KeyRequest) -> Result<Key128, SgxError> {
         let gp = |rule, detail: String| Err(SgxError::fault(Leaf::Egetkey, rule, detail));
         let fail = |code, detail: String| Err(SgxError::status(Leaf::Egetkey, code, detail));
