@@ -2,7 +2,8 @@
 //!
 //! Sealed blobs use the Intel SGX SDK's `sgx_sealed_data_t` layout byte for byte (see
 //! [`format`](mod@format)): the 512-byte KEYREQUEST used to derive the seal key, the sizes, the
-//! AES-128-GCM tag, then the ciphertext followed by the additional authenticated data (AAD) in clear.
+//! AES-128-GCM tag, then the ciphertext followed by the additional authenticated data (AAD) in
+//! clear.
 //!
 //! * [`seal`] / [`unseal`] / [`reseal`] work against any [`KeySource`] (the enclave's
 //!   `EGETKEY` and self report), so the same code runs on the simulator or, later, on hardware.
