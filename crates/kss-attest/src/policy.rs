@@ -16,6 +16,15 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
+/// What a policy's TCB status lists may contain.
+pub(crate) const ACCEPTABLE_TCB_STATUSES: &str = "one of UpToDate, SWHardeningNeeded, \
+    ConfigurationNeeded, ConfigurationAndSWHardeningNeeded, OutOfDate, OutOfDateConfigurationNeeded";
+
+/// Why `Revoked` in a policy is an error rather than a no-op: verification rejects a revoked
+/// TCB whatever the policy says, so listing it would only mislead the reader of the policy.
+pub(crate) const REVOKED_NEVER_ACCEPTED: &str =
+    "a status that can be accepted (Revoked never is: a revoked TCB always fails verification)";
+
 /// A policy file that could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PolicyError {
@@ -187,7 +196,8 @@ impl Policy {
                 .map(|list| {
                     list.iter()
                         .map(|s| match TcbStatus::from_name(s) {
-                            TcbStatus::Other(_) => Err(bad(key, s, "one of UpToDate, SWHardeningNeeded, ConfigurationNeeded, ConfigurationAndSWHardeningNeeded, OutOfDate, OutOfDateConfigurationNeeded")),
+                            TcbStatus::Other(_) => Err(bad(key, s, ACCEPTABLE_TCB_STATUSES)),
+                            TcbStatus::Revoked => Err(bad(key, s, REVOKED_NEVER_ACCEPTED)),
                             st => Ok(st),
                         })
                         .collect::<Result<Vec<_>, _>>()

@@ -199,6 +199,25 @@ fn unknown_keys_and_bad_values_are_named() {
     assert!(Policy::from_json(r#"{"isv_family_id": "0011"}"#, "p").is_err());
 }
 
+/// `Revoked` can never be accepted (verification fails a revoked TCB whatever the policy), so a
+/// policy listing it is an error that says so, in kss policies and in converted Intel ones.
+#[test]
+fn revoked_in_a_policy_is_an_error() {
+    for key in ["accepted_tcb_statuses", "accepted_qe_tcb_statuses"] {
+        let text = format!(r#"{{"{key}": ["UpToDate", "Revoked"]}}"#);
+        let m = Policy::from_json(&text, "p.json")
+            .expect_err(key)
+            .to_string();
+        assert!(m.contains(key) && m.contains("Revoked never is"), "{m}");
+    }
+    let intel = r#"{"policy_array": [{"environment": {"class_id": "3123ec35-8d38-4ea5-87a5-d6c48b567570"},
+        "reference": {"accepted_tcb_status": ["UpToDate", "Revoked"]}}]}"#;
+    let m = kss_attest::policy::convert::from_intel(intel, "intel.json")
+        .expect_err("Revoked")
+        .to_string();
+    assert!(m.contains("Revoked never is"), "{m}");
+}
+
 #[test]
 fn json_round_trip() {
     let p = Policy::default()

@@ -90,7 +90,12 @@ impl Ctx<'_> {
             .ok_or_else(|| self.bad(key, v, "a list of TCB status names"))?;
         list.iter()
             .map(|s| match s.as_str().map(TcbStatus::from_name) {
-                Some(TcbStatus::Other(_)) | None => Err(self.bad(key, s, "a TCB status name")),
+                Some(TcbStatus::Other(_)) | None => {
+                    Err(self.bad(key, s, crate::policy::ACCEPTABLE_TCB_STATUSES))
+                }
+                Some(TcbStatus::Revoked) => {
+                    Err(self.bad(key, s, crate::policy::REVOKED_NEVER_ACCEPTED))
+                }
                 Some(st) => Ok(st),
             })
             .collect()
