@@ -807,3 +807,38 @@ fn config_id_binding_attestation_and_upgrade() {
     );
     assert!(!env.path("y.txt").exists());
 }
+
+/// An explicit `--date` is honoured on a rebuild: a SIGSTRUCT with another date is re-signed
+/// (the enclave itself is kept), one with that date is kept byte for byte, and a rebuild without
+/// `--date` keeps whatever date the SIGSTRUCT has. In both binding modes.
+#[test]
+fn explicit_date_is_honoured_on_rebuild() {
+    for (name, meta) in [
+        ("mre", serde_json::json!({"enable_kss": true})),
+        (
+            "cid",
+            serde_json::json!({"enable_kss": true, "config_binding": "config_id"}),
+        ),
+    ] {
+        let env = Env::new();
+        env.instance(name, meta);
+        let sig_path = format!("{name}/build/enclave.sig");
+        let date = |env: &Env| {
+            json(&env.ok(&["inspect", "sigstruct", &sig_path, "--json"]))["date"].clone()
+        };
+        let first = build_json(&env, name);
+        let b = json(&env.ok(&["build", name, "--date", "2021-03-04", "--json"]));
+        assert_eq!(b["resigned"], true, "{name}: another date re-signs");
+        assert_eq!(b["mr_enclave"], first["mr_enclave"], "{name}");
+        assert_eq!(date(&env), "0x20210304", "{name}");
+        let signed = std::fs::read(env.path(&sig_path)).unwrap();
+        for args in [
+            &["build", name, "--date", "20210304", "--json"][..],
+            &["build", name, "--json"][..],
+        ] {
+            let again = json(&env.ok(args));
+            assert_eq!(again["resigned"], false, "{name} {args:?}");
+            assert_eq!(std::fs::read(env.path(&sig_path)).unwrap(), signed);
+        }
+    }
+}

@@ -217,7 +217,7 @@ pub fn build(dir: &Path, mut opts: BuildOptions<'_>) -> Result<BuildReport, Inst
 
     // CONFIGID mode: an enclave built from the same parameters by the same key is reused as is.
     if mode == ConfigBinding::ConfigId {
-        if let Some(report) = up_to_date(&inst, &config, &layout, &key, &key_path) {
+        if let Some(report) = up_to_date(&inst, &config, &layout, &key, &key_path, opts.date) {
             return Ok(report);
         }
     }
@@ -260,7 +260,12 @@ pub fn build(dir: &Path, mut opts: BuildOptions<'_>) -> Result<BuildReport, Inst
         .ok()
         .and_then(|b| Sigstruct::from_bytes(&b).ok());
     let (sigstruct, resigned) = match existing {
-        Some(old) if same_except_date(&old, &fresh) && kss_sign::verify(&old).is_ok() => {
+        // Without an explicit date the existing signing date is kept; with one, it must match.
+        Some(old)
+            if same_except_date(&old, &fresh)
+                && opts.date.unwrap_or(old.date) == old.date
+                && kss_sign::verify(&old).is_ok() =>
+        {
             (old, false)
         }
         _ => (fresh, true),
@@ -323,14 +328,16 @@ pub fn build(dir: &Path, mut opts: BuildOptions<'_>) -> Result<BuildReport, Inst
 }
 
 /// In CONFIGID mode: the existing build, if it was made in CONFIGID mode from these enclave
-/// parameters and this key and its files verify. (An MRENCLAVE-mode build records the same
-/// enclave parameters but measures the app, so it is never reused.)
+/// parameters and this key, its files verify, and its SIGSTRUCT carries `date` when one was
+/// asked for. (An MRENCLAVE-mode build records the same enclave parameters but measures the
+/// app, so it is never reused.)
 fn up_to_date(
     inst: &Instance,
     config: &InstanceConfig,
     layout: &EnclaveLayout,
     key: &kss_sign::SigningKey,
     key_path: &Path,
+    date: Option<u32>,
 ) -> Option<BuildReport> {
     let summary: serde_json::Value =
         serde_json::from_slice(&std::fs::read(inst.build_json_path()).ok()?).ok()?;
@@ -342,6 +349,9 @@ fn up_to_date(
         return None;
     }
     let sig = Sigstruct::from_bytes(&std::fs::read(inst.sig_path()).ok()?).ok()?;
+    if date.is_some_and(|d| d != sig.date) {
+        return None;
+    }
     kss_sign::verify(&sig).ok()?;
     let mr_signer = kss_sign::mr_signer(&sig);
     if mr_signer != key.mr_signer()
