@@ -20,14 +20,16 @@ pub struct QuotingEnclave {
 }
 
 /// Creates the quoting enclave on first use (loading a CA costs milliseconds that a launch
-/// should not pay when the workload never asks for a quote).
+/// should not pay when the workload never asks for a quote). A failed load is not remembered:
+/// the next QUOTE request tries again, so fixing the CA helps without restarting the workload.
+/// It may be called from several threads at once; all but one result are then dropped.
 pub type QeLoader = Box<dyn Fn() -> Result<QuotingEnclave, String> + Send + Sync>;
 
 /// An application enclave served to its workload.
 pub struct EnclaveServer {
     enclave: Box<dyn Enclave>,
     qe_loader: Option<QeLoader>,
-    qe: std::sync::OnceLock<Result<QuotingEnclave, String>>,
+    qe: std::sync::OnceLock<QuotingEnclave>,
 }
 
 impl EnclaveServer {
@@ -108,9 +110,19 @@ impl EnclaveOps for EnclaveServer {
                 "no quoting enclave is available in this mode",
             )
         })?;
-        let qe = self.qe.get_or_init(loader).as_ref().map_err(|e| {
-            OpError::new(ErrorCode::Unsupported, format!("quotes unavailable: {e}"))
-        })?;
+        let qe = match self.qe.get() {
+            Some(qe) => qe,
+            None => {
+                let loaded = loader().map_err(|e| {
+                    OpError::new(ErrorCode::Unsupported, format!("quotes unavailable: {e}"))
+                })?;
+                // Another thread may have set it meanwhile; either quoting enclave will do.
+                let _ = self.qe.set(loaded);
+                self.qe.get().ok_or_else(|| {
+                    OpError::new(ErrorCode::Internal, "the quoting enclave was not kept")
+                })?
+            }
+        };
         let qe_target = qe.enclave.target_info();
         // The application's EREPORT for the QE, which checks the MAC with its own REPORT key
         // before it signs anything.

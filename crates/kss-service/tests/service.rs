@@ -259,3 +259,56 @@ fn drop_returns_when_the_socket_file_was_removed() {
     rx.recv_timeout(std::time::Duration::from_secs(5))
         .expect("dropping the server hung after its socket file was removed");
 }
+
+/// A quoting enclave that fails to load makes that QUOTE request fail clearly; the failure is not
+/// remembered, so a later request loads it and gets a quote over the application's REPORT, and
+/// from then on the loaded quoting enclave is reused.
+#[test]
+fn a_failed_quoting_enclave_load_is_retried() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let cpu = SimCpu::with_kss();
+    let app = SimEnclave::from_initialized_secs(kss_secs(5), cpu.clone(), 256);
+    let loads = Arc::new(AtomicUsize::new(0));
+    let counter = loads.clone();
+    let loader: kss_service::QeLoader = Box::new(move || {
+        if counter.fetch_add(1, Ordering::SeqCst) == 0 {
+            return Err("the CA directory is unreadable".into());
+        }
+        let qe_secs = Secs {
+            mr_enclave: [0x5a; 32],
+            ..kss_secs(0)
+        };
+        Ok(kss_service::QuotingEnclave {
+            enclave: Box::new(SimEnclave::from_initialized_secs(qe_secs, cpu.clone(), 1)),
+            // A stand-in signer: the "quote" is the verified REPORT body's bytes.
+            sign: Box::new(|body: &ReportBody| Ok(body.to_bytes().to_vec())),
+        })
+    });
+    let server = Server::start(Arc::new(EnclaveServer::new(
+        Box::new(app.clone()),
+        Some(loader),
+    )))
+    .unwrap();
+    let c = Client::connect(server.socket_path()).unwrap();
+    match c.quote(&[7; 64]) {
+        Err(ClientError::Enclave {
+            code: ErrorCode::Unsupported,
+            message,
+        }) => assert!(
+            message.contains("the CA directory is unreadable"),
+            "{message}"
+        ),
+        other => panic!("expected UNSUPPORTED, got {other:?}"),
+    }
+    for _ in 0..2 {
+        let quote = c.quote(&[7; 64]).expect("the second load succeeds");
+        let body = ReportBody::from_bytes(&quote).unwrap();
+        assert_eq!(body.report_data, [7; 64]);
+        assert_eq!(body.mr_enclave, app.secs().mr_enclave);
+    }
+    assert_eq!(
+        loads.load(Ordering::SeqCst),
+        2,
+        "loaded once more, then kept"
+    );
+}
