@@ -241,11 +241,16 @@ pub fn build(dir: &Path, mut opts: BuildOptions<'_>) -> Result<BuildReport, Inst
             .map_err(|e| InstanceError::io(sgxs_tmp.path(), e))?,
     );
     let mut progress = opts.progress.take();
-    let (file, mr_enclave) = layout.write_sgxs(file, |done, total| {
-        if let Some(p) = progress.as_mut() {
-            p(done, total)
-        }
-    })?;
+    let (file, mr_enclave) = layout
+        .write_sgxs(file, |done, total| {
+            if let Some(p) = progress.as_mut() {
+                p(done, total)
+            }
+        })
+        .map_err(|e| match e {
+            InstanceError::SgxsWrite(source) => InstanceError::io(inst.sgxs_path(), source),
+            e => e,
+        })?;
     let file = file
         .into_inner()
         .map_err(|e| InstanceError::io(sgxs_tmp.path(), e.into_error()))?;

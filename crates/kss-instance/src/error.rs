@@ -64,9 +64,14 @@ pub enum InstanceError {
     /// The enclave layout cannot be built from these limits.
     #[error("enclave layout: {0}")]
     Layout(String),
-    /// Writing the SGXS stream failed.
+    /// The SGXS stream could not be produced from the layout (a bug or an impossible layout;
+    /// the input that caused it is in the message).
     #[error("SGXS: {0}")]
     Sgxs(String),
+    /// The SGXS stream's output failed (disk full, I/O error): an environment problem, not bad
+    /// input. `kss build` reports it as [`InstanceError::Io`] with the file's path.
+    #[error("cannot write the SGXS stream: {0}")]
+    SgxsWrite(#[source] std::io::Error),
     /// Signing failed.
     #[error("signing: {0}")]
     Sign(String),

@@ -258,9 +258,12 @@ impl EnclaveLayout {
         mut progress: impl FnMut(u64, u64),
     ) -> Result<(W, [u8; 32]), InstanceError> {
         let total = self.sgxs_len();
-        let err = |e: kss_sgxs::SgxsError| InstanceError::Sgxs(e.to_string());
+        let err = |e: kss_sgxs::SgxsError| match e {
+            kss_sgxs::SgxsError::Io { source, .. } => InstanceError::SgxsWrite(source),
+            e => InstanceError::Sgxs(e.to_string()),
+        };
         let mut w = SgxsWriter::new(out, self.ssa_frame_size, self.size)
-            .map_err(|e| InstanceError::Sgxs(e.to_string()))?;
+            .map_err(InstanceError::SgxsWrite)?;
         let zero = [0u8; 4096];
         let mut page = [0u8; 4096];
         let mut n = 0u64;
@@ -371,6 +374,41 @@ mod tests {
             "SHA-256(SGXS) = MRENCLAVE"
         );
         assert_eq!(l.measure().unwrap(), mr);
+    }
+
+    /// A full disk while writing is an I/O error (an environment problem), not an SGXS error
+    /// about the input.
+    #[test]
+    fn output_failure_is_an_io_error() {
+        struct FullDisk(usize);
+        impl std::io::Write for FullDisk {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                if self.0 < buf.len() {
+                    return Err(std::io::Error::from(std::io::ErrorKind::StorageFull));
+                }
+                self.0 -= buf.len();
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let limits = ResourceLimits {
+            max_num_of_threads: 1,
+            kernel_space_stack_size: 8192,
+            kernel_space_heap_size: 16384,
+            user_space_size: 0,
+        };
+        let l = EnclaveLayout::new(&limits, &binding()).unwrap();
+        for room in [0, 64, 5000] {
+            match l.write_sgxs(FullDisk(room), |_, _| {}) {
+                Err(InstanceError::SgxsWrite(e)) => {
+                    assert_eq!(e.kind(), std::io::ErrorKind::StorageFull)
+                }
+                Err(e) => panic!("room {room}: expected SgxsWrite, got {e:?}"),
+                Ok(_) => panic!("room {room}: the write cannot succeed"),
+            }
+        }
     }
 
     #[test]

@@ -42,7 +42,9 @@ pub struct Args {
 /// Maps an instance-layer error to an exit status.
 pub fn instance_error(e: InstanceError) -> CliError {
     match e {
-        InstanceError::Io { .. } => CliError::environment(e.to_string()),
+        InstanceError::Io { .. } | InstanceError::SgxsWrite(_) => {
+            CliError::environment(e.to_string())
+        }
         InstanceError::ProductionKeyRequired => CliError::input(e.to_string())
             .hint("set \"debuggable\": true for development, or pass --sign-key"),
         _ => CliError::input(e.to_string()),
