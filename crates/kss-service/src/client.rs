@@ -110,13 +110,13 @@ impl Client {
     /// The enclave's own REPORT body.
     pub fn identity(&self) -> Result<ReportBody, ClientError> {
         let p = self.fixed::<384>(&Request::Identity, "IDENTITY")?;
-        ReportBody::from_bytes(&p).map_err(|_| ClientError::Closed)
+        ReportBody::from_bytes(&p).map_err(|e| ClientError::Protocol(e.into()))
     }
 
     /// TARGETINFO of the enclave.
     pub fn target_info(&self) -> Result<TargetInfo, ClientError> {
         let p = self.fixed::<512>(&Request::TargetInfo, "TARGET_INFO")?;
-        TargetInfo::from_bytes(&p).map_err(|_| ClientError::Closed)
+        TargetInfo::from_bytes(&p).map_err(|e| ClientError::Protocol(e.into()))
     }
 
     /// EREPORT for `target` with `report_data`.
@@ -129,7 +129,7 @@ impl Client {
             &Request::Report(Box::new(target.clone()), *report_data),
             "REPORT",
         )?;
-        Report::from_bytes(&p).map_err(|_| ClientError::Closed)
+        Report::from_bytes(&p).map_err(|e| ClientError::Protocol(e.into()))
     }
 
     /// Verifies a REPORT targeted at this enclave.

@@ -134,6 +134,9 @@ pub enum ProtocolError {
     /// Frame too large.
     #[error("frame of {0} bytes exceeds the {MAX_FRAME}-byte limit")]
     FrameTooLarge(usize),
+    /// A payload cannot be read as the SGX structure it should be.
+    #[error("{0}")]
+    Layout(#[from] kss_types::LayoutError),
 }
 
 impl Request {
@@ -195,20 +198,16 @@ impl Request {
             }
             3 => {
                 need(Op::Report, 576)?;
-                let t = TargetInfo::from_bytes(&rest[..512]).map_err(|_| ProtocolError::Empty)?;
+                let t = TargetInfo::from_bytes(&rest[..512])?;
                 Request::Report(Box::new(t), arr64(&rest[512..]))
             }
             4 => {
                 need(Op::VerifyReport, 432)?;
-                Request::VerifyReport(Box::new(
-                    Report::from_bytes(rest).map_err(|_| ProtocolError::Empty)?,
-                ))
+                Request::VerifyReport(Box::new(Report::from_bytes(rest)?))
             }
             5 => {
                 need(Op::GetKey, 512)?;
-                Request::GetKey(Box::new(
-                    KeyRequest::from_bytes(rest).map_err(|_| ProtocolError::Empty)?,
-                ))
+                Request::GetKey(Box::new(KeyRequest::from_bytes(rest)?))
             }
             6 => {
                 need(Op::Quote, 64)?;
