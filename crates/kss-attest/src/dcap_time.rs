@@ -10,29 +10,13 @@ pub struct TimeError {
     pub text: String,
 }
 
-/// Days from 1970-01-01 to the given civil date (proleptic Gregorian).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
+use kss_types::civil::{civil_from_days, days_from_civil, is_valid_date};
 
-/// Civil date (y, m, d) of a day count since 1970-01-01.
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { y + 1 } else { y }, m, d)
+/// Days since 1970-01-01 of a checked date (`None` for e.g. February 30th); the year must be
+/// within 0–9999.
+fn checked_days(y: i64, m: i64, d: i64) -> Option<i64> {
+    let (m, d) = (u8::try_from(m).ok()?, u8::try_from(d).ok()?);
+    ((0..=9999).contains(&y) && is_valid_date(y, m, d)).then(|| days_from_civil(y, m, d))
 }
 
 fn num(s: &str) -> Option<i64> {
@@ -62,13 +46,10 @@ pub fn parse_rfc3339(text: &str, what: &str) -> Result<u64, TimeError> {
     );
     // Four-digit years only (what RFC 3339 allows and `format_rfc3339` writes); this also
     // keeps the arithmetic below far from overflow.
-    if dp.next().is_some()
-        || !(0..=9999).contains(&y)
-        || !(1..=12).contains(&mo)
-        || !(1..=31).contains(&d)
-    {
+    if dp.next().is_some() {
         return Err(err());
     }
+    let days = checked_days(y, mo, d).ok_or_else(err)?;
     let (clock, offset) = if let Some(c) = rest.strip_suffix(['Z', 'z']) {
         (c, 0i64)
     } else {
@@ -95,7 +76,7 @@ pub fn parse_rfc3339(text: &str, what: &str) -> Result<u64, TimeError> {
     if cp.next().is_some() || h > 23 || mi > 59 || s > 60 {
         return Err(err());
     }
-    let secs = days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s - offset;
+    let secs = days * 86_400 + h * 3600 + mi * 60 + s - offset;
     u64::try_from(secs).map_err(|_| err())
 }
 
@@ -118,10 +99,10 @@ fn parse_canonical(b: &[u8]) -> Option<u64> {
         digits(&[d0, d1])?,
     );
     let (h, mi, s) = (digits(&[h0, h1])?, digits(&[i0, i1])?, digits(&[s0, s1])?);
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || s > 60 {
+    if h > 23 || mi > 59 || s > 60 {
         return None;
     }
-    u64::try_from(days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s).ok()
+    u64::try_from(checked_days(y, mo, d)? * 86_400 + h * 3600 + mi * 60 + s).ok()
 }
 
 /// Parses `--at`-style input: Unix seconds, or an RFC 3339 timestamp.
@@ -161,8 +142,8 @@ pub fn format_rfc3339(secs: u64) -> String {
         }
     };
     put(y, 4, Some('-'));
-    put(m, 2, Some('-'));
-    put(d, 2, Some('T'));
+    put(i64::from(m), 2, Some('-'));
+    put(i64::from(d), 2, Some('T'));
     put(rem / 3600, 2, Some(':'));
     put(rem % 3600 / 60, 2, Some(':'));
     put(rem % 60, 2, Some('Z'));
@@ -196,6 +177,32 @@ mod tests {
         assert_eq!(format_rfc3339(1_700_527_166), "2023-11-21T00:39:26Z");
         assert!(parse_time("yesterday", "t").is_err());
         assert!(parse_rfc3339("2025-13-01T00:00:00Z", "t").is_err());
+    }
+
+    /// Days that do not exist are errors, not the next month's days; leap days are checked.
+    #[test]
+    fn impossible_days_are_errors() {
+        for bad in [
+            "2025-02-29T00:00:00Z",
+            "2024-02-30T00:00:00Z",
+            "2025-04-31T00:00:00Z",
+            "1900-02-29T00:00:00Z",
+            "2025-06-00T00:00:00Z",
+            "2025-00-10T00:00:00Z",
+        ] {
+            assert!(parse_rfc3339(bad, "t").is_err(), "{bad}");
+            assert_eq!(parse_canonical(bad.as_bytes()), None, "{bad}");
+            let lower = bad.replace('Z', "z");
+            assert!(parse_rfc3339(&lower, "t").is_err(), "{lower}");
+        }
+        assert_eq!(
+            parse_rfc3339("2024-02-29T00:00:00Z", "t"),
+            Ok(1_709_164_800)
+        );
+        assert_eq!(
+            parse_rfc3339("2000-02-29T00:00:00+00:00", "t"),
+            Ok(951_782_400)
+        );
     }
 
     #[test]

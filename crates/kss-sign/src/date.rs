@@ -42,21 +42,10 @@ pub enum DateError {
     },
 }
 
-fn days_in_month(year: u16, month: u8) -> u8 {
-    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => 0,
-    }
-}
-
 impl BcdDate {
     /// A checked date.
     pub fn new(year: u16, month: u8, day: u8) -> Result<Self, DateError> {
-        if year > 9999 || day == 0 || day > days_in_month(year, month) {
+        if year > 9999 || !kss_types::civil::is_valid_date(i64::from(year), month, day) {
             return Err(DateError::NoSuchDay { year, month, day });
         }
         Ok(Self { year, month, day })
@@ -132,16 +121,7 @@ impl BcdDate {
 
     /// The civil date of a day count since 1970-01-01 (proleptic Gregorian calendar).
     pub fn from_unix_days(days: i64) -> Self {
-        // Howard Hinnant's civil_from_days.
-        let z = days + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z - era * 146_097;
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
-        let year = yoe + era * 400 + i64::from(month <= 2);
+        let (year, month, day) = kss_types::civil::civil_from_days(days);
         Self {
             year: year.clamp(0, 9999) as u16,
             month,

@@ -16,6 +16,7 @@ mod bytes;
 mod error;
 
 pub mod attributes;
+pub mod civil;
 pub mod ids;
 pub mod keyrequest;
 pub mod report;
