@@ -334,3 +334,68 @@ impl Scanner {
         Ok(self.summary)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::SgxsWriter;
+    use kss_types::SecinfoFlags;
+
+    /// The single-threaded fallback (taken when no thread can be spawned) on its own.
+    fn inline(bytes: &[u8]) -> Result<Measurement, SgxsError> {
+        let mut hasher = Sha256::new();
+        let mut calls = Vec::new();
+        let summary = measure_inline(&mut &bytes[..], &mut hasher, &mut |n| calls.push(n))?;
+        assert_eq!(
+            calls.last(),
+            Some(&(bytes.len() as u64)),
+            "progress ends at the length"
+        );
+        Ok(summary.into_measurement(hasher.finalize().into()))
+    }
+
+    /// A valid stream of `pages` measured pages (about 5 KiB of stream per page).
+    fn stream(pages: u64) -> Vec<u8> {
+        let mut w = SgxsWriter::new(Vec::new(), 1, (pages * 4096).next_power_of_two()).unwrap();
+        for p in 0..pages {
+            let page = [p as u8; 4096];
+            w.add_page(p * 4096, SecinfoFlags(0x203), Some(&page))
+                .unwrap();
+        }
+        w.finish().unwrap().0
+    }
+
+    /// The fallback and the pipeline agree on every field, on the real SGXS of the testdata, on
+    /// a stream spanning several 4 MiB blocks, and on the exact error of a truncated or
+    /// corrupted stream.
+    #[test]
+    fn inline_fallback_agrees_with_the_pipeline() {
+        let fortanix = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/testdata/fortanix-rust-sgx/sgx_detect/test_enclave.sgxs"
+        ))
+        .expect("testdata");
+        let big = stream(2500);
+        assert!(big.len() > 2 * BLOCK_SIZE, "spans blocks: {}", big.len());
+        let mut corrupt = big.clone();
+        corrupt[BLOCK_SIZE + 7] ^= 0xff;
+        for (name, bytes) in [
+            ("fortanix", &fortanix[..]),
+            ("big", &big[..]),
+            ("exactly one block", &big[..BLOCK_SIZE]),
+            ("truncated", &big[..big.len() - 100]),
+            ("corrupt", &corrupt[..]),
+            ("empty", &[][..]),
+        ] {
+            let (a, b) = (inline(bytes), measure_stream(bytes));
+            match (a, b) {
+                (Ok(a), Ok(b)) => assert_eq!(a, b, "{name}"),
+                (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{name}"),
+                (a, b) => panic!("{name}: inline {a:?}, pipeline {b:?}"),
+            }
+        }
+        let m = inline(&big).expect("valid");
+        assert_eq!(m.mr_enclave, <[u8; 32]>::from(Sha256::digest(&big)));
+        assert!(inline(&big[..big.len() - 100]).is_err());
+    }
+}
