@@ -842,3 +842,47 @@ fn explicit_date_is_honoured_on_rebuild() {
         }
     }
 }
+
+/// `kss run` refuses an instance that was never built or changed since its build (exit 122),
+/// naming what changed and how to fix it; in CONFIGID mode only the enclave parameters count.
+#[test]
+fn run_refuses_a_missing_or_stale_build() {
+    let env = Env::new();
+    let dir = env.instance("app", serde_json::json!({"enable_kss": true}));
+    let run = ["run", "app", "--", "/bin/identity"];
+    let e = env.fails(&run, 122);
+    assert!(
+        e.contains("is not built") && e.contains("kss-build.json") && e.contains("first"),
+        "{e}"
+    );
+    build_json(&env, "app");
+    env.ok(&run);
+    std::fs::write(dir.join("image/extra.txt"), b"new file").unwrap();
+    let e = env.fails(&run, 122);
+    assert!(e.contains("image/ changed") && e.contains("again"), "{e}");
+    build_json(&env, "app");
+    let cfg = dir.join("Occlum.json");
+    let mut text = std::fs::read_to_string(&cfg).unwrap();
+    text.push('\n');
+    std::fs::write(&cfg, &text).unwrap();
+    let e = env.fails(&run, 122);
+    assert!(e.contains("Occlum.json changed"), "{e}");
+    std::fs::write(env.path("app/build/kss-build.json"), b"{not json").unwrap();
+    let e = env.fails(&run, 122);
+    assert!(e.contains("kss-build.json"), "{e}");
+
+    let dir = env.instance(
+        "cid",
+        serde_json::json!({"enable_kss": true, "config_binding": "config_id"}),
+    );
+    let run = ["run", "cid", "--", "/bin/identity"];
+    build_json(&env, "cid");
+    std::fs::write(dir.join("image/extra.txt"), b"bound through CONFIGID").unwrap();
+    env.ok(&run);
+    let cfg = dir.join("Occlum.json");
+    let mut c: serde_json::Value = serde_json::from_slice(&std::fs::read(&cfg).unwrap()).unwrap();
+    c["metadata"]["version_number"] = 9.into();
+    std::fs::write(&cfg, serde_json::to_vec_pretty(&c).unwrap()).unwrap();
+    let e = env.fails(&run, 122);
+    assert!(e.contains("enclave parameters"), "{e}");
+}

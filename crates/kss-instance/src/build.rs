@@ -346,11 +346,11 @@ fn up_to_date(
 ) -> Option<BuildReport> {
     let summary: serde_json::Value =
         serde_json::from_slice(&std::fs::read(inst.build_json_path()).ok()?).ok()?;
-    if summary["config_binding"].as_str() != Some(config.metadata.config_binding.as_str()) {
+    if summary[key::CONFIG_BINDING].as_str() != Some(config.metadata.config_binding.as_str()) {
         return None;
     }
     let params = hex::encode(Sha256::digest(enclave_parameters(config)));
-    if summary["enclave_parameters_sha256"].as_str() != Some(params.as_str()) {
+    if summary[key::ENCLAVE_PARAMETERS_SHA256].as_str() != Some(params.as_str()) {
         return None;
     }
     let sig = Sigstruct::from_bytes(&std::fs::read(inst.sig_path()).ok()?).ok()?;
@@ -360,7 +360,7 @@ fn up_to_date(
     kss_sign::verify(&sig).ok()?;
     let mr_signer = kss_sign::mr_signer(&sig);
     if mr_signer != key.mr_signer()
-        || hex::encode(sig.enclave_hash) != summary["mr_enclave"].as_str()?
+        || hex::encode(sig.enclave_hash) != summary[key::MR_ENCLAVE].as_str()?
     {
         return None;
     }
@@ -501,6 +501,101 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), InstanceError> {
     sync_dir(dir)
 }
 
+/// Keys of `build/kss-build.json` that later commands compare against the instance.
+mod key {
+    pub const CONFIG_BINDING: &str = "config_binding";
+    pub const OCCLUM_JSON_SHA256: &str = "occlum_json_sha256";
+    pub const ENCLAVE_PARAMETERS_SHA256: &str = "enclave_parameters_sha256";
+    pub const IMAGE_DIGEST: &str = "image_digest";
+    pub const MR_ENCLAVE: &str = "mr_enclave";
+}
+
+/// Why an instance's build cannot be used for it (see [`check_fresh`]).
+#[derive(Debug, thiserror::Error)]
+pub enum Staleness {
+    /// There is no build summary: the instance was never built.
+    #[error("{} is not built ({} is missing)", instance.display(), summary.display())]
+    NotBuilt {
+        /// The instance directory.
+        instance: PathBuf,
+        /// The summary file that is missing.
+        summary: PathBuf,
+    },
+    /// The build summary exists but cannot be read as one.
+    #[error("{}: {reason}", path.display())]
+    Unreadable {
+        /// The summary file.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+    /// Something the build measured or signed changed since.
+    #[error(
+        "{0} changed since the last `kss build`; the built enclave no longer matches the instance"
+    )]
+    Changed(&'static str),
+    /// The image could not be digested to compare it.
+    #[error(transparent)]
+    Image(InstanceError),
+}
+
+/// Whether the instance's last build still matches it: in MRENCLAVE mode, the same Occlum.json
+/// bytes (`config_bytes`) and the same image digest; in CONFIGID mode, a CONFIGID-mode build of
+/// the same enclave parameters (the app is bound at launch, so image changes do not matter).
+pub fn check_fresh(
+    inst: &Instance,
+    config: &InstanceConfig,
+    config_bytes: &[u8],
+) -> Result<(), Staleness> {
+    let path = inst.build_json_path();
+    let text = match std::fs::read(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(Staleness::NotBuilt {
+                instance: inst.dir.clone(),
+                summary: path,
+            })
+        }
+        Err(e) => {
+            return Err(Staleness::Unreadable {
+                path,
+                reason: e.to_string(),
+            })
+        }
+    };
+    let summary: serde_json::Value =
+        serde_json::from_slice(&text).map_err(|e| Staleness::Unreadable {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
+    let has = |k: &str, want: &str| summary[k].as_str() == Some(want);
+    match config.metadata.config_binding {
+        ConfigBinding::Mrenclave => {
+            if !has(
+                key::OCCLUM_JSON_SHA256,
+                &hex::encode(Sha256::digest(config_bytes)),
+            ) {
+                return Err(Staleness::Changed("Occlum.json"));
+            }
+            let image = inst.image_digest().map_err(Staleness::Image)?;
+            if !has(key::IMAGE_DIGEST, &hex::encode(image.digest)) {
+                return Err(Staleness::Changed("image/"));
+            }
+        }
+        ConfigBinding::ConfigId => {
+            let params = hex::encode(Sha256::digest(enclave_parameters(config)));
+            if !has(key::CONFIG_BINDING, ConfigBinding::ConfigId.as_str())
+                || !has(key::ENCLAVE_PARAMETERS_SHA256, &params)
+            {
+                return Err(Staleness::Changed(
+                    "the enclave parameters (metadata or resource_limits)",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn build_summary(
     config: &InstanceConfig,
     config_bytes: &[u8],
@@ -516,7 +611,7 @@ fn build_summary(
     }
     let mut v = serde_json::json!({
         "format": "kss-build-v1",
-        "mr_enclave": hex::encode(mr_enclave),
+        key::MR_ENCLAVE: hex::encode(mr_enclave),
         "mr_signer": hex::encode(mr_signer),
         "isv_prod_id": m.product_id,
         "isv_svn": m.version_number,
@@ -525,13 +620,13 @@ fn build_summary(
         "attributes_flags": format!("{:#x}", attrs.bits()),
         "isv_family_id": hex::encode(m.family_id.0),
         "isv_ext_prod_id": hex::encode(m.ext_prod_id.0),
-        "config_binding": m.config_binding.as_str(),
-        "occlum_json_sha256": hex::encode(Sha256::digest(config_bytes)),
-        "enclave_parameters_sha256": hex::encode(Sha256::digest(enclave_parameters(config))),
+        key::CONFIG_BINDING: m.config_binding.as_str(),
+        key::OCCLUM_JSON_SHA256: hex::encode(Sha256::digest(config_bytes)),
+        key::ENCLAVE_PARAMETERS_SHA256: hex::encode(Sha256::digest(enclave_parameters(config))),
         "enclave_size": size,
     });
     if let Some(image) = image {
-        v["image_digest"] = hex::encode(image.digest).into();
+        v[key::IMAGE_DIGEST] = hex::encode(image.digest).into();
         v["image_entries"] = image.entries.into();
         v["image_bytes"] = image.bytes.into();
     }

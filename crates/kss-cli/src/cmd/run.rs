@@ -362,47 +362,17 @@ fn check_build(
     config: &kss_instance::InstanceConfig,
     config_bytes: &[u8],
 ) -> Result<(), CliError> {
-    use sha2::Digest;
-    let p = inst.build_json_path();
-    let text = std::fs::read_to_string(&p).map_err(|_| {
-        fail(
-            status::NOT_BUILT,
-            format!(
-                "{} is not built ({} is missing)",
-                inst.dir.display(),
-                p.display()
-            ),
-        )
-        .hint(format!("run `kss build {}` first", inst.dir.display()))
-    })?;
-    let summary: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| fail(status::NOT_BUILT, format!("{}: {e}", p.display())))?;
-    let stale = |what: &str| {
-        fail(status::NOT_BUILT, format!("{what} changed since the last `kss build`; the built enclave no longer matches the instance"))
-            .hint(format!("run `kss build {}` again", inst.dir.display()))
-    };
-    let want = hex::encode(sha2::Sha256::digest(config_bytes));
-    if config.metadata.config_binding == ConfigBinding::Mrenclave {
-        if summary["occlum_json_sha256"].as_str() != Some(want.as_str()) {
-            return Err(stale("Occlum.json"));
+    use kss_instance::build::Staleness;
+    kss_instance::build::check_fresh(inst, config, config_bytes).map_err(|e| {
+        let hint = match &e {
+            Staleness::NotBuilt { .. } => Some("first"),
+            Staleness::Changed(_) => Some("again"),
+            Staleness::Unreadable { .. } | Staleness::Image(_) => None,
+        };
+        let err = fail(status::NOT_BUILT, e.to_string());
+        match hint {
+            Some(when) => err.hint(format!("run `kss build {}` {when}", inst.dir.display())),
+            None => err,
         }
-        let image = inst
-            .image_digest()
-            .map_err(|e| fail(status::NOT_BUILT, e.to_string()))?;
-        if summary["image_digest"].as_str() != Some(hex::encode(image.digest).as_str()) {
-            return Err(stale("image/"));
-        }
-    } else {
-        let params = hex::encode(sha2::Sha256::digest(
-            kss_instance::build::enclave_parameters(config),
-        ));
-        if summary["config_binding"].as_str() != Some("config_id")
-            || summary["enclave_parameters_sha256"].as_str() != Some(params.as_str())
-        {
-            return Err(stale(
-                "the enclave parameters (metadata or resource_limits)",
-            ));
-        }
-    }
-    Ok(())
+    })
 }
