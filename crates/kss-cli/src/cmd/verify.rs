@@ -60,6 +60,11 @@ pub struct Args {
     #[arg(long, value_name = "PEM")]
     pub pck_chain: Option<PathBuf>,
 
+    /// Ignore bytes after the end of the quote (e.g. a zero-padded buffer). They are not
+    /// signed, so they are not looked at; without this flag they are an input error.
+    #[arg(long)]
+    pub allow_trailing: bool,
+
     /// Print the verdict as JSON on stdout: accepted, tcb_status, advisory_ids, qe_tcb_status,
     /// report_body and every check with its outcome and reason.
     #[arg(long)]
@@ -68,10 +73,26 @@ pub struct Args {
 
 /// Runs the command.
 pub fn run(args: Args) -> CliResult {
-    let quote = read_file(&args.quote, "quote")?;
-    if let Err(e) = Quote::parse(&quote) {
-        return Err(CliError::input(format!("{}: {e}", args.quote.display())));
-    }
+    let bytes = read_file(&args.quote, "quote")?;
+    let parsed = if args.allow_trailing {
+        Quote::parse_allow_trailing(&bytes)
+    } else {
+        Quote::parse(&bytes)
+    };
+    // The verifier is given exactly the quote's own bytes.
+    let quote = match parsed {
+        Ok(q) => q.raw().to_vec(),
+        Err(e) => {
+            let err = CliError::input(format!("{}: {e}", args.quote.display()));
+            return Err(
+                if matches!(e, kss_attest::quote::QuoteError::TrailingBytes { .. }) {
+                    err.hint("pass --allow-trailing to ignore the extra bytes")
+                } else {
+                    err
+                },
+            );
+        }
+    };
     let mut collateral = Collateral::from_path(&args.collateral).map_err(|e| {
         CliError::input(e.to_string()).hint("see `kss verify --help` for the collateral forms")
     })?;
