@@ -161,6 +161,45 @@ fn sim_ca_files_are_private() {
     }
 }
 
+/// Threads of one process creating the CA at the same moment each succeed and all end up with
+/// the one CA that was published, complete, with no staging directory left behind (staging
+/// names used to be per process, so threads wiped each other's files).
+#[test]
+fn concurrent_first_use_in_one_process_gives_one_complete_ca() {
+    for round in 0..8 {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("sim-ca");
+        let barrier = std::sync::Barrier::new(4);
+        let roots: Vec<String> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..4)
+                .map(|_| {
+                    s.spawn(|| {
+                        barrier.wait();
+                        SimQuotingEnclave::load_or_create(&dir)
+                            .unwrap_or_else(|e| panic!("round {round}: {e}"))
+                            .root_pem()
+                            .unwrap()
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert!(
+            roots.windows(2).all(|w| w[0] == w[1]),
+            "round {round}: one CA"
+        );
+        let again = SimQuotingEnclave::load_or_create(&dir).unwrap();
+        assert_eq!(again.root_pem().unwrap(), roots[0]);
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 10, "complete");
+        let leftovers: Vec<_> = std::fs::read_dir(tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .filter(|n| n != "sim-ca")
+            .collect();
+        assert!(leftovers.is_empty(), "round {round}: {leftovers:?}");
+    }
+}
+
 fn hex_field(v: &serde_json::Value, k: &str) -> Vec<u8> {
     hex::decode(v[k].as_str().unwrap()).unwrap()
 }

@@ -22,7 +22,7 @@ pub struct QuotingEnclave {
 /// Creates the quoting enclave on first use (loading a CA costs milliseconds that a launch
 /// should not pay when the workload never asks for a quote). A failed load is not remembered:
 /// the next QUOTE request tries again, so fixing the CA helps without restarting the workload.
-/// It may be called from several threads at once; all but one result are then dropped.
+/// The server calls it from one thread at a time.
 pub type QeLoader = Box<dyn Fn() -> Result<QuotingEnclave, String> + Send + Sync>;
 
 /// An application enclave served to its workload.
@@ -30,6 +30,9 @@ pub struct EnclaveServer {
     enclave: Box<dyn Enclave>,
     qe_loader: Option<QeLoader>,
     qe: std::sync::OnceLock<QuotingEnclave>,
+    /// Held while loading, so concurrent first QUOTE requests load once (the loader may create
+    /// the CA on disk) and the others wait for its result.
+    loading: std::sync::Mutex<()>,
 }
 
 impl EnclaveServer {
@@ -40,6 +43,7 @@ impl EnclaveServer {
             enclave,
             qe_loader: qe,
             qe: std::sync::OnceLock::new(),
+            loading: std::sync::Mutex::new(()),
         }
     }
 
@@ -113,11 +117,14 @@ impl EnclaveOps for EnclaveServer {
         let qe = match self.qe.get() {
             Some(qe) => qe,
             None => {
-                let loaded = loader().map_err(|e| {
-                    OpError::new(ErrorCode::Unsupported, format!("quotes unavailable: {e}"))
-                })?;
-                // Another thread may have set it meanwhile; either quoting enclave will do.
-                let _ = self.qe.set(loaded);
+                // Double-checked: one loader at a time; a thread that waited finds it loaded.
+                let _guard = self.loading.lock().unwrap_or_else(|p| p.into_inner());
+                if self.qe.get().is_none() {
+                    let loaded = loader().map_err(|e| {
+                        OpError::new(ErrorCode::Unsupported, format!("quotes unavailable: {e}"))
+                    })?;
+                    let _ = self.qe.set(loaded);
+                }
                 self.qe.get().ok_or_else(|| {
                     OpError::new(ErrorCode::Internal, "the quoting enclave was not kept")
                 })?

@@ -312,3 +312,42 @@ fn a_failed_quoting_enclave_load_is_retried() {
         "loaded once more, then kept"
     );
 }
+
+/// Concurrent first QUOTE requests load the quoting enclave once: the others wait for it (the
+/// loader may create the CA on disk, which must not run twice at once).
+#[test]
+fn concurrent_first_quotes_load_the_quoting_enclave_once() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let cpu = SimCpu::with_kss();
+    let app = SimEnclave::from_initialized_secs(kss_secs(5), cpu.clone(), 256);
+    let loads = Arc::new(AtomicUsize::new(0));
+    let counter = loads.clone();
+    let loader: kss_service::QeLoader = Box::new(move || {
+        counter.fetch_add(1, Ordering::SeqCst);
+        // Slow enough that the other requests arrive while this one loads.
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        Ok(kss_service::QuotingEnclave {
+            enclave: Box::new(SimEnclave::from_initialized_secs(
+                kss_secs(0),
+                cpu.clone(),
+                1,
+            )),
+            sign: Box::new(|body: &ReportBody| Ok(body.to_bytes().to_vec())),
+        })
+    });
+    let server = Server::start(Arc::new(EnclaveServer::new(Box::new(app), Some(loader)))).unwrap();
+    let path = server.socket_path().to_path_buf();
+    let barrier = std::sync::Barrier::new(4);
+    std::thread::scope(|s| {
+        for i in 0..4u8 {
+            let (path, barrier) = (&path, &barrier);
+            s.spawn(move || {
+                let c = Client::connect(path).unwrap();
+                barrier.wait();
+                let quote = c.quote(&[i; 64]).expect("quote");
+                assert_eq!(ReportBody::from_bytes(&quote).unwrap().report_data, [i; 64]);
+            });
+        }
+    });
+    assert_eq!(loads.load(Ordering::SeqCst), 1, "loaded once");
+}

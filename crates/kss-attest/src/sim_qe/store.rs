@@ -55,9 +55,22 @@ pub(crate) fn write_private(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), 
     f.sync_all().map_err(io_err(&path, "sync"))
 }
 
+/// A name suffix unique to this call: the process ID (so two processes never share it) and a
+/// per-process counter (so two threads never do). A leftover with the same name can only come
+/// from a dead process whose ID was reused.
+fn unique_suffix() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    format!(
+        "{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
 /// Writes `name` in `dir` atomically (temporary file, fsync, rename), replacing any old file.
 pub(crate) fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), SimError> {
-    let tmp_name = format!(".{name}.tmp{}", std::process::id());
+    let tmp_name = format!(".{name}.tmp{}", unique_suffix());
     let tmp = dir.join(&tmp_name);
     let _ = fs::remove_file(&tmp);
     write_private(dir, &tmp_name, bytes)?;
@@ -68,7 +81,8 @@ pub(crate) fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), S
     })
 }
 
-/// Creates `parent/.name.tmpPID` as a private (0700) staging directory.
+/// Creates `parent/.name.tmpPID-N` as a private (0700) staging directory, unique to this call
+/// (threads of one process creating the CA at once each get their own).
 pub(crate) fn staging_dir(target: &Path) -> Result<PathBuf, SimError> {
     let parent = target.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(parent).map_err(io_err(parent, "create directory"))?;
@@ -76,7 +90,7 @@ pub(crate) fn staging_dir(target: &Path) -> Result<PathBuf, SimError> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "sim-ca".into());
-    let staging = parent.join(format!(".{name}.tmp{}", std::process::id()));
+    let staging = parent.join(format!(".{name}.tmp{}", unique_suffix()));
     let _ = fs::remove_dir_all(&staging);
     let mut b = fs::DirBuilder::new();
     #[cfg(unix)]
