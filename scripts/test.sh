@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 if [ ! -d ../shared/testdata ]; then
   echo "warning: ../shared/testdata not found; real-data tests will fail" >&2
 fi
-# --no-fail-fast: report every failing test binary, not only the first.
-cargo test --locked --no-fail-fast --workspace --lib --bins --tests --examples
-cargo test --locked --no-fail-fast --workspace --doc
+# --no-fail-fast, and the doc tests run even when the others failed: every failing test
+# binary is reported, not only the first. The script fails if either run failed.
+status=0
+cargo test --locked --no-fail-fast --workspace --lib --bins --tests --examples || status=$?
+cargo test --locked --no-fail-fast --workspace --doc || status=$?
+exit "$status"

@@ -19,65 +19,78 @@ fn checked_days(y: i64, m: i64, d: i64) -> Option<i64> {
     ((0..=9999).contains(&y) && is_valid_date(y, m, d)).then(|| days_from_civil(y, m, d))
 }
 
-fn num(s: &str) -> Option<i64> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    s.parse().ok()
+/// Reads exactly `n` ASCII digits at `*at`, advancing past them.
+fn digits(b: &[u8], at: &mut usize, n: usize) -> Option<i64> {
+    let ds = b.get(*at..*at + n)?;
+    *at += n;
+    ds.iter().try_fold(0i64, |acc, &c| {
+        c.is_ascii_digit().then(|| acc * 10 + i64::from(c - b'0'))
+    })
 }
 
-/// Parses an RFC 3339 timestamp (`YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`) to Unix seconds.
-/// Fractions are truncated. Times before 1970 are refused.
+/// Consumes `c` at `*at` if it is one of `options`.
+fn expect(b: &[u8], at: &mut usize, options: &[u8]) -> Option<u8> {
+    let c = *b.get(*at)?;
+    options.contains(&c).then(|| {
+        *at += 1;
+        c
+    })
+}
+
+/// Parses an RFC 3339 timestamp to Unix seconds, strictly by its grammar:
+/// `YYYY-MM-DD`, then `T` (or `t`, or a space as RFC 3339 permits), `HH:MM:SS`, an optional
+/// `.` with one or more digits (truncated), and `Z` (or `z`) or `±HH:MM`. Fields have exactly
+/// these widths; the day must exist; hours are 00–23, minutes 00–59, seconds 00–60 (leap
+/// second). Leading and trailing whitespace is ignored. Times before 1970 are refused.
 pub fn parse_rfc3339(text: &str, what: &str) -> Result<u64, TimeError> {
     if let Some(secs) = parse_canonical(text.as_bytes()) {
         return Ok(secs);
     }
-    let err = || TimeError {
+    parse_strict(text.trim().as_bytes()).ok_or_else(|| TimeError {
         what: what.to_string(),
         text: text.to_string(),
-    };
-    let t = text.trim();
-    let (date, rest) = t.split_once(['T', 't', ' ']).ok_or_else(err)?;
-    let mut dp = date.split('-');
-    let (y, mo, d) = (
-        dp.next().and_then(num).ok_or_else(err)?,
-        dp.next().and_then(num).ok_or_else(err)?,
-        dp.next().and_then(num).ok_or_else(err)?,
-    );
-    // Four-digit years only (what RFC 3339 allows and `format_rfc3339` writes); this also
-    // keeps the arithmetic below far from overflow.
-    if dp.next().is_some() {
-        return Err(err());
+    })
+}
+
+fn parse_strict(b: &[u8]) -> Option<u64> {
+    let at = &mut 0;
+    let y = digits(b, at, 4)?;
+    expect(b, at, b"-")?;
+    let mo = digits(b, at, 2)?;
+    expect(b, at, b"-")?;
+    let d = digits(b, at, 2)?;
+    let days = checked_days(y, mo, d)?;
+    expect(b, at, b"Tt ")?;
+    let h = digits(b, at, 2)?;
+    expect(b, at, b":")?;
+    let mi = digits(b, at, 2)?;
+    expect(b, at, b":")?;
+    let s = digits(b, at, 2)?;
+    if h > 23 || mi > 59 || s > 60 {
+        return None;
     }
-    let days = checked_days(y, mo, d).ok_or_else(err)?;
-    let (clock, offset) = if let Some(c) = rest.strip_suffix(['Z', 'z']) {
-        (c, 0i64)
-    } else {
-        let pos = rest.rfind(['+', '-']).ok_or_else(err)?;
-        let (c, off) = rest.split_at(pos);
-        let sign = if off.starts_with('-') { -1 } else { 1 };
-        let (oh, om) = off
-            .get(1..)
-            .and_then(|o| o.split_once(':'))
-            .ok_or_else(err)?;
-        let (oh, om) = (num(oh).ok_or_else(err)?, num(om).ok_or_else(err)?);
-        if oh > 23 || om > 59 {
-            return Err(err());
+    if expect(b, at, b".").is_some() {
+        digits(b, at, 1)?;
+        while b.get(*at).is_some_and(u8::is_ascii_digit) {
+            *at += 1;
         }
-        (c, sign * (oh * 3600 + om * 60))
-    };
-    let clock = clock.split('.').next().ok_or_else(err)?;
-    let mut cp = clock.split(':');
-    let (h, mi, s) = (
-        cp.next().and_then(num).ok_or_else(err)?,
-        cp.next().and_then(num).ok_or_else(err)?,
-        cp.next().and_then(num).ok_or_else(err)?,
-    );
-    if cp.next().is_some() || h > 23 || mi > 59 || s > 60 {
-        return Err(err());
     }
-    let secs = days * 86_400 + h * 3600 + mi * 60 + s - offset;
-    u64::try_from(secs).map_err(|_| err())
+    let offset = match expect(b, at, b"Zz+-")? {
+        b'Z' | b'z' => 0,
+        sign => {
+            let oh = digits(b, at, 2)?;
+            expect(b, at, b":")?;
+            let om = digits(b, at, 2)?;
+            if oh > 23 || om > 59 {
+                return None;
+            }
+            (if sign == b'-' { -1 } else { 1 }) * (oh * 3600 + om * 60)
+        }
+    };
+    if *at != b.len() {
+        return None;
+    }
+    u64::try_from(days * 86_400 + h * 3600 + mi * 60 + s - offset).ok()
 }
 
 /// The form Intel PCS always uses, `YYYY-MM-DDTHH:MM:SSZ`, read by position (collateral
@@ -177,6 +190,44 @@ mod tests {
         assert_eq!(format_rfc3339(1_700_527_166), "2023-11-21T00:39:26Z");
         assert!(parse_time("yesterday", "t").is_err());
         assert!(parse_rfc3339("2025-13-01T00:00:00Z", "t").is_err());
+    }
+
+    /// The grammar is enforced: fixed field widths, digits-only fractions, a complete offset,
+    /// nothing after it. What RFC 3339 allows besides the canonical form is accepted.
+    #[test]
+    fn rfc3339_grammar_is_enforced() {
+        for bad in [
+            "2025-7-19T10:01:17Z",
+            "2025-07-9T10:01:17Z",
+            "02025-07-19T10:01:17Z",
+            "2025-07-19T1:02:03Z",
+            "2025-07-19T10:01:17.Z",
+            "2025-07-19T10:01:17.abc+02:00",
+            "2025-07-19T10:01:17+2:00",
+            "2025-07-19T10:01:17+02:0",
+            "2025-07-19T10:01:17+0200",
+            "2025-07-19T10:01:17",
+            "2025-07-19T10:01:17Zjunk",
+            "2025-07-19X10:01:17Z",
+            "2025-07-19T10:01Z",
+            "+025-07-19T10:01:17Z",
+            "2025-07-19T24:00:00Z",
+            "2025-07-19T10:60:00Z",
+            "2025-07-19T10:00:61Z",
+        ] {
+            assert!(parse_rfc3339(bad, "t").is_err(), "{bad}");
+        }
+        for (good, secs) in [
+            ("2025-07-19T10:01:17Z", 1_752_919_277),
+            ("2025-07-19t10:01:17z", 1_752_919_277),
+            ("2025-07-19 10:01:17Z", 1_752_919_277),
+            ("  2025-07-19T10:01:17Z\n", 1_752_919_277),
+            ("2025-07-19T10:01:17.123456789Z", 1_752_919_277),
+            ("2025-07-19T05:01:17-05:00", 1_752_919_277),
+            ("2025-07-19T10:01:60Z", 1_752_919_320),
+        ] {
+            assert_eq!(parse_rfc3339(good, "t"), Ok(secs), "{good}");
+        }
     }
 
     /// Days that do not exist are errors, not the next month's days; leap days are checked.

@@ -357,10 +357,18 @@ mod mutations {
         let (certs, crls) = corpus();
         // [3] extensions tag rewritten to [0]: x509-cert skips it and drops the extensions.
         let cert = &certs[0];
-        let ext_tag = cert
-            .windows(2)
-            .rposition(|w| w == [0xa3, 0x81] || w == [0xa3, 0x82])
-            .expect("an extensions tag");
+        // The extensions tag is the last [3] inside the TBSCertificate (searching the whole
+        // certificate could land in the signature bytes).
+        let tbs = Cert::from_der(cert, "c").expect("parses").tbs().to_vec();
+        let tbs_at = cert
+            .windows(tbs.len())
+            .position(|w| w == tbs.as_slice())
+            .expect("TBS inside");
+        let ext_tag = tbs_at
+            + tbs
+                .windows(2)
+                .rposition(|w| w == [0xa3, 0x81] || w == [0xa3, 0x82])
+                .expect("an extensions tag");
         let mut bad = cert.clone();
         bad[ext_tag] = 0x80;
         let full = Certificate::from_der(&bad).expect("x509-cert is lenient here");

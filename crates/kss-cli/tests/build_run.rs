@@ -869,7 +869,11 @@ fn run_refuses_a_missing_or_stale_build() {
     assert!(e.contains("Occlum.json changed"), "{e}");
     std::fs::write(env.path("app/build/kss-build.json"), b"{not json").unwrap();
     let e = env.fails(&run, 122);
-    assert!(e.contains("kss-build.json"), "{e}");
+    assert!(
+        e.contains("kss-build.json") && e.contains("key must be a string"),
+        "names the file and the JSON error: {e}"
+    );
+    assert!(!e.contains("is not built"), "{e}");
 
     let dir = env.instance(
         "cid",

@@ -189,7 +189,12 @@ fn phala_quote_accepted_by_a_policy_accepting_its_status_in_both_collateral_form
         PHALA_AT,
         &["--policy", &policy],
     );
-    assert_ne!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("no Intel SGX Root CA CRL") && err.contains("crl.root"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -317,7 +322,10 @@ fn bad_input_is_exit_2_and_names_the_input() {
             "--at",
         ),
         (vec![q.clone(), c.clone(), "yesterday".into()], "--at"),
-        (vec![q.clone(), q.clone(), PHALA_AT.into()], "collateral"),
+        (
+            vec![q.clone(), q.clone(), PHALA_AT.into()],
+            "QuoteCollateralV3 JSON",
+        ),
     ];
     for (args, named) in cases {
         let o = verify(&args[0], &args[1], &args[2], &[]);

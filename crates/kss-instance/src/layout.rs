@@ -262,8 +262,14 @@ impl EnclaveLayout {
             kss_sgxs::SgxsError::Io { source, .. } => InstanceError::SgxsWrite(source),
             e => InstanceError::Sgxs(e.to_string()),
         };
-        let mut w = SgxsWriter::new(out, self.ssa_frame_size, self.size)
-            .map_err(InstanceError::SgxsWrite)?;
+        // `new` rejects an invalid ECREATE as InvalidInput (a layout bug, not an output failure).
+        let mut w = SgxsWriter::new(out, self.ssa_frame_size, self.size).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::InvalidInput {
+                InstanceError::Sgxs(e.to_string())
+            } else {
+                InstanceError::SgxsWrite(e)
+            }
+        })?;
         let zero = [0u8; 4096];
         let mut page = [0u8; 4096];
         let mut n = 0u64;
@@ -377,14 +383,16 @@ mod tests {
     }
 
     /// A full disk while writing is an I/O error (an environment problem), not an SGXS error
-    /// about the input.
+    /// about the input, wherever in the stream it happens: the first buffered flush, a later
+    /// one, or the final one.
     #[test]
     fn output_failure_is_an_io_error() {
+        const ENOSPC: i32 = 28;
         struct FullDisk(usize);
         impl std::io::Write for FullDisk {
             fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
                 if self.0 < buf.len() {
-                    return Err(std::io::Error::from(std::io::ErrorKind::StorageFull));
+                    return Err(std::io::Error::from_raw_os_error(ENOSPC));
                 }
                 self.0 -= buf.len();
                 Ok(buf.len())
@@ -394,21 +402,26 @@ mod tests {
             }
         }
         let limits = ResourceLimits {
-            max_num_of_threads: 1,
-            kernel_space_stack_size: 8192,
+            // Measured stacks: 3 x 256 pages, about 4 MB of stream.
+            max_num_of_threads: 3,
+            kernel_space_stack_size: 1 << 20,
             kernel_space_heap_size: 16384,
             user_space_size: 0,
         };
         let l = EnclaveLayout::new(&limits, &binding()).unwrap();
-        for room in [0, 64, 5000] {
+        let len = usize::try_from(l.sgxs_len()).unwrap();
+        assert!(len > 3 << 20, "several buffered flushes: {len}");
+        for room in [0, (1 << 20) + 1, (2 << 20) + 1, len - 1] {
             match l.write_sgxs(FullDisk(room), |_, _| {}) {
-                Err(InstanceError::SgxsWrite(e)) => {
-                    assert_eq!(e.kind(), std::io::ErrorKind::StorageFull)
-                }
+                Err(InstanceError::SgxsWrite(e)) => assert_eq!(e.raw_os_error(), Some(ENOSPC)),
                 Err(e) => panic!("room {room}: expected SgxsWrite, got {e:?}"),
                 Ok(_) => panic!("room {room}: the write cannot succeed"),
             }
         }
+        assert!(
+            l.write_sgxs(FullDisk(len), |_, _| {}).is_ok(),
+            "exactly enough room"
+        );
     }
 
     #[test]

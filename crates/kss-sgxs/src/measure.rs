@@ -394,8 +394,10 @@ mod tests {
                 (a, b) => panic!("{name}: inline {a:?}, pipeline {b:?}"),
             }
         }
+        for bad in [&corrupt[..], &[][..], &big[..big.len() - 100]] {
+            assert!(inline(bad).is_err() && measure_stream(bad).is_err());
+        }
         let m = inline(&big).expect("valid");
         assert_eq!(m.mr_enclave, <[u8; 32]>::from(Sha256::digest(&big)));
-        assert!(inline(&big[..big.len() - 100]).is_err());
     }
 }

@@ -30,8 +30,9 @@ pub struct Args {
     /// RSA-3072 (e=3) private key in PEM; required when metadata.debuggable is false.
     #[arg(long, value_name = "PEM")]
     pub sign_key: Option<PathBuf>,
-    /// SIGSTRUCT date as YYYYMMDD or YYYY-MM-DD (default: today, UTC; a rebuild without
-    /// --date keeps an existing SIGSTRUCT's date, with one it re-signs if the date differs).
+    /// SIGSTRUCT date as YYYYMMDD or YYYY-MM-DD (default: today, UTC). A rebuild that can
+    /// reuse the existing SIGSTRUCT (same enclave, same key) keeps its date unless --date
+    /// names another one, which re-signs.
     #[arg(long, value_name = "YYYYMMDD")]
     pub date: Option<String>,
     /// Print the result as JSON on stdout.
