@@ -2,7 +2,7 @@
 //! `../shared/testdata` (exit status, the first failed check in words, the JSON verdict), both
 //! collateral forms, padded quotes, and bad input.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 const PHALA_QUOTE: &str = "phala-dcap-qvl/sgx_quote";
