@@ -62,7 +62,7 @@ fn best<T>(runs: u64, mut f: impl FnMut() -> T) -> (Timing, T) {
             process_cpu: cpu_seconds("/proc/self/stat") - p0,
             thread_cpu: cpu_seconds("/proc/thread-self/stat") - t0,
         };
-        if best.as_ref().map_or(true, |(b, _)| wall < b.wall) {
+        if best.as_ref().is_none_or(|(b, _)| wall < b.wall) {
             best = Some((timing, v));
         }
     }
