@@ -197,29 +197,25 @@ fn phala_quote_accepted_by_a_policy_accepting_its_status_in_both_collateral_form
     );
 }
 
+/// Asserts a rejection (exit 1) whose message on stderr contains `reason`.
+fn rejected_for(o: &Output, reason: &str) {
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains(reason), "expected {reason:?} in: {err}");
+}
+
 #[test]
 fn negative_cases_are_rejected_with_their_reason() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let policy = any_status_policy(tmp.path(), "");
     let (q, c) = (testdata(PHALA_QUOTE), testdata(PHALA_COLLATERAL));
-    let first_failure = |o: &Output| text(&o.stderr);
 
     // Issue date in the future.
     let o = verify(&q, &c, "1750320802", &["--policy", &policy]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(
-        first_failure(&o).contains("future"),
-        "{}",
-        first_failure(&o)
-    );
+    rejected_for(&o, "future");
     // Expired collateral.
     let o = verify(&q, &c, "1752922572", &["--policy", &policy]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(
-        first_failure(&o).contains("expired"),
-        "{}",
-        first_failure(&o)
-    );
+    rejected_for(&o, "expired");
     // Another trust root.
     let o = verify(
         &q,
@@ -232,34 +228,19 @@ fn negative_cases_are_rejected_with_their_reason() {
             &testdata("intel-qvl-sampledata/trustedRootCaCert.pem"),
         ],
     );
-    assert_eq!(o.status.code(), Some(1));
-    assert!(
-        first_failure(&o).contains("pck.chain"),
-        "{}",
-        first_failure(&o)
-    );
+    rejected_for(&o, "pck.chain");
     // One flipped bit in the signed enclave report (CONFIGSVN).
     let mut bytes = std::fs::read(&q).expect("read");
     bytes[48 + 260] ^= 1;
     let tampered = write(tmp.path(), "tampered", &bytes);
     let o = verify(&tampered, &c, PHALA_AT, &["--policy", &policy]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(
-        first_failure(&o).contains("quote.isv_signature"),
-        "{}",
-        first_failure(&o)
-    );
+    rejected_for(&o, "quote.isv_signature");
 
     // A debug enclave: rejected by default, accepted when the policy allows debug.
     let aq = testdata("automata-dcap-rs/quote_sgx.bin");
     let ac = testdata("automata-dcap-rs/DERIVED_quote_sgx_collateral.dcap-qvl.json");
     let o = verify(&aq, &ac, "1724962800", &["--policy", &policy]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(
-        first_failure(&o).contains("policy.debug"),
-        "{}",
-        first_failure(&o)
-    );
+    rejected_for(&o, "policy.debug");
     let debug_policy = any_status_policy(tmp.path(), r#", "allow_debug": true"#);
     let o = verify(&aq, &ac, "1724962800", &["--policy", &debug_policy]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));

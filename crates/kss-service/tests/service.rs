@@ -260,6 +260,18 @@ fn drop_returns_when_the_socket_file_was_removed() {
         .expect("dropping the server hung after its socket file was removed");
 }
 
+/// A quoting enclave on `cpu` whose "quote" is simply the REPORT body it verified.
+fn stand_in_qe(cpu: &SimCpu) -> kss_service::QuotingEnclave {
+    let qe_secs = Secs {
+        mr_enclave: [0x5a; 32],
+        ..kss_secs(0)
+    };
+    kss_service::QuotingEnclave {
+        enclave: Box::new(SimEnclave::from_initialized_secs(qe_secs, cpu.clone(), 1)),
+        sign: Box::new(|body: &ReportBody| Ok(body.to_bytes().to_vec())),
+    }
+}
+
 /// A quoting enclave that fails to load makes that QUOTE request fail clearly; the failure is not
 /// remembered, so a later request loads it and gets a quote over the application's REPORT, and
 /// from then on the loaded quoting enclave is reused.
@@ -274,15 +286,7 @@ fn a_failed_quoting_enclave_load_is_retried() {
         if counter.fetch_add(1, Ordering::SeqCst) == 0 {
             return Err("the CA directory is unreadable".into());
         }
-        let qe_secs = Secs {
-            mr_enclave: [0x5a; 32],
-            ..kss_secs(0)
-        };
-        Ok(kss_service::QuotingEnclave {
-            enclave: Box::new(SimEnclave::from_initialized_secs(qe_secs, cpu.clone(), 1)),
-            // A stand-in signer: the "quote" is the verified REPORT body's bytes.
-            sign: Box::new(|body: &ReportBody| Ok(body.to_bytes().to_vec())),
-        })
+        Ok(stand_in_qe(&cpu))
     });
     let server = Server::start(Arc::new(EnclaveServer::new(
         Box::new(app.clone()),
@@ -326,14 +330,7 @@ fn concurrent_first_quotes_load_the_quoting_enclave_once() {
         counter.fetch_add(1, Ordering::SeqCst);
         // Slow enough that the other requests arrive while this one loads.
         std::thread::sleep(std::time::Duration::from_millis(200));
-        Ok(kss_service::QuotingEnclave {
-            enclave: Box::new(SimEnclave::from_initialized_secs(
-                kss_secs(0),
-                cpu.clone(),
-                1,
-            )),
-            sign: Box::new(|body: &ReportBody| Ok(body.to_bytes().to_vec())),
-        })
+        Ok(stand_in_qe(&cpu))
     });
     let server = Server::start(Arc::new(EnclaveServer::new(Box::new(app), Some(loader)))).unwrap();
     let path = server.socket_path().to_path_buf();
