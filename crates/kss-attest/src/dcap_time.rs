@@ -192,6 +192,19 @@ mod tests {
         assert!(parse_rfc3339("2025-13-01T00:00:00Z", "t").is_err());
     }
 
+    proptest::proptest! {
+        /// Any Unix time up to 9999-12-31 formats and parses back, through both parsers; any
+        /// text is either a time or an error, never a panic.
+        #[test]
+        fn format_parse_round_trip(secs in 0u64..253_402_300_800, junk in ".{0,40}") {
+            let text = format_rfc3339(secs);
+            proptest::prop_assert_eq!(parse_rfc3339(&text, "t"), Ok(secs));
+            proptest::prop_assert_eq!(parse_strict(text.as_bytes()), Some(secs));
+            let _ = parse_rfc3339(&junk, "t");
+            let _ = parse_time(&junk, "t");
+        }
+    }
+
     /// The grammar is enforced: fixed field widths, digits-only fractions, a complete offset,
     /// nothing after it. What RFC 3339 allows besides the canonical form is accepted.
     #[test]
