@@ -1,5 +1,7 @@
 //! Times in collateral and on the command line: RFC 3339 UTC timestamps and Unix seconds.
 
+use kss_types::civil::{civil_from_days, days_from_civil, is_valid_date};
+
 /// A time that could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{what}: \"{text}\" is not a time (expected Unix seconds or RFC 3339 like 2025-07-19T10:01:17Z)")]
@@ -9,8 +11,6 @@ pub struct TimeError {
     /// The text found.
     pub text: String,
 }
-
-use kss_types::civil::{civil_from_days, days_from_civil, is_valid_date};
 
 /// Days since 1970-01-01 of a checked date (`None` for e.g. February 30th); the year must be
 /// within 0–9999.
@@ -29,7 +29,7 @@ fn digits(b: &[u8], at: &mut usize, n: usize) -> Option<i64> {
 }
 
 /// Consumes `c` at `*at` if it is one of `options`.
-fn expect(b: &[u8], at: &mut usize, options: &[u8]) -> Option<u8> {
+fn one_of(b: &[u8], at: &mut usize, options: &[u8]) -> Option<u8> {
     let c = *b.get(*at)?;
     options.contains(&c).then(|| {
         *at += 1;
@@ -43,9 +43,6 @@ fn expect(b: &[u8], at: &mut usize, options: &[u8]) -> Option<u8> {
 /// these widths; the day must exist; hours are 00–23, minutes 00–59, seconds 00–60 (leap
 /// second). Leading and trailing whitespace is ignored. Times before 1970 are refused.
 pub fn parse_rfc3339(text: &str, what: &str) -> Result<u64, TimeError> {
-    if let Some(secs) = parse_canonical(text.as_bytes()) {
-        return Ok(secs);
-    }
     parse_strict(text.trim().as_bytes()).ok_or_else(|| TimeError {
         what: what.to_string(),
         text: text.to_string(),
@@ -55,31 +52,31 @@ pub fn parse_rfc3339(text: &str, what: &str) -> Result<u64, TimeError> {
 fn parse_strict(b: &[u8]) -> Option<u64> {
     let at = &mut 0;
     let y = digits(b, at, 4)?;
-    expect(b, at, b"-")?;
+    one_of(b, at, b"-")?;
     let mo = digits(b, at, 2)?;
-    expect(b, at, b"-")?;
+    one_of(b, at, b"-")?;
     let d = digits(b, at, 2)?;
     let days = checked_days(y, mo, d)?;
-    expect(b, at, b"Tt ")?;
+    one_of(b, at, b"Tt ")?;
     let h = digits(b, at, 2)?;
-    expect(b, at, b":")?;
+    one_of(b, at, b":")?;
     let mi = digits(b, at, 2)?;
-    expect(b, at, b":")?;
+    one_of(b, at, b":")?;
     let s = digits(b, at, 2)?;
     if h > 23 || mi > 59 || s > 60 {
         return None;
     }
-    if expect(b, at, b".").is_some() {
+    if one_of(b, at, b".").is_some() {
         digits(b, at, 1)?;
         while b.get(*at).is_some_and(u8::is_ascii_digit) {
             *at += 1;
         }
     }
-    let offset = match expect(b, at, b"Zz+-")? {
+    let offset = match one_of(b, at, b"Zz+-")? {
         b'Z' | b'z' => 0,
         sign => {
             let oh = digits(b, at, 2)?;
-            expect(b, at, b":")?;
+            one_of(b, at, b":")?;
             let om = digits(b, at, 2)?;
             if oh > 23 || om > 59 {
                 return None;
@@ -91,31 +88,6 @@ fn parse_strict(b: &[u8]) -> Option<u64> {
         return None;
     }
     u64::try_from(days * 86_400 + h * 3600 + mi * 60 + s - offset).ok()
-}
-
-/// The form Intel PCS always uses, `YYYY-MM-DDTHH:MM:SSZ`, read by position (collateral
-/// carries dozens of these). `None` sends anything else, valid or not, to the general parser.
-fn parse_canonical(b: &[u8]) -> Option<u64> {
-    let [y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1, b'T', h0, h1, b':', i0, i1, b':', s0, s1, b'Z'] =
-        *b
-    else {
-        return None;
-    };
-    let digits = |ds: &[u8]| {
-        ds.iter().try_fold(0i64, |acc, &c| {
-            c.is_ascii_digit().then(|| acc * 10 + i64::from(c - b'0'))
-        })
-    };
-    let (y, mo, d) = (
-        digits(&[y0, y1, y2, y3])?,
-        digits(&[m0, m1])?,
-        digits(&[d0, d1])?,
-    );
-    let (h, mi, s) = (digits(&[h0, h1])?, digits(&[i0, i1])?, digits(&[s0, s1])?);
-    if h > 23 || mi > 59 || s > 60 {
-        return None;
-    }
-    u64::try_from(checked_days(y, mo, d)? * 86_400 + h * 3600 + mi * 60 + s).ok()
 }
 
 /// Parses `--at`-style input: Unix seconds, or an RFC 3339 timestamp.
@@ -255,7 +227,7 @@ mod tests {
             "2025-00-10T00:00:00Z",
         ] {
             assert!(parse_rfc3339(bad, "t").is_err(), "{bad}");
-            assert_eq!(parse_canonical(bad.as_bytes()), None, "{bad}");
+            assert_eq!(parse_strict(bad.as_bytes()), None, "{bad}");
             let lower = bad.replace('Z', "z");
             assert!(parse_rfc3339(&lower, "t").is_err(), "{lower}");
         }
@@ -284,7 +256,7 @@ mod tests {
     }
 
     #[test]
-    fn positional_parser_and_formatter_agree_with_the_general_ones() {
+    fn parser_and_formatter_agree_with_the_general_format() {
         // Every ~1.1 days from 1970 to 2100, at a varying time of day.
         for secs in (0u64..4_102_444_800).step_by(97_213) {
             let text = format_rfc3339(secs);
@@ -297,8 +269,8 @@ mod tests {
                 rem % 60
             );
             assert_eq!(text, general);
-            assert_eq!(parse_canonical(text.as_bytes()), Some(secs), "{text}");
-            // Lower-case z bypasses the positional parser.
+            assert_eq!(parse_strict(text.as_bytes()), Some(secs), "{text}");
+            // Lower-case z is RFC 3339 too.
             let lower = text.replace('Z', "z");
             assert_eq!(parse_rfc3339(&lower, "t"), Ok(secs), "{lower}");
         }
@@ -312,7 +284,7 @@ mod tests {
             "2025-0a-01T00:00:00Z",
             "1969-12-31T23:59:59Z",
         ] {
-            assert_eq!(parse_canonical(bad.as_bytes()), None, "{bad}");
+            assert_eq!(parse_strict(bad.as_bytes()), None, "{bad}");
             assert!(parse_rfc3339(bad, "t").is_err(), "{bad}");
         }
     }

@@ -344,13 +344,8 @@ fn up_to_date(
     key_path: &Path,
     date: Option<u32>,
 ) -> Option<BuildReport> {
-    let summary: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(inst.build_json_path()).ok()?).ok()?;
-    if summary[key::CONFIG_BINDING].as_str() != Some(config.metadata.config_binding.as_str()) {
-        return None;
-    }
-    let params = hex::encode(Sha256::digest(enclave_parameters(config)));
-    if summary[key::ENCLAVE_PARAMETERS_SHA256].as_str() != Some(params.as_str()) {
+    let summary = read_summary(inst).ok()?;
+    if !same_enclave_parameters(&summary, config) {
         return None;
     }
     let sig = Sigstruct::from_bytes(&std::fs::read(inst.sig_path()).ok()?).ok()?;
@@ -547,6 +542,34 @@ pub fn check_fresh(
     config: &InstanceConfig,
     config_bytes: &[u8],
 ) -> Result<(), Staleness> {
+    let summary = read_summary(inst)?;
+    let has = |k: &str, want: &str| summary[k].as_str() == Some(want);
+    match config.metadata.config_binding {
+        ConfigBinding::Mrenclave => {
+            if !has(
+                key::OCCLUM_JSON_SHA256,
+                &hex::encode(Sha256::digest(config_bytes)),
+            ) {
+                return Err(Staleness::Changed("Occlum.json"));
+            }
+            let image = inst.image_digest().map_err(Staleness::Image)?;
+            if !has(key::IMAGE_DIGEST, &hex::encode(image.digest)) {
+                return Err(Staleness::Changed("image/"));
+            }
+        }
+        ConfigBinding::ConfigId => {
+            if !same_enclave_parameters(&summary, config) {
+                return Err(Staleness::Changed(
+                    "the enclave parameters (metadata or resource_limits)",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Reads `build/kss-build.json`.
+fn read_summary(inst: &Instance) -> Result<serde_json::Value, Staleness> {
     let path = inst.build_json_path();
     let text = match std::fs::read(&path) {
         Ok(t) => t,
@@ -563,37 +586,18 @@ pub fn check_fresh(
             })
         }
     };
-    let summary: serde_json::Value =
-        serde_json::from_slice(&text).map_err(|e| Staleness::Unreadable {
-            path: path.clone(),
-            reason: e.to_string(),
-        })?;
-    let has = |k: &str, want: &str| summary[k].as_str() == Some(want);
-    match config.metadata.config_binding {
-        ConfigBinding::Mrenclave => {
-            if !has(
-                key::OCCLUM_JSON_SHA256,
-                &hex::encode(Sha256::digest(config_bytes)),
-            ) {
-                return Err(Staleness::Changed("Occlum.json"));
-            }
-            let image = inst.image_digest().map_err(Staleness::Image)?;
-            if !has(key::IMAGE_DIGEST, &hex::encode(image.digest)) {
-                return Err(Staleness::Changed("image/"));
-            }
-        }
-        ConfigBinding::ConfigId => {
-            let params = hex::encode(Sha256::digest(enclave_parameters(config)));
-            if !has(key::CONFIG_BINDING, ConfigBinding::ConfigId.as_str())
-                || !has(key::ENCLAVE_PARAMETERS_SHA256, &params)
-            {
-                return Err(Staleness::Changed(
-                    "the enclave parameters (metadata or resource_limits)",
-                ));
-            }
-        }
-    }
-    Ok(())
+    serde_json::from_slice(&text).map_err(|e| Staleness::Unreadable {
+        path,
+        reason: e.to_string(),
+    })
+}
+
+/// Whether a build summary records a build in `config`'s binding mode from `config`'s enclave
+/// parameters (what a CONFIGID-mode enclave is made of).
+fn same_enclave_parameters(summary: &serde_json::Value, config: &InstanceConfig) -> bool {
+    let params = hex::encode(Sha256::digest(enclave_parameters(config)));
+    summary[key::CONFIG_BINDING].as_str() == Some(config.metadata.config_binding.as_str())
+        && summary[key::ENCLAVE_PARAMETERS_SHA256].as_str() == Some(params.as_str())
 }
 
 fn build_summary(

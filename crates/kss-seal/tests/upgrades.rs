@@ -16,15 +16,20 @@ fn at(config_svn: u16, isv_svn: u16) -> SimEnclave {
     })
 }
 
-#[test]
-fn configsvn_n_unseals_at_n_and_above_not_below() {
-    let blob = seal(
+/// SECRET sealed at CONFIGSVN 7 (ISVSVN 5) with the `config` preset (CONFIGID-bound).
+fn sealed_config_bound_at_7() -> Vec<u8> {
+    seal(
         &at(7, 5),
         SECRET,
         b"",
         &SealOptions::with_preset(Preset::Config),
     )
-    .unwrap();
+    .unwrap()
+}
+
+#[test]
+fn configsvn_n_unseals_at_n_and_above_not_below() {
+    let blob = sealed_config_bound_at_7();
     for newer in [7, 8, 100, u16::MAX] {
         assert_eq!(&unseal(&at(newer, 5), &blob).unwrap().plaintext[..], SECRET);
     }
@@ -215,13 +220,7 @@ fn lowering_stored_configsvn_goes_unnoticed_without_configid() {
         }
     }
     // With `configid` the CONFIGSVN feeds the key: the same edit is a MAC mismatch.
-    let blob = seal(
-        &at(7, 5),
-        SECRET,
-        b"",
-        &SealOptions::with_preset(Preset::Config),
-    )
-    .unwrap();
+    let blob = sealed_config_bound_at_7();
     assert!(matches!(
         unseal(&at(7, 5), &with_stored_config_svn(&blob, 6)),
         Err(SealError::MacMismatch { .. })

@@ -63,21 +63,31 @@ pub fn run(cmd: Command) -> CliResult {
     }
 }
 
-fn inspect(args: InspectArgs) -> CliResult {
-    let bytes = read_file(&args.file, "quote")?;
-    let parsed = if args.allow_trailing {
-        Quote::parse_allow_trailing(&bytes)
+/// Parses the quote file `path` (contents `bytes`): strictly, or ignoring bytes after the quote
+/// with `allow_trailing`. Trailing bytes get a hint naming `--allow-trailing`.
+pub(crate) fn parse_quote_file(
+    bytes: &[u8],
+    path: &std::path::Path,
+    allow_trailing: bool,
+) -> Result<Quote, CliError> {
+    let parsed = if allow_trailing {
+        Quote::parse_allow_trailing(bytes)
     } else {
-        Quote::parse(&bytes)
+        Quote::parse(bytes)
     };
-    let quote = parsed.map_err(|e| {
-        let err = CliError::input(format!("'{}': {e}", args.file.display()));
+    parsed.map_err(|e| {
+        let err = CliError::input(format!("'{}': {e}", path.display()));
         if matches!(e, kss_attest::quote::QuoteError::TrailingBytes { .. }) {
             err.hint("pass --allow-trailing to ignore the extra bytes")
         } else {
             err
         }
-    })?;
+    })
+}
+
+fn inspect(args: InspectArgs) -> CliResult {
+    let bytes = read_file(&args.file, "quote")?;
+    let quote = parse_quote_file(&bytes, &args.file, args.allow_trailing)?;
     let order = match args.byte_order {
         ByteOrderArg::Stored => ByteOrder::Stored,
         ByteOrderArg::Intel => ByteOrder::Intel,

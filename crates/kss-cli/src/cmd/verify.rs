@@ -6,7 +6,6 @@ use crate::util::{print_json, read_file, read_text};
 use kss_attest::collateral::Collateral;
 use kss_attest::dcap_time::{format_rfc3339, now, parse_time};
 use kss_attest::policy::Policy;
-use kss_attest::quote::Quote;
 use kss_attest::verify::{trust_root_key, Outcome, Verdict, Verifier};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -73,26 +72,12 @@ pub struct Args {
 
 /// Runs the command.
 pub fn run(args: Args) -> CliResult {
-    let bytes = read_file(&args.quote, "quote")?;
-    let parsed = if args.allow_trailing {
-        Quote::parse_allow_trailing(&bytes)
-    } else {
-        Quote::parse(&bytes)
-    };
+    let mut quote = read_file(&args.quote, "quote")?;
     // The verifier is given exactly the quote's own bytes.
-    let quote = match parsed {
-        Ok(q) => q.raw().to_vec(),
-        Err(e) => {
-            let err = CliError::input(format!("{}: {e}", args.quote.display()));
-            return Err(
-                if matches!(e, kss_attest::quote::QuoteError::TrailingBytes { .. }) {
-                    err.hint("pass --allow-trailing to ignore the extra bytes")
-                } else {
-                    err
-                },
-            );
-        }
-    };
+    let len = crate::cmd::quote::parse_quote_file(&quote, &args.quote, args.allow_trailing)?
+        .raw()
+        .len();
+    quote.truncate(len);
     let mut collateral = Collateral::from_path(&args.collateral).map_err(|e| {
         CliError::input(e.to_string()).hint("see `kss verify --help` for the collateral forms")
     })?;
