@@ -75,8 +75,8 @@ pub enum InstanceError {
     /// Signing failed.
     #[error("signing: {0}")]
     Sign(String),
-    /// A non-debuggable instance needs an explicit signing key.
-    #[error("metadata.debuggable is false, so a production signing key is required: pass --sign-key PEM (create one with `kss keygen --out key.pem`)")]
+    /// A non-debuggable instance needs an explicit signing key (`BuildOptions::sign_key`).
+    #[error("metadata.debuggable is false, so a production signing key is required")]
     ProductionKeyRequired,
 }
 
