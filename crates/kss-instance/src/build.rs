@@ -211,7 +211,10 @@ pub fn build(dir: &Path, mut opts: BuildOptions<'_>) -> Result<BuildReport, Inst
     };
     let key = kss_sign::SigningKey::load(&key_path).map_err(|e| match e {
         kss_sign::KeyError::Io { source, .. } => InstanceError::io(&key_path, source),
-        e => InstanceError::Sign(format!("{}: {e}", key_path.display())),
+        source => InstanceError::Key {
+            path: key_path.clone(),
+            source,
+        },
     })?;
 
     // CONFIGID mode: an enclave built from the same parameters by the same key is reused as is.
@@ -301,7 +304,7 @@ fn write_build(
 
     // 2. SIGSTRUCT (kept as is when the existing one already signs exactly this enclave).
     let date = opts.date.unwrap_or_else(kss_sign::today_bcd);
-    let fresh = sign(&config.metadata, mr_enclave, &key, date)?;
+    let fresh = sign(&config.metadata, mr_enclave, key, date)?;
     let existing = std::fs::read(inst.sig_path())
         .ok()
         .and_then(|b| Sigstruct::from_bytes(&b).ok());
@@ -319,9 +322,9 @@ fn write_build(
     let mr_signer = kss_sign::mr_signer(&sigstruct);
 
     // 3. Enclave.xml and the build summary.
-    let xml = enclave_xml::render(&config);
+    let xml = enclave_xml::render(config);
     let summary = build_summary(
-        &config,
+        config,
         config_bytes,
         image,
         &mr_enclave,
@@ -426,7 +429,7 @@ pub fn sign(
         .isv_family_id(meta.family_id)
         .isv_ext_prod_id(meta.ext_prod_id)
         .disable_debug(!meta.debuggable);
-    kss_sign::sign(&o, &mr_enclave, key).map_err(|e| InstanceError::Sign(e.to_string()))
+    kss_sign::sign(&o, &mr_enclave, key).map_err(InstanceError::Sign)
 }
 
 fn same_except_date(a: &Sigstruct, b: &Sigstruct) -> bool {
@@ -446,11 +449,8 @@ pub fn ensure_dev_key(path: &Path) -> Result<bool, InstanceError> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).map_err(|e| InstanceError::io(parent, e))?;
     }
-    let key =
-        kss_sign::SigningKey::generate_os().map_err(|e| InstanceError::Sign(e.to_string()))?;
-    let pem = key
-        .to_pkcs8_pem()
-        .map_err(|e| InstanceError::Sign(e.to_string()))?;
+    let key = kss_sign::SigningKey::generate_os().map_err(InstanceError::KeyGen)?;
+    let pem = key.to_pkcs8_pem().map_err(InstanceError::KeyGen)?;
     write_private(path, pem.as_bytes())?;
     Ok(true)
 }
