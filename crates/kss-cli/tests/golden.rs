@@ -1,8 +1,12 @@
 //! Golden outputs: stdout, stderr and exit status of representative `kss` invocations, replayed
 //! and compared byte for byte with `tests/golden/*.txt`.
 //!
-//! Only genuinely variable parts are normalised: the temporary directory (`$TMP`) and the
-//! random parts of sealed blobs (nonces, key ids). To re-record after an intended output change:
+//! Only genuinely variable parts are normalised: the temporary directory (`$TMP`), the
+//! random parts of sealed blobs (nonces, key ids), and the key order of JSON output. The last
+//! depends on the build: `cargo test --workspace` unifies serde_json's `preserve_order` feature
+//! (enabled by a kss-attest dev-dependency) into the `kss` binary, `cargo test -p kss` does not.
+//! So JSON output is compared with its keys sorted, and each Occlum.json is written here with
+//! sorted keys (its bytes are measured into MRENCLAVE). To re-record after an intended output change:
 //! `KSS_GOLDEN_UPDATE=1 cargo test -p kss --test golden`, then review the diff.
 
 use std::path::{Path, PathBuf};
@@ -56,7 +60,11 @@ impl Session {
             .unwrap();
         let code = o.status.code().unwrap_or(-1);
         let root = self.root();
-        let norm = |b: &[u8]| normalise(&String::from_utf8_lossy(b).replace(&root, "$TMP"));
+        let norm = |b: &[u8]| {
+            normalise(&sort_json_text(
+                &String::from_utf8_lossy(b).replace(&root, "$TMP"),
+            ))
+        };
         let shown: Vec<String> = args.iter().map(|a| a.replace(&root, "$TMP")).collect();
         self.transcript.push_str(&format!(
             "$ kss {}\n[exit {code}]\n--- stdout\n{}--- stderr\n{}=====\n",
@@ -77,7 +85,7 @@ impl Session {
             c["metadata"][k] = v.clone();
         }
         c["resource_limits"]["max_num_of_threads"] = 2.into();
-        std::fs::write(&p, serde_json::to_vec_pretty(&c).unwrap()).unwrap();
+        std::fs::write(&p, serde_json::to_vec_pretty(&sorted(&c)).unwrap()).unwrap();
         // The workload's `kss` runs the binary under test, but the image holds only this
         // script: the image digest, MRENCLAVE and CONFIGID do not change with the binary.
         script(
@@ -126,6 +134,35 @@ fn script(p: &Path, text: &str) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::write(p, text).unwrap();
     std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// `v` with the keys of every object in sorted order, whatever serde_json's map type.
+fn sorted(v: &serde_json::Value) -> serde_json::Value {
+    match v {
+        serde_json::Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            let mut out = serde_json::Map::new();
+            for k in keys {
+                out.insert(k.clone(), sorted(&m[k]));
+            }
+            serde_json::Value::Object(out)
+        }
+        serde_json::Value::Array(a) => serde_json::Value::Array(a.iter().map(sorted).collect()),
+        other => other.clone(),
+    }
+}
+
+/// A whole JSON document (pretty-printed, as the CLI prints it) with its keys sorted; any
+/// other text unchanged.
+fn sort_json_text(text: &str) -> String {
+    if !text.starts_with('{') {
+        return text.to_string();
+    }
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(v) => format!("{}\n", serde_json::to_string_pretty(&sorted(&v)).unwrap()),
+        Err(_) => text.to_string(),
+    }
 }
 
 /// Masks the values of fields that are random by design (sealed-blob nonces and key ids).
