@@ -1,7 +1,5 @@
 //! ATTRIBUTES (16 bytes) and MISCSELECT (u32).
 
-use crate::bytes::{put, u64_at};
-use crate::error::{check_len, LayoutError};
 use core::fmt;
 use core::ops::{BitAnd, BitOr, Not};
 
@@ -134,19 +132,18 @@ pub mod xfrm {
     pub const AMX: u64 = 0x60000;
 }
 
-/// SGX ATTRIBUTES: `flags` u64 at +0, `xfrm` u64 at +8.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct Attributes {
-    /// Enclave attribute flags.
-    pub flags: AttributeFlags,
-    /// Extended features request mask (XCR0 bits).
-    pub xfrm: u64,
+crate::layout::layout! {
+    /// SGX ATTRIBUTES: `flags` u64 at +0, `xfrm` u64 at +8.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+    pub struct Attributes("ATTRIBUTES", 16, mod offsets) {
+        /// Enclave attribute flags.
+        pub flags: AttributeFlags => FLAGS,
+        /// Extended features request mask (XCR0 bits).
+        pub xfrm: u64 => XFRM,
+    }
 }
 
 impl Attributes {
-    /// Encoded size.
-    pub const SIZE: usize = 16;
-
     /// Builds attributes from raw values.
     pub const fn new(flags: u64, xfrm: u64) -> Self {
         Self {
@@ -155,37 +152,12 @@ impl Attributes {
         }
     }
 
-    /// Parses exactly 16 bytes.
-    pub fn from_bytes(bytes: &[u8]) -> Result<Self, LayoutError> {
-        check_len("ATTRIBUTES", bytes, Self::SIZE)?;
-        Ok(Self::read(bytes, 0))
-    }
-
-    /// Encodes to 16 bytes.
-    pub fn to_bytes(&self) -> [u8; 16] {
-        let mut b = [0u8; 16];
-        self.write(&mut b, 0);
-        b
-    }
-
     /// Bitwise AND over both halves (attributes & mask).
     pub const fn masked(self, mask: Attributes) -> Attributes {
         Attributes {
             flags: AttributeFlags(self.flags.0 & mask.flags.0),
             xfrm: self.xfrm & mask.xfrm,
         }
-    }
-
-    pub(crate) fn read(b: &[u8], off: usize) -> Self {
-        Self {
-            flags: AttributeFlags(u64_at(b, off)),
-            xfrm: u64_at(b, off + 8),
-        }
-    }
-
-    pub(crate) fn write(&self, b: &mut [u8], off: usize) {
-        put(b, off, &self.flags.0.to_le_bytes());
-        put(b, off + 8, &self.xfrm.to_le_bytes());
     }
 }
 
@@ -202,3 +174,5 @@ impl MiscSelect {
         self.0
     }
 }
+
+crate::layout::newtype_field!(AttributeFlags => u64, MiscSelect => u32);

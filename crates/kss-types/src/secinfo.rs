@@ -1,8 +1,5 @@
 //! SECINFO (64 bytes): page type and permissions of an EPC page.
 
-use crate::bytes::{arr, put, u64_at};
-use crate::error::{check_len, LayoutError};
-
 /// EPC page types (SECINFO flags bits 15:8).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(u8)]
@@ -126,41 +123,25 @@ impl EaddFlagsProblem {
     }
 }
 
-/// SECINFO: `flags` u64 at +0, then 56 reserved bytes that must be zero.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Secinfo {
-    /// Page type and permissions.
-    pub flags: SecinfoFlags,
-    /// Bytes 8..64, reserved (must be zero).
-    pub reserved: [u8; 56],
+crate::layout::layout! {
+    /// SECINFO: `flags` u64 at +0, then 56 reserved bytes that must be zero.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub struct Secinfo("SECINFO", 64, mod offsets) {
+        /// Page type and permissions.
+        pub flags: SecinfoFlags => FLAGS,
+        /// Bytes 8..64, reserved (must be zero).
+        pub reserved: [u8; 56] => RESERVED,
+    }
 }
 
 impl Secinfo {
-    /// Encoded size.
-    pub const SIZE: usize = 64;
-
     /// A SECINFO with the given flags and zero reserved bytes.
     pub const fn new(flags: SecinfoFlags) -> Self {
         Self {
             flags,
-            reserved: [0; 56],
+            ..Self::ZEROED
         }
     }
-
-    /// Parses exactly 64 bytes.
-    pub fn from_bytes(bytes: &[u8]) -> Result<Self, LayoutError> {
-        check_len("SECINFO", bytes, Self::SIZE)?;
-        Ok(Self {
-            flags: SecinfoFlags(u64_at(bytes, 0)),
-            reserved: arr(bytes, 8),
-        })
-    }
-
-    /// Encodes to 64 bytes.
-    pub fn to_bytes(&self) -> [u8; 64] {
-        let mut b = [0u8; 64];
-        put(&mut b, 0, &self.flags.0.to_le_bytes());
-        put(&mut b, 8, &self.reserved);
-        b
-    }
 }
+
+crate::layout::newtype_field!(SecinfoFlags => u64);
