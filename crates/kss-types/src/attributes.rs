@@ -1,34 +1,39 @@
 //! ATTRIBUTES (16 bytes) and MISCSELECT (u32).
 
 use core::fmt;
-use core::ops::{BitAnd, BitOr, Not};
 
-/// The `flags` half of ATTRIBUTES.
+/// The `flags` half of ATTRIBUTES. Bits without a name are kept as they are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
 pub struct AttributeFlags(pub u64);
 
+bitflags::bitflags! {
+    impl AttributeFlags: u64 {
+        /// Set by EINIT; must be 0 at ECREATE.
+        const INIT = 0x1;
+        /// Debug enclave: its memory can be read by the host.
+        const DEBUG = 0x2;
+        /// 64-bit enclave.
+        const MODE64BIT = 0x4;
+        /// May request the provisioning key.
+        const PROVISION_KEY = 0x10;
+        /// May request the EINITTOKEN key (launch enclave only).
+        const EINITTOKEN_KEY = 0x20;
+        /// CET enabled.
+        const CET = 0x40;
+        /// Key Separation and Sharing: enables CONFIGID/CONFIGSVN, ISVFAMILYID/ISVEXTPRODID and
+        /// the KSS key policies.
+        const KSS = 0x80;
+        /// AEX-Notify.
+        const AEX_NOTIFY = 0x400;
+        const _ = !0;
+    }
+}
+
 impl AttributeFlags {
-    /// Set by EINIT; must be 0 at ECREATE.
-    pub const INIT: Self = Self(0x1);
-    /// Debug enclave: its memory can be read by the host.
-    pub const DEBUG: Self = Self(0x2);
-    /// 64-bit enclave.
-    pub const MODE64BIT: Self = Self(0x4);
-    /// May request the provisioning key.
-    pub const PROVISION_KEY: Self = Self(0x10);
-    /// May request the EINITTOKEN key (launch enclave only).
-    pub const EINITTOKEN_KEY: Self = Self(0x20);
-    /// CET enabled.
-    pub const CET: Self = Self(0x40);
-    /// Key Separation and Sharing: enables CONFIGID/CONFIGSVN, ISVFAMILYID/ISVEXTPRODID and the
-    /// KSS key policies.
-    pub const KSS: Self = Self(0x80);
-    /// AEX-Notify.
-    pub const AEX_NOTIFY: Self = Self(0x400);
     /// Bits the Intel SDK sign tool leaves out of ATTRIBUTEMASK ("non-check bits").
     pub const SDK_NON_CHECK: Self = Self(0x00FF_0000_0000_0000);
 
-    /// Named flags and their names, in bit order.
+    /// Named flags and their names as the SDK spells them, in bit order.
     pub const NAMES: &'static [(Self, &'static str)] = &[
         (Self::INIT, "INIT"),
         (Self::DEBUG, "DEBUG"),
@@ -40,50 +45,14 @@ impl AttributeFlags {
         (Self::AEX_NOTIFY, "AEXNOTIFY"),
     ];
 
-    /// The raw bits.
-    pub const fn bits(self) -> u64 {
-        self.0
-    }
-
-    /// True if every bit of `other` is set in `self`.
-    pub const fn contains(self, other: Self) -> bool {
-        self.0 & other.0 == other.0
-    }
-
-    /// True if any bit of `other` is set in `self`.
-    pub const fn intersects(self, other: Self) -> bool {
-        self.0 & other.0 != 0
-    }
-
-    /// `self` with the bits of `other` set.
+    /// `self` with the bits of `other` set ([`AttributeFlags::union`]).
     pub const fn with(self, other: Self) -> Self {
-        Self(self.0 | other.0)
+        self.union(other)
     }
 
-    /// `self` with the bits of `other` cleared.
+    /// `self` with the bits of `other` cleared ([`AttributeFlags::difference`]).
     pub const fn without(self, other: Self) -> Self {
-        Self(self.0 & !other.0)
-    }
-}
-
-impl BitOr for AttributeFlags {
-    type Output = Self;
-    fn bitor(self, rhs: Self) -> Self {
-        Self(self.0 | rhs.0)
-    }
-}
-
-impl BitAnd for AttributeFlags {
-    type Output = Self;
-    fn bitand(self, rhs: Self) -> Self {
-        Self(self.0 & rhs.0)
-    }
-}
-
-impl Not for AttributeFlags {
-    type Output = Self;
-    fn not(self) -> Self {
-        Self(!self.0)
+        self.difference(other)
     }
 }
 
@@ -161,17 +130,16 @@ impl Attributes {
     }
 }
 
-/// MISCSELECT: which extra state the CPU saves in the SSA on an exit.
+/// MISCSELECT: which extra state the CPU saves in the SSA on an exit. Bits without a name are
+/// kept as they are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct MiscSelect(pub u32);
 
-impl MiscSelect {
-    /// Report page-fault and #GP information in the SSA.
-    pub const EXINFO: Self = Self(0x1);
-
-    /// The raw bits.
-    pub const fn bits(self) -> u32 {
-        self.0
+bitflags::bitflags! {
+    impl MiscSelect: u32 {
+        /// Report page-fault and #GP information in the SSA.
+        const EXINFO = 0x1;
+        const _ = !0;
     }
 }
 

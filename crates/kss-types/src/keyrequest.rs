@@ -34,23 +34,30 @@ impl KeyName {
     }
 }
 
-/// KEYPOLICY bits: which identity values are mixed into a derived key.
+/// KEYPOLICY bits: which identity values are mixed into a derived key. Reserved bits are kept
+/// as they are (EGETKEY rejects them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct KeyPolicy(pub u16);
 
+bitflags::bitflags! {
+    impl KeyPolicy: u16 {
+        /// Bind to MRENCLAVE.
+        const MRENCLAVE = 0x1;
+        /// Bind to MRSIGNER.
+        const MRSIGNER = 0x2;
+        /// Do not bind to ISVPRODID (KSS): share keys across products of one signer.
+        const NOISVPRODID = 0x4;
+        /// Bind to CONFIGID and the requested CONFIGSVN (KSS).
+        const CONFIGID = 0x8;
+        /// Bind to ISVFAMILYID (KSS).
+        const ISVFAMILYID = 0x10;
+        /// Bind to ISVEXTPRODID (KSS).
+        const ISVEXTPRODID = 0x20;
+        const _ = !0;
+    }
+}
+
 impl KeyPolicy {
-    /// Bind to MRENCLAVE.
-    pub const MRENCLAVE: Self = Self(0x1);
-    /// Bind to MRSIGNER.
-    pub const MRSIGNER: Self = Self(0x2);
-    /// Do not bind to ISVPRODID (KSS): share keys across products of one signer.
-    pub const NOISVPRODID: Self = Self(0x4);
-    /// Bind to CONFIGID and the requested CONFIGSVN (KSS).
-    pub const CONFIGID: Self = Self(0x8);
-    /// Bind to ISVFAMILYID (KSS).
-    pub const ISVFAMILYID: Self = Self(0x10);
-    /// Bind to ISVEXTPRODID (KSS).
-    pub const ISVEXTPRODID: Self = Self(0x20);
     /// Every defined bit; bits 6..16 are reserved.
     pub const ALL: Self = Self(0x3F);
     /// The bits that need ATTRIBUTES.KSS (0x3C).
@@ -66,19 +73,9 @@ impl KeyPolicy {
         (Self::ISVEXTPRODID, "isvextprodid"),
     ];
 
-    /// True if every bit of `other` is set.
-    pub const fn contains(self, other: Self) -> bool {
-        self.0 & other.0 == other.0
-    }
-
-    /// True if any bit of `other` is set.
-    pub const fn intersects(self, other: Self) -> bool {
-        self.0 & other.0 != 0
-    }
-
-    /// Union of two policies.
+    /// Union of two policies ([`KeyPolicy::union`]).
     pub const fn with(self, other: Self) -> Self {
-        Self(self.0 | other.0)
+        self.union(other)
     }
 
     /// Bits outside [`KeyPolicy::ALL`].
