@@ -3,7 +3,7 @@
 
 use crate::error::{CliError, CliResult};
 use crate::util::parse_num;
-use kss_attest::sim_qe::{default_sim_ca_dir, SimQuotingEnclave};
+use kss_sim_qe::{default_sim_ca_dir, SimQuotingEnclave};
 use std::path::PathBuf;
 use std::process::ExitCode;
 

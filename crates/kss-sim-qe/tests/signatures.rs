@@ -5,7 +5,7 @@
 use der::{Decode, Encode};
 use kss_attest::pck::{parse_pem_chain, sgx_extension_of_cert};
 use kss_attest::quote::{Quote, INTEL_QE_VENDOR_ID};
-use kss_attest::sim_qe::SimQuotingEnclave;
+use kss_sim_qe::SimQuotingEnclave;
 use kss_types::{Attributes, ConfigId, Id128, ReportBody};
 use ring::signature::{UnparsedPublicKey, ECDSA_P256_SHA256_ASN1, ECDSA_P256_SHA256_FIXED};
 use x509_cert::crl::CertificateList;
