@@ -10,8 +10,8 @@
 //! [`InMemoryCollateral`], [`DcapQvlFile`] and [`PcsDirectory`]), so fetching from Intel PCS or
 //! a PCCS can be added later without touching the verifier.
 
-pub mod dcap_qvl;
-pub mod json_slice;
+pub(crate) mod dcap_qvl;
+pub(crate) mod json_slice;
 pub mod pcs_dir;
 
 use crate::x509util::{verify_p256_fixed, P256Key};

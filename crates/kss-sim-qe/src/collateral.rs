@@ -4,7 +4,7 @@
 use super::{certs, store, SimError, SimQuotingEnclave};
 use der::Encode;
 use kss_attest::collateral::pcs_dir;
-use kss_attest::dcap_time::format_rfc3339;
+use kss_attest::format_rfc3339;
 use p256::ecdsa::{Signature, SigningKey};
 use std::path::{Path, PathBuf};
 

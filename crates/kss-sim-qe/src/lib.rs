@@ -298,7 +298,7 @@ impl SimQuotingEnclave {
 
     fn create(dir: &Path) -> Result<(), SimError> {
         let staging = store::staging_dir(dir)?;
-        let result = Self::write_new_ca(&staging, kss_attest::dcap_time::now());
+        let result = Self::write_new_ca(&staging, kss_attest::now());
         if let Err(e) = result {
             let _ = std::fs::remove_dir_all(&staging);
             return Err(e);

@@ -322,7 +322,7 @@ fn exported_directory_verifies_a_simulated_quote() {
     let tmp = tempfile::tempdir().unwrap();
     let qe = SimQuotingEnclave::load_or_create(&tmp.path().join("ca")).unwrap();
     let quote = qe.quote(&kss_report_body()).unwrap();
-    let now = kss_attest::dcap_time::now();
+    let now = kss_attest::now();
     let out = tmp.path().join("export");
     qe.export_collateral(&out, now).unwrap();
     let col = Collateral::from_path(&out).expect("the exported directory reads as collateral");

@@ -4,9 +4,9 @@
 use crate::error::{CliError, CliResult};
 use crate::util::{print_json, read_file, read_text};
 use kss_attest::collateral::Collateral;
-use kss_attest::dcap_time::{format_rfc3339, now, parse_time};
 use kss_attest::policy::Policy;
 use kss_attest::verify::{trust_root_key, Outcome, Verdict, Verifier};
+use kss_attest::{format_rfc3339, now, parse_time};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
