@@ -254,7 +254,13 @@ fn cases() -> Vec<(&'static str, Vec<&'static str>)> {
         ),
         (
             "policy_convert_bad",
-            vec!["policy", "convert", "--from", "intel", "{IN}trustee.json"],
+            vec![
+                "policy",
+                "convert",
+                "--from",
+                "intel",
+                "{IN}typo_policy.json",
+            ],
         ),
         (
             "policy_check_full",
@@ -289,6 +295,35 @@ fn expand(arg: &str, tmp: &str) -> String {
         .replace("{TMP}", tmp)
 }
 
+/// JSON on stdout with its object keys sorted (what the `kss` binary prints when built alone).
+/// A workspace test build links serde_json with `preserve_order` (a dev-dependency, dcap-qvl,
+/// enables it), which prints keys in insertion order; sorting makes both builds comparable,
+/// and for the binary built alone it changes no byte.
+fn sorted_json(out: &str) -> String {
+    fn sort(v: serde_json::Value) -> serde_json::Value {
+        match v {
+            serde_json::Value::Object(m) => {
+                let mut entries: Vec<_> = m.into_iter().collect();
+                entries.sort_by(|a, b| a.0.cmp(&b.0));
+                serde_json::Value::Object(entries.into_iter().map(|(k, v)| (k, sort(v))).collect())
+            }
+            serde_json::Value::Array(a) => {
+                serde_json::Value::Array(a.into_iter().map(sort).collect())
+            }
+            other => other,
+        }
+    }
+    match serde_json::from_str::<serde_json::Value>(out) {
+        Ok(v) if out.starts_with('{') => {
+            format!(
+                "{}\n",
+                serde_json::to_string_pretty(&sort(v)).unwrap_or_default()
+            )
+        }
+        _ => out.to_string(),
+    }
+}
+
 fn placeholders(out: &[u8], tmp: &str) -> String {
     String::from_utf8_lossy(out)
         .replace(IN, "{IN}")
@@ -309,7 +344,7 @@ fn run(args: &[&str]) -> String {
     format!(
         "exit: {:?}\n--- stdout\n{}--- stderr\n{}",
         o.status.code(),
-        placeholders(&o.stdout, &tmp),
+        sorted_json(&placeholders(&o.stdout, &tmp)),
         placeholders(&o.stderr, &tmp)
     )
 }
