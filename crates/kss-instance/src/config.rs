@@ -103,7 +103,7 @@ const USED_LIMITS: &[&str] = &[
 impl InstanceConfig {
     /// Parses and validates Occlum.json bytes.
     pub fn parse(bytes: &[u8]) -> Result<Self, ConfigError> {
-        let root: Value = serde_json::from_slice(bytes).map_err(|e| ConfigError::Json(e))?;
+        let root: Value = serde_json::from_slice(bytes).map_err(ConfigError::Json)?;
         let root = root
             .as_object()
             .ok_or_else(|| ConfigError::value("(top level)", &root, "expected a JSON object"))?;

@@ -34,10 +34,10 @@ pub enum KeyError {
     #[error("not a DER RSA private key (tried PKCS#1 RSAPrivateKey and PKCS#8 PrivateKeyInfo): PKCS#1: {pkcs1}; PKCS#8: {pkcs8}")]
     Der {
         /// Why it is not PKCS#1.
-        pkcs1: rsa::pkcs1::Error,
+        pkcs1: Box<rsa::pkcs1::Error>,
         /// Why it is not PKCS#8.
         #[source]
-        pkcs8: rsa::pkcs8::Error,
+        pkcs8: Box<rsa::pkcs8::Error>,
     },
     /// The RSA library failed (generation, signing or encoding).
     #[error("RSA operation failed while {action}: {source}")]
@@ -59,10 +59,10 @@ pub enum KeyError {
     },
     /// Encoding the key as PKCS#8 PEM failed.
     #[error("cannot encode the key as PKCS#8 PEM: {0}")]
-    EncodePkcs8(#[source] rsa::pkcs8::Error),
+    EncodePkcs8(#[source] Box<rsa::pkcs8::Error>),
     /// Encoding the key as PKCS#1 PEM failed.
     #[error("cannot encode the key as PKCS#1 PEM: {0}")]
-    EncodePkcs1(#[source] rsa::pkcs1::Error),
+    EncodePkcs1(#[source] Box<rsa::pkcs1::Error>),
     /// A signature value does not fit its 384-byte SIGSTRUCT field.
     #[error("cannot encode the key as {field}: value does not fit in 384 bytes")]
     TooLong {
@@ -83,10 +83,10 @@ pub enum PemError {
     Framing(#[source] pem_rfc7468::Error),
     /// A PKCS#1 block whose content is not an RSA private key.
     #[error("PKCS#1 'RSA PRIVATE KEY' block does not decode: {0}")]
-    Pkcs1(#[source] rsa::pkcs1::Error),
+    Pkcs1(#[source] Box<rsa::pkcs1::Error>),
     /// A PKCS#8 block whose content is not an RSA private key.
     #[error("PKCS#8 'PRIVATE KEY' block is not an RSA private key: {0}")]
-    Pkcs8(#[source] rsa::pkcs8::Error),
+    Pkcs8(#[source] Box<rsa::pkcs8::Error>),
     /// An encrypted PKCS#8 key.
     #[error("the key is encrypted (PKCS#8 'ENCRYPTED PRIVATE KEY'); decrypt it first, e.g. `openssl pkey -in key.pem -out plain.pem`")]
     Encrypted,
@@ -154,8 +154,12 @@ impl SigningKey {
         })?;
         let der = Zeroizing::new(der);
         let key = match label {
-            "RSA PRIVATE KEY" => RsaPrivateKey::from_pkcs1_der(&der).map_err(PemError::Pkcs1),
-            "PRIVATE KEY" => RsaPrivateKey::from_pkcs8_der(&der).map_err(PemError::Pkcs8),
+            "RSA PRIVATE KEY" => {
+                RsaPrivateKey::from_pkcs1_der(&der).map_err(|e| PemError::Pkcs1(e.into()))
+            }
+            "PRIVATE KEY" => {
+                RsaPrivateKey::from_pkcs8_der(&der).map_err(|e| PemError::Pkcs8(e.into()))
+            }
             "ENCRYPTED PRIVATE KEY" => Err(PemError::Encrypted),
             other => Err(PemError::OtherLabel(other.to_string())),
         }
@@ -167,8 +171,10 @@ impl SigningKey {
     pub fn from_der(der: &[u8]) -> Result<Self, KeyError> {
         let key = match RsaPrivateKey::from_pkcs1_der(der) {
             Ok(k) => k,
-            Err(pkcs1) => RsaPrivateKey::from_pkcs8_der(der)
-                .map_err(|pkcs8| KeyError::Der { pkcs1, pkcs8 })?,
+            Err(pkcs1) => RsaPrivateKey::from_pkcs8_der(der).map_err(|pkcs8| KeyError::Der {
+                pkcs1: pkcs1.into(),
+                pkcs8: pkcs8.into(),
+            })?,
         };
         Self::from_rsa(key)
     }
@@ -200,7 +206,7 @@ impl SigningKey {
     pub fn to_pkcs8_pem(&self) -> Result<Zeroizing<String>, KeyError> {
         self.key
             .to_pkcs8_pem(LineEnding::LF)
-            .map_err(KeyError::EncodePkcs8)
+            .map_err(|e| KeyError::EncodePkcs8(e.into()))
     }
 
     /// Exports the key as PKCS#1 PEM (`-----BEGIN RSA PRIVATE KEY-----`), the format of
@@ -208,7 +214,7 @@ impl SigningKey {
     pub fn to_pkcs1_pem(&self) -> Result<Zeroizing<String>, KeyError> {
         self.key
             .to_pkcs1_pem(LineEnding::LF)
-            .map_err(KeyError::EncodePkcs1)
+            .map_err(|e| KeyError::EncodePkcs1(e.into()))
     }
 
     /// The modulus as SIGSTRUCT stores it: 384 bytes, little-endian.

@@ -1,4 +1,4 @@
-//! Declares each structure's layout once: [`layout!`](crate::layout) takes the fields in order,
+//! Declares each structure's layout once: the `layout!` macro takes the fields in order,
 //! with their types, and derives from it the offsets, the size check, `from_bytes` and
 //! `to_bytes`. A field's size is its type's [`Field::SIZE`].
 
