@@ -21,10 +21,7 @@ const PHALA_AT: &str = "1752919277";
 const PHALA_2023_AT: &str = "1702000000";
 
 fn testdata(path: &str) -> String {
-    format!(
-        "{}/../../../shared/testdata/{path}",
-        env!("CARGO_MANIFEST_DIR")
-    )
+    format!("{}/../../testdata/{path}", env!("CARGO_MANIFEST_DIR"))
 }
 
 fn read(path: &str) -> Vec<u8> {
