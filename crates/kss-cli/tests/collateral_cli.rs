@@ -106,7 +106,16 @@ fn text(b: &[u8]) -> String {
 fn verify(s: &Scratch, quote: &str, url: &str, at: &str, extra: &[&str]) -> Output {
     let (cache, policy) = (s.cache(), s.policy());
     let mut args = vec![
-        "verify", quote, "--pccs", url, "--cache-dir", &cache, "--at", at, "--policy", &policy,
+        "verify",
+        quote,
+        "--pccs",
+        url,
+        "--cache-dir",
+        &cache,
+        "--at",
+        at,
+        "--policy",
+        &policy,
     ];
     args.extend_from_slice(extra);
     kss(&args, s.dir.path())
@@ -231,9 +240,14 @@ fn a_down_server_without_a_cache_exits_3_naming_url_and_piece() {
     let err = text(&o.stderr);
     assert!(err.contains(&url) && err.contains("cannot reach"), "{err}");
     assert!(
-        ["TCB info (FMSPC 00A067110000)", "QE identity", "PCK CRL", "Root CA CRL"]
-            .iter()
-            .any(|p| err.contains(p)),
+        [
+            "TCB info (FMSPC 00A067110000)",
+            "QE identity",
+            "PCK CRL",
+            "Root CA CRL"
+        ]
+        .iter()
+        .any(|p| err.contains(p)),
         "{err}"
     );
     assert!(!o.stdout.windows(8).any(|w| w == b"ACCEPTED"));
@@ -392,7 +406,11 @@ fn eight_concurrent_verifications_on_an_empty_cache() {
         &["collateral", "cache", "list", "--cache-dir", &cache],
         s.dir.path(),
     );
-    assert!(!text(&o.stdout).contains("unreadable"), "{}", text(&o.stdout));
+    assert!(
+        !text(&o.stdout).contains("unreadable"),
+        "{}",
+        text(&o.stdout)
+    );
     // And they serve a verification without the service.
     drop(pccs);
     assert_status(&verify(&s, &q, &dead_url(), PHALA_AT, &["--offline"]), 0);
@@ -483,7 +501,11 @@ fn the_default_cache_is_in_the_kss_home() {
         s.dir.path(),
     );
     assert_status(&o, 0);
-    assert!(s.dir.path().join("collateral-cache/qe-identity.json").exists());
+    assert!(s
+        .dir
+        .path()
+        .join("collateral-cache/qe-identity.json")
+        .exists());
     // --no-cache neither reads nor writes it.
     let o = kss(
         &[
@@ -556,14 +578,7 @@ fn fetched_collateral_gives_the_verdict_of_the_file() {
         let q = testdata(c.quote);
         let policy = s.policy();
         for extra in [&[][..], &["--policy", &policy][..]] {
-            let mut file_args = vec![
-                "verify",
-                &q,
-                "--at",
-                c.at,
-                "--json",
-                "--collateral",
-            ];
+            let mut file_args = vec!["verify", &q, "--at", c.at, "--json", "--collateral"];
             let col = testdata(c.collateral);
             file_args.push(&col);
             file_args.extend_from_slice(extra);
@@ -572,7 +587,14 @@ fn fetched_collateral_gives_the_verdict_of_the_file() {
             fetched_args.extend_from_slice(extra);
             let (cache, url) = (s.cache(), pccs.url());
             let mut args = vec![
-                "verify", &q, "--at", c.at, "--pccs", &url, "--cache-dir", &cache,
+                "verify",
+                &q,
+                "--at",
+                c.at,
+                "--pccs",
+                &url,
+                "--cache-dir",
+                &cache,
             ];
             args.extend_from_slice(&fetched_args);
             let fetched = kss(&args, s.dir.path());
@@ -584,7 +606,12 @@ fn fetched_collateral_gives_the_verdict_of_the_file() {
                 text(&fetched.stderr)
             );
             assert!(!from_file.stdout.is_empty(), "{}", text(&from_file.stderr));
-            assert_eq!(text(&fetched.stdout), text(&from_file.stdout), "{}", c.quote);
+            assert_eq!(
+                text(&fetched.stdout),
+                text(&from_file.stdout),
+                "{}",
+                c.quote
+            );
         }
         // `kss collateral fetch` (from the cache now) writes a file with the same verdict.
         let out = s.path("fetched.json");
@@ -650,4 +677,3 @@ fn collateral_and_pccs_options_conflict() {
     assert_status(&o, 2);
     assert!(text(&o.stderr).contains("--pccs"), "{}", text(&o.stderr));
 }
-

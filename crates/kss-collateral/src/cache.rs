@@ -1,8 +1,10 @@
 //! The on-disk cache: one JSON file per piece (see [`Piece::file_name`]) under one directory.
 //!
-//! An entry holds the piece as served (signed JSON bodies byte-exact; CRLs as hex of DER), its
-//! issuer chain, its issue date / thisUpdate and nextUpdate, where it came from, and the
-//! SHA-256 of the trust root key it was checked against. Entries are written only after the
+//! An entry file is one line of JSON (the header: the piece, its issue date / thisUpdate and
+//! nextUpdate, where it came from, the SHA-256 of the trust roots it was checked against, the
+//! span and signature of the signed value, and the lengths of what follows), then the PEM issuer
+//! chain and the body exactly as served (CRLs as DER). Nothing is re-encoded, so reading an
+//! entry costs a read and a slice; a file whose lengths do not add up is not an entry. Entries are written only after the
 //! piece passed its checks, through a temporary file in the same directory, `fsync` and
 //! `rename`, so a reader in another process sees the old entry or the new one, never a torn
 //! file. A file that cannot be read as an entry is treated as absent (and replaced by the next
@@ -10,7 +12,8 @@
 
 use crate::error::FetchError;
 use crate::piece::Piece;
-use crate::validate::Checked;
+use crate::validate::{Checked, Problem};
+use kss_attest::collateral::SignedJson;
 use kss_attest::dcap_time::{format_rfc3339, parse_rfc3339};
 use kss_attest::x509util::P256Key;
 use serde::{Deserialize, Serialize};
@@ -19,7 +22,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 /// The `format` of the entry files this code writes.
-pub const FORMAT: u32 = 1;
+pub const FORMAT: u32 = 2;
 
 /// Prefix of temporary files (removed by [`DiskCache::clear`]).
 const TMP_PREFIX: &str = ".kss-tmp-";
@@ -29,6 +32,8 @@ const TMP_PREFIX: &str = ".kss-tmp-";
 pub struct Entry {
     /// The piece, as checked.
     pub checked: Checked,
+    /// TCB info / QE identity: the signed value (exact bytes) and its signature.
+    pub signed: Option<SignedJson>,
     /// The URL it was fetched from.
     pub source: String,
     /// When it was fetched, Unix seconds.
@@ -38,6 +43,26 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// An entry for a checked piece (splits a signed JSON body into value and signature).
+    pub fn new(
+        checked: Checked,
+        source: String,
+        fetched_at: u64,
+        root: [u8; 32],
+    ) -> Result<Entry, Problem> {
+        let signed = match checked.piece {
+            Piece::TcbInfo { .. } | Piece::QeIdentity => Some(checked.signed_json()?),
+            Piece::PckCrl { .. } | Piece::RootCaCrl => None,
+        };
+        Ok(Entry {
+            checked,
+            signed,
+            source,
+            fetched_at,
+            root,
+        })
+    }
+
     /// True when the piece is valid at `at` (issue date / thisUpdate ≤ `at` ≤ nextUpdate) and
     /// was checked against one of `roots`.
     pub fn usable(&self, at: u64, roots: &[[u8; 32]]) -> bool {
@@ -50,8 +75,9 @@ pub fn root_id(key: &P256Key) -> [u8; 32] {
     Sha256::digest(key).into()
 }
 
+/// The header line of an entry file.
 #[derive(Serialize, Deserialize)]
-struct EntryFile {
+struct Header {
     format: u32,
     piece: String,
     selector: String,
@@ -59,11 +85,19 @@ struct EntryFile {
     next_update: String,
     source: String,
     fetched_at: String,
-    trust_root_sha256: String,
-    issuer_chain: Option<String>,
-    /// TCB info / QE identity: the response text. CRLs: hex of the DER.
-    body: String,
+    trust_roots_sha256: String,
+    /// Bytes of PEM issuer chain after the header line (0: none).
+    issuer_chain_len: usize,
+    /// Bytes of body after the chain.
+    body_len: usize,
+    /// TCB info / QE identity: `[offset, length]` of the signed value in the body.
+    signed_value: Option<[usize; 2]>,
+    /// TCB info / QE identity: the signature, hex.
+    signature: Option<String>,
 }
+
+/// An entry file of [`DiskCache::list`]: its path and its entry, or why it cannot be read.
+pub type Listed = (PathBuf, Result<Entry, String>);
 
 /// The cache directory.
 #[derive(Debug, Clone)]
@@ -122,7 +156,7 @@ impl DiskCache {
     }
 
     /// Every entry file of the directory, sorted by name, read (or why not).
-    pub fn list(&self) -> Result<Vec<(PathBuf, Result<Entry, String>)>, FetchError> {
+    pub fn list(&self) -> Result<Vec<Listed>, FetchError> {
         let mut out = Vec::new();
         let rd = match std::fs::read_dir(&self.dir) {
             Ok(rd) => rd,
@@ -185,18 +219,14 @@ impl DiskCache {
     }
 }
 
-fn is_crl(piece: &Piece) -> bool {
-    matches!(piece, Piece::PckCrl { .. } | Piece::RootCaCrl)
-}
-
 fn encode(entry: &Entry) -> Vec<u8> {
     let c = &entry.checked;
-    let body = if is_crl(&c.piece) {
-        hex::encode(&c.body)
-    } else {
-        String::from_utf8_lossy(&c.body).into_owned()
+    let chain = c.issuer_chain.as_deref().unwrap_or_default().as_bytes();
+    let (signed_value, signature) = match &entry.signed {
+        Some(sj) => (span_of(&c.body, &sj.body), Some(hex::encode(&sj.signature))),
+        None => (None, None),
     };
-    let file = EntryFile {
+    let header = Header {
         format: FORMAT,
         piece: c.piece.kind().into(),
         selector: c.piece.selector(),
@@ -204,49 +234,96 @@ fn encode(entry: &Entry) -> Vec<u8> {
         next_update: format_rfc3339(c.next_update),
         source: entry.source.clone(),
         fetched_at: format_rfc3339(entry.fetched_at),
-        trust_root_sha256: hex::encode(entry.root),
-        issuer_chain: c.issuer_chain.clone(),
-        body,
+        trust_roots_sha256: hex::encode(entry.root),
+        issuer_chain_len: chain.len(),
+        body_len: c.body.len(),
+        signed_value,
+        signature,
     };
-    let mut out = serde_json::to_vec_pretty(&file).unwrap_or_default();
+    let mut out = serde_json::to_vec(&header).unwrap_or_default();
     out.push(b'\n');
+    out.extend_from_slice(chain);
+    out.extend_from_slice(&c.body);
     out
 }
 
-fn decode(piece: &Piece, bytes: &[u8]) -> Result<Entry, String> {
-    let f: EntryFile = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
-    if f.format != FORMAT {
-        return Err(format!("format {} (this kss reads {FORMAT})", f.format));
+/// Where `part` (a sub-slice of `whole`, or equal bytes) starts in `whole`, and its length.
+fn span_of(whole: &[u8], part: &[u8]) -> Option<[usize; 2]> {
+    let off = (part.as_ptr() as usize).wrapping_sub(whole.as_ptr() as usize);
+    if whole.get(off..off.checked_add(part.len())?) == Some(part) {
+        return Some([off, part.len()]);
     }
-    if f.piece != piece.kind() || f.selector != piece.selector() {
+    whole
+        .windows(part.len().max(1))
+        .position(|w| w == part)
+        .map(|o| [o, part.len()])
+}
+
+fn decode(piece: &Piece, bytes: &[u8]) -> Result<Entry, String> {
+    let nl = bytes
+        .iter()
+        .position(|&b| b == b'\n')
+        .ok_or("no header line")?;
+    let h: Header = serde_json::from_slice(&bytes[..nl]).map_err(|e| e.to_string())?;
+    if h.format != FORMAT {
+        return Err(format!("format {} (this kss reads {FORMAT})", h.format));
+    }
+    if h.piece != piece.kind() || h.selector != piece.selector() {
         return Err(format!(
             "holds {} {}, not {} {}",
-            f.piece,
-            f.selector,
+            h.piece,
+            h.selector,
             piece.kind(),
             piece.selector()
         ));
     }
-    let time = |t: &str, what: &str| parse_rfc3339(t, what).map_err(|e| e.to_string());
-    let body = if is_crl(piece) {
-        hex::decode(&f.body).map_err(|e| format!("body: {e}"))?
+    let rest = &bytes[nl + 1..];
+    if h.issuer_chain_len.checked_add(h.body_len) != Some(rest.len()) {
+        return Err(format!(
+            "{} bytes after the header, expected {} + {} (torn or edited)",
+            rest.len(),
+            h.issuer_chain_len,
+            h.body_len
+        ));
+    }
+    let (chain, body) = rest.split_at(h.issuer_chain_len);
+    let issuer_chain = if chain.is_empty() {
+        None
     } else {
-        f.body.into_bytes()
+        Some(String::from_utf8(chain.to_vec()).map_err(|_| "issuer chain: not UTF-8")?)
     };
-    let root: [u8; 32] = hex::decode(&f.trust_root_sha256)
+    let signed = match (h.signed_value, &h.signature) {
+        (Some([off, len]), Some(sig)) => Some(SignedJson {
+            body: off
+                .checked_add(len)
+                .and_then(|end| body.get(off..end))
+                .ok_or("signed_value: outside the body")?
+                .to_vec(),
+            signature: hex::decode(sig).map_err(|e| format!("signature: {e}"))?,
+        }),
+        (None, None) => None,
+        _ => return Err("signed_value and signature go together".into()),
+    };
+    let is_signed = matches!(piece, Piece::TcbInfo { .. } | Piece::QeIdentity);
+    if is_signed != signed.is_some() {
+        return Err("signed_value missing or out of place".into());
+    }
+    let time = |t: &str, what: &str| parse_rfc3339(t, what).map_err(|e| e.to_string());
+    let root: [u8; 32] = hex::decode(&h.trust_roots_sha256)
         .ok()
         .and_then(|r| r.try_into().ok())
-        .ok_or("trust_root_sha256: not 32 bytes of hex")?;
+        .ok_or("trust_roots_sha256: not 32 bytes of hex")?;
     Ok(Entry {
         checked: Checked {
             piece: *piece,
-            body,
-            issuer_chain: f.issuer_chain,
-            issued: time(&f.issued, "issued")?,
-            next_update: time(&f.next_update, "next_update")?,
+            body: body.to_vec(),
+            issuer_chain,
+            issued: time(&h.issued, "issued")?,
+            next_update: time(&h.next_update, "next_update")?,
         },
-        source: f.source,
-        fetched_at: time(&f.fetched_at, "fetched_at")?,
+        signed,
+        source: h.source,
+        fetched_at: time(&h.fetched_at, "fetched_at")?,
         root,
     })
 }
@@ -256,18 +333,19 @@ mod tests {
     use super::*;
 
     fn entry(piece: Piece, body: &[u8]) -> Entry {
-        Entry {
-            checked: Checked {
+        Entry::new(
+            Checked {
                 piece,
                 body: body.to_vec(),
                 issuer_chain: Some("-----BEGIN CERTIFICATE-----\n...".into()),
                 issued: 1_750_000_000,
                 next_update: 1_752_000_000,
             },
-            source: "http://127.0.0.1:1/x".into(),
-            fetched_at: 1_751_000_000,
-            root: [7; 32],
-        }
+            "http://127.0.0.1:1/x".into(),
+            1_751_000_000,
+            [7; 32],
+        )
+        .unwrap()
     }
 
     #[test]
@@ -278,7 +356,13 @@ mod tests {
         assert_eq!(c.read(&tcb).unwrap(), None);
         assert!(c.list().unwrap().is_empty());
         // Exact bytes survive, whitespace and escapes included.
-        let e = entry(tcb, b"{\"tcbInfo\":{\"a\": \"\\u00e9\\n\"},\"signature\":\"00\"}");
+        let sig = "ab".repeat(64);
+        let body = format!(r#"{{"tcbInfo":{{"a": "\u00e9\n"}},"signature":"{sig}"}}"#);
+        let e = entry(tcb, body.as_bytes());
+        assert_eq!(
+            e.signed.as_ref().unwrap().body,
+            br#"{"a": "\u00e9\n"}"#.to_vec()
+        );
         c.write(&e).unwrap();
         assert_eq!(c.read(&tcb).unwrap(), Some(e.clone()));
         let crl = entry(Piece::RootCaCrl, &[0x30, 0x82, 0, 1, 0xff]);
@@ -289,8 +373,13 @@ mod tests {
         assert!(!e.usable(1_749_999_999, &[[7; 32]]));
         assert!(!e.usable(1_751_000_000, &[[8; 32]]));
         // A torn or foreign file reads as absent; the list says why.
-        std::fs::write(c.dir().join("qe-identity.json"), b"{\"format\":1,").unwrap();
+        std::fs::write(c.dir().join("qe-identity.json"), b"{\"format\":2,").unwrap();
         assert_eq!(c.read(&Piece::QeIdentity).unwrap(), None);
+        // A torn entry (its tail missing) reads as absent.
+        let full = std::fs::read(c.dir().join("rootcacrl.json")).unwrap();
+        std::fs::write(c.dir().join("rootcacrl.json"), &full[..full.len() - 1]).unwrap();
+        assert_eq!(c.read(&Piece::RootCaCrl).unwrap(), None);
+        std::fs::write(c.dir().join("rootcacrl.json"), &full).unwrap();
         std::fs::write(c.dir().join("unrelated.txt"), b"keep me").unwrap();
         let l = c.list().unwrap();
         assert_eq!(l.len(), 3);

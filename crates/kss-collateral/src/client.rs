@@ -166,13 +166,15 @@ impl Client {
                         url: url.to_string(),
                         expected: names.join(" or "),
                     })?;
-                Some(headers::decode_pem_chain(value.as_bytes()).map_err(|reason| {
-                    FetchError::Malformed {
-                        piece: *piece,
-                        url: url.to_string(),
-                        reason,
-                    }
-                })?)
+                Some(
+                    headers::decode_pem_chain(value.as_bytes()).map_err(|reason| {
+                        FetchError::Malformed {
+                            piece: *piece,
+                            url: url.to_string(),
+                            reason,
+                        }
+                    })?,
+                )
             }
         };
         let limit = self.config.max_body;
@@ -181,10 +183,7 @@ impl Client {
             url: url.to_string(),
             limit,
         };
-        if resp
-            .content_length()
-            .is_some_and(|n| n > limit as u64)
-        {
+        if resp.content_length().is_some_and(|n| n > limit as u64) {
             return Err(too_large());
         }
         let mut body = Vec::new();
@@ -237,7 +236,10 @@ fn status_detail(piece: &Piece, status: u16, h: &reqwest::header::HeaderMap) -> 
     }
     for name in ["Error-Code", "Error-Message"] {
         if let Some(v) = h.get(name).and_then(|v| v.to_str().ok()) {
-            parts.push(format!("{name}: {}", v.chars().take(200).collect::<String>()));
+            parts.push(format!(
+                "{name}: {}",
+                v.chars().take(200).collect::<String>()
+            ));
         }
     }
     (!parts.is_empty()).then(|| parts.join("; "))

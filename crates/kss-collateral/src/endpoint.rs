@@ -65,7 +65,11 @@ impl Endpoint {
             return Err(err("credentials in the URL are not allowed"));
         }
         let path = url.path().trim_end_matches('/');
-        for old in ["/sgx/certification/v3", "/sgx/certification/v2", "/sgx/certification/v1"] {
+        for old in [
+            "/sgx/certification/v3",
+            "/sgx/certification/v2",
+            "/sgx/certification/v1",
+        ] {
             if path.ends_with(old) {
                 return Err(err("only API version v4 is spoken: give the base URL or one ending in /sgx/certification/v4"));
             }
@@ -120,7 +124,11 @@ mod tests {
             "https://pccs.example:8081/sgx/certification/v4/",
         ] {
             let e = Endpoint::parse(u).unwrap();
-            assert_eq!(e.api(), "https://pccs.example:8081/sgx/certification/v4", "{u}");
+            assert_eq!(
+                e.api(),
+                "https://pccs.example:8081/sgx/certification/v4",
+                "{u}"
+            );
             assert_eq!(
                 e.url_of(&Piece::RootCaCrl),
                 "https://pccs.example:8081/sgx/certification/v4/rootcacrl"
@@ -135,7 +143,9 @@ mod tests {
             "http://127.0.0.1:9/prefix/sgx/certification/v4/tcb?fmspc=00A067110000"
         );
         assert_eq!(
-            e.url_of(&Piece::PckCrl { ca: PckCa::Platform }),
+            e.url_of(&Piece::PckCrl {
+                ca: PckCa::Platform
+            }),
             "http://127.0.0.1:9/prefix/sgx/certification/v4/pckcrl?ca=platform&encoding=der"
         );
     }
@@ -148,7 +158,10 @@ mod tests {
             "https://api.trustedservices.intel.com/sgx/certification/v4"
         );
         assert_eq!(e.url_of(&Piece::RootCaCrl), INTEL_ROOT_CA_CRL_URL);
-        assert_eq!(e.url_of(&Piece::QeIdentity), format!("{}/qe/identity", e.api()));
+        assert_eq!(
+            e.url_of(&Piece::QeIdentity),
+            format!("{}/qe/identity", e.api())
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@ use crate::piece::Piece;
 use kss_attest::collateral::PckCa;
 use kss_attest::pck::{parse_sgx_extension, PckError, SGX_EXTENSION_OID};
 use kss_attest::quote::{Quote, QuoteError};
-use kss_attest::x509util::{parse_pem_certs, X509Error};
+use kss_attest::x509util::{parse_pem_certs, pem_block_texts, Cert, X509Error};
 
 /// The collateral a quote needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,18 +65,35 @@ impl Need {
         Need::of_pck_chain(pem)
     }
 
-    /// The needs of a PCK chain (PEM, any order).
+    /// The needs of a PCK chain (PEM, any order). Certificates are decoded one by one until
+    /// the PCK certificate (the one with the SGX extension; normally the first).
     pub fn of_pck_chain(pem: &[u8]) -> Result<Need, NeedError> {
-        let certs = parse_pem_certs(pem, "PCK chain").map_err(NeedError::Chain)?;
+        let pem = pem.strip_suffix(&[0]).unwrap_or(pem);
+        let text = std::str::from_utf8(pem).map_err(|_| {
+            NeedError::Chain(X509Error::Pem {
+                what: "PCK chain".into(),
+                reason: "not UTF-8 text".into(),
+            })
+        })?;
+        let blocks = pem_block_texts(text, "PCK chain").map_err(NeedError::Chain)?;
+        let mut certs = Vec::new();
         let mut last_err = PckError::NotPck;
-        for cert in &certs {
-            let Some(ext) = cert.extension(&SGX_EXTENSION_OID) else {
+        for (i, block) in blocks.iter().enumerate() {
+            if block.label != "CERTIFICATE" {
                 continue;
-            };
-            let ext = match parse_sgx_extension(ext) {
-                Ok(e) => e,
-                Err(e) => {
+            }
+            let der = block.decode("PCK chain", i + 1).map_err(NeedError::Chain)?;
+            let cert = Cert::from_der(&der, &format!("PCK chain, certificate {}", i + 1))
+                .map_err(NeedError::Chain)?;
+            let ext = match cert.extension(&SGX_EXTENSION_OID).map(parse_sgx_extension) {
+                Some(Ok(ext)) => ext,
+                Some(Err(e)) => {
                     last_err = e;
+                    certs.push(cert);
+                    continue;
+                }
+                None => {
+                    certs.push(cert);
                     continue;
                 }
             };
@@ -86,7 +103,8 @@ impl Need {
             } else if contains(issuer, b"Processor") {
                 PckCa::Processor
             } else {
-                let issuer = certs
+                let all = parse_pem_certs(pem, "PCK chain").unwrap_or_default();
+                let issuer = all
                     .iter()
                     .find(|c| c.subject_der() == issuer)
                     .map_or_else(|| hex::encode(issuer), |c| c.subject_text());
@@ -96,6 +114,11 @@ impl Need {
                 fmspc: ext.fmspc,
                 ca,
             });
+        }
+        if certs.is_empty() {
+            return Err(NeedError::Chain(X509Error::Empty {
+                what: "PCK chain".into(),
+            }));
         }
         Err(NeedError::Extension(last_err))
     }

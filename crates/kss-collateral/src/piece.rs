@@ -107,7 +107,9 @@ mod tests {
             Piece::PckCrl {
                 ca: PckCa::Processor,
             },
-            Piece::PckCrl { ca: PckCa::Platform },
+            Piece::PckCrl {
+                ca: PckCa::Platform,
+            },
             Piece::RootCaCrl,
         ] {
             assert_eq!(Piece::from_file_name(&p.file_name()), Some(p), "{p}");

@@ -8,9 +8,7 @@ use crate::error::FetchError;
 use crate::need::Need;
 use crate::piece::Piece;
 use crate::validate::{check, Problem};
-use kss_attest::collateral::{
-    Collateral, CollateralError, CollateralRequest, CollateralSource, SignedJson,
-};
+use kss_attest::collateral::{Collateral, CollateralError, CollateralRequest, CollateralSource};
 use kss_attest::dcap_time::{format_rfc3339, now};
 use kss_attest::verify::INTEL_SGX_ROOT_CA_PUBLIC_KEY;
 use kss_attest::x509util::P256Key;
@@ -71,13 +69,6 @@ pub struct Sourced {
     pub warnings: Vec<String>,
 }
 
-/// A piece ready to use: the cache entry and, for signed JSON, its split body.
-#[derive(Debug)]
-struct Ready {
-    entry: Entry,
-    signed: Option<SignedJson>,
-}
-
 /// Collateral from a PCS or PCCS with a cache. `Send + Sync`; share one per process.
 #[derive(Debug)]
 pub struct PccsSource {
@@ -86,7 +77,7 @@ pub struct PccsSource {
     roots_id: [u8; 32],
     client: Mutex<Option<Client>>,
     /// Pieces by cache file name.
-    memory: Mutex<HashMap<String, Arc<Ready>>>,
+    memory: Mutex<HashMap<String, Arc<Entry>>>,
     runtime: OnceLock<tokio::runtime::Runtime>,
 }
 
@@ -123,6 +114,9 @@ impl PccsSource {
     /// The collateral for `need`, every piece valid at `at` when the cache has one, else
     /// freshly fetched. All four pieces or an error: never part of them.
     pub async fn collateral(&self, need: &Need, at: u64) -> Result<Sourced, FetchError> {
+        if let Some(s) = self.cached(need, at)? {
+            return Ok(s);
+        }
         let [p0, p1, p2, p3] = need.pieces();
         let (r0, r1, r2, r3) = tokio::join!(
             self.piece(p0, at),
@@ -130,45 +124,35 @@ impl PccsSource {
             self.piece(p2, at),
             self.piece(p3, at)
         );
-        let (tcb, o0, w0) = r0?;
-        let (qe, o1, w1) = r1?;
-        let (pck, o2, w2) = r2?;
-        let (root, o3, w3) = r3?;
-        let signed = |r: &Ready| {
-            r.signed.clone().ok_or_else(|| FetchError::Malformed {
-                piece: r.entry.checked.piece,
-                url: r.entry.source.clone(),
-                reason: "no signed body".into(),
-            })
-        };
-        let chain = |r: &Ready| {
-            r.entry
-                .checked
-                .issuer_chain
-                .clone()
-                .unwrap_or_default()
-                .into_bytes()
-        };
-        let collateral = Collateral {
-            tcb_info: signed(&tcb)?,
-            tcb_info_issuer_chain: chain(&tcb),
-            qe_identity: signed(&qe)?,
-            qe_identity_issuer_chain: chain(&qe),
-            pck_crl: Some(pck.entry.checked.body.clone()),
-            pck_crl_issuer_chain: Some(chain(&pck)),
-            root_ca_crl: Some(root.entry.checked.body.clone()),
-            pck_chain: None,
-        };
-        Ok(Sourced {
-            collateral,
-            origins: vec![(p0, o0), (p1, o1), (p2, o2), (p3, o3)],
-            warnings: [w0, w1, w2, w3].into_iter().flatten().collect(),
-        })
+        assemble([r0?, r1?, r2?, r3?])
+    }
+
+    /// The collateral for `need` if every piece is in memory or in the disk cache and valid
+    /// at `at`; `None` otherwise. Never uses the network (and needs no async runtime).
+    pub fn cached(&self, need: &Need, at: u64) -> Result<Option<Sourced>, FetchError> {
+        let [p0, p1, p2, p3] = need.pieces();
+        let got = [
+            self.lookup(p0, at)?,
+            self.lookup(p1, at)?,
+            self.lookup(p2, at)?,
+            self.lookup(p3, at)?,
+        ];
+        match got {
+            [Some(a), Some(b), Some(c), Some(d)] => {
+                let none = |(r, o)| (r, o, None);
+                assemble([none(a), none(b), none(c), none(d)]).map(Some)
+            }
+            _ => Ok(None),
+        }
     }
 
     /// [`PccsSource::collateral`] for callers without an async runtime: runs it on this
     /// source's own single-threaded runtime. Must not be called from inside a Tokio runtime.
     pub fn collateral_blocking(&self, need: &Need, at: u64) -> Result<Sourced, FetchError> {
+        // All cached: no runtime needed.
+        if let Some(s) = self.cached(need, at)? {
+            return Ok(s);
+        }
         let rt = match self.runtime.get() {
             Some(rt) => rt,
             None => {
@@ -194,40 +178,40 @@ impl PccsSource {
         Ok(c)
     }
 
-    fn remember(&self, ready: Arc<Ready>) {
+    fn remember(&self, entry: Arc<Entry>) {
         self.memory
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(ready.entry.checked.piece.file_name(), ready);
+            .insert(entry.checked.piece.file_name(), entry);
     }
 
-    /// One piece valid at `at`: memory, disk, network.
-    async fn piece(
-        &self,
-        piece: Piece,
-        at: u64,
-    ) -> Result<(Arc<Ready>, Origin, Option<String>), FetchError> {
+    /// One piece valid at `at` from memory or the disk cache.
+    fn lookup(&self, piece: Piece, at: u64) -> Result<Option<(Arc<Entry>, Origin)>, FetchError> {
         let roots = [self.roots_id];
         let hit = self
             .memory
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .get(&piece.file_name())
-            .filter(|r| r.entry.usable(at, &roots))
+            .filter(|r| r.usable(at, &roots))
             .cloned();
         if let Some(r) = hit {
-            return Ok((r, Origin::Memory, None));
+            return Ok(Some((r, Origin::Memory)));
         }
         if let Some(cache) = &self.cache {
             if let Some(entry) = cache.read(&piece)?.filter(|e| e.usable(at, &roots)) {
-                // A cache file that parses as an entry but not as the piece is treated as
-                // absent: it is fetched again and replaced.
-                if let Ok(r) = ready(entry) {
-                    let r = Arc::new(r);
-                    self.remember(r.clone());
-                    return Ok((r, Origin::Disk, None));
-                }
+                let r = Arc::new(entry);
+                self.remember(r.clone());
+                return Ok(Some((r, Origin::Disk)));
             }
+        }
+        Ok(None)
+    }
+
+    /// One piece valid at `at`: memory, disk, network.
+    async fn piece(&self, piece: Piece, at: u64) -> Result<Got, FetchError> {
+        if let Some((r, o)) = self.lookup(piece, at)? {
+            return Ok((r, o, None));
         }
         if self.config.offline {
             return Err(FetchError::NotCached {
@@ -254,39 +238,66 @@ impl PccsSource {
                 reason,
             },
         })?;
-        let entry = Entry {
-            checked,
-            source: resp.url.clone(),
-            fetched_at: now(),
-            root: self.roots_id,
-        };
+        let entry = Entry::new(checked, resp.url.clone(), now(), self.roots_id).map_err(|p| {
+            FetchError::Malformed {
+                piece,
+                url: resp.url.clone(),
+                reason: format!("{p:?}"),
+            }
+        })?;
         let mut warning = None;
         if let Some(cache) = &self.cache {
             if let Err(e) = cache.write(&entry) {
                 warning = Some(format!("{piece} not cached: {e}"));
             }
         }
-        let r = Arc::new(ready(entry).map_err(|reason| FetchError::Malformed {
-            piece,
-            url: resp.url,
-            reason,
-        })?);
+        let r = Arc::new(entry);
         self.remember(r.clone());
         Ok((r, Origin::Network, warning))
     }
 }
 
-fn ready(entry: Entry) -> Result<Ready, String> {
-    let signed = match entry.checked.piece {
-        Piece::TcbInfo { .. } | Piece::QeIdentity => Some(
-            entry
-                .checked
-                .signed_json()
-                .map_err(|p| format!("{p:?}"))?,
-        ),
-        _ => None,
+/// A piece, its origin, and a warning.
+type Got = (Arc<Entry>, Origin, Option<String>);
+
+/// The collateral of four pieces in [`Need::pieces`] order.
+fn assemble(got: [Got; 4]) -> Result<Sourced, FetchError> {
+    let [(tcb, o0, w0), (qe, o1, w1), (pck, o2, w2), (root, o3, w3)] = got;
+    let signed = |r: &Entry| {
+        r.signed.clone().ok_or_else(|| FetchError::Malformed {
+            piece: r.checked.piece,
+            url: r.source.clone(),
+            reason: "no signed body".into(),
+        })
     };
-    Ok(Ready { entry, signed })
+    let chain = |r: &Entry| {
+        r.checked
+            .issuer_chain
+            .clone()
+            .unwrap_or_default()
+            .into_bytes()
+    };
+    let collateral = Collateral {
+        tcb_info: signed(&tcb)?,
+        tcb_info_issuer_chain: chain(&tcb),
+        qe_identity: signed(&qe)?,
+        qe_identity_issuer_chain: chain(&qe),
+        pck_crl: Some(pck.checked.body.clone()),
+        pck_crl_issuer_chain: Some(chain(&pck)),
+        root_ca_crl: Some(root.checked.body.clone()),
+        pck_chain: None,
+    };
+    let piece = |r: &Entry| r.checked.piece;
+    Ok(Sourced {
+        origins: vec![
+            (piece(&tcb), o0),
+            (piece(&qe), o1),
+            (piece(&pck), o2),
+            (piece(&root), o3),
+        ],
+        collateral,
+        warnings: [w0, w1, w2, w3].into_iter().flatten().collect(),
+    })
 }
 
 /// The trait the verifier knows. The trait has no verification time, so pieces must be

@@ -55,8 +55,8 @@ pub fn check(
 ) -> Result<Checked, Problem> {
     let chain_leaf = |what: &str| -> Result<Cert, Problem> {
         let pem = issuer_chain.ok_or_else(|| Problem::Malformed(format!("no {what}")))?;
-        let mut certs = parse_pem_certs(pem.as_bytes(), what)
-            .map_err(|e| Problem::Malformed(e.to_string()))?;
+        let mut certs =
+            parse_pem_certs(pem.as_bytes(), what).map_err(|e| Problem::Malformed(e.to_string()))?;
         let idx = build_chain(&certs, roots).map_err(|e| {
             Problem::Rejected(format!("{what} does not lead to a trusted root: {e}"))
         })?;
@@ -65,8 +65,10 @@ pub fn check(
     };
     match piece {
         Piece::TcbInfo { fmspc } => {
-            let (signed, leaf) = signed_piece(piece, body, &["tcbInfo"], chain_leaf)?;
-            let text = signed.text().map_err(|e| Problem::Malformed(e.to_string()))?;
+            let signed = signed_piece(piece, body, &["tcbInfo"], chain_leaf)?;
+            let text = signed
+                .text()
+                .map_err(|e| Problem::Malformed(e.to_string()))?;
             let info = TcbInfo::from_json(text).map_err(|e| Problem::Malformed(e.to_string()))?;
             if info.fmspc != *fmspc {
                 return Err(Problem::Rejected(format!(
@@ -81,13 +83,19 @@ pub fn check(
                     info.id.as_deref().unwrap_or_default()
                 )));
             }
-            let _ = leaf;
-            Ok(done(piece, body, issuer_chain, info.issue_date, info.next_update))
+            Ok(done(
+                piece,
+                body,
+                issuer_chain,
+                info.issue_date,
+                info.next_update,
+            ))
         }
         Piece::QeIdentity => {
-            let (signed, _) =
-                signed_piece(piece, body, &["enclaveIdentity", "qeIdentity"], chain_leaf)?;
-            let text = signed.text().map_err(|e| Problem::Malformed(e.to_string()))?;
+            let signed = signed_piece(piece, body, &["enclaveIdentity", "qeIdentity"], chain_leaf)?;
+            let text = signed
+                .text()
+                .map_err(|e| Problem::Malformed(e.to_string()))?;
             let id = QeIdentity::from_json(text).map_err(|e| Problem::Malformed(e.to_string()))?;
             if id.id != "QE" {
                 return Err(Problem::Rejected(format!(
@@ -95,7 +103,13 @@ pub fn check(
                     id.id
                 )));
             }
-            Ok(done(piece, body, issuer_chain, id.issue_date, id.next_update))
+            Ok(done(
+                piece,
+                body,
+                issuer_chain,
+                id.issue_date,
+                id.next_update,
+            ))
         }
         Piece::PckCrl { ca } => {
             let (der, crl) = parse_crl(piece, body)?;
@@ -116,7 +130,13 @@ pub fn check(
                     "it is issued by \"{subject}\", not by the PCK {want} CA"
                 )));
             }
-            Ok(done(piece, &der, issuer_chain, crl.this_update, crl.next_update))
+            Ok(done(
+                piece,
+                &der,
+                issuer_chain,
+                crl.this_update,
+                crl.next_update,
+            ))
         }
         Piece::RootCaCrl => {
             let (der, crl) = parse_crl(piece, body)?;
@@ -146,7 +166,7 @@ fn signed_piece(
     body: &[u8],
     keys: &[&str],
     chain_leaf: impl Fn(&str) -> Result<Cert, Problem>,
-) -> Result<(SignedJson, Cert), Problem> {
+) -> Result<SignedJson, Problem> {
     if std::str::from_utf8(body).is_err() {
         return Err(Problem::Malformed("the body is not UTF-8 JSON".into()));
     }
@@ -159,15 +179,14 @@ fn signed_piece(
             leaf.subject_text()
         )));
     }
-    Ok((signed, leaf))
+    Ok(signed)
 }
 
 /// A CRL as DER, PEM or hex of DER (a PCCS serves the Root CA CRL as hex text), parsed.
 fn parse_crl(piece: &Piece, body: &[u8]) -> Result<(Vec<u8>, Crl), Problem> {
     let what = piece.to_string();
-    let der = crl_to_der(body).ok_or_else(|| {
-        Problem::Malformed("not a CRL in DER, PEM or hex of DER".into())
-    })?;
+    let der = crl_to_der(body)
+        .ok_or_else(|| Problem::Malformed("not a CRL in DER, PEM or hex of DER".into()))?;
     let crl = Crl::from_der(&der, &what).map_err(|e| Problem::Malformed(e.to_string()))?;
     Ok((der, crl))
 }

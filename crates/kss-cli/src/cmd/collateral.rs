@@ -59,7 +59,9 @@ pub fn default_cache_dir() -> PathBuf {
 impl SourceArgs {
     /// The service: `--pccs`, else `$KSS_PCCS_URL`, else Intel's PCS.
     pub fn endpoint(&self) -> Result<Endpoint, CliError> {
-        let from_env = std::env::var(PCCS_ENV).ok().filter(|s| !s.trim().is_empty());
+        let from_env = std::env::var(PCCS_ENV)
+            .ok()
+            .filter(|s| !s.trim().is_empty());
         match (&self.pccs, from_env) {
             (Some(u), _) => Endpoint::parse(u).map_err(|e| CliError::input(format!("--pccs: {e}"))),
             (None, Some(u)) => {
@@ -118,9 +120,7 @@ impl SourceArgs {
             CliError::input(format!("cannot tell which collateral the quote needs: {e}"))
         })?;
         let source = self.source(roots)?;
-        let sourced = source
-            .collateral_blocking(&need, at)
-            .map_err(fetch_error)?;
+        let sourced = source.collateral_blocking(&need, at).map_err(fetch_error)?;
         for w in &sourced.warnings {
             eprintln!("kss: warning: {w}");
         }
@@ -318,6 +318,8 @@ fn list(cache: &DiskCache) -> CliResult {
 }
 
 fn file_name(p: &Path) -> String {
-    p.file_name()
-        .map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned())
+    p.file_name().map_or_else(
+        || p.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
 }

@@ -235,7 +235,10 @@ type Answer = (u16, Vec<(String, String)>, Vec<u8>);
 
 fn answer(f: &Fixture, mode: &Mode, target: &str) -> Answer {
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    let q: HashMap<&str, &str> = query.split('&').filter_map(|kv| kv.split_once('=')).collect();
+    let q: HashMap<&str, &str> = query
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .collect();
     let not_found = || (404, Vec::new(), Vec::new());
     let Some(rest) = path.strip_prefix("/sgx/certification/v4/") else {
         return not_found();
