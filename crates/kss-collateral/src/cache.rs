@@ -18,7 +18,6 @@ use kss_attest::dcap_time::{format_rfc3339, parse_rfc3339};
 use kss_attest::x509util::P256Key;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 /// The `format` of the entry files this code writes.
@@ -138,20 +137,12 @@ impl DiskCache {
         };
         std::fs::create_dir_all(&self.dir).map_err(io(&self.dir))?;
         let path = self.path(&entry.checked.piece);
-        let mut tmp = tempfile::Builder::new()
-            .prefix(TMP_PREFIX)
-            .tempfile_in(&self.dir)
-            .map_err(io(&self.dir))?;
-        tmp.write_all(&encode(entry)).map_err(io(tmp.path()))?;
-        tmp.as_file().sync_all().map_err(io(tmp.path()))?;
-        tmp.persist(&path).map_err(|e| FetchError::Cache {
-            path: path.clone(),
-            source: e.error,
+        kss_io::write_atomic_prefixed(&path, &encode(entry), 0o644, TMP_PREFIX).map_err(|e| {
+            FetchError::Cache {
+                path: e.path,
+                source: e.source,
+            }
         })?;
-        // Make the rename durable; a failure here loses nothing already visible.
-        if let Ok(d) = std::fs::File::open(&self.dir) {
-            let _ = d.sync_all();
-        }
         Ok(())
     }
 

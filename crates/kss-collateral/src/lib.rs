@@ -15,6 +15,7 @@
 //! - [`source`]: [`PccsSource`], cache first, then the network.
 //! - [`need`]: what a quote needs ([`Need`]: FMSPC and PCK CA), read from its PCK certificate.
 //! - [`dcap_qvl`]: collateral written as the dcap-qvl JSON that `kss verify --collateral` reads.
+#![deny(missing_docs)]
 
 pub mod cache;
 pub mod client;

@@ -52,8 +52,15 @@ pub struct SourceArgs {
 }
 
 /// The default cache directory: `collateral-cache/` in the kss home.
-pub fn default_cache_dir() -> PathBuf {
-    kss_instance::paths::kss_home().join("collateral-cache")
+pub fn default_cache_dir() -> Result<PathBuf, CliError> {
+    kss_io::kss_home()
+        .map(|h| h.join("collateral-cache"))
+        .ok_or_else(|| {
+            CliError::environment(
+                "no kss home for the collateral cache: none of KSS_HOME, XDG_DATA_HOME or HOME is set",
+            )
+            .hint("pass --cache-dir DIR or --no-cache")
+        })
 }
 
 impl SourceArgs {
@@ -72,11 +79,11 @@ impl SourceArgs {
     }
 
     /// The cache directory to use (`None` with `--no-cache`).
-    pub fn cache_dir(&self) -> Option<PathBuf> {
-        if self.no_cache {
-            None
-        } else {
-            Some(self.cache_dir.clone().unwrap_or_else(default_cache_dir))
+    pub fn cache_dir(&self) -> Result<Option<PathBuf>, CliError> {
+        match (&self.cache_dir, self.no_cache) {
+            (_, true) => Ok(None),
+            (Some(d), false) => Ok(Some(d.clone())),
+            (None, false) => default_cache_dir().map(Some),
         }
     }
 
@@ -101,7 +108,7 @@ impl SourceArgs {
         Ok(PccsSource::new(SourceConfig {
             endpoint: self.endpoint()?,
             client,
-            cache_dir: self.cache_dir(),
+            cache_dir: self.cache_dir()?,
             offline: self.offline,
             roots,
         }))
@@ -243,9 +250,9 @@ pub struct CacheArgs {
 pub fn run(cmd: Command) -> CliResult {
     match cmd {
         Command::Fetch(a) => fetch(a),
-        Command::Cache(CacheCommand::List(a)) => list(&cache_of(&a)),
+        Command::Cache(CacheCommand::List(a)) => list(&cache_of(&a)?),
         Command::Cache(CacheCommand::Clear(a)) => {
-            let cache = cache_of(&a);
+            let cache = cache_of(&a)?;
             let n = cache.clear().map_err(fetch_error)?;
             println!("removed {n} cached piece(s) from {}", cache.dir().display());
             Ok(ExitCode::SUCCESS)
@@ -253,8 +260,11 @@ pub fn run(cmd: Command) -> CliResult {
     }
 }
 
-fn cache_of(a: &CacheArgs) -> DiskCache {
-    DiskCache::new(a.cache_dir.clone().unwrap_or_else(default_cache_dir))
+fn cache_of(a: &CacheArgs) -> Result<DiskCache, CliError> {
+    Ok(DiskCache::new(match &a.cache_dir {
+        Some(d) => d.clone(),
+        None => default_cache_dir()?,
+    }))
 }
 
 fn fetch(a: FetchArgs) -> CliResult {
