@@ -20,9 +20,9 @@ pub const PCCS_ENV: &str = "KSS_PCCS_URL";
 /// Where collateral is fetched from and how (shared by `kss verify` and `kss collateral`).
 #[derive(clap::Args, Debug, Clone)]
 pub struct SourceArgs {
-    /// The PCCS (or PCS) to fetch collateral from: a base URL (https://host:8081) or one
-    /// ending in /sgx/certification/v4. Default: $KSS_PCCS_URL, else Intel's PCS
-    /// (https://api.trustedservices.intel.com).
+    /// The PCCS (or PCS) to fetch collateral from: a base URL (`https://host:8081`) or one
+    /// ending in /sgx/certification/v4. Default: $KSS_PCCS_URL, else Intel's PCS at
+    /// api.trustedservices.intel.com.
     #[arg(long, value_name = "URL")]
     pub pccs: Option<String>,
 
