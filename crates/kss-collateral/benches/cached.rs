@@ -18,7 +18,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use kss_attest::collateral::Collateral;
 use kss_attest::policy::Policy;
 use kss_attest::tcb::TcbStatus;
-use kss_attest::verify::{Verifier, INTEL_SGX_ROOT_CA_PUBLIC_KEY};
+use kss_attest::{Verifier, INTEL_SGX_ROOT_CA_PUBLIC_KEY};
 use kss_collateral::cache::{DiskCache, Entry};
 use kss_collateral::source::roots_id;
 use kss_collateral::validate::check;

@@ -2,7 +2,6 @@
 //! `kss verify --collateral` reads: PEM issuer chains, CRLs as hex of DER, the TCB info and QE
 //! identity bodies as exact strings, signatures as hex `r || s`.
 
-use crate::validate::crl_to_der;
 use kss_attest::collateral::Collateral;
 use serde_json::{Map, Value};
 
@@ -14,7 +13,7 @@ pub fn to_json(collateral: &Collateral) -> Result<String, String> {
     let crl = |b: &Option<Vec<u8>>, what: &str| {
         b.as_deref()
             .ok_or_else(|| format!("{what}: missing"))
-            .and_then(|b| crl_to_der(b).ok_or_else(|| format!("{what}: not a CRL")))
+            .and_then(|b| crl_to_der(b).ok_or_else(|| format!("{what}: not a DER or hex CRL")))
             .map(hex::encode)
     };
     let chain = |b: &Option<Vec<u8>>, what: &str| {
@@ -51,4 +50,13 @@ pub fn to_json(collateral: &Collateral) -> Result<String, String> {
     let mut out = serde_json::to_string_pretty(&Value::Object(m)).map_err(|e| e.to_string())?;
     out.push('\n');
     Ok(out)
+}
+
+/// The DER of a CRL given as DER or hex text of DER (what a cache and dcap-qvl JSON hold).
+fn crl_to_der(bytes: &[u8]) -> Option<Vec<u8>> {
+    if bytes.first() == Some(&0x30) {
+        return Some(bytes.to_vec());
+    }
+    let text = std::str::from_utf8(bytes).ok()?.trim();
+    hex::decode(text).ok().filter(|d| d.first() == Some(&0x30))
 }

@@ -4,9 +4,8 @@
 
 use crate::piece::Piece;
 use kss_attest::collateral::PckCa;
-use kss_attest::pck::{parse_sgx_extension, PckError, SGX_EXTENSION_OID};
+use kss_attest::pck::{pck_leaf_of_chain, PckError};
 use kss_attest::quote::{Quote, QuoteError};
-use kss_attest::x509util::{parse_pem_certs, pem_block_texts, Cert, X509Error};
 
 /// The collateral a quote needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,12 +28,10 @@ pub enum NeedError {
         /// The quote's certification data type.
         cert_type: u16,
     },
-    /// The PCK chain does not parse.
+    /// The PCK chain does not parse, or no certificate of it carries a well-formed SGX
+    /// extension.
     #[error("PCK chain: {0}")]
-    Chain(#[source] X509Error),
-    /// No certificate of the chain carries a well-formed SGX extension.
-    #[error("PCK chain: no PCK certificate with an SGX extension: {0}")]
-    Extension(#[source] PckError),
+    Pck(#[source] PckError),
     /// The PCK certificate's issuer is neither PCK CA.
     #[error("the PCK certificate's issuer \"{issuer}\" is neither the PCK Processor CA nor the PCK Platform CA")]
     UnknownCa {
@@ -65,65 +62,21 @@ impl Need {
         Need::of_pck_chain(pem)
     }
 
-    /// The needs of a PCK chain (PEM, any order). Certificates are decoded one by one until
-    /// the PCK certificate (the one with the SGX extension; normally the first).
+    /// The needs of a PCK chain (PEM, any order): the first certificate with an SGX
+    /// extension is the PCK certificate.
     pub fn of_pck_chain(pem: &[u8]) -> Result<Need, NeedError> {
-        let pem = pem.strip_suffix(&[0]).unwrap_or(pem);
-        let text = std::str::from_utf8(pem).map_err(|_| {
-            NeedError::Chain(X509Error::Pem {
-                what: "PCK chain".into(),
-                reason: "not UTF-8 text".into(),
-            })
-        })?;
-        let blocks = pem_block_texts(text, "PCK chain").map_err(NeedError::Chain)?;
-        let mut certs = Vec::new();
-        let mut last_err = PckError::NotPck;
-        for (i, block) in blocks.iter().enumerate() {
-            if block.label != "CERTIFICATE" {
-                continue;
-            }
-            let der = block.decode("PCK chain", i + 1).map_err(NeedError::Chain)?;
-            let cert = Cert::from_der(&der, &format!("PCK chain, certificate {}", i + 1))
-                .map_err(NeedError::Chain)?;
-            let ext = match cert.extension(&SGX_EXTENSION_OID).map(parse_sgx_extension) {
-                Some(Ok(ext)) => ext,
-                Some(Err(e)) => {
-                    last_err = e;
-                    certs.push(cert);
-                    continue;
-                }
-                None => {
-                    certs.push(cert);
-                    continue;
-                }
-            };
-            let issuer = cert.issuer_der();
-            let ca = if contains(issuer, b"Platform") {
-                PckCa::Platform
-            } else if contains(issuer, b"Processor") {
-                PckCa::Processor
-            } else {
-                let all = parse_pem_certs(pem, "PCK chain").unwrap_or_default();
-                let issuer = all
-                    .iter()
-                    .find(|c| c.subject_der() == issuer)
-                    .map_or_else(|| hex::encode(issuer), |c| c.subject_text());
-                return Err(NeedError::UnknownCa { issuer });
-            };
-            return Ok(Need {
-                fmspc: ext.fmspc,
-                ca,
-            });
-        }
-        if certs.is_empty() {
-            return Err(NeedError::Chain(X509Error::Empty {
-                what: "PCK chain".into(),
-            }));
-        }
-        Err(NeedError::Extension(last_err))
+        let (cert, ext) = pck_leaf_of_chain(pem).map_err(NeedError::Pck)?;
+        let issuer = cert.tbs_certificate.issuer.to_string();
+        let ca = if issuer.contains("Platform") {
+            PckCa::Platform
+        } else if issuer.contains("Processor") {
+            PckCa::Processor
+        } else {
+            return Err(NeedError::UnknownCa { issuer });
+        };
+        Ok(Need {
+            fmspc: ext.fmspc,
+            ca,
+        })
     }
-}
-
-fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle)
 }

@@ -4,14 +4,14 @@
 use crate::cache::{DiskCache, Entry};
 use crate::client::{Client, ClientConfig};
 use crate::endpoint::Endpoint;
-use crate::error::FetchError;
+use crate::error::{ErrorKind, FetchError};
 use crate::need::Need;
 use crate::piece::Piece;
 use crate::validate::{check, Problem};
-use kss_attest::collateral::{Collateral, CollateralError, CollateralRequest, CollateralSource};
-use kss_attest::dcap_time::{format_rfc3339, now};
-use kss_attest::verify::INTEL_SGX_ROOT_CA_PUBLIC_KEY;
-use kss_attest::x509util::P256Key;
+use kss_attest::{
+    format_rfc3339, now, Collateral, CollateralError, CollateralNeed, CollateralSource, P256Key,
+    INTEL_SGX_ROOT_CA_PUBLIC_KEY,
+};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -300,22 +300,33 @@ fn assemble(got: [Got; 4]) -> Result<Sourced, FetchError> {
     })
 }
 
-/// The trait the verifier knows. The trait has no verification time, so pieces must be
-/// valid now; errors lose their kind (use [`PccsSource::collateral`] to keep it).
+/// The trait the verifier knows: collateral valid at the need's time. Unavailable pieces are
+/// [`CollateralError::Unavailable`] (with the [`FetchError`] as source), the others
+/// [`CollateralError::Field`]; [`PccsSource::collateral`] keeps the full error.
 impl CollateralSource for PccsSource {
-    fn collateral_for(&self, request: &CollateralRequest) -> Result<Collateral, CollateralError> {
-        let need = Need {
-            fmspc: request.fmspc,
-            ca: request.ca,
+    fn collateral(&self, need: &CollateralNeed) -> Result<Arc<Collateral>, CollateralError> {
+        let n = Need {
+            fmspc: need.fmspc,
+            ca: need.ca,
         };
-        self.collateral_blocking(&need, now())
-            .map(|s| s.collateral)
-            .map_err(|e| CollateralError::Missing {
-                source_name: self.config.endpoint.api().to_string(),
-                what: e
+        match self.collateral_blocking(&n, need.at) {
+            Ok(s) => Ok(Arc::new(s.collateral)),
+            Err(e) => {
+                let what = e
                     .piece()
-                    .map_or_else(|| "collateral".to_string(), |p| p.to_string()),
-                looked_for: e.to_string(),
-            })
+                    .map_or_else(|| "collateral".to_string(), |p| p.to_string());
+                Err(match e.kind() {
+                    ErrorKind::Unavailable | ErrorKind::Local => CollateralError::Unavailable {
+                        what: format!("{what} from {}", self.config.endpoint.api()),
+                        source: Box::new(e),
+                    },
+                    ErrorKind::Rejected | ErrorKind::Malformed => CollateralError::Field {
+                        source_name: self.config.endpoint.api().to_string(),
+                        field: what,
+                        reason: e.to_string(),
+                    },
+                })
+            }
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! The checks a fetched piece passes before it is used or cached, on the real fixtures.
 
 use kss_attest::collateral::PckCa;
-use kss_attest::verify::{trust_root_key, INTEL_SGX_ROOT_CA_PUBLIC_KEY};
+use kss_attest::{trust_root_key, INTEL_SGX_ROOT_CA_PUBLIC_KEY};
 use kss_collateral::need::Need;
 use kss_collateral::validate::{check, Problem};
 use kss_collateral::Piece;

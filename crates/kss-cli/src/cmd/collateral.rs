@@ -3,9 +3,9 @@
 
 use crate::error::{status, CliError, CliResult};
 use crate::util::{read_file, write_atomic};
-use kss_attest::dcap_time::{format_rfc3339, now, parse_time};
-use kss_attest::verify::{trust_root_key, INTEL_SGX_ROOT_CA_PUBLIC_KEY};
-use kss_attest::x509util::P256Key;
+use kss_attest::{
+    format_rfc3339, now, parse_time, trust_root_key, P256Key, INTEL_SGX_ROOT_CA_PUBLIC_KEY,
+};
 use kss_collateral::cache::DiskCache;
 use kss_collateral::client::ClientConfig;
 use kss_collateral::need::Need;

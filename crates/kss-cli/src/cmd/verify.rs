@@ -6,7 +6,7 @@ use crate::cmd::collateral::{time_arg, trust_roots, SourceArgs};
 use crate::error::{CliError, CliResult};
 use crate::util::{print_json, read_file, read_text};
 use kss_attest::collateral::Collateral;
-use kss_attest::dcap_time::format_rfc3339;
+use kss_attest::format_rfc3339;
 use kss_attest::policy::Policy;
 use kss_attest::verify::{Outcome, Verdict, Verifier};
 use std::path::PathBuf;
@@ -89,12 +89,10 @@ pub struct Args {
 
 /// Runs the command.
 pub fn run(args: Args) -> CliResult {
-    let mut quote = read_file(&args.quote, "quote")?;
-    // The verifier is given exactly the quote's own bytes.
-    let len = crate::cmd::quote::parse_quote_file(&quote, &args.quote, args.allow_trailing)?
-        .raw()
-        .len();
-    quote.truncate(len);
+    let bytes = read_file(&args.quote, "quote")?;
+    // Parsed once; the verifier is given the parsed quote (its own bytes, without trailing ones).
+    let quote = crate::cmd::quote::parse_quote_file(&bytes, &args.quote, args.allow_trailing)?;
+    drop(bytes);
     let pck_chain = args
         .pck_chain
         .as_deref()
@@ -108,7 +106,7 @@ pub fn run(args: Args) -> CliResult {
         })?,
         None => {
             args.source
-                .fetch(&quote, pck_chain.as_deref(), roots.clone(), at)?
+                .fetch(quote.raw(), pck_chain.as_deref(), roots.clone(), at)?
                 .collateral
         }
     };
@@ -124,7 +122,7 @@ pub fn run(args: Args) -> CliResult {
         None => Policy::default(),
     };
     let verifier = Verifier::with_trust_roots(roots, policy);
-    let verdict = verifier.verify(&quote, &collateral, at);
+    let verdict = verifier.verify_quote(&quote, &collateral, at);
     if args.json {
         print_json(&verdict.to_json(|b| {
             kss_attest::json::report_body_json(b, kss_attest::json::ByteOrder::Stored)
