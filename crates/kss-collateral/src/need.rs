@@ -4,8 +4,10 @@
 
 use crate::piece::Piece;
 use kss_attest::collateral::PckCa;
-use kss_attest::pck::{pck_leaf_of_chain, PckError};
+use kss_attest::pck::{pck_leaf_of_chain, sgx_extension_of_cert, PckError};
 use kss_attest::quote::{Quote, QuoteError};
+use x509_cert::der::Decode;
+use x509_cert::Certificate;
 
 /// The collateral a quote needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,7 +67,14 @@ impl Need {
     /// The needs of a PCK chain (PEM, any order): the first certificate with an SGX
     /// extension is the PCK certificate.
     pub fn of_pck_chain(pem: &[u8]) -> Result<Need, NeedError> {
-        let (cert, ext) = pck_leaf_of_chain(pem).map_err(NeedError::Pck)?;
+        // Quotes put the PCK certificate first: decode that one alone, and the whole chain
+        // only when it is not the PCK certificate.
+        let (cert, ext) = match first_certificate(pem)
+            .and_then(|c| sgx_extension_of_cert(&c).ok().map(|e| (c, e)))
+        {
+            Some(found) => found,
+            None => pck_leaf_of_chain(pem).map_err(NeedError::Pck)?,
+        };
         let issuer = cert.tbs_certificate.issuer.to_string();
         let ca = if issuer.contains("Platform") {
             PckCa::Platform
@@ -79,4 +88,18 @@ impl Need {
             ca,
         })
     }
+}
+
+/// The first `CERTIFICATE` block of PEM text, decoded.
+fn first_certificate(pem: &[u8]) -> Option<Certificate> {
+    use base64::Engine as _;
+    let text = std::str::from_utf8(pem.strip_suffix(&[0]).unwrap_or(pem)).ok()?;
+    let start = text.find("-----BEGIN CERTIFICATE-----")? + "-----BEGIN CERTIFICATE-----".len();
+    let end = start + text[start..].find("-----END CERTIFICATE-----")?;
+    let b64: String = text[start..end]
+        .chars()
+        .filter(|c| !c.is_ascii_whitespace())
+        .collect();
+    let der = base64::engine::general_purpose::STANDARD.decode(b64).ok()?;
+    Certificate::from_der(&der).ok()
 }
