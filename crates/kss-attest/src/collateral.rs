@@ -129,6 +129,26 @@ pub enum CollateralError {
         /// What is wrong and what was expected.
         reason: String,
     },
+    /// A JSON document (or field) that does not parse.
+    #[error("{source_name}: {field}: {source}")]
+    Json {
+        /// Which collateral.
+        source_name: String,
+        /// The document or field.
+        field: String,
+        /// The parser's error.
+        source: serde_json::Error,
+    },
+    /// A field that should be hex but is not.
+    #[error("{source_name}: {field}: not hex: {source}")]
+    Hex {
+        /// Which collateral.
+        source_name: String,
+        /// The field.
+        field: String,
+        /// The decoder's error.
+        source: hex::FromHexError,
+    },
     /// A source could not provide collateral (e.g. a network or cache failure).
     #[error("{what}: collateral not available: {source}")]
     Unavailable {
@@ -156,7 +176,9 @@ impl CollateralError {
             Self::Io { .. } | Self::Missing { .. } | Self::Unavailable { .. } => {
                 CollateralErrorKind::NotAvailable
             }
-            Self::Field { .. } => CollateralErrorKind::BadContent,
+            Self::Field { .. } | Self::Json { .. } | Self::Hex { .. } => {
+                CollateralErrorKind::BadContent
+            }
         }
     }
 }
@@ -271,10 +293,10 @@ pub(crate) fn hex_signature(
     source_name: &str,
     field: &str,
 ) -> Result<Vec<u8>, CollateralError> {
-    let sig = hex::decode(text.trim()).map_err(|e| CollateralError::Field {
+    let sig = hex::decode(text.trim()).map_err(|source| CollateralError::Hex {
         source_name: source_name.to_string(),
         field: field.to_string(),
-        reason: format!("not hex: {e}"),
+        source,
     })?;
     if sig.len() != 64 {
         return Err(CollateralError::Field {

@@ -18,15 +18,23 @@ const ECDSA_WITH_SHA256_OID: ObjectIdentifier = ObjectIdentifier::new_unwrap(ECD
 pub type P256Key = [u8; 65];
 
 /// Why a certificate, CRL or chain was not accepted.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum X509Error {
     /// DER decoding failed.
-    #[error("{what}: not valid DER: {reason}")]
+    #[error("{what}: not valid DER: {source}")]
     Der {
         /// Which input.
         what: String,
-        /// Decoder message.
-        reason: String,
+        /// The decoder's error.
+        source: der::Error,
+    },
+    /// The input is neither DER, PEM nor hex.
+    #[error("{what}: not valid DER: neither DER, PEM nor hex: {source}")]
+    NotDerPemOrHex {
+        /// Which input.
+        what: String,
+        /// Why it is not hex either.
+        source: hex::FromHexError,
     },
     /// PEM decoding failed.
     #[error("{what}: bad PEM: {reason}")]
@@ -233,9 +241,9 @@ fn for_each_extension<'a>(
 impl Cert {
     /// Parses a DER certificate; `what` names it in errors.
     pub fn from_der(der: &[u8], what: &str) -> Result<Self, X509Error> {
-        let der_err = |e: der::Error| X509Error::Der {
+        let der_err = |source: der::Error| X509Error::Der {
             what: what.to_string(),
-            reason: e.to_string(),
+            source,
         };
         let p = cert_parts(der).map_err(der_err)?;
         check_algorithm(&p.signature_algorithm, what)?;
@@ -432,9 +440,9 @@ impl Crl {
 
     /// Parses a DER CRL.
     pub fn from_der(der: &[u8], what: &str) -> Result<Self, X509Error> {
-        let (crl, alg) = crl_parts(der).map_err(|e| X509Error::Der {
+        let (crl, alg) = crl_parts(der).map_err(|source| X509Error::Der {
             what: what.to_string(),
-            reason: e.to_string(),
+            source,
         })?;
         check_algorithm(&alg, what)?;
         Ok(crl)
@@ -492,9 +500,9 @@ pub(crate) fn crl_der(bytes: &[u8], what: &str) -> Result<Vec<u8>, X509Error> {
     if trimmed.first() == Some(&0x30) {
         return Ok(trimmed.to_vec());
     }
-    hex::decode(trimmed).map_err(|e| X509Error::Der {
+    hex::decode(trimmed).map_err(|source| X509Error::NotDerPemOrHex {
         what: what.to_string(),
-        reason: format!("neither DER, PEM nor hex: {e}"),
+        source,
     })
 }
 
