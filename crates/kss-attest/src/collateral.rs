@@ -134,7 +134,7 @@ impl Collateral {
         if path.is_dir() {
             Self::from_pcs_dir(path)
         } else {
-            let bytes = std::fs::read(path).map_err(|source| CollateralError::Io {
+            let bytes = kss_io::read_bounded(path, kss_io::limits::COLLATERAL).map_err(|source| CollateralError::Io {
                 path: path.to_path_buf(),
                 source,
             })?;

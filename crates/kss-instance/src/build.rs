@@ -71,7 +71,7 @@ impl Instance {
     /// Reads Occlum.json bytes.
     pub fn read_config_bytes(&self) -> Result<Vec<u8>, InstanceError> {
         let p = self.config_path();
-        std::fs::read(&p).map_err(|e| InstanceError::io(p, e))
+        kss_io::read_bounded(&p, kss_io::limits::CONFIG_JSON).map_err(|e| InstanceError::io(p, e))
     }
 
     /// Reads and validates Occlum.json.
@@ -305,7 +305,7 @@ fn write_build(
     // 2. SIGSTRUCT (kept as is when the existing one already signs exactly this enclave).
     let date = opts.date.unwrap_or_else(kss_sign::today_bcd);
     let fresh = sign(&config.metadata, mr_enclave, key, date)?;
-    let existing = std::fs::read(inst.sig_path())
+    let existing = kss_io::read_bounded(&inst.sig_path(), kss_io::limits::SIGSTRUCT)
         .ok()
         .and_then(|b| Sigstruct::from_bytes(&b).ok());
     let (sigstruct, resigned) = match existing {
@@ -380,7 +380,7 @@ fn up_to_date(
     if !same_enclave_parameters(&summary, config) {
         return None;
     }
-    let sig = Sigstruct::from_bytes(&std::fs::read(inst.sig_path()).ok()?).ok()?;
+    let sig = Sigstruct::from_bytes(&kss_io::read_bounded(&inst.sig_path(), kss_io::limits::SIGSTRUCT).ok()?).ok()?;
     if date.is_some_and(|d| d != sig.date) {
         return None;
     }
@@ -552,7 +552,7 @@ pub fn check_fresh(
 /// Reads `build/kss-build.json`.
 fn read_summary(inst: &Instance) -> Result<serde_json::Value, Staleness> {
     let path = inst.build_json_path();
-    let text = match std::fs::read(&path) {
+    let text = match kss_io::read_bounded(&path, kss_io::limits::CONFIG_JSON) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(Staleness::NotBuilt {

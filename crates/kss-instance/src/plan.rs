@@ -165,7 +165,7 @@ pub fn plan(
 }
 
 fn read_sigstruct(path: &Path) -> Result<Sigstruct, PlanError> {
-    let bytes = std::fs::read(path).map_err(|source| PlanError::SigstructUnreadable {
+    let bytes = kss_io::read_bounded(path, kss_io::limits::SIGSTRUCT).map_err(|source| PlanError::SigstructUnreadable {
         path: path.to_path_buf(),
         source,
     })?;

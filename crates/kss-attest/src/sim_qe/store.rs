@@ -37,7 +37,7 @@ fn io_err<'a>(path: &'a Path, action: &'static str) -> impl Fn(std::io::Error) -
 /// Reads a file of the store.
 pub(crate) fn read(dir: &Path, name: &str) -> Result<Vec<u8>, SimError> {
     let path = dir.join(name);
-    fs::read(&path).map_err(io_err(&path, "read"))
+    kss_io::read_bounded(&path, kss_io::limits::COLLATERAL).map_err(io_err(&path, "read"))
 }
 
 /// Writes a private (0600) file, flushing it to disk.

@@ -130,7 +130,7 @@ pub fn config_id_arg(args: &Args) -> Result<Option<ConfigId>, CliError> {
     } else if let Some(h) = &args.config_id_hex {
         Some(launch::config_id_from_hex(h).map_err(launch_err)?)
     } else if let Some(p) = &args.config_id_file {
-        let bytes = std::fs::read(p).map_err(|e| {
+        let bytes = kss_io::read_bounded(p, kss_io::limits::CONFIG_ID).map_err(|e| {
             fail(
                 status::BAD_LAUNCH_CONFIG,
                 format!(

@@ -72,7 +72,7 @@ pub struct Args {
 
 /// Runs the command.
 pub fn run(args: Args) -> CliResult {
-    let mut quote = read_file(&args.quote, "quote")?;
+    let mut quote = read_file(&args.quote, "quote", kss_io::limits::QUOTE)?;
     // The verifier is given exactly the quote's own bytes.
     let len = crate::cmd::quote::parse_quote_file(&quote, &args.quote, args.allow_trailing)?
         .raw()
@@ -82,7 +82,7 @@ pub fn run(args: Args) -> CliResult {
         CliError::input(e.to_string()).hint("see `kss verify --help` for the collateral forms")
     })?;
     if let Some(p) = &args.pck_chain {
-        collateral.pck_chain = Some(read_file(p, "PCK chain")?);
+        collateral.pck_chain = Some(read_file(p, "PCK chain", kss_io::limits::COLLATERAL)?);
     }
     let at = match &args.at {
         Some(text) => parse_time(text, "--at").map_err(|e| CliError::input(e.to_string()))?,
@@ -90,7 +90,7 @@ pub fn run(args: Args) -> CliResult {
     };
     let policy = match &args.policy {
         Some(p) => {
-            let text = read_text(p, "policy")?;
+            let text = read_text(p, "policy", kss_io::limits::POLICY)?;
             Policy::from_json(&text, &p.display().to_string())
                 .map_err(|e| CliError::input(e.to_string()))?
         }
@@ -103,7 +103,7 @@ pub fn run(args: Args) -> CliResult {
             .trust_roots
             .iter()
             .map(|p| {
-                let bytes = read_file(p, "trust root")?;
+                let bytes = read_file(p, "trust root", kss_io::limits::COLLATERAL)?;
                 trust_root_key(&bytes, &p.display().to_string())
                     .map_err(|e| CliError::input(e.to_string()))
             })
