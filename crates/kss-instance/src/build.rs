@@ -446,8 +446,9 @@ pub fn ensure_dev_key(path: &Path) -> Result<bool, InstanceError> {
     if path.exists() {
         return Ok(false);
     }
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| InstanceError::io(parent, e))?;
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        // The kss home: private to its owner (0700) whatever the umask.
+        kss_io::create_private_dir_all(parent).map_err(|e| InstanceError::io(parent, e))?;
     }
     let key = kss_sign::SigningKey::generate_os().map_err(InstanceError::KeyGen)?;
     let pem = key.to_pkcs8_pem().map_err(InstanceError::KeyGen)?;

@@ -163,8 +163,13 @@ pub struct Staged {
 /// The marker between a temporary file's prefix-and-pid and its random part.
 const PID_MARK: char = '~';
 
+/// This process's real user ID.
+pub fn current_uid() -> u32 {
+    rustix::process::getuid().as_raw()
+}
+
 /// Whether the process `pid` still exists (an existing process of another user counts).
-fn process_alive(pid: u32) -> bool {
+pub fn process_alive(pid: u32) -> bool {
     let Some(p) = i32::try_from(pid).ok().and_then(rustix::process::Pid::from_raw) else {
         return false;
     };

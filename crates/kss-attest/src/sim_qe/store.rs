@@ -85,7 +85,7 @@ pub(crate) fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), S
 /// (threads of one process creating the CA at once each get their own).
 pub(crate) fn staging_dir(target: &Path) -> Result<PathBuf, SimError> {
     let parent = target.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(parent).map_err(io_err(parent, "create directory"))?;
+    kss_io::create_private_dir_all(parent).map_err(io_err(parent, "create directory"))?;
     let name = target
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
