@@ -70,8 +70,32 @@ pub struct Args {
     pub json: bool,
 }
 
+/// 9999-12-31T23:59:59Z: the latest time an X.509 certificate or CRL can state.
+const LATEST_AT: u64 = 253_402_300_799;
+
+/// Parses `--at` strictly, before any file is read: no surrounding whitespace, and no time after
+/// [`LATEST_AT`] (nothing could be verified then, and the time could not be printed).
+fn parse_at(text: &str) -> Result<u64, CliError> {
+    if text.trim() != text {
+        return Err(CliError::input(format!(
+            "--at: '{text}' has leading or trailing whitespace; give Unix seconds or an RFC 3339 time exactly"
+        )));
+    }
+    let at = parse_time(text, "--at").map_err(|e| CliError::input(e.to_string()))?;
+    if at > LATEST_AT {
+        return Err(CliError::input(format!(
+            "--at: {text} is after 9999-12-31T23:59:59Z ({LATEST_AT}), the latest time a certificate can state"
+        )));
+    }
+    Ok(at)
+}
+
 /// Runs the command.
 pub fn run(args: Args) -> CliResult {
+    let at = match &args.at {
+        Some(text) => parse_at(text)?,
+        None => now(),
+    };
     let mut quote = read_file(&args.quote, "quote", kss_io::limits::QUOTE)?;
     // The verifier is given exactly the quote's own bytes.
     let len = crate::cmd::quote::parse_quote_file(&quote, &args.quote, args.allow_trailing)?
@@ -84,10 +108,6 @@ pub fn run(args: Args) -> CliResult {
     if let Some(p) = &args.pck_chain {
         collateral.pck_chain = Some(read_file(p, "PCK chain", kss_io::limits::COLLATERAL)?);
     }
-    let at = match &args.at {
-        Some(text) => parse_time(text, "--at").map_err(|e| CliError::input(e.to_string()))?,
-        None => now(),
-    };
     let policy = match &args.policy {
         Some(p) => {
             let text = read_text(p, "policy", kss_io::limits::POLICY)?;
