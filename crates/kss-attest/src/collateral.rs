@@ -134,10 +134,13 @@ impl Collateral {
         if path.is_dir() {
             Self::from_pcs_dir(path)
         } else {
-            let bytes = kss_io::read_bounded(path, kss_io::limits::COLLATERAL).map_err(|source| CollateralError::Io {
-                path: path.to_path_buf(),
-                source,
-            })?;
+            let bytes =
+                kss_io::read_bounded(path, kss_io::limits::COLLATERAL).map_err(|source| {
+                    CollateralError::Io {
+                        path: path.to_path_buf(),
+                        source,
+                    }
+                })?;
             Self::from_dcap_qvl_json(&bytes, &path.display().to_string())
         }
     }

@@ -56,7 +56,12 @@ impl Env {
 
     fn fails(&self, args: &[&str], status: i32) -> String {
         let o = self.kss(args);
-        assert_eq!(o.status.code(), Some(status), "kss {args:?}: {}", text(&o.stderr));
+        assert_eq!(
+            o.status.code(),
+            Some(status),
+            "kss {args:?}: {}",
+            text(&o.stderr)
+        );
         text(&o.stderr)
     }
 
@@ -82,7 +87,12 @@ impl Env {
             .unwrap()
             .flatten()
             .map(|e| e.path())
-            .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("kss-enclave-"))
+            .filter(|p| {
+                p.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with("kss-enclave-")
+            })
             .collect()
     }
 }
@@ -147,9 +157,20 @@ fn start_waiter(env: &Env, extra: &[&str], trap: &str) -> (Child, u32, PathBuf) 
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    assert!(eventually(10, || out.exists()), "the workload did not start");
-    let pid: u32 = std::fs::read_to_string(&out).unwrap().trim().parse().unwrap();
-    let sock = PathBuf::from(std::fs::read_to_string(env.path("workload.pid.sock")).unwrap().trim());
+    assert!(
+        eventually(10, || out.exists()),
+        "the workload did not start"
+    );
+    let pid: u32 = std::fs::read_to_string(&out)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let sock = PathBuf::from(
+        std::fs::read_to_string(env.path("workload.pid.sock"))
+            .unwrap()
+            .trim(),
+    );
     (child, pid, sock)
 }
 
@@ -255,17 +276,41 @@ fn an_endless_config_id_file_is_refused_at_its_limit() {
     env.instance("app", &[("ok", "#!/bin/sh\nexit 0\n")]);
     let t = Instant::now();
     let err = env.fails(
-        &["run", "app", "--config-id-file", "/dev/zero", "--", "/bin/ok"],
+        &[
+            "run",
+            "app",
+            "--config-id-file",
+            "/dev/zero",
+            "--",
+            "/bin/ok",
+        ],
         121,
     );
     assert!(t.elapsed() < Duration::from_secs(5));
-    assert!(err.contains("/dev/zero") && err.contains("64-byte limit"), "{err}");
+    assert!(
+        err.contains("/dev/zero") && err.contains("64-byte limit"),
+        "{err}"
+    );
     // 65 bytes: refused, 64 accepted.
     std::fs::write(env.path("65.bin"), [1u8; 65]).unwrap();
-    let err = env.fails(&["run", "app", "--config-id-file", "65.bin", "--", "/bin/ok"], 121);
-    assert!(err.contains("65.bin") && err.contains("64-byte limit"), "{err}");
+    let err = env.fails(
+        &["run", "app", "--config-id-file", "65.bin", "--", "/bin/ok"],
+        121,
+    );
+    assert!(
+        err.contains("65.bin") && err.contains("64-byte limit"),
+        "{err}"
+    );
     std::fs::write(env.path("64.bin"), [1u8; 64]).unwrap();
-    env.ok(&["run", "app", "-q", "--config-id-file", "64.bin", "--", "/bin/ok"]);
+    env.ok(&[
+        "run",
+        "app",
+        "-q",
+        "--config-id-file",
+        "64.bin",
+        "--",
+        "/bin/ok",
+    ]);
     // Other readers: a SIGSTRUCT and a quote.
     let err = env.fails(&["inspect", "sigstruct", "/dev/zero"], 2);
     assert!(err.contains("1808-byte limit"), "{err}");
@@ -281,7 +326,11 @@ fn verify_parses_at_strictly() {
         2,
     );
     assert!(err.contains("whitespace"), "{err}");
-    for big in ["9223372036854775808", "18446744073709551615", "253402300800"] {
+    for big in [
+        "9223372036854775808",
+        "18446744073709551615",
+        "253402300800",
+    ] {
         let err = env.fails(&["verify", "q", "--collateral", "c", "--at", big], 2);
         assert!(err.contains("9999-12-31T23:59:59Z"), "{err}");
     }
@@ -301,4 +350,160 @@ fn the_kss_home_is_private_whatever_the_umask() {
     assert!(o.status.success(), "{}", text(&o.stderr));
     let mode = std::fs::metadata(&home).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o700, "kss home mode {mode:o}");
+}
+
+/// Sets `resource_limits.KEY` of the instance's Occlum.json.
+fn set_limit(dir: &Path, key: &str, value: &str) {
+    let p = dir.join("Occlum.json");
+    let mut c: serde_json::Value = serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
+    c["resource_limits"][key] = value.into();
+    std::fs::write(&p, serde_json::to_vec_pretty(&c).unwrap()).unwrap();
+}
+
+/// The kss temporary files in `dir`.
+fn temp_files(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.starts_with(".kss-"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_killed_build_leaves_no_temporary_file() {
+    let env = Env::new();
+    env.ok(&["new", "app"]);
+    let dir = env.path("app");
+    // A large SGXS (128 MiB of EADD records) takes a while to write.
+    set_limit(&dir, "user_space_size", "8GB");
+    let mut b = env
+        .cmd(&["build", "app"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it while it writes the SGXS.
+    assert!(eventually(10, || dir.join("build").exists()));
+    std::thread::sleep(Duration::from_millis(200));
+    b.kill().unwrap();
+    b.wait().unwrap();
+    assert_eq!(temp_files(&dir.join("build")), Vec::<String>::new());
+}
+
+#[test]
+fn symlinks_leading_out_of_the_image_are_build_errors_and_program_stays_inside() {
+    let env = Env::new();
+    env.ok(&["new", "app"]);
+    let dir = env.path("app");
+    script(&env.path("outside.sh"), "#!/bin/sh\necho outside\n");
+    script(&dir.join("image/bin/app"), "#!/bin/sh\necho inside\n");
+    // A link inside the image is fine (and measured through its target, an image file).
+    std::os::unix::fs::symlink("app", dir.join("image/bin/alias")).unwrap();
+    env.ok(&["build", "app"]);
+    for (link, target) in [
+        ("image/bin/ext", env.path("outside.sh")),
+        ("image/rootlink", PathBuf::from("/")),
+        ("image/bin/up", PathBuf::from("../../../outside.sh")),
+    ] {
+        std::os::unix::fs::symlink(&target, dir.join(link)).unwrap();
+        let o = env.kss(&["build", "app"]);
+        let err = text(&o.stderr);
+        assert!(!o.status.success(), "{link} accepted");
+        assert!(
+            err.contains(link) && err.contains("outside image/"),
+            "{err}"
+        );
+        std::fs::remove_file(dir.join(link)).unwrap();
+    }
+    // PROGRAM resolution checks the real path.
+    let image = dir.join("image");
+    std::os::unix::fs::symlink("/", image.join("rootlink")).unwrap();
+    let e = kss_instance::plan::resolve_program(&image, Path::new("/rootlink/bin/sh"));
+    assert!(
+        matches!(
+            e,
+            Err(kss_instance::plan::PlanError::ProgramOutsideImage { .. })
+        ),
+        "{e:?}"
+    );
+    let ok = kss_instance::plan::resolve_program(&image, Path::new("alias")).unwrap();
+    assert_eq!(ok, image.join("bin/app").canonicalize().unwrap());
+}
+
+#[test]
+fn a_mix_of_files_from_different_builds_is_refused() {
+    let env = Env::new();
+    let dir = env.instance("app", &[("ok", "#!/bin/sh\nexit 0\n")]);
+    let b = dir.join("build");
+    let save = |name: &str| std::fs::copy(b.join(name), env.path(name)).unwrap();
+    save("enclave.sgxs");
+    save("enclave.sig");
+    save("kss-build.json");
+    // A new image, a new build.
+    script(&dir.join("image/bin/other"), "#!/bin/sh\nexit 1\n");
+    env.ok(&["build", "app"]);
+    env.ok(&["run", "app", "-q", "--", "/bin/ok"]);
+    let restore = |name: &str, from: &Path| std::fs::copy(from, b.join(name)).unwrap();
+    let new_sgxs = env.path("new.sgxs");
+    let new_sig = env.path("new.sig");
+    std::fs::copy(b.join("enclave.sgxs"), &new_sgxs).unwrap();
+    std::fs::copy(b.join("enclave.sig"), &new_sig).unwrap();
+
+    // The old SGXS and SIGSTRUCT with the new image and record.
+    restore("enclave.sgxs", &env.path("enclave.sgxs"));
+    restore("enclave.sig", &env.path("enclave.sig"));
+    let err = env.fails(&["run", "app", "--", "/bin/ok"], 122);
+    assert!(
+        err.contains("enclave.sig") && err.contains("MRENCLAVE"),
+        "{err}"
+    );
+    // Only the old SGXS.
+    restore("enclave.sig", &new_sig);
+    let err = env.fails(&["run", "app", "--", "/bin/ok"], 122);
+    assert!(
+        err.contains("enclave.sgxs") && err.contains("SHA-256"),
+        "{err}"
+    );
+    restore("enclave.sgxs", &new_sgxs);
+    env.ok(&["run", "app", "-q", "--", "/bin/ok"]);
+    // An edited record.
+    let rec = b.join("kss-build.json");
+    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(&rec).unwrap()).unwrap();
+    v["isv_svn"] = 99.into();
+    std::fs::write(&rec, serde_json::to_vec_pretty(&v).unwrap()).unwrap();
+    let err = env.fails(&["run", "app", "--", "/bin/ok"], 122);
+    assert!(
+        err.contains("kss-build.json") && err.contains("isv_svn"),
+        "{err}"
+    );
+}
+
+#[test]
+fn enclave_sizes_beyond_the_maximum_are_build_errors_naming_the_field() {
+    let env = Env::new();
+    env.ok(&["new", "app"]);
+    let dir = env.path("app");
+    set_limit(&dir, "user_space_size", "1TB");
+    let o = env.kss(&["build", "app"]);
+    let err = text(&o.stderr);
+    assert!(!o.status.success());
+    assert!(
+        err.contains("resource_limits.user_space_size") && err.contains("32GB"),
+        "{err}"
+    );
+    assert!(!dir.join("build").exists(), "nothing is written");
+    // Each field within its bound, the sum beyond the enclave maximum.
+    set_limit(&dir, "user_space_size", "32GB");
+    set_limit(&dir, "kernel_space_heap_size", "32GB");
+    let o = env.kss(&["build", "app"]);
+    let err = text(&o.stderr);
+    assert!(!o.status.success());
+    assert!(
+        err.contains("resource_limits") && err.contains("at most 64 GiB"),
+        "{err}"
+    );
+    assert!(!dir.join("build").exists(), "nothing is written");
 }

@@ -69,9 +69,8 @@ pub fn read_bounded_from(r: impl Read, limit: u64) -> std::io::Result<Vec<u8>> {
 /// [`read_bounded`] for UTF-8 text; invalid UTF-8 is an [`std::io::ErrorKind::InvalidData`]
 /// error.
 pub fn read_bounded_string(path: &Path, limit: u64) -> std::io::Result<String> {
-    String::from_utf8(read_bounded(path, limit)?).map_err(|_| {
-        std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8 text")
-    })
+    String::from_utf8(read_bounded(path, limit)?)
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8 text"))
 }
 
 /// The error of a file longer than `limit` bytes.
@@ -170,7 +169,10 @@ pub fn current_uid() -> u32 {
 
 /// Whether the process `pid` still exists (an existing process of another user counts).
 pub fn process_alive(pid: u32) -> bool {
-    let Some(p) = i32::try_from(pid).ok().and_then(rustix::process::Pid::from_raw) else {
+    let Some(p) = i32::try_from(pid)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+    else {
         return false;
     };
     match rustix::process::test_kill_process(p) {

@@ -31,8 +31,16 @@ fn endless_and_huge_sparse_inputs_cost_only_the_limit() {
     ] {
         for p in [std::path::Path::new("/dev/zero"), sparse.as_path()] {
             let e = kss_io::read_bounded(p, limit).unwrap_err();
-            assert_eq!(e.kind(), std::io::ErrorKind::FileTooLarge, "{}", p.display());
-            assert!(e.to_string().contains(&format!("{limit}-byte limit")), "{e}");
+            assert_eq!(
+                e.kind(),
+                std::io::ErrorKind::FileTooLarge,
+                "{}",
+                p.display()
+            );
+            assert!(
+                e.to_string().contains(&format!("{limit}-byte limit")),
+                "{e}"
+            );
         }
     }
     if let (Some(before), Some(after)) = (before, peak_rss_kib()) {

@@ -87,5 +87,8 @@ fn stale_socket_directories_of_dead_processes_are_swept() {
     assert_eq!(sweep_stale_dirs(tmp.path()), 1);
     assert!(!dead.exists());
     assert!(live.exists());
-    assert!(unknown.exists(), "a directory without an owner is not guessed at");
+    assert!(
+        unknown.exists(),
+        "a directory without an owner is not guessed at"
+    );
 }

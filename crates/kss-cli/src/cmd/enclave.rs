@@ -219,8 +219,10 @@ pub fn run(cmd: Command) -> CliResult {
         Command::Report(a) => {
             let c = client()?;
             let target = match &a.target_info {
-                Some(p) => TargetInfo::from_bytes(&read_file(p, "TARGETINFO", kss_io::limits::SGX_STRUCT)?)
-                    .map_err(|e| CliError::input(format!("{}: {e}", p.display())))?,
+                Some(p) => {
+                    TargetInfo::from_bytes(&read_file(p, "TARGETINFO", kss_io::limits::SGX_STRUCT)?)
+                        .map_err(|e| CliError::input(format!("{}: {e}", p.display())))?
+                }
                 None => c.target_info().map_err(client_err)?,
             };
             let r = c

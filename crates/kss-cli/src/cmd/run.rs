@@ -177,7 +177,7 @@ fn plan_err(inst: &Instance, e: PlanError) -> CliError {
 fn stale_err(inst: &Instance, e: Staleness) -> CliError {
     let hint = match &e {
         Staleness::NotBuilt { .. } => Some("first"),
-        Staleness::Changed(_) => Some("again"),
+        Staleness::Changed(_) | Staleness::Mismatch { .. } => Some("again"),
         Staleness::Unreadable { .. } | Staleness::Image(_) => None,
     };
     let err = fail(status::NOT_BUILT, e.to_string());
@@ -406,9 +406,7 @@ fn die_with_parent(cmd: &mut std::process::Command) {
     // and takes no lock; its error is built from a raw errno without allocating.
     unsafe {
         cmd.pre_exec(move || {
-            rustix::process::set_parent_process_death_signal(Some(
-                rustix::process::Signal::KILL,
-            ))?;
+            rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL))?;
             // `kss run` died before the prctl: the child was already reparented.
             if rustix::process::getppid() != Some(parent) {
                 return Err(std::io::Error::from_raw_os_error(libc::ESRCH));
