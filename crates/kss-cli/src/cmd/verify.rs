@@ -4,9 +4,9 @@
 use crate::error::{CliError, CliResult};
 use crate::util::{print_json, read_file, read_text};
 use kss_attest::collateral::Collateral;
-use kss_attest::dcap_time::{format_rfc3339, now, parse_time};
 use kss_attest::policy::Policy;
 use kss_attest::verify::{trust_root_key, Outcome, Verdict, Verifier};
+use kss_attest::{format_rfc3339, now, parse_time};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -96,12 +96,10 @@ pub fn run(args: Args) -> CliResult {
         Some(text) => parse_at(text)?,
         None => now(),
     };
-    let mut quote = read_file(&args.quote, "quote", kss_io::limits::QUOTE)?;
-    // The verifier is given exactly the quote's own bytes.
-    let len = crate::cmd::quote::parse_quote_file(&quote, &args.quote, args.allow_trailing)?
-        .raw()
-        .len();
-    quote.truncate(len);
+    let bytes = read_file(&args.quote, "quote", kss_io::limits::QUOTE)?;
+    // Parsed once; the verifier is given the parsed quote (its own bytes, without trailing ones).
+    let quote = crate::cmd::quote::parse_quote_file(&bytes, &args.quote, args.allow_trailing)?;
+    drop(bytes);
     let mut collateral = Collateral::from_path(&args.collateral).map_err(|e| {
         CliError::input(e.to_string()).hint("see `kss verify --help` for the collateral forms")
     })?;
@@ -130,7 +128,7 @@ pub fn run(args: Args) -> CliResult {
             .collect::<Result<Vec<_>, _>>()?;
         Verifier::with_trust_roots(roots, policy)
     };
-    let verdict = verifier.verify(&quote, &collateral, at);
+    let verdict = verifier.verify_quote(&quote, &collateral, at);
     if args.json {
         print_json(&verdict.to_json(|b| {
             kss_attest::json::report_body_json(b, kss_attest::json::ByteOrder::Stored)
