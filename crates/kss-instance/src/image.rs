@@ -19,7 +19,7 @@
 //!   unchanged. The root of no entries is 32 zero bytes.
 //! - Image digest = `SHA-256("kss-image-v1\0" || entry_count u64le || root)`.
 
-use crate::error::InstanceError;
+use crate::error::{InstanceError, LayoutProblem};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use std::os::unix::ffi::OsStrExt;
@@ -82,11 +82,11 @@ pub fn list(root: &Path) -> Result<Vec<Entry>, InstanceError> {
 fn check_symlink(link: &Path, real_root: &Path) -> Result<(), InstanceError> {
     let target = std::fs::read_link(link).map_err(|e| InstanceError::io(link, e))?;
     let outside = |why: &str| {
-        Err(InstanceError::Layout(format!(
-            "'{}' is a symlink to '{}', which {why}; symlinks in image/ must resolve inside it (copy the file into the image instead)",
-            link.display(),
-            target.display()
-        )))
+        Err(InstanceError::Layout(LayoutProblem::SymlinkOutside {
+            link: link.to_path_buf(),
+            target: target.clone(),
+            why: why.to_string(),
+        }))
     };
     match link.canonicalize() {
         Ok(real) if real.starts_with(real_root) => Ok(()),
@@ -141,10 +141,9 @@ fn walk(
                 fs_path,
             });
         } else {
-            return Err(InstanceError::Layout(format!(
-                "'{}' is not a regular file, directory or symlink; images may contain only those",
-                fs_path.display()
-            )));
+            return Err(InstanceError::Layout(LayoutProblem::UnsupportedFileType {
+                path: fs_path,
+            }));
         }
     }
     Ok(())

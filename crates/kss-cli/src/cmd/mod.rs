@@ -1,6 +1,7 @@
 //! One module per command. Each has `Args` (or a `Command` enum) and `run`.
 
 pub mod build;
+pub mod collateral;
 pub mod config_id;
 pub mod detect;
 pub mod enclave;
