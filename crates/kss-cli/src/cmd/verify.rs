@@ -89,6 +89,8 @@ pub struct Args {
 
 /// Runs the command.
 pub fn run(args: Args) -> CliResult {
+    // Options first: a bad --at is reported before any file is read.
+    let at = time_arg(args.at.as_deref())?;
     let bytes = read_file(&args.quote, "quote", kss_io::limits::QUOTE)?;
     // Parsed once; the verifier is given the parsed quote (its own bytes, without trailing ones).
     let quote = crate::cmd::quote::parse_quote_file(&bytes, &args.quote, args.allow_trailing)?;
@@ -98,7 +100,6 @@ pub fn run(args: Args) -> CliResult {
         .as_deref()
         .map(|p| read_file(p, "PCK chain", kss_io::limits::COLLATERAL))
         .transpose()?;
-    let at = time_arg(args.at.as_deref())?;
     let roots = trust_roots(&args.trust_roots)?;
     let mut collateral = match &args.collateral {
         Some(path) => Collateral::from_path(path).map_err(|e| {
