@@ -189,10 +189,13 @@ impl Collateral {
         if path.is_dir() {
             Self::from_pcs_dir(path)
         } else {
-            let bytes = std::fs::read(path).map_err(|source| CollateralError::Io {
-                path: path.to_path_buf(),
-                source,
-            })?;
+            let bytes =
+                kss_io::read_bounded(path, kss_io::limits::COLLATERAL).map_err(|source| {
+                    CollateralError::Io {
+                        path: path.to_path_buf(),
+                        source,
+                    }
+                })?;
             Self::from_dcap_qvl_json(&bytes, &path.display().to_string())
         }
     }
@@ -269,10 +272,13 @@ pub struct DcapQvlFile(pub PathBuf);
 
 impl CollateralSource for DcapQvlFile {
     fn collateral(&self, _need: &CollateralNeed) -> Result<Arc<Collateral>, CollateralError> {
-        let bytes = std::fs::read(&self.0).map_err(|source| CollateralError::Io {
-            path: self.0.clone(),
-            source,
-        })?;
+        let bytes =
+            kss_io::read_bounded(&self.0, kss_io::limits::COLLATERAL).map_err(|source| {
+                CollateralError::Io {
+                    path: self.0.clone(),
+                    source,
+                }
+            })?;
         Collateral::from_dcap_qvl_json(&bytes, &self.0.display().to_string()).map(Arc::new)
     }
 }

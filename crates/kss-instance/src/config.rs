@@ -171,8 +171,16 @@ impl InstanceConfig {
                                 crate::size::format_size(min)
                             ),
                         ))
-                    } else if n > 1 << 40 {
-                        Err(ConfigError::value(&path, v, "expected at most 1TB"))
+                    } else if n > crate::layout::MAX_SIZE_FIELD {
+                        Err(ConfigError::value(
+                            &path,
+                            v,
+                            &format!(
+                                "expected at most {} (the largest enclave kss builds is {})",
+                                crate::size::format_size(crate::layout::MAX_SIZE_FIELD),
+                                crate::size::format_size(crate::layout::MAX_ENCLAVE_SIZE)
+                            ),
+                        ))
                     } else {
                         Ok(n)
                     }

@@ -46,11 +46,21 @@ pub enum LayoutProblem {
         /// Bytes the pages take.
         bytes: u64,
     },
-    /// The enclave would exceed what kss builds (2^46 bytes).
-    #[error("the enclave would be {} GiB; reduce resource_limits", size >> 30)]
+    /// The enclave would exceed what kss builds ([`crate::layout::MAX_ENCLAVE_SIZE`], 64 GiB).
+    #[error("resource_limits: the enclave would be {} GiB (max_num_of_threads x kernel_space_stack_size + kernel_space_heap_size + user_space_size, rounded up to a power of two); kss builds enclaves of at most {} GiB: reduce resource_limits", size >> 30, crate::layout::MAX_ENCLAVE_SIZE >> 30)]
     TooLarge {
         /// The enclave SIZE.
         size: u64,
+    },
+    /// A symlink of the image that does not resolve inside it (see `docs/build.md`).
+    #[error("'{}' is a symlink to '{}', which {why}; symlinks in image/ must resolve inside it (copy the file into the image instead)", link.display(), target.display())]
+    SymlinkOutside {
+        /// The symlink.
+        link: PathBuf,
+        /// Its target, as written.
+        target: PathBuf,
+        /// Where it leads instead.
+        why: String,
     },
     /// An image entry that is not a regular file, directory or symlink.
     #[error("'{}' is not a regular file, directory or symlink; images may contain only those", path.display())]

@@ -22,6 +22,15 @@ use kss_sgxs::SgxsWriter;
 use kss_types::SecinfoFlags;
 use std::io::Write;
 
+/// The largest enclave SIZE kss builds: 64 GiB. Unmeasured pages still cost a 64-byte EADD
+/// record each in the SGXS stream, so this bounds `build/enclave.sgxs` to 1 GiB. (SGX itself
+/// allows any power of two that fits the 64-bit address space the CPU implements.)
+pub const MAX_ENCLAVE_SIZE: u64 = 64 << 30;
+
+/// The largest value of one size field of `resource_limits` (`kernel_space_stack_size`,
+/// `kernel_space_heap_size`, `user_space_size`): 32 GiB.
+pub const MAX_SIZE_FIELD: u64 = 32 << 30;
+
 /// Page size.
 pub const PAGE: u64 = kss_sgxs::PAGE_SIZE;
 /// SSA frames per thread (the Intel SDK uses 2).
@@ -211,7 +220,7 @@ impl EnclaveLayout {
             .ok_or(InstanceError::Layout(LayoutProblem::SizeOverflow {
                 bytes: at,
             }))?;
-        if size > 1 << 46 {
+        if size > MAX_ENCLAVE_SIZE {
             return Err(InstanceError::Layout(LayoutProblem::TooLarge { size }));
         }
         Ok(Self {

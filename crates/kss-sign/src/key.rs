@@ -194,10 +194,12 @@ impl SigningKey {
     /// Reads a key file (PEM or DER, see [`SigningKey::from_file_bytes`]); the file contents are
     /// zeroized after parsing.
     pub fn load(path: &std::path::Path) -> Result<Self, KeyError> {
-        let bytes = Zeroizing::new(std::fs::read(path).map_err(|source| KeyError::Io {
-            path: path.display().to_string(),
-            source,
-        })?);
+        let bytes = Zeroizing::new(kss_io::read_bounded(path, kss_io::limits::KEY).map_err(
+            |source| KeyError::Io {
+                path: path.display().to_string(),
+                source,
+            },
+        )?);
         Self::from_file_bytes(&bytes)
     }
 

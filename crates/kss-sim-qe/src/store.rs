@@ -32,7 +32,7 @@ fn write_err(e: kss_io::WriteError) -> SimError {
 /// Reads a file of the store.
 pub(crate) fn read(dir: &Path, name: &str) -> Result<Vec<u8>, SimError> {
     let path = dir.join(name);
-    fs::read(&path).map_err(io_err(&path, "read"))
+    kss_io::read_bounded(&path, kss_io::limits::COLLATERAL).map_err(io_err(&path, "read"))
 }
 
 /// Writes a new private (0600) file durably; never replaces an existing one.
@@ -63,7 +63,7 @@ pub(crate) fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), S
 /// (threads of one process creating the CA at once each get their own).
 pub(crate) fn staging_dir(target: &Path) -> Result<PathBuf, SimError> {
     let parent = target.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(parent).map_err(io_err(parent, "create directory"))?;
+    kss_io::create_private_dir_all(parent).map_err(io_err(parent, "create directory"))?;
     let name = target
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

@@ -98,7 +98,7 @@ impl SourceArgs {
         let extra_roots_pem = self
             .pccs_ca
             .iter()
-            .map(|p| read_file(p, "PCCS CA certificate"))
+            .map(|p| read_file(p, "PCCS CA certificate", kss_io::limits::COLLATERAL))
             .collect::<Result<Vec<_>, _>>()?;
         let client = ClientConfig {
             timeout: Duration::from_secs_f64(self.timeout),
@@ -175,7 +175,7 @@ pub fn trust_roots(files: &[PathBuf]) -> Result<Vec<P256Key>, CliError> {
     files
         .iter()
         .map(|p| {
-            let bytes = read_file(p, "trust root")?;
+            let bytes = read_file(p, "trust root", kss_io::limits::COLLATERAL)?;
             trust_root_key(&bytes, &p.display().to_string())
                 .map_err(|e| CliError::input(e.to_string()))
         })
@@ -185,9 +185,29 @@ pub fn trust_roots(files: &[PathBuf]) -> Result<Vec<P256Key>, CliError> {
 /// The verification time from `--at` (default now).
 pub fn time_arg(at: Option<&str>) -> Result<u64, CliError> {
     match at {
-        Some(text) => parse_time(text, "--at").map_err(|e| CliError::input(e.to_string())),
+        Some(text) => parse_at(text),
         None => Ok(now()),
     }
+}
+
+/// 9999-12-31T23:59:59Z: the latest time an X.509 certificate or CRL can state.
+const LATEST_AT: u64 = 253_402_300_799;
+
+/// Parses `--at` strictly: no surrounding whitespace, and no time after [`LATEST_AT`] (nothing
+/// could be verified then, and the time could not be printed).
+fn parse_at(text: &str) -> Result<u64, CliError> {
+    if text.trim() != text {
+        return Err(CliError::input(format!(
+            "--at: '{text}' has leading or trailing whitespace; give Unix seconds or an RFC 3339 time exactly"
+        )));
+    }
+    let at = parse_time(text, "--at").map_err(|e| CliError::input(e.to_string()))?;
+    if at > LATEST_AT {
+        return Err(CliError::input(format!(
+            "--at: {text} is after 9999-12-31T23:59:59Z ({LATEST_AT}), the latest time a certificate can state"
+        )));
+    }
+    Ok(at)
 }
 
 /// `kss collateral` subcommands.
@@ -268,11 +288,11 @@ fn cache_of(a: &CacheArgs) -> Result<DiskCache, CliError> {
 }
 
 fn fetch(a: FetchArgs) -> CliResult {
-    let quote = read_file(&a.quote, "quote")?;
+    let quote = read_file(&a.quote, "quote", kss_io::limits::QUOTE)?;
     let pck_chain = a
         .pck_chain
         .as_deref()
-        .map(|p| read_file(p, "PCK chain"))
+        .map(|p| read_file(p, "PCK chain", kss_io::limits::COLLATERAL))
         .transpose()?;
     let at = time_arg(a.at.as_deref())?;
     let sourced = a.source.fetch(

@@ -40,7 +40,7 @@ pub fn run(a: FromInstanceArgs) -> CliResult {
     let inst = Instance::open(&a.dir).map_err(instance_error)?;
     let (config, bytes) = inst.config().map_err(instance_error)?;
     let sig_path = inst.sig_path();
-    let sig_bytes = std::fs::read(&sig_path).map_err(|e| {
+    let sig_bytes = kss_io::read_bounded(&sig_path, kss_io::limits::SIGSTRUCT).map_err(|e| {
         CliError::input(format!(
             "{} is not built: cannot read {}: {e}",
             a.dir.display(),

@@ -89,16 +89,17 @@ pub struct Args {
 
 /// Runs the command.
 pub fn run(args: Args) -> CliResult {
-    let bytes = read_file(&args.quote, "quote")?;
+    // Options first: a bad --at is reported before any file is read.
+    let at = time_arg(args.at.as_deref())?;
+    let bytes = read_file(&args.quote, "quote", kss_io::limits::QUOTE)?;
     // Parsed once; the verifier is given the parsed quote (its own bytes, without trailing ones).
     let quote = crate::cmd::quote::parse_quote_file(&bytes, &args.quote, args.allow_trailing)?;
     drop(bytes);
     let pck_chain = args
         .pck_chain
         .as_deref()
-        .map(|p| read_file(p, "PCK chain"))
+        .map(|p| read_file(p, "PCK chain", kss_io::limits::COLLATERAL))
         .transpose()?;
-    let at = time_arg(args.at.as_deref())?;
     let roots = trust_roots(&args.trust_roots)?;
     let mut collateral = match &args.collateral {
         Some(path) => Collateral::from_path(path).map_err(|e| {
@@ -115,7 +116,7 @@ pub fn run(args: Args) -> CliResult {
     }
     let policy = match &args.policy {
         Some(p) => {
-            let text = read_text(p, "policy")?;
+            let text = read_text(p, "policy", kss_io::limits::POLICY)?;
             Policy::from_json(&text, &p.display().to_string())
                 .map_err(|e| CliError::input(e.to_string()))?
         }
