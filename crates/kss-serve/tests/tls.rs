@@ -87,7 +87,10 @@ async fn https_round_trip() {
     let other_ca = ca_params.self_signed(&other_key).unwrap();
     std::fs::write(&other, other_ca.pem()).unwrap();
     let stranger = Client::new(Some(&other), Duration::from_secs(5)).unwrap();
-    assert!(stranger.request(&target, "GET", "/healthz", None).await.is_err());
+    assert!(stranger
+        .request(&target, "GET", "/healthz", None)
+        .await
+        .is_err());
     let plain = Target::parse(&format!("http://localhost:{port}")).unwrap();
     let r = client.request(&plain, "GET", "/healthz", None).await;
     assert!(r.is_err() || r.unwrap().0 != 200);
