@@ -13,6 +13,7 @@
 pub(crate) mod dcap_qvl;
 pub(crate) mod json_slice;
 pub mod pcs_dir;
+pub mod piece_check;
 
 use crate::x509util::{verify_p256_fixed, P256Key};
 use std::path::{Path, PathBuf};

@@ -468,7 +468,7 @@ fn check_algorithm(oid: &ObjectIdentifier, what: &str) -> Result<(), X509Error> 
 }
 
 /// CRL bytes in any of the forms collateral uses: DER, PEM, or hex of DER (dcap-qvl JSON).
-fn crl_der(bytes: &[u8], what: &str) -> Result<Vec<u8>, X509Error> {
+pub(crate) fn crl_der(bytes: &[u8], what: &str) -> Result<Vec<u8>, X509Error> {
     // DER first and untrimmed: its last byte may well be 0x0a or 0x20.
     if bytes.first() == Some(&0x30) {
         return Ok(bytes.to_vec());

@@ -27,6 +27,7 @@ Typical flow (simulation, no SGX hardware needed):
   kss run myapp --config-id \"$(base64 cfg.bin)\" --config-svn 3 -- /bin/app
   kss quote inspect quote.bin        show every field of a DCAP quote
   kss verify quote.bin --collateral collateral.json --policy policy.json
+  kss verify quote.bin --pccs https://pccs.example:8081   collateral fetched and cached
 
 Exit status: 0 success, 1 rejected (invalid signature, failed verification), 2 bad input,
 3 environment failure (I/O, no SGX). `kss run` exits with the workload's status.";
@@ -73,6 +74,9 @@ enum Command {
     /// Attestation tokens: verify one against a JWKS, make a signing key.
     #[command(subcommand)]
     Token(cmd::token::Command),
+    /// DCAP collateral from Intel PCS or a PCCS: fetch it into a file, list or clear the cache.
+    #[command(subcommand)]
+    Collateral(cmd::collateral::Command),
     /// Appraisal policies: starting policies from a SIGSTRUCT or an instance, converters.
     #[command(subcommand)]
     Policy(cmd::policy::Command),
@@ -109,6 +113,7 @@ fn main() -> ExitCode {
         Command::Serve(a) => cmd::serve::run(a),
         Command::Attest(a) => cmd::attest::run(a),
         Command::Token(c) => cmd::token::run(c),
+        Command::Collateral(c) => cmd::collateral::run(c),
         Command::Policy(c) => cmd::policy::run(c),
         Command::SimCa(c) => cmd::sim_ca::run(c),
     };

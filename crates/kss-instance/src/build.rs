@@ -592,7 +592,7 @@ fn build_summary(
     let m = &config.metadata;
     let mut attrs = AttributeFlags::MODE64BIT;
     if m.enable_kss {
-        attrs = attrs | AttributeFlags::KSS;
+        attrs |= AttributeFlags::KSS;
     }
     let mut v = serde_json::json!({
         "format": "kss-build-v1",

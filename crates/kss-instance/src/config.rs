@@ -5,7 +5,7 @@
 //! hex integer with optional `0x`. Unlike Occlum, which panics on bad input, every bad value is
 //! a [`ConfigError`] naming the JSON path, the value and what is expected.
 
-use crate::error::ConfigError;
+use crate::error::{ConfigError, ConfigRule};
 use crate::size::parse_size;
 use kss_types::Id128;
 use serde_json::{Map, Value};
@@ -103,8 +103,7 @@ const USED_LIMITS: &[&str] = &[
 impl InstanceConfig {
     /// Parses and validates Occlum.json bytes.
     pub fn parse(bytes: &[u8]) -> Result<Self, ConfigError> {
-        let root: Value =
-            serde_json::from_slice(bytes).map_err(|e| ConfigError::Json(e.to_string()))?;
+        let root: Value = serde_json::from_slice(bytes).map_err(ConfigError::Json)?;
         let root = root
             .as_object()
             .ok_or_else(|| ConfigError::value("(top level)", &root, "expected a JSON object"))?;
@@ -137,14 +136,10 @@ impl InstanceConfig {
         if !metadata.enable_kss
             && (!metadata.family_id.is_zero() || !metadata.ext_prod_id.is_zero())
         {
-            return Err(ConfigError::Rule(
-                "metadata.family_id / metadata.ext_prod_id are non-zero but metadata.enable_kss is false: KSS must be enabled if ISVEXTPRODID or ISVFAMILYID is set (set \"enable_kss\": true)".into(),
-            ));
+            return Err(ConfigError::Rule(ConfigRule::IdsNeedKss));
         }
         if metadata.config_binding == ConfigBinding::ConfigId && !metadata.enable_kss {
-            return Err(ConfigError::Rule(
-                "metadata.config_binding is \"config_id\" but metadata.enable_kss is false: binding the app through CONFIGID needs KSS (set \"enable_kss\": true)".into(),
-            ));
+            return Err(ConfigError::Rule(ConfigRule::ConfigIdBindingNeedsKss));
         }
 
         let d = ResourceLimits::default();

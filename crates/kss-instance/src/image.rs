@@ -14,7 +14,7 @@
 //!   unchanged. The root of no entries is 32 zero bytes.
 //! - Image digest = `SHA-256("kss-image-v1\0" || entry_count u64le || root)`.
 
-use crate::error::InstanceError;
+use crate::error::{InstanceError, LayoutProblem};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use std::os::unix::ffi::OsStrExt;
@@ -110,10 +110,9 @@ fn walk(dir: &Path, prefix: &[u8], out: &mut Vec<Entry>) -> Result<(), InstanceE
                 fs_path,
             });
         } else {
-            return Err(InstanceError::Layout(format!(
-                "'{}' is not a regular file, directory or symlink; images may contain only those",
-                fs_path.display()
-            )));
+            return Err(InstanceError::Layout(LayoutProblem::UnsupportedFileType {
+                path: fs_path,
+            }));
         }
     }
     Ok(())

@@ -17,7 +17,7 @@
 //! record each, so a multi-GiB heap stays cheap.
 
 use crate::config::{InstanceConfig, ResourceLimits};
-use crate::error::InstanceError;
+use crate::error::{InstanceError, LayoutProblem};
 use kss_sgxs::SgxsWriter;
 use kss_types::SecinfoFlags;
 use std::io::Write;
@@ -208,16 +208,11 @@ impl EnclaveLayout {
         let size = at
             .max(2 * PAGE)
             .checked_next_power_of_two()
-            .ok_or_else(|| {
-                InstanceError::Layout(format!(
-                    "the enclave needs {at} bytes, more than a 64-bit SIZE allows"
-                ))
-            })?;
+            .ok_or(InstanceError::Layout(LayoutProblem::SizeOverflow {
+                bytes: at,
+            }))?;
         if size > 1 << 46 {
-            return Err(InstanceError::Layout(format!(
-                "the enclave would be {} GiB; reduce resource_limits",
-                size >> 30
-            )));
+            return Err(InstanceError::Layout(LayoutProblem::TooLarge { size }));
         }
         Ok(Self {
             size,
@@ -260,14 +255,14 @@ impl EnclaveLayout {
         let total = self.sgxs_len();
         let err = |e: kss_sgxs::SgxsError| match e {
             kss_sgxs::SgxsError::Io { source, .. } => InstanceError::SgxsWrite(source),
-            e => InstanceError::Sgxs(e.to_string()),
+            e => InstanceError::Sgxs(e),
         };
-        // `new` rejects an invalid ECREATE as InvalidInput (a layout bug, not an output failure).
+        // `new` rejects an invalid ECREATE with the SgxsError inside the io::Error (a layout bug,
+        // not an output failure).
         let mut w = SgxsWriter::new(out, self.ssa_frame_size, self.size).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::InvalidInput {
-                InstanceError::Sgxs(e.to_string())
-            } else {
-                InstanceError::SgxsWrite(e)
+            match e.downcast::<kss_sgxs::SgxsError>() {
+                Ok(invalid) => InstanceError::Sgxs(invalid),
+                Err(e) => InstanceError::SgxsWrite(e),
             }
         })?;
         let zero = [0u8; 4096];

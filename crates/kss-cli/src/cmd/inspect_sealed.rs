@@ -170,7 +170,7 @@ mod tests {
     #[test]
     fn error_statuses() {
         let mac = sealed_error(SealError::MacMismatch {
-            policy: "mrsigner".into(),
+            policy: KeyPolicy::MRSIGNER,
         });
         assert_eq!(mac.status, crate::error::status::REJECTED);
         let svn = sealed_error(SealError::SvnTooLow {

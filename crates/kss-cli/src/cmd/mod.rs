@@ -2,6 +2,7 @@
 
 pub mod attest;
 pub mod build;
+pub mod collateral;
 pub mod config_id;
 pub mod detect;
 pub mod enclave;
