@@ -4,11 +4,17 @@
 //! reloads policies (a bad one is refused); SIGTERM drains and exits 0; a readable key or a bad
 //! policy refuses to start.
 
+#[allow(dead_code)]
+mod support {
+    pub mod pccs;
+}
+
 use sha2::Digest;
 use std::io::BufRead;
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
+use support::pccs::{Fixture, Pccs};
 
 const KSS: &str = env!("CARGO_BIN_EXE_kss");
 const TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata");
@@ -494,6 +500,87 @@ fn refuses_to_start_with_a_readable_key_or_a_bad_policy() {
         err.contains("bad.json") && err.contains("mr_enclave"),
         "{err}"
     );
+}
+
+/// `kss serve --pccs`: collateral per quote from an in-test PCCS (the fixtures with real headers,
+/// requests counted), through `kss_collateral::PccsSource` on the verification threads. Same
+/// verdict as with `--collateral`; the second attestation makes no PCCS request (memory cache);
+/// with the PCCS stopped a third one still succeeds, and so does one on a new service that has
+/// only the disk cache.
+#[test]
+fn pccs_collateral_through_the_service_and_its_cache() {
+    let col = format!("{TESTDATA}/phala-dcap-qvl/sgx_quote_collateral.json");
+    let quote = format!("{TESTDATA}/phala-dcap-qvl/sgx_quote");
+    let lenient = r#"{"accepted_tcb_statuses": ["UpToDate", "ConfigurationAndSWHardeningNeeded"]}"#;
+    let attest = |env: &Env, url: &str| {
+        let o = env.kss(&[
+            "attest", &quote, "--server", url, "--policy", "lenient", "--json",
+        ]);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        json(&String::from_utf8_lossy(&o.stdout))["verdict"].clone()
+    };
+
+    // The verdict with fixed collateral.
+    let fixed_env = Env::new();
+    fixed_env.policy("lenient", lenient);
+    let fixed = Serve::start(&fixed_env, &["--collateral", &col, "--at", PHALA_AT]);
+    let expected = attest(&fixed_env, &fixed.url);
+    assert_eq!(expected["accepted"], true);
+    assert_eq!(fixed.stop(), Some(0));
+
+    let env = Env::new();
+    env.policy("lenient", lenient);
+    let cache = env.path("cache").display().to_string();
+    let pccs = Pccs::start(Fixture::from_dcap_qvl(
+        &std::fs::read(&col).unwrap(),
+        "00A067110000",
+        "processor",
+    ));
+    let pccs_url = pccs.url();
+    let serve = Serve::start(
+        &env,
+        &["--pccs", &pccs_url, "--cache-dir", &cache, "--at", PHALA_AT],
+    );
+    assert_eq!(http_get(&serve.url, "/readyz").0, 200);
+    assert_eq!(attest(&env, &serve.url), expected);
+    let fetched = pccs.count();
+    assert!(fetched >= 4, "{:?}", pccs.requests());
+    assert_eq!(attest(&env, &serve.url), expected);
+    assert_eq!(pccs.count(), fetched, "{:?}", pccs.requests());
+    let (_, metrics) = http_get(&serve.url, "/metrics");
+    for line in [
+        "kss_collateral_cache_misses_total 1\n",
+        "kss_collateral_cache_hits_total 1\n",
+        "kss_collateral_fetch_errors_total 0\n",
+    ] {
+        assert!(metrics.contains(line), "{line}: {metrics}");
+    }
+    // The PCCS stopped: still served (from the source's memory).
+    drop(pccs);
+    assert_eq!(attest(&env, &serve.url), expected);
+    assert_eq!(serve.stop(), Some(0));
+
+    // A new service with the PCCS gone: the pieces come from the disk cache.
+    let env2 = Env::new();
+    env2.policy("lenient", lenient);
+    let serve = Serve::start(
+        &env2,
+        &["--pccs", &pccs_url, "--cache-dir", &cache, "--at", PHALA_AT],
+    );
+    assert_eq!(attest(&env2, &serve.url), expected);
+    let (_, metrics) = http_get(&serve.url, "/metrics");
+    assert!(
+        metrics.contains("kss_collateral_cache_hits_total 1\n")
+            && metrics.contains("kss_collateral_fetch_errors_total 0\n"),
+        "{metrics}"
+    );
+    assert_eq!(serve.stop(), Some(0));
 }
 
 fn kss_now() -> u64 {

@@ -5,12 +5,14 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 /// Where collateral comes from.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum CollateralConfig {
     /// A fixed bundle: a dcap-qvl JSON file or a directory of raw PCS files.
     Fixed(PathBuf),
-    /// A PCCS or Intel PCS base URL (fetched and cached).
-    Pccs(String),
+    /// A PCCS or Intel PCS (fetched per quote through `kss_collateral::PccsSource`: memory,
+    /// then the disk cache, then the network). Its `roots` are replaced by the service's trust
+    /// roots, so collateral is checked against the same roots as quotes.
+    Pccs(kss_collateral::SourceConfig),
 }
 
 /// Everything `kss serve` needs to start.

@@ -15,6 +15,7 @@ use kss_attest::collateral::Collateral;
 use kss_attest::policy::Policy;
 use kss_attest::tcb::TcbStatus;
 use kss_attest::verify::{trust_root_key, Verdict, Verifier};
+use kss_collateral::{Need, Origin, PccsSource};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -58,6 +59,8 @@ pub struct ResolvedCollateral {
 enum CollateralHolder {
     /// A fixed bundle (`--collateral PATH`), loaded at start.
     Fixed(Arc<ResolvedCollateral>),
+    /// Fetched per quote from a PCCS / PCS (`--pccs URL`), cached in memory and on disk.
+    Pccs(PccsSource),
 }
 
 /// The outcome of one attestation: the verdict, its JSON and the signed token.
@@ -114,20 +117,6 @@ impl AppState {
     pub fn new(config: &ServeConfig) -> Result<Self, StartError> {
         let signer = TokenSigner::from_file(&config.signing_key)?;
         let policies = PolicySet::load(&config.policy_dir)?;
-        let collateral = match &config.collateral {
-            CollateralConfig::Fixed(path) => {
-                let c = Collateral::from_path(path).map_err(|e| StartError::Collateral(e.to_string()))?;
-                CollateralHolder::Fixed(Arc::new(ResolvedCollateral {
-                    digests: CollateralDigests::of(&c),
-                    collateral: c,
-                }))
-            }
-            CollateralConfig::Pccs(url) => {
-                return Err(StartError::Collateral(format!(
-                    "--pccs {url}: fetching collateral from a PCCS is not available in this build yet; use --collateral PATH"
-                )))
-            }
-        };
         let roots = config
             .trust_roots
             .iter()
@@ -138,11 +127,27 @@ impl AppState {
                     .map_err(|e| StartError::TrustRoot(e.to_string()))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let verifier = if roots.is_empty() {
-            Verifier::new(Policy::default())
+        let roots = if roots.is_empty() {
+            vec![kss_attest::INTEL_SGX_ROOT_CA_PUBLIC_KEY]
         } else {
-            Verifier::with_trust_roots(roots, Policy::default())
+            roots
         };
+        let collateral = match &config.collateral {
+            CollateralConfig::Fixed(path) => {
+                let c = Collateral::from_path(path)
+                    .map_err(|e| StartError::Collateral(e.to_string()))?;
+                CollateralHolder::Fixed(Arc::new(ResolvedCollateral {
+                    digests: CollateralDigests::of(&c),
+                    collateral: c,
+                }))
+            }
+            CollateralConfig::Pccs(source) => {
+                let mut source = source.clone();
+                source.roots = roots.clone();
+                CollateralHolder::Pccs(PccsSource::new(source))
+            }
+        };
+        let verifier = Verifier::with_trust_roots(roots, Policy::default());
         let nonces = match &config.nonce_secret_file {
             Some(p) => {
                 let secret =
@@ -237,11 +242,34 @@ impl AppState {
         self.verifier.cache_len()
     }
 
-    fn collateral_for(&self, _quote: &[u8]) -> Result<Arc<ResolvedCollateral>, String> {
+    /// The collateral for `quote` valid at `at`. With a PCCS this blocks (disk reads, and on a
+    /// miss the network through the source's own runtime): call it from a blocking thread
+    /// (`spawn_blocking`), never on an async worker.
+    fn collateral_for(&self, quote: &[u8], at: u64) -> Result<Arc<ResolvedCollateral>, String> {
         match &self.collateral {
             CollateralHolder::Fixed(c) => {
                 self.metrics.cache_hits.fetch_add(1, Ordering::Relaxed);
                 Ok(c.clone())
+            }
+            CollateralHolder::Pccs(source) => {
+                let need = Need::of_quote(quote, None)
+                    .map_err(|e| format!("cannot tell which collateral the quote needs: {e}"))?;
+                let sourced = source.collateral_blocking(&need, at).map_err(|e| {
+                    self.metrics.fetch_errors.fetch_add(1, Ordering::Relaxed);
+                    format!("collateral: {e}")
+                })?;
+                for w in &sourced.warnings {
+                    tracing::warn!(warning = %w, "collateral");
+                }
+                if sourced.origins.iter().any(|(_, o)| *o == Origin::Network) {
+                    self.metrics.cache_misses.fetch_add(1, Ordering::Relaxed);
+                } else {
+                    self.metrics.cache_hits.fetch_add(1, Ordering::Relaxed);
+                }
+                Ok(Arc::new(ResolvedCollateral {
+                    digests: CollateralDigests::of(&sourced.collateral),
+                    collateral: sourced.collateral,
+                }))
             }
         }
     }
@@ -256,10 +284,8 @@ impl AppState {
         runtime_data: Option<&[u8]>,
     ) -> Result<AttestOutcome, String> {
         let start = std::time::Instant::now();
-        let collateral = self.collateral_for(quote).inspect_err(|_| {
-            self.metrics.fetch_errors.fetch_add(1, Ordering::Relaxed);
-        })?;
         let at = self.at.unwrap_or_else(now);
+        let collateral = self.collateral_for(quote, at)?;
         let (verdict, matched) = appraise(
             &self.verifier,
             quote,

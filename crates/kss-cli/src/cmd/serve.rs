@@ -1,5 +1,6 @@
 //! `kss serve`: the HTTP attestation service (see docs/serve.md).
 
+use crate::cmd::collateral::{trust_roots, SourceArgs, PCCS_ENV};
 use crate::error::{CliError, CliResult};
 use kss_attest::parse_time;
 use kss_serve::{AppState, CollateralConfig, ServeConfig, Server};
@@ -45,18 +46,13 @@ pub struct Args {
     pub policy_dir: PathBuf,
 
     /// Fixed collateral: a dcap-qvl JSON file or a directory of raw PCS files (as for
-    /// `kss verify`).
-    #[arg(
-        long,
-        value_name = "PATH",
-        conflicts_with = "pccs",
-        required_unless_present = "pccs"
-    )]
+    /// `kss verify`). Without it: fetched per quote from --pccs URL (or $KSS_PCCS_URL) and
+    /// cached, as `kss verify` does.
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["pccs", "pccs_ca", "cache_dir", "no_cache", "offline"])]
     pub collateral: Option<PathBuf>,
 
-    /// Fetch collateral from this PCCS / Intel PCS base URL (cached).
-    #[arg(long, value_name = "URL")]
-    pub pccs: Option<String>,
+    #[command(flatten)]
+    pub source: SourceArgs,
 
     /// Trust this root certificate instead of the Intel SGX Root CA (repeatable).
     #[arg(long = "trust-root", value_name = "CERT")]
@@ -128,10 +124,18 @@ pub fn run(args: Args) -> CliResult {
         .with_writer(std::io::stderr)
         .with_ansi(false)
         .init();
-    let collateral = match (&args.collateral, &args.pccs) {
-        (Some(p), _) => CollateralConfig::Fixed(p.clone()),
-        (None, Some(u)) => CollateralConfig::Pccs(u.clone()),
-        (None, None) => return Err(CliError::input("give --collateral PATH or --pccs URL")),
+    let pccs_env = std::env::var(PCCS_ENV).is_ok_and(|s| !s.trim().is_empty());
+    let collateral = match &args.collateral {
+        Some(p) => CollateralConfig::Fixed(p.clone()),
+        None if args.source.pccs.is_some() || pccs_env => {
+            CollateralConfig::Pccs(args.source.source_config(trust_roots(&args.trust_roots)?)?)
+        }
+        None => {
+            return Err(CliError::input(format!(
+                "give --collateral PATH or --pccs URL (or set {PCCS_ENV})"
+            ))
+            .hint("for Intel's PCS: --pccs https://api.trustedservices.intel.com"))
+        }
     };
     let mut config = ServeConfig::new(
         args.listen,
@@ -163,6 +167,9 @@ pub fn run(args: Args) -> CliResult {
         .map(|(c, k)| kss_serve::server::tls_acceptor(c, k))
         .transpose()
         .map_err(|e| CliError::input(e.to_string()))?;
+    // Dropped after the runtime: with --pccs the state owns the collateral source's own
+    // runtime, which must not be dropped inside an async context.
+    let state_outside = state.clone();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("kss-serve")
@@ -196,6 +203,7 @@ pub fn run(args: Args) -> CliResult {
     })?;
     // Blocking threads still finishing a timed-out verification are not waited for.
     runtime.shutdown_timeout(Duration::from_secs(1));
+    drop(state_outside);
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
 }
