@@ -67,6 +67,13 @@ enum Command {
     Quote(cmd::quote::Command),
     /// Verify a DCAP quote: signatures, PCK chain, CRLs, TCB info, QE identity, and a KSS policy.
     Verify(cmd::verify::Args),
+    /// Run the HTTP attestation service: verify quotes, answer with EAR tokens (JWT, ES256).
+    Serve(cmd::serve::Args),
+    /// Attest a quote through a `kss serve` service.
+    Attest(cmd::attest::Args),
+    /// Attestation tokens: verify one against a JWKS, make a signing key.
+    #[command(subcommand)]
+    Token(cmd::token::Command),
     /// DCAP collateral from Intel PCS or a PCCS: fetch it into a file, list or clear the cache.
     #[command(subcommand)]
     Collateral(cmd::collateral::Command),
@@ -103,6 +110,9 @@ fn main() -> ExitCode {
         Command::Detect(a) => cmd::detect::run(a),
         Command::Quote(c) => cmd::quote::run(c),
         Command::Verify(a) => cmd::verify::run(a),
+        Command::Serve(a) => cmd::serve::run(a),
+        Command::Attest(a) => cmd::attest::run(a),
+        Command::Token(c) => cmd::token::run(c),
         Command::Collateral(c) => cmd::collateral::run(c),
         Command::Policy(c) => cmd::policy::run(c),
         Command::SimCa(c) => cmd::sim_ca::run(c),

@@ -99,6 +99,9 @@ check_ids! {
     PolicyAdvisoryIds = "policy.advisory_ids",
     /// The collateral is not older than the policy allows.
     PolicyCollateralAge = "policy.collateral_age",
+    /// SHA-256 or SHA-512 of the runtime data a caller gave starts REPORTDATA (`kss serve`'s
+    /// `runtime_data`, `kss verify --runtime-data`); only present when runtime data was given.
+    ReportDataRuntimeData = "report_data.runtime_data",
 }
 
 impl std::fmt::Display for CheckId {

@@ -89,6 +89,11 @@ impl SourceArgs {
 
     /// A source trusting `roots` for the collateral's chains.
     pub fn source(&self, roots: Vec<P256Key>) -> Result<PccsSource, CliError> {
+        self.source_config(roots).map(PccsSource::new)
+    }
+
+    /// The configuration of [`SourceArgs::source`] (what `kss serve` hands to the service).
+    pub fn source_config(&self, roots: Vec<P256Key>) -> Result<SourceConfig, CliError> {
         if !(self.timeout.is_finite() && self.timeout > 0.0 && self.timeout <= 3600.0) {
             return Err(CliError::input(format!(
                 "--timeout: {} is not a number of seconds in (0, 3600]",
@@ -105,13 +110,13 @@ impl SourceArgs {
             extra_roots_pem,
             ..ClientConfig::default()
         };
-        Ok(PccsSource::new(SourceConfig {
+        Ok(SourceConfig {
             endpoint: self.endpoint()?,
             client,
             cache_dir: self.cache_dir()?,
             offline: self.offline,
             roots,
-        }))
+        })
     }
 
     /// Fetches (or reads from the cache) the collateral of `quote` valid at `at`. Warnings go
