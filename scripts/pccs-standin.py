@@ -10,7 +10,7 @@ in the response headers, CRLs as DER.
     GET /sgx/certification/v4/qe/identity          {"enclaveIdentity":..,"signature":".."}
                                                     + SGX-Enclave-Identity-Issuer-Chain
     GET /sgx/certification/v4/pckcrl?ca=..         DER + SGX-PCK-CRL-Issuer-Chain
-    GET /sgx/certification/v4/rootcacrl            DER
+    GET /sgx/certification/v4/rootcacrl            the DER as hex text (as a PCCS answers)
     GET /stats                                     {"requests": {path: count}}
 
 It binds to a loopback address only and counts the requests it answers, so that a run can
@@ -54,8 +54,8 @@ PIECES = {
         {"SGX-PCK-CRL-Issuer-Chain": chain(c["pck_crl_issuer_chain"])},
     ),
     "/sgx/certification/v4/rootcacrl": (
-        bytes.fromhex(c["root_ca_crl"]),
-        "application/pkix-crl",
+        c["root_ca_crl"].encode(),
+        "text/plain",
         {},
     ),
 }

@@ -441,8 +441,10 @@ fn parse_jwks(v: &Value) -> Result<HashMap<String, VerifyingKey>, String> {
     Ok(out)
 }
 
-/// The verdict a token states: `accepted` when its EAR status is `affirming` (every
-/// appraisal in `submods`, or a top-level `ear.status`), `rejected` otherwise.
+/// The verdict a token states: `accepted` when every EAR status in it (each appraisal in
+/// `submods`, or a top-level `ear.status`) is `affirming` or `warning` (accepted, with
+/// something to note, such as a TCB status the policy allows), `rejected` otherwise
+/// (`contraindicated`, `none`).
 fn token_class(claims: &Value) -> Option<String> {
     let mut statuses = Vec::new();
     if let Some(s) = claims.get("ear.status").and_then(Value::as_str) {
@@ -459,7 +461,7 @@ fn token_class(claims: &Value) -> Option<String> {
         return None;
     }
     Some(
-        if statuses.iter().all(|s| s == "affirming") {
+        if statuses.iter().all(|s| s == "affirming" || s == "warning") {
             "accepted"
         } else {
             "rejected"
