@@ -60,6 +60,7 @@ make_material() {
   mkdir -p "$WORK/policies" "$WORK/logs"
   openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$WORK/signing-key.pem" 2>/dev/null
   head -c 32 /dev/urandom > "$WORK/nonce-secret"
+  chmod 600 "$WORK/signing-key.pem" "$WORK/nonce-secret" # kss serve refuses a readable key
   # The fixture platform is ConfigurationAndSWHardeningNeeded: `accept` takes it, `reject`
   # (the default policy) does not.
   printf '{"accepted_tcb_statuses": ["UpToDate", "ConfigurationAndSWHardeningNeeded"]}\n' > "$WORK/accept.json"
