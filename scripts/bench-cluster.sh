@@ -54,17 +54,40 @@ run_check() { # run_check LABEL: the run's own verdict (exit status of kss-loadt
 echo "| run       | requests |   failed |  ok/s | p50 ms  | p99 ms  | p99.9 ms| tokens | note |" > "$RESULTS"
 echo "|-----------|---------:|---------:|------:|--------:|--------:|--------:|-------:|------|" >> "$RESULTS"
 
+# measured LABEL URL NOTE: a fault-free run with CPU accounting: how the machine's CPU time was
+# split between the replicas, HAProxy and the load driver, and verifications per replica
+# CPU-second (the capacity model's unit).
+measured() {
+  local label=$1 url=$2 note=$3 r0 h0 r1 h1
+  load "$label" "$url" "$SECS" --expect accepted --max-failures 0
+  sleep "${KSS_BENCH_WARMUP:-2}"
+  r0=$(cpu_seconds "${REPLICA_PID[@]}"); h0=$(cpu_seconds $HAPROXY_PID)
+  run_check "$label"
+  r1=$(cpu_seconds "${REPLICA_PID[@]}"); h1=$(cpu_seconds $HAPROXY_PID)
+  local cpu
+  cpu=$(python3 - "$WORK/$label.json" "$r0" "$r1" "$h0" "$h1" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+rep = float(sys.argv[3]) - float(sys.argv[2])
+hap = float(sys.argv[5]) - float(sys.argv[4])
+drv = s.get("driver_cpu_s") or 0
+print("CPU s: replicas %.1f, HAProxy %.1f, driver %.1f of %.1f available; %.0f verifications per replica CPU-second"
+      % (rep, hap, drv, 2 * s["duration_s"], s["ok"] / rep if rep else 0))
+PY
+)
+  echo "  $cpu"
+  row "$label" "$note; $cpu"
+}
+
 for round in $(seq 1 "$ROUNDS"); do
   log "round $round: one replica, direct"
-  load "single$round" "$R1" "$SECS" --expect accepted --max-failures 0
-  run_check "single$round"
-  row "single$round" "replica 1 alone, no HAProxy"
+  measured "single$round" "$R1" "replica 1 alone, no HAProxy"
   log "round $round: three replicas behind HAProxy"
-  load "cluster$round" "$LB" "$SECS" --expect accepted --max-failures 0
-  run_check "cluster$round"
-  row "cluster$round" "3 replicas + HAProxy"
+  measured "cluster$round" "$LB" "3 replicas + HAProxy"
   lb_counters
 done
+echo "  collateral cache over all replicas so far: $(metric kss_collateral_cache_hits_total) hits," \
+  "$(metric kss_collateral_cache_misses_total) misses"
 
 log "fault: kill -9 of replica 2 at $HALF s"
 load kill9 "$LB" "$SECS" --expect accepted

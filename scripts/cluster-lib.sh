@@ -200,3 +200,24 @@ ms_since_start() {
 
 # Seconds from the load's start to its recorded part (warm-up) plus an offset.
 sleep_into_run() { sleep "$(python3 -c "print(${KSS_BENCH_WARMUP:-2} + $1)")"; }
+
+# CPU seconds (user + system) used so far by the given pids (the ones still alive).
+cpu_seconds() {
+  local pid t=0
+  for pid in "$@"; do
+    [ -r "/proc/$pid/stat" ] || continue
+    t=$((t + $(awk '{ print $14 + $15 }' "/proc/$pid/stat")))
+  done
+  python3 -c "print($t / $(getconf CLK_TCK))"
+}
+
+# metric NAME: the sum of a counter over the running replicas' /metrics.
+metric() {
+  local n t=0 v
+  for n in "${!REPLICA_PID[@]}"; do
+    v=$(curl -s --max-time 2 "http://127.0.0.1:$(replica_port "$n")/metrics" |
+      awk -v m="$1" '$1 == m { print $2 }')
+    t=$(python3 -c "print(int($t + float('${v:-0}')))")
+  done
+  echo "$t"
+}

@@ -582,6 +582,18 @@ async fn fetch_json(sh: &Shared, url: &str) -> Result<Value, String> {
     }
 }
 
+/// CPU seconds (user + system) this process has used, from /proc/self/stat (Linux; USER_HZ
+/// is 100 on every Linux ABI). `None` elsewhere.
+fn own_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name, which is in parentheses and may contain spaces.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    let ticks: u64 = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 / 100.0)
+}
+
 fn unix_ms(t: SystemTime) -> u64 {
     t.duration_since(UNIX_EPOCH).unwrap_or_default().as_millis() as u64
 }
@@ -651,11 +663,17 @@ async fn run(args: Args) -> Result<bool, String> {
     let handles: Vec<_> = (0..connections)
         .map(|_| tokio::spawn(worker(sh.clone())))
         .collect();
+    // CPU used by the driver itself over the recorded part of the run.
+    tokio::time::sleep_until(record_from.into()).await;
+    let cpu_at_start = own_cpu_seconds();
     let mut outs = Vec::with_capacity(connections);
     for h in handles {
         outs.push(h.await.map_err(|e| format!("worker: {e}"))?);
     }
     let end = Instant::now();
+    let driver_cpu = own_cpu_seconds()
+        .zip(cpu_at_start)
+        .map(|(b, a)| ((b - a) * 100.0).round() / 100.0);
     let elapsed = end
         .duration_since(sh.record_from)
         .as_secs_f64()
@@ -768,6 +786,7 @@ async fn run(args: Args) -> Result<bool, String> {
         "failure_times_ms": failure_times.iter().take(200)
             .map(|(t, k)| json!([*t as f64 / 1000.0, k])).collect::<Vec<_>>(),
         "rps": ok as f64 / elapsed,
+        "driver_cpu_s": driver_cpu,
         "latency_us": {
             "p50": pct(0.50), "p90": pct(0.90), "p99": pct(0.99), "p999": pct(0.999),
             "max": lat_ok.last().copied().unwrap_or(0), "mean": mean.round(),
