@@ -65,14 +65,14 @@ measured() {
   run_check "$label"
   r1=$(cpu_seconds "${REPLICA_PID[@]}"); h1=$(cpu_seconds $HAPROXY_PID)
   local cpu
-  cpu=$(python3 - "$WORK/$label.json" "$r0" "$r1" "$h0" "$h1" <<'PY'
+  cpu=$(python3 - "$WORK/$label.json" "$r0" "$r1" "$h0" "$h1" "$(nproc)" <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1]))
 rep = float(sys.argv[3]) - float(sys.argv[2])
 hap = float(sys.argv[5]) - float(sys.argv[4])
 drv = s.get("driver_cpu_s") or 0
 print("CPU s: replicas %.1f, HAProxy %.1f, driver %.1f of %.1f available; %.0f verifications per replica CPU-second"
-      % (rep, hap, drv, 2 * s["duration_s"], s["ok"] / rep if rep else 0))
+      % (rep, hap, drv, int(sys.argv[6]) * s["duration_s"], s["ok"] / rep if rep else 0))
 PY
 )
   echo "  $cpu"
