@@ -348,7 +348,7 @@ async fn worker(sh: Arc<Shared>) -> WorkerOut {
                     let recorded = push(&sh, &mut out, t0, Outcome::Ok(idx as u16));
                     ok_count += 1;
                     if recorded
-                        && ok_count % sh.args.token_every.max(1) == 0
+                        && ok_count.is_multiple_of(sh.args.token_every.max(1))
                         && out.samples.len() < tokens_per_worker
                     {
                         if let Some(token) = token {
