@@ -857,3 +857,127 @@ async fn run(args: Args) -> Result<bool, String> {
     }
     Ok(pass)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use p256::ecdsa::signature::Signer as _;
+    use p256::ecdsa::SigningKey;
+
+    fn key() -> SigningKey {
+        SigningKey::from_bytes(&[7u8; 32].into()).expect("a valid scalar")
+    }
+
+    fn jwks_of(k: &SigningKey, kid: &str) -> Value {
+        let point = k.verifying_key().to_encoded_point(false);
+        json!({"keys": [{
+            "kty": "EC", "crv": "P-256", "kid": kid, "alg": "ES256",
+            "x": URL_SAFE_NO_PAD.encode(point.x().expect("x")),
+            "y": URL_SAFE_NO_PAD.encode(point.y().expect("y")),
+        }]})
+    }
+
+    fn token(k: &SigningKey, kid: &str, claims: &Value) -> String {
+        let h =
+            URL_SAFE_NO_PAD.encode(json!({"alg": "ES256", "typ": "JWT", "kid": kid}).to_string());
+        let p = URL_SAFE_NO_PAD.encode(claims.to_string());
+        let sig: Signature = k.sign(format!("{h}.{p}").as_bytes());
+        format!("{h}.{p}.{}", URL_SAFE_NO_PAD.encode(sig.to_bytes()))
+    }
+
+    fn ear(status: &str, nonce: Option<&str>) -> Value {
+        let mut c = json!({"iat": 1, "submods": {"sgx": {"ear.status": status}}});
+        if let Some(n) = nonce {
+            c["eat_nonce"] = json!(n);
+        }
+        c
+    }
+
+    fn check(
+        keys: &HashMap<String, VerifyingKey>,
+        token: String,
+        class: &str,
+        nonce: Option<&str>,
+    ) -> TokenCheck {
+        let mut tc = TokenCheck::default();
+        let s = Sample {
+            token,
+            class: class.into(),
+            nonce: nonce.map(str::to_owned),
+        };
+        check_token(keys, &s, &mut tc);
+        tc
+    }
+
+    #[test]
+    fn tokens_are_checked_against_the_jwks() {
+        let k = key();
+        let keys = parse_jwks(&jwks_of(&k, "k1")).unwrap();
+        let good = token(&k, "k1", &ear("affirming", Some("n1")));
+        assert_eq!(check(&keys, good.clone(), "accepted", Some("n1")).valid, 1);
+        // `warning` is an acceptance too; `contraindicated` is a rejection.
+        let warn = token(&k, "k1", &ear("warning", None));
+        assert_eq!(check(&keys, warn, "accepted", None).valid, 1);
+        let contra = token(&k, "k1", &ear("contraindicated", None));
+        assert_eq!(check(&keys, contra.clone(), "rejected", None).valid, 1);
+        assert_eq!(check(&keys, contra, "accepted", None).verdict_mismatch, 1);
+        // The nonce that was sent must be in the token.
+        assert_eq!(
+            check(&keys, good.clone(), "accepted", Some("n2")).nonce_mismatch,
+            1
+        );
+        // A changed payload, another key, an unknown kid.
+        let mut parts: Vec<String> = good.split('.').map(str::to_owned).collect();
+        parts[1] = URL_SAFE_NO_PAD.encode(ear("affirming", Some("n1")).to_string() + " ");
+        assert_eq!(
+            check(&keys, parts.join("."), "accepted", Some("n1")).bad_signature,
+            1
+        );
+        let other = SigningKey::from_bytes(&[9u8; 32].into()).unwrap();
+        let forged = token(&other, "k1", &ear("affirming", None));
+        assert_eq!(check(&keys, forged, "accepted", None).bad_signature, 1);
+        let unknown = token(&k, "k2", &ear("affirming", None));
+        assert_eq!(check(&keys, unknown, "accepted", None).unknown_kid, 1);
+        assert_eq!(check(&keys, "a.b".into(), "accepted", None).bad_format, 1);
+    }
+
+    #[test]
+    fn only_loopback_targets() {
+        for ok in [
+            "http://127.0.0.1:8080/v1/attest",
+            "http://localhost:1/",
+            "http://[::1]:9/",
+        ] {
+            assert!(loopback_addr(&ok.parse().unwrap()).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://10.0.0.1:80/",
+            "http://192.168.1.1/",
+            "http://example.com/",
+            "https://127.0.0.1/",
+        ] {
+            assert!(loopback_addr(&bad.parse().unwrap()).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn percentiles_are_nearest_rank() {
+        let v: Vec<u32> = (1..=1000).collect();
+        assert_eq!(percentile(&v, 0.5), 500);
+        assert_eq!(percentile(&v, 0.99), 990);
+        assert_eq!(percentile(&v, 0.999), 999);
+        assert_eq!(percentile(&[], 0.5), 0);
+        assert_eq!(percentile(&[3], 0.999), 3);
+    }
+
+    #[test]
+    fn answers_and_nonces_parse() {
+        let (c, t) = parse_answer(br#"{"token":"a.b.c","verdict":{"accepted":false}}"#).unwrap();
+        assert_eq!((c.as_str(), t.as_deref()), ("rejected", Some("a.b.c")));
+        assert!(parse_answer(b"{}").is_none());
+        assert_eq!(
+            parse_nonce(br#"{"nonce":"x","expires_at":1}"#).as_deref(),
+            Some("x")
+        );
+    }
+}
