@@ -12,8 +12,9 @@ TESTDATA=${KSS_TESTDATA:-$ROOT/../shared/testdata}
 QUOTE=$TESTDATA/phala-dcap-qvl/sgx_quote
 COLLATERAL=$TESTDATA/phala-dcap-qvl/sgx_quote_collateral.json
 AT=1752919277 # 2025-07-19: the fixture collateral is valid then
-KSS=$ROOT/target/release/kss
-LOADTEST=$ROOT/target/release/kss-loadtest
+PROFILE=${KSS_CLUSTER_PROFILE:-release} # the smoke test uses the debug build CI already made
+KSS=$ROOT/target/$PROFILE/kss
+LOADTEST=$ROOT/target/$PROFILE/kss-loadtest
 PORT_BASE=${KSS_CLUSTER_PORT_BASE:-18480}
 LB_PORT=$((PORT_BASE))
 STATS_PORT=$((PORT_BASE + 4))
@@ -50,8 +51,12 @@ need_tools() {
   fi
   command -v openssl >/dev/null || { echo "openssl is needed to make a signing key" >&2; exit 1; }
   [ -f "$QUOTE" ] || { echo "fixture quote not found: $QUOTE (set KSS_TESTDATA)" >&2; exit 1; }
-  log "building kss and kss-loadtest (release)"
-  cargo build --release --locked -q -p kss -p kss-loadtest
+  log "building kss and kss-loadtest ($PROFILE)"
+  if [ "$PROFILE" = release ]; then
+    cargo build --release --locked -q -p kss -p kss-loadtest
+  else
+    cargo build --locked -q -p kss -p kss-loadtest
+  fi
 }
 
 # The shared material every replica gets: one signing key, one nonce secret, one policy
@@ -121,7 +126,7 @@ start_haproxy() {
     haproxy -db -f "$ROOT/deploy/haproxy.cfg" >>"$WORK/logs/haproxy.log" 2>&1 &
   HAPROXY_PID=$!
   wait_ready "127.0.0.1:$LB_PORT" "haproxy"
-  wait_lb_up 3
+  wait_lb_up "${1:-3}"
 }
 
 # wait_lb_up N: waits until HAProxy's health checks see N replicas UP.
