@@ -8,7 +8,7 @@ KSS=$PWD/target/release/kss
 N=${N:-200}
 W=$(mktemp -d); trap 'rm -rf "$W"' EXIT
 export KSS_HOME=$W/home; mkdir -p "$KSS_HOME"
-cp ../shared/testdata/fortanix-rust-sgx/sgxs-sign/sig1.key.pem "$KSS_HOME/dev-signing-key.pem"
+cp testdata/fortanix-rust-sgx/sgxs-sign/sig1.key.pem "$KSS_HOME/dev-signing-key.pem"
 "$KSS" new "$W/app" >/dev/null
 python3 - "$W/app/Occlum.json" <<'PY'
 import json, sys

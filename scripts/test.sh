@@ -1,12 +1,9 @@
 #!/usr/bin/env bash
-# The test suite: unit, property, real-data (../shared/testdata) and end-to-end CLI tests.
+# The test suite: unit, property, real-data (testdata/) and end-to-end CLI tests.
 # Benchmarks are not run here (they are timing programs; see docs/BENCHMARKS.md), but
 # `.ci/run` compiles them through clippy --all-targets.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ ! -d ../shared/testdata ]; then
-  echo "warning: ../shared/testdata not found; real-data tests will fail" >&2
-fi
 # --no-fail-fast, and the doc tests run even when the others failed: every failing test
 # binary is reported, not only the first. The script fails if either run failed.
 status=0

@@ -17,7 +17,7 @@ use kss_attest::sim_qe::SimQuotingEnclave;
 use kss_types::ReportBody;
 use std::time::{Duration, Instant};
 
-const TD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata/");
+const TD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/");
 
 fn parse(c: &mut Criterion) {
     let bytes = std::fs::read(format!("{TD}phala-dcap-qvl/sgx_quote")).expect("sgx_quote");

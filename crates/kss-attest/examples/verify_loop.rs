@@ -18,7 +18,7 @@ use kss_attest::tcb::TcbStatus;
 use kss_attest::verify::Verifier;
 use std::time::Instant;
 
-const TD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata/");
+const TD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/");
 const AT: u64 = 1_752_919_277;
 const BATCH: u32 = 50;
 

@@ -6,7 +6,7 @@ use kss_attest::collateral::Collateral;
 use kss_attest::x509util::{pem_blocks, Cert, Crl};
 use std::time::Instant;
 
-const TD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata/");
+const TD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/");
 
 fn time<T>(name: &str, n: u32, mut f: impl FnMut() -> T) {
     let t = Instant::now();

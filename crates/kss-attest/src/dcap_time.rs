@@ -149,7 +149,7 @@ mod tests {
 
     #[test]
     fn known_timestamps() {
-        // 2025-07-19T10:01:17Z is the phala pinned time 1752919277 (SOURCES.md).
+        // 2025-07-19T10:01:17Z is the phala pinned time 1752919277 (`testdata/SOURCES.md` §1).
         assert_eq!(
             parse_rfc3339("2025-07-19T10:01:17Z", "t"),
             Ok(1_752_919_277)

@@ -2,7 +2,7 @@
 //! body), that also recognises TDX quotes (v4 with tee_type 0x81, v5 with a TD body) far enough
 //! to report them as TDX with their key fields.
 //!
-//! Layouts (fact sheet §10, all integers little-endian):
+//! Layouts (`docs/sgx-reference.md` §12, all integers little-endian):
 //!
 //! ```text
 //! header      0..48    version u16, att_key_type u16, tee_type u32, qe_svn u16, pce_svn u16,

@@ -7,7 +7,7 @@ use kss_attest::tcb::TcbStatus;
 use kss_attest::verify::Outcome;
 use kss_types::{AttributeFlags, Attributes, ConfigId, Id128, ReportBody, Sigstruct};
 
-const TD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata/");
+const TD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/");
 
 fn body() -> ReportBody {
     let mut cfg = [0u8; 64];
@@ -239,7 +239,7 @@ fn from_sigstruct_sample_key() {
     .expect("read");
     let sig = Sigstruct::from_bytes(&bytes).expect("sigstruct");
     let p = Policy::from_sigstruct(&sig);
-    // MRSIGNER of the SDK sample key, per SOURCES.md.
+    // MRSIGNER of the SDK sample key, per `testdata/SOURCES.md` §3.1.
     assert_eq!(
         p.mr_signer,
         Some(vec![<[u8; 32]>::try_from(

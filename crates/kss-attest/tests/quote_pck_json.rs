@@ -9,7 +9,7 @@ use kss_attest::pck::{
 use kss_attest::quote::Quote;
 use serde_json::json;
 
-const TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata");
+const TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata");
 
 fn load(rel: &str) -> Vec<u8> {
     std::fs::read(format!("{TESTDATA}/{rel}")).unwrap()

@@ -6,7 +6,7 @@ use kss_attest::pck::parse_sgx_extension;
 use kss_attest::quote::{Quote, QuoteError};
 use proptest::prelude::*;
 
-const TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata");
+const TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata");
 
 const QUOTES: &[&str] = &[
     "phala-dcap-qvl/sgx_quote",

@@ -1,11 +1,11 @@
-//! Every quote in the shared testdata parses to the values recorded in EXPECTED_FIELDS.json
+//! Every quote in `testdata/` parses to the values recorded in EXPECTED_FIELDS.json
 //! (produced by an independent Python parser and cross-checked with dcap-qvl).
 
 use kss_attest::pck::{parse_pem_chain, pck_leaf_of_chain, sgx_extension_of_cert};
 use kss_attest::quote::{Quote, QuoteBody, QuoteError};
 use serde_json::Value;
 
-const TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata");
+const TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata");
 
 fn read(rel: &str) -> Vec<u8> {
     let path = format!("{TESTDATA}/{rel}");
@@ -332,10 +332,10 @@ fn fortanix_chain_is_ordered_pck_root_processor() {
     );
 }
 
-/// The Occlum quote is the only real quote with non-zero KSS fields. SOURCES.md deliberately
-/// leaves its values out; these were read with this parser at the fact-sheet offsets (§10:
-/// ISVEXTPRODID at 80, CONFIGID at 240, CONFIGSVN at 308, ISVFAMILYID at 352) and cross-checked
-/// byte by byte against the raw file below.
+/// The Occlum quote is the only real quote with non-zero KSS fields (`testdata/SOURCES.md` §5).
+/// Its values were read with this parser at the offsets of `docs/sgx-reference.md` §12
+/// (ISVEXTPRODID at 80, CONFIGID at 240, CONFIGSVN at 308, ISVFAMILYID at 352) and
+/// cross-checked byte by byte against the raw file below.
 #[test]
 fn occlum_kss_quote_fields() {
     let bytes = read("aggregion-occlum-sgx-quote/quote.raw");
@@ -356,7 +356,8 @@ fn occlum_kss_quote_fields() {
     assert!(!body.isv_family_id.is_zero());
     assert!(!body.isv_ext_prod_id.is_zero());
     assert!(!body.config_id.is_zero());
-    // Enclave.xml convention (facts §7, SOURCES §9): _L = bytes 0..8 LE, _H = bytes 8..16 LE.
+    // Enclave.xml convention (`docs/sgx-reference.md` §9.1, `testdata/SOURCES.md` §9):
+    // _L = bytes 0..8 LE, _H = bytes 8..16 LE.
     // Read that way both IDs are small round values; read big-endian they would not be.
     assert_eq!(
         hex::encode(body.isv_family_id.0),

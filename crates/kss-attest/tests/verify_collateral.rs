@@ -9,7 +9,7 @@ use kss_attest::verify::{trust_root_key, Outcome, Verdict, Verifier};
 use kss_attest::x509util::{parse_pem_certs, verify_p256_der, verify_p256_fixed};
 use std::path::Path;
 
-const TD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata/");
+const TD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/");
 
 fn read(rel: &str) -> Vec<u8> {
     std::fs::read(format!("{TD}{rel}")).unwrap_or_else(|e| panic!("{rel}: {e}"))
@@ -168,7 +168,7 @@ fn oasis_dir(chain: &str) -> tempfile::TempDir {
 }
 
 /// oasis-core's quote with raw PCS TCB info and QE identity but no CRLs: the TCB and QE levels
-/// match SOURCES.md, but a strict verifier rejects for the missing CRLs.
+/// match `testdata/SOURCES.md`, but a strict verifier rejects for the missing CRLs.
 #[test]
 fn oasis_without_crls_is_rejected_strictly() {
     let dir = oasis_dir("tcb_info_v3_fmspc_00606A000000_certs.pem");
@@ -334,7 +334,7 @@ fn verifier_accepts_reformatted_tcb_info_and_qe_identity() {
     assert_eq!(outcome(&v, "qe_identity.signature"), Some(Outcome::Pass));
 }
 
-/// TCB info v2 and v3 level matching on the values SOURCES.md records.
+/// TCB info v2 and v3 level matching on the values `testdata/SOURCES.md` records.
 #[test]
 fn tcb_level_matching_v2_and_v3() {
     use kss_attest::tcb::{PlatformTcb, TcbInfo};

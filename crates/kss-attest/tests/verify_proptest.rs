@@ -10,7 +10,7 @@ use kss_attest::verify::Verifier;
 use kss_attest::x509util::{parse_pem_certs, Cert, Crl};
 use proptest::prelude::*;
 
-const TD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata/");
+const TD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/");
 
 fn read(rel: &str) -> Vec<u8> {
     std::fs::read(format!("{TD}{rel}")).unwrap_or_else(|e| panic!("{rel}: {e}"))

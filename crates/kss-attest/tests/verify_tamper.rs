@@ -8,7 +8,7 @@ use kss_attest::quote::Quote;
 use kss_attest::tcb::TcbStatus;
 use kss_attest::verify::{Outcome, Verifier};
 
-const TD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata/");
+const TD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/");
 const AT: u64 = 1_752_919_277;
 
 fn read(rel: &str) -> Vec<u8> {

@@ -1,12 +1,12 @@
-//! The verdict table: real quotes and collateral from shared/testdata, with the results that
-//! SOURCES.md records (dcap-qvl 0.7.0 and the source projects' own tests).
+//! The verdict table: real quotes and collateral from `testdata/`, with the results that
+//! `testdata/SOURCES.md` records (dcap-qvl 0.7.0 and the source projects' own tests).
 
 use kss_attest::collateral::Collateral;
 use kss_attest::policy::Policy;
 use kss_attest::tcb::TcbStatus;
 use kss_attest::verify::{trust_root_key, Outcome, Verdict, Verifier};
 
-const TD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata/");
+const TD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/");
 
 fn read(rel: &str) -> Vec<u8> {
     std::fs::read(format!("{TD}{rel}")).unwrap_or_else(|e| panic!("{rel}: {e}"))

@@ -1,5 +1,5 @@
 //! The shallow certificate and CRL parser of `x509util` reads exactly what a full `x509-cert`
-//! decode reads, for every certificate and CRL in `../shared/testdata`.
+//! decode reads, for every certificate and CRL in `testdata/`.
 
 use der::{Decode, Encode};
 use kss_attest::pck::SGX_EXTENSION_OID;
@@ -8,7 +8,7 @@ use x509_cert::crl::CertificateList;
 use x509_cert::ext::pkix::BasicConstraints;
 use x509_cert::Certificate;
 
-const TD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata/");
+const TD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/");
 
 fn read(rel: &str) -> Vec<u8> {
     std::fs::read(format!("{TD}{rel}")).unwrap_or_else(|e| panic!("{rel}: {e}"))
@@ -42,7 +42,7 @@ const DER_CRLS: &[&str] = &[
     "fortanix-rust-sgx/pcs/platform.crl",
     "fortanix-rust-sgx/pcs/processor.crl",
     "fortanix-rust-sgx/pcs/IntelSGXRootCA.crl",
-    // Despite the name, a CRL (SOURCES.md).
+    // Despite the name, a CRL (`testdata/SOURCES.md` §3.3).
     "fortanix-rust-sgx/pcs/IntelSGXRootCA.der",
 ];
 

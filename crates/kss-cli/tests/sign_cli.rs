@@ -11,7 +11,7 @@ const TEST_ENCLAVE_MR: &str = "784acfd7d5096a8f0fbd3265760bff21b120f62407a9a9e5b
 
 fn testdata(path: &str) -> PathBuf {
     PathBuf::from(format!(
-        "{}/../../../shared/testdata/{path}",
+        "{}/../../testdata/{path}",
         env!("CARGO_MANIFEST_DIR")
     ))
 }

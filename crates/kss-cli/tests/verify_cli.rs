@@ -1,5 +1,5 @@
 //! `kss verify` through the real binary, as a user runs it: the verdict table of
-//! `../shared/testdata` (exit status, the first failed check in words, the JSON verdict), both
+//! `testdata/` (exit status, the first failed check in words, the JSON verdict), both
 //! collateral forms, padded quotes, and bad input.
 
 use std::path::Path;
@@ -7,14 +7,11 @@ use std::process::{Command, Output};
 
 const PHALA_QUOTE: &str = "phala-dcap-qvl/sgx_quote";
 const PHALA_COLLATERAL: &str = "phala-dcap-qvl/sgx_quote_collateral.json";
-/// The time SOURCES.md pins for the phala sample (2025-07-19T10:01:17Z).
+/// The time `testdata/SOURCES.md` §1 pins for the phala sample (2025-07-19T10:01:17Z).
 const PHALA_AT: &str = "1752919277";
 
 fn testdata(path: &str) -> String {
-    format!(
-        "{}/../../../shared/testdata/{path}",
-        env!("CARGO_MANIFEST_DIR")
-    )
+    format!("{}/../../testdata/{path}", env!("CARGO_MANIFEST_DIR"))
 }
 
 fn kss(args: &[&str]) -> Output {

@@ -97,7 +97,7 @@ pub enum SgxError {
     Fault {
         /// Instruction.
         leaf: Leaf,
-        /// The rule, in the words of the SDM / fact sheet.
+        /// The rule, in the words of the SDM / `docs/sgx-reference.md`.
         rule: &'static str,
         /// The offending values.
         detail: String,

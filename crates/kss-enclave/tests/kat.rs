@@ -1,5 +1,5 @@
-//! Known-answer tests from the fact sheet §5 (computed in Python and with a C program compiled
-//! against the Intel SDK headers).
+//! Known-answer tests of `docs/sgx-reference.md` §7.4 (computed in Python and with a C program
+//! compiled against the Intel SDK headers).
 
 use kss_enclave::sim::{SimCpu, SimCpuSvn, SimEnclave};
 use kss_types::{Attributes, ConfigId, Id128, KeyName, KeyPolicy, KeyRequest, Secs, TargetInfo};

@@ -1,4 +1,4 @@
-//! EADD and EEXTEND rules (facts §1, §3): one test per rule.
+//! EADD and EEXTEND rules (`docs/sgx-reference.md` §3, §5): one test per rule.
 
 mod common;
 

@@ -1,4 +1,5 @@
-//! ECREATE rules (facts §1): one test per rule, each tripping exactly that rule.
+//! ECREATE rules (`docs/sgx-reference.md` §3.2): one test per rule, each tripping exactly that
+//! rule.
 
 mod common;
 

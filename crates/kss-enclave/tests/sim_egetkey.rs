@@ -1,4 +1,5 @@
-//! EGETKEY rules (facts §5): one test per rule, plus what each KSS policy bit binds.
+//! EGETKEY rules (`docs/sgx-reference.md` §7): one test per rule, plus what each KSS policy bit
+//! binds.
 
 use kss_enclave::sim::{SimCpu, SimCpuSvn, SimEnclave};
 use kss_enclave::{ErrorCode, Leaf, SgxError};

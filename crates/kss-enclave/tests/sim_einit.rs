@@ -1,4 +1,4 @@
-//! EINIT checks (facts §2 "EINIT checks"), in order, with the architectural error codes.
+//! EINIT checks (`docs/sgx-reference.md` §4.3), in order, with the architectural error codes.
 
 mod common;
 

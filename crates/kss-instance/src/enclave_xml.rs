@@ -1,6 +1,6 @@
 //! The Intel SGX SDK `sgx_sign` configuration (`Enclave.xml`) for an instance, and a checker that
-//! applies `sgx_sign`'s own parsing rules (facts sheet §7) so what kss writes is what the SDK
-//! accepts.
+//! applies `sgx_sign`'s own parsing rules (`docs/sgx-reference.md` §9.1) so what kss writes is what
+//! the SDK accepts.
 
 use crate::config::InstanceConfig;
 use quick_xml::events::Event;
@@ -100,7 +100,8 @@ pub enum XmlError {
     Rule(String),
 }
 
-/// `(name, min, max, page_aligned)` for every element `sgx_sign` knows (facts sheet §7).
+/// `(name, min, max, page_aligned)` for every element `sgx_sign` knows
+/// (`docs/sgx-reference.md` §9.1).
 const RULES: &[(&str, u64, u64, bool)] = &[
     ("ProdID", 0, 0xFFFF, false),
     ("ISVSVN", 0, 0xFFFF, false),

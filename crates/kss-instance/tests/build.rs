@@ -4,7 +4,7 @@ use base64::Engine;
 use kss_instance::{build, new_instance, BuildOptions, InstanceError};
 use std::path::{Path, PathBuf};
 
-const TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata");
+const TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata");
 
 fn test_key() -> PathBuf {
     PathBuf::from(format!(

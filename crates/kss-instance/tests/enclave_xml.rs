@@ -3,7 +3,7 @@
 use kss_instance::enclave_xml::{render, validate};
 use kss_instance::InstanceConfig;
 
-const TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata");
+const TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata");
 
 #[test]
 fn real_intel_sdk_kss_config_validates() {

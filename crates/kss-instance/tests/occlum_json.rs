@@ -62,7 +62,8 @@ fn kss_ids_follow_the_sign_tool_byte_order() {
             "product_id": 7, "version_number": "0x10"}}"#,
     )
     .unwrap();
-    // Enclave.xml ISVFAMILYID_H=3/_L=4 → 0400000000000000 0300000000000000 (SOURCES.md §9).
+    // Enclave.xml ISVFAMILYID_H=3/_L=4 → 0400000000000000 0300000000000000
+    // (`testdata/SOURCES.md` §9).
     assert_eq!(
         hex::encode(c.metadata.family_id.0),
         "04000000000000000300000000000000"

@@ -1,5 +1,5 @@
-//! Compatibility: the fact sheet's KAT seal key, the exact blob layout, and ciphertext/tag
-//! checked against an independent AES-GCM (ring).
+//! Compatibility: the KAT seal key of `docs/sgx-reference.md` §7.4, the exact blob layout, and
+//! ciphertext/tag checked against an independent AES-GCM (ring).
 
 mod common;
 

@@ -181,9 +181,9 @@ fn outside_kss_run_is_a_clear_error() {
     assert!(bad.to_string().contains("/nonexistent/kss.sock"));
 }
 
-/// The fact sheet's KAT enclave (§5) sealed through the real simulator and the service: the blob's
-/// key request is the KAT request, so its key is the KAT seal key, and an independent AES-GCM
-/// (ring) opens the blob with it.
+/// The KAT enclave of `docs/sgx-reference.md` §7.4 sealed through the real simulator and the
+/// service: the blob's key request is the KAT request, so its key is the KAT seal key, and an
+/// independent AES-GCM (ring) opens the blob with it.
 #[test]
 fn sealing_uses_the_kat_seal_key() {
     let secs = Secs {

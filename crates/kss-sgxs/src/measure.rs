@@ -372,7 +372,7 @@ mod tests {
     fn inline_fallback_agrees_with_the_pipeline() {
         let fortanix = std::fs::read(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/testdata/fortanix-rust-sgx/sgx_detect/test_enclave.sgxs"
+            "/../../testdata/fortanix-rust-sgx/sgx_detect/test_enclave.sgxs"
         ))
         .expect("testdata");
         let big = stream(2500);

@@ -1,4 +1,5 @@
-//! Known-answer tests: the fact-sheet KAT stream and the real Fortanix test enclave.
+//! Known-answer tests: the KAT stream of `docs/sgx-reference.md` §5.1 and the real Fortanix test
+//! enclave.
 
 use kss_sgxs::{measure_stream, Record, SgxsReader, SgxsWriter};
 use kss_types::SecinfoFlags;
@@ -6,14 +7,14 @@ use sha2::Digest;
 
 const TEST_ENCLAVE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/testdata/fortanix-rust-sgx/sgx_detect/test_enclave.sgxs"
+    "/../../testdata/fortanix-rust-sgx/sgx_detect/test_enclave.sgxs"
 );
 const TEST_ENCLAVE_MRENCLAVE: &str =
     "784acfd7d5096a8f0fbd3265760bff21b120f62407a9a9e5ba31aa3c8ed198fc";
 const KAT_MRENCLAVE: &str = "2e1025dddd5bfdbc1c085d15feb88f775ea90701d6038dae1aad0f7f66d7b151";
 
-/// Facts §3: ECREATE(ssa=1, size=0x2000); EADD(0, TCS) unmeasured; EADD(0x1000, RW) with 16
-/// EEXTENDs of zeros.
+/// `docs/sgx-reference.md` §5.1: ECREATE(ssa=1, size=0x2000); EADD(0, TCS) unmeasured;
+/// EADD(0x1000, RW) with 16 EEXTENDs of zeros.
 fn kat_stream() -> (Vec<u8>, [u8; 32]) {
     let mut w = SgxsWriter::new(Vec::new(), 1, 0x2000).unwrap();
     w.add_page(0, SecinfoFlags(0x100), None).unwrap();

@@ -8,7 +8,7 @@
 //! * [`verify`] and [`mr_signer`]: what EINIT checks about the signature, and the signer identity.
 //!
 //! The layout and the RSA details (little-endian modulus and signature, Q1/Q2) follow
-//! `shared/docs/sgx-kss-facts.md` §2.
+//! `docs/sgx-reference.md` §4.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

@@ -31,7 +31,7 @@ pub(crate) fn to_le_384(n: &BigUint) -> Option<[u8; RSA_BYTES]> {
     Some(out)
 }
 
-/// Q1 and Q2 for signature `s` under modulus `n` (facts §2).
+/// Q1 and Q2 for signature `s` under modulus `n` (`docs/sgx-reference.md` §4.2).
 pub(crate) fn q1_q2(s: &BigUint, n: &BigUint) -> (BigUint, BigUint) {
     let s2 = s * s;
     let q1 = &s2 / n;

@@ -6,7 +6,7 @@ use kss_types::{AttributeFlags, Id128};
 fn key() -> SigningKey {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/testdata/fortanix-rust-sgx/enclave-runner-dummy.key"
+        "/../../testdata/fortanix-rust-sgx/enclave-runner-dummy.key"
     );
     SigningKey::load(std::path::Path::new(path)).unwrap()
 }

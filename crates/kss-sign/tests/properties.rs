@@ -11,7 +11,7 @@ fn key() -> &'static SigningKey {
     KEY.get_or_init(|| {
         let path = concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/testdata/fortanix-rust-sgx/sgxs-sign/sig1.key.pem"
+            "/../../testdata/fortanix-rust-sgx/sgxs-sign/sig1.key.pem"
         );
         SigningKey::from_file_bytes(&std::fs::read(path).unwrap()).unwrap()
     })

@@ -1,13 +1,10 @@
-//! Known answers from real files in shared/testdata.
+//! Known answers from real files in `testdata/`.
 
 use kss_sign::{mr_signer, sign, verify, SignOptions, SigningKey, VerifyError};
 use kss_types::Sigstruct;
 
 fn data(path: &str) -> Vec<u8> {
-    let full = format!(
-        "{}/../../../shared/testdata/{path}",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let full = format!("{}/../../testdata/{path}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read(&full).unwrap_or_else(|e| panic!("{full}: {e}"))
 }
 

@@ -5,8 +5,8 @@
 //! `from_bytes` (which checks the length and never panics) and `to_bytes` (which round-trips
 //! exactly, reserved bytes included). All integers are little-endian, as in the SDM.
 //!
-//! The layouts follow the Intel SDM and the Intel SGX SDK headers; the fact sheet in
-//! `shared/docs/sgx-kss-facts.md` lists them with sources. Tests in `tests/layout.rs` pin every
+//! The layouts follow the Intel SDM and the Intel SGX SDK headers; `docs/sgx-reference.md`
+//! lists them with their sources. Tests in `tests/layout.rs` pin every
 //! offset and size.
 #![no_std]
 #![forbid(unsafe_code)]

@@ -1,5 +1,5 @@
-//! Pins every offset and size against the literal numbers of the fact sheet
-//! (`shared/docs/sgx-kss-facts.md`, sections 0, 1, 2, 4 and 5).
+//! Pins every offset and size against the literal numbers of the reference
+//! (`docs/sgx-reference.md`, sections 2, 3, 4, 6 and 7).
 
 use kss_types::*;
 use proptest::prelude::*;
@@ -72,7 +72,8 @@ fn policy_names_round_trip() {
 
 #[test]
 fn id128_high_low_byte_order() {
-    // Enclave.xml ISVEXTPRODID_H=1 / _L=2 → 0200000000000000 0100000000000000 (SOURCES.md §9).
+    // Enclave.xml ISVEXTPRODID_H=1 / _L=2 → 0200000000000000 0100000000000000
+    // (`testdata/SOURCES.md` §9).
     let id = Id128::from_high_low(1, 2);
     assert_eq!(id.0, [2, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0]);
     assert_eq!((id.high(), id.low()), (1, 2));

@@ -13,7 +13,7 @@ pub const KSS: &str = env!("CARGO_BIN_EXE_kss");
 /// RSA key generation.
 pub const SIGN_KEY: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/testdata/fortanix-rust-sgx/sgxs-sign/sig1.key.pem"
+    "/../../testdata/fortanix-rust-sgx/sgxs-sign/sig1.key.pem"
 );
 
 /// A scratch directory (removed on drop) with `home/` as `KSS_HOME`.

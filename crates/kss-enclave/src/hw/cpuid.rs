@@ -1,4 +1,4 @@
-//! SGX capabilities from CPUID (facts §8).
+//! SGX capabilities from CPUID (`docs/sgx-reference.md` §10).
 
 /// One CPUID result: EAX, EBX, ECX, EDX.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

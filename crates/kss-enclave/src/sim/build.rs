@@ -27,7 +27,8 @@ fn hex(b: &[u8]) -> String {
 }
 
 impl SimCpu {
-    /// ENCLS\[ECREATE\]: checks `secs` against the rules of facts §1 and starts the measurement.
+    /// ENCLS\[ECREATE\]: checks `secs` against the rules of `docs/sgx-reference.md` §3.2 and starts
+    /// the measurement.
     ///
     /// Software-set fields are SIZE, BASEADDR, SSAFRAMESIZE, MISCSELECT, ATTRIBUTES, CONFIGID and
     /// CONFIGSVN. MRENCLAVE, MRSIGNER, ISVPRODID and ISVSVN are cleared, as hardware does.
@@ -246,7 +247,8 @@ impl SimBuilder {
         Ok(())
     }
 
-    /// ENCLS\[EINIT\]: the checks of facts §2 in order, then commits the identity and sets INIT.
+    /// ENCLS\[EINIT\]: the checks of `docs/sgx-reference.md` §4.3 in order, then commits the
+    /// identity and sets INIT.
     ///
     /// | # | check | result |
     /// |---|---|---|

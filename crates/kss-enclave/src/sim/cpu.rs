@@ -3,8 +3,8 @@
 
 use kss_types::{xfrm, AttributeFlags, Attributes, CpuSvn};
 
-/// The three CPUSVN values of the Intel SDK simulator (facts §5), ordered from oldest to newest
-/// TCB.
+/// The three CPUSVN values of the Intel SDK simulator (`docs/sgx-reference.md` §7.3), ordered from
+/// oldest to newest TCB.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
 pub enum SimCpuSvn {
     /// An older TCB: keys for DEFAULT or UPGRADED cannot be derived.

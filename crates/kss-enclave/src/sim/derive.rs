@@ -1,4 +1,4 @@
-//! The Intel SDK simulator's key derivation, byte for byte (facts §5):
+//! The Intel SDK simulator's key derivation, byte for byte (`docs/sgx-reference.md` §7.3):
 //! `key = AES-128-CMAC(BASE_KEY[keyname], dd_bytes)`, where `dd_bytes` is the naturally aligned
 //! (not packed) C derivation struct of that key name with zeroed padding.
 //!

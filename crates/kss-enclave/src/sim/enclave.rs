@@ -125,7 +125,7 @@ impl SimEnclave {
         }
     }
 
-    /// ENCLU\[EGETKEY\] with every rule of facts §5; see `docs/simulator.md`.
+    /// ENCLU\[EGETKEY\] with every rule of `docs/sgx-reference.md` §7; see `docs/simulator.md`.
     pub fn egetkey(&self, req: &KeyRequest) -> Result<Key128, SgxError> {
         let gp = |rule, detail: String| Err(SgxError::fault(Leaf::Egetkey, rule, detail));
         let fail = |code, detail: String| Err(SgxError::status(Leaf::Egetkey, code, detail));

@@ -1,4 +1,4 @@
-//! The 64-byte blocks ECREATE, EADD and EEXTEND feed into MRENCLAVE (facts §3).
+//! The 64-byte blocks ECREATE, EADD and EEXTEND feed into MRENCLAVE (`docs/sgx-reference.md` §5.1).
 
 use kss_sgxs::tag;
 use sha2::{Digest, Sha256};

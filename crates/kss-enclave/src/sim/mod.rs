@@ -1,6 +1,6 @@
 //! A software model of the SGX instructions that build and use an enclave: ECREATE, EADD,
-//! EEXTEND, EINIT (ENCLS) and EREPORT, EGETKEY (ENCLU), with every KSS rule of the fact sheet
-//! and the Intel SDK simulator's key derivation.
+//! EEXTEND, EINIT (ENCLS) and EREPORT, EGETKEY (ENCLU), with every KSS rule of
+//! `docs/sgx-reference.md` and the Intel SDK simulator's key derivation.
 //!
 //! Flow: [`SimCpu::ecreate`] → [`SimBuilder::eadd`] / [`SimBuilder::eextend`] →
 //! [`SimBuilder::einit`] → [`SimEnclave`] (`ereport`, `egetkey`, `verify_report`).

@@ -1,7 +1,7 @@
 //! EINIT's RSA check, delegated to `kss_sign::verify`: EXPONENT 3, a 3072-bit modulus,
 //! RSASSA-PKCS1-v1_5 with SHA-256 over the 256 signed SIGSTRUCT bytes, and the Q1/Q2 helper
-//! values hardware uses to verify (facts §2). The Intel SDK simulator skips this check; kss
-//! does not.
+//! values hardware uses to verify (`docs/sgx-reference.md` §4.2). The Intel SDK simulator skips
+//! this check; kss does not.
 
 use kss_types::Sigstruct;
 

@@ -6,13 +6,13 @@ use kss_sign::SigningKey;
 use kss_types::{Attributes, ConfigId, KssConfig, Secinfo, SecinfoFlags, Secs, Sigstruct};
 use sha2::{Digest, Sha256};
 
-pub const TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata");
+pub const TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata");
 
 pub fn testdata(path: &str) -> Vec<u8> {
     std::fs::read(format!("{TESTDATA}/{path}")).expect("testdata file")
 }
 
-/// MRSIGNER of the Fortanix `sig1.key.pem` test key (fact sheet §2).
+/// MRSIGNER of the Fortanix `sig1.key.pem` test key (`docs/sgx-reference.md` §4.2).
 pub const TEST_KEY_MRSIGNER: &str =
     "83d719e77deaca1470f6baf62a4d774303c899db69020f9c70ee1dfc08c7ce9e";
 

@@ -1,5 +1,5 @@
 //! A compact, independent model of the Intel SDK simulation-mode EGETKEY for SEAL keys
-//! (fact sheet §5, `dd_seal_key_t`), used as the test [`KeySource`].
+//! (`docs/sgx-reference.md` §7.3, `dd_seal_key_t`), used as the test [`KeySource`].
 #![allow(dead_code)]
 
 use aes::Aes128;
@@ -37,8 +37,9 @@ pub struct SimEnclave {
 }
 
 impl SimEnclave {
-    /// The fact sheet's KAT enclave: flags 0x87, xfrm 3, MRENCLAVE 0x11.., MRSIGNER 0x22..,
-    /// ISVPRODID 0x1234, ISVSVN 5, CONFIGID 0..63, CONFIGSVN 7, family 0xAA.., extprod 0xBB...
+    /// The KAT enclave of `docs/sgx-reference.md` §7.4: flags 0x87, xfrm 3, MRENCLAVE 0x11..,
+    /// MRSIGNER 0x22.., ISVPRODID 0x1234, ISVSVN 5, CONFIGID 0..63, CONFIGSVN 7, family 0xAA..,
+    /// extprod 0xBB...
     pub fn kat() -> Self {
         let mut config_id = [0u8; 64];
         for (i, b) in config_id.iter_mut().enumerate() {
