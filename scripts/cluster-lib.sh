@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$PWD
-TESTDATA=${KSS_TESTDATA:-$ROOT/../shared/testdata}
+TESTDATA=${KSS_TESTDATA:-$ROOT/testdata}
 QUOTE=$TESTDATA/phala-dcap-qvl/sgx_quote
 COLLATERAL=$TESTDATA/phala-dcap-qvl/sgx_quote_collateral.json
 AT=1752919277 # 2025-07-19: the fixture collateral is valid then
