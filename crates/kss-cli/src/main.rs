@@ -66,6 +66,13 @@ enum Command {
     Quote(cmd::quote::Command),
     /// Verify a DCAP quote: signatures, PCK chain, CRLs, TCB info, QE identity, and a KSS policy.
     Verify(cmd::verify::Args),
+    /// Run the HTTP attestation service: verify quotes, answer with EAR tokens (JWT, ES256).
+    Serve(cmd::serve::Args),
+    /// Attest a quote through a `kss serve` service.
+    Attest(cmd::attest::Args),
+    /// Attestation tokens: verify one against a JWKS, make a signing key.
+    #[command(subcommand)]
+    Token(cmd::token::Command),
     /// Appraisal policies: starting policies from a SIGSTRUCT or an instance, converters.
     #[command(subcommand)]
     Policy(cmd::policy::Command),
@@ -99,6 +106,9 @@ fn main() -> ExitCode {
         Command::Detect(a) => cmd::detect::run(a),
         Command::Quote(c) => cmd::quote::run(c),
         Command::Verify(a) => cmd::verify::run(a),
+        Command::Serve(a) => cmd::serve::run(a),
+        Command::Attest(a) => cmd::attest::run(a),
+        Command::Token(c) => cmd::token::run(c),
         Command::Policy(c) => cmd::policy::run(c),
         Command::SimCa(c) => cmd::sim_ca::run(c),
     };

@@ -64,6 +64,11 @@ pub struct Args {
     #[arg(long)]
     pub allow_trailing: bool,
 
+    /// Also require that SHA-256 or SHA-512 of this file's bytes starts REPORTDATA (check
+    /// report_data.runtime_data), as `kss serve` does for a request's runtime_data.
+    #[arg(long, value_name = "FILE")]
+    pub runtime_data: Option<PathBuf>,
+
     /// Print the verdict as JSON on stdout: accepted, tcb_status, advisory_ids, qe_tcb_status,
     /// report_body and every check with its outcome and reason.
     #[arg(long)]
@@ -96,8 +101,14 @@ pub fn run(args: Args) -> CliResult {
         }
         None => Policy::default(),
     };
+    let runtime_data = match &args.runtime_data {
+        Some(p) => Some(read_file(p, "runtime data")?),
+        None => None,
+    };
+    // The verifier checks with the default policy; `appraise` applies `policy`. This is the
+    // code path `kss serve` uses, so both give the same verdict for the same inputs.
     let verifier = if args.trust_roots.is_empty() {
-        Verifier::new(policy)
+        Verifier::new(Policy::default())
     } else {
         let roots = args
             .trust_roots
@@ -108,13 +119,18 @@ pub fn run(args: Args) -> CliResult {
                     .map_err(|e| CliError::input(e.to_string()))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        Verifier::with_trust_roots(roots, policy)
+        Verifier::with_trust_roots(roots, Policy::default())
     };
-    let verdict = verifier.verify(&quote, &collateral, at);
+    let (verdict, _) = kss_serve::appraise::appraise(
+        &verifier,
+        &quote,
+        &collateral,
+        at,
+        &policy,
+        runtime_data.as_deref(),
+    );
     if args.json {
-        print_json(&verdict.to_json(|b| {
-            kss_attest::json::report_body_json(b, kss_attest::json::ByteOrder::Stored)
-        }));
+        print_json(&kss_serve::appraise::verdict_json(&verdict));
         return Ok(ExitCode::from(if verdict.accepted { 0 } else { 1 }));
     }
     print_text(&args, &verdict);
