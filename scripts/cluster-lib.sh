@@ -86,6 +86,8 @@ set_policy() {
 }
 
 # start_replica N [collateral-args...]: starts replica N and waits until /readyz is 200.
+# Log level warn: at info, kss serve writes one line per request to stderr, which at
+# thousands of requests per second is a cost of its own (KSS_BENCH_LOG_LEVEL=info for it).
 start_replica() {
   local n=$1; shift
   local port; port=$(replica_port "$n")
@@ -93,7 +95,8 @@ start_replica() {
   [ ${#src[@]} -gt 0 ] || src=(--collateral "$COLLATERAL")
   "$KSS" serve --listen "127.0.0.1:$port" --signing-key "$WORK/signing-key.pem" \
     --nonce-secret-file "$WORK/nonce-secret" --policy-dir "$WORK/policies" \
-    "${src[@]}" --at "$AT" >>"$WORK/logs/replica$n.log" 2>&1 &
+    "${src[@]}" --at "$AT" --log-level "${KSS_BENCH_LOG_LEVEL:-warn}" \
+    >>"$WORK/logs/replica$n.log" 2>&1 &
   REPLICA_PID[$n]=$!
   wait_ready "127.0.0.1:$port" "replica $n"
 }
