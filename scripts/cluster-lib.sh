@@ -85,6 +85,15 @@ set_policy() {
   mv -f "$WORK/policies/.bench.json.tmp" "$WORK/policies/bench.json"
 }
 
+# port_free PORT: fails when something already listens on 127.0.0.1:PORT (a stale process
+# would otherwise answer the health checks in a replica's place).
+port_free() {
+  if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
+    echo "127.0.0.1:$1 is already in use; stop what listens there or set KSS_CLUSTER_PORT_BASE" >&2
+    exit 1
+  fi
+}
+
 # start_replica N [collateral-args...]: starts replica N and waits until /readyz is 200.
 # Log level warn: at info, kss serve writes one line per request to stderr, which at
 # thousands of requests per second is a cost of its own (KSS_BENCH_LOG_LEVEL=info for it).
@@ -93,12 +102,18 @@ start_replica() {
   local port; port=$(replica_port "$n")
   local src=("$@")
   [ ${#src[@]} -gt 0 ] || src=(--collateral "$COLLATERAL")
+  port_free "$port"
   "$KSS" serve --listen "127.0.0.1:$port" --signing-key "$WORK/signing-key.pem" \
     --nonce-secret-file "$WORK/nonce-secret" --policy-dir "$WORK/policies" \
     "${src[@]}" --at "$AT" --log-level "${KSS_BENCH_LOG_LEVEL:-warn}" \
     >>"$WORK/logs/replica$n.log" 2>&1 &
   REPLICA_PID[$n]=$!
   wait_ready "127.0.0.1:$port" "replica $n"
+  if ! kill -0 "${REPLICA_PID[$n]}" 2>/dev/null; then
+    echo "replica $n exited, yet 127.0.0.1:$port answers; its log:" >&2
+    cat "$WORK/logs/replica$n.log" >&2
+    exit 1
+  fi
 }
 
 wait_ready() { # wait_ready HOST:PORT NAME
@@ -123,6 +138,8 @@ stop_replica() {
 }
 
 start_haproxy() {
+  port_free "$LB_PORT"
+  port_free "$STATS_PORT"
   KSS_LB_BIND=127.0.0.1:$LB_PORT KSS_LB_STATS=127.0.0.1:$STATS_PORT \
     KSS_REPLICA1=127.0.0.1:$(replica_port 1) KSS_REPLICA2=127.0.0.1:$(replica_port 2) \
     KSS_REPLICA3=127.0.0.1:$(replica_port 3) \
@@ -159,6 +176,7 @@ lb_counters() {
 }
 
 start_pccs() {
+  port_free "$PCCS_PORT"
   python3 "$ROOT/scripts/pccs-standin.py" "$COLLATERAL" "$PCCS_PORT" >>"$WORK/logs/pccs.log" 2>&1 &
   PCCS_PID=$!
   local i

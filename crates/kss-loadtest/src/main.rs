@@ -149,6 +149,8 @@ struct WorkerOut {
     records: Vec<Record>,
     classes: Vec<String>,
     samples: Vec<Sample>,
+    /// The first few bodies of failed answers (non-200, or a 200 that did not parse).
+    failure_bodies: Vec<String>,
 }
 
 struct Shared {
@@ -361,10 +363,12 @@ async fn worker(sh: Arc<Shared>) -> WorkerOut {
                     }
                 }
                 None => {
+                    keep_failure_body(&mut out, 200, &b);
                     push(&sh, &mut out, t0, Outcome::BadBody);
                 }
             },
-            Ok((st, _)) => {
+            Ok((st, b)) => {
+                keep_failure_body(&mut out, st, &b);
                 push(&sh, &mut out, t0, Outcome::Status(st));
             }
             Err(o) => {
@@ -374,6 +378,13 @@ async fn worker(sh: Arc<Shared>) -> WorkerOut {
         }
     }
     out
+}
+
+fn keep_failure_body(out: &mut WorkerOut, status: u16, body: &[u8]) {
+    if out.failure_bodies.len() < 3 {
+        let text = String::from_utf8_lossy(&body[..body.len().min(400)]);
+        out.failure_bodies.push(format!("HTTP {status}: {text}"));
+    }
 }
 
 /// Records a finished request unless it finished during the warm-up; says whether it did.
@@ -500,7 +511,7 @@ fn check_token(keys: &HashMap<String, VerifyingKey>, s: &Sample, tc: &mut TokenC
     let (Some(h), Some(p), Some(sig)) = (decode(parts[0]), decode(parts[1]), decode(parts[2]))
     else {
         tc.bad_format += 1;
-        return problem(tc, "token part is not base64url");
+        return problem(tc, &format!("token part is not base64url: {}", s.token));
     };
     let (Ok(header), Ok(claims)) = (
         serde_json::from_slice::<Value>(&h),
@@ -687,6 +698,7 @@ async fn run(args: Args) -> Result<bool, String> {
     let mut verdicts: BTreeMap<String, (u64, u64, u64)> = BTreeMap::new();
     let mut total = 0u64;
     let mut samples = Vec::new();
+    let mut failure_bodies: Vec<String> = Vec::new();
     for o in &mut outs {
         for r in &o.records {
             total += 1;
@@ -708,6 +720,11 @@ async fn run(args: Args) -> Result<bool, String> {
             }
         }
         samples.append(&mut o.samples);
+        for b in o.failure_bodies.drain(..) {
+            if failure_bodies.len() < 10 && !failure_bodies.contains(&b) {
+                failure_bodies.push(b);
+            }
+        }
     }
     lat_ok.sort_unstable();
     failure_times.sort();
@@ -785,6 +802,7 @@ async fn run(args: Args) -> Result<bool, String> {
         "failures": failures,
         "failure_times_ms": failure_times.iter().take(200)
             .map(|(t, k)| json!([*t as f64 / 1000.0, k])).collect::<Vec<_>>(),
+        "failure_bodies": failure_bodies,
         "rps": ok as f64 / elapsed,
         "driver_cpu_s": driver_cpu,
         "latency_us": {
@@ -844,6 +862,9 @@ async fn run(args: Args) -> Result<bool, String> {
                     .unwrap_or_default()
             ),
         }
+    }
+    for b in &failure_bodies {
+        println!("  failed answer: {b}");
     }
     for r in &reasons {
         println!("  FAIL: {r}");
