@@ -24,6 +24,8 @@ sleep_into_run "$(python3 -c "print($SECS / 2)")"
 t_kill=$(now_ms)
 kill -9 "${REPLICA_PID[2]}"
 log "kill -9 replica 2"
+{ wait "${REPLICA_PID[2]}"; } 2>/dev/null || true
+unset "REPLICA_PID[2]"
 st=0
 finish_load demo || st=$?
 echo "  replica 2 killed at $(ms_since_start demo "$t_kill") s of the run"

@@ -15,6 +15,8 @@ start_haproxy 2
 load smoke "http://127.0.0.1:$LB_PORT" 4 --expect accepted --max-failures 0 --token-every 1
 sleep_into_run 2
 kill -9 "${REPLICA_PID[1]}"
+{ wait "${REPLICA_PID[1]}"; } 2>/dev/null || true
+unset "REPLICA_PID[1]"
 st=0
 finish_load smoke || st=$?
 lb_counters
