@@ -166,7 +166,7 @@ log "fault: the PCCS goes down with warm caches"
 # to start with it.) Probe with a throwaway instance on a free port.
 probe=$("$KSS" serve --listen 127.0.0.1:0 --signing-key "$WORK/signing-key.pem" \
   --policy-dir "$WORK/policies" --pccs "http://127.0.0.1:$PCCS_PORT" --at "$AT" 2>&1 &
-  pid=$!; sleep 1; kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null)
+  pid=$!; sleep 1; kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true)
 if ! grep -q "listening on" <<<"$probe"; then
   msg=$(grep -v '^\s*$' <<<"$probe" | tail -1)
   echo "  NOT MEASURED: kss serve cannot use a PCCS in this build: $msg"

@@ -165,14 +165,22 @@ lb_up_count() {
     awk -F, '$1 == "kss_replicas" && $2 ~ /^kss[0-9]$/ && $18 ~ /^UP/ { n++ } END { print n + 0 }'
 }
 
-# lb_counters: per-replica totals from HAProxy's statistics: sessions, retries (wretr),
-# redispatches (wredis), connection errors (econ), response errors (eresp), status.
+# lb_mark: remembers HAProxy's counters now; lb_counters then prints what changed since:
+# per replica, requests (stot), retries (wretr), redispatches (wredis), connection errors
+# (econ), response errors (eresp), and the current health status.
+lb_mark() { curl -s "http://127.0.0.1:$STATS_PORT/stats;csv" > "$WORK/lb-mark.csv"; }
 lb_counters() {
+  [ -s "$WORK/lb-mark.csv" ] || echo "# pxname,svname" > "$WORK/lb-mark.csv"
   curl -s "http://127.0.0.1:$STATS_PORT/stats;csv" |
-    awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
-             $1 == "kss_replicas" {
-               printf "  %-8s requests %-7s retries %-4s redispatches %-4s conn_errors %-4s resp_errors %-4s %s\n",
-                 $2, $col["stot"], $col["wretr"], $col["wredis"], $col["econ"], $col["eresp"], $col["status"] }'
+    awk -F, 'FNR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+             $1 != "kss_replicas" { next }
+             NR == FNR { for (k in col) base[$2, k] = $col[k]; next }
+             { d = ""
+               split("stot wretr wredis econ eresp", ks, " ")
+               for (j = 1; j <= 5; j++) v[ks[j]] = $col[ks[j]] - base[$2, ks[j]]
+               printf "  %-8s requests %-7d retries %-4d redispatches %-4d conn_errors %-4d resp_errors %-4d %s\n",
+                 $2, v["stot"], v["wretr"], v["wredis"], v["econ"], v["eresp"], $col["status"] }' \
+      "$WORK/lb-mark.csv" -
 }
 
 start_pccs() {
@@ -198,6 +206,7 @@ stop_pccs() {
 # LOAD_PID is its pid and $WORK/LABEL.json its summary.
 load() {
   local label=$1 url=$2 secs=$3; shift 3
+  [ -z "$HAPROXY_PID" ] || lb_mark
   "$LOADTEST" --label "$label" --url "$url/v1/attest" --body "$WORK/body.json" \
     --connections "${KSS_BENCH_CONNECTIONS:-32}" --threads "${KSS_BENCH_THREADS:-1}" \
     --warmup "${KSS_BENCH_WARMUP:-2}" --duration "$secs" --max-requests 2000000 \
@@ -225,7 +234,9 @@ ms_since_start() {
 }
 
 # Seconds from the load's start to its recorded part (warm-up) plus an offset.
-sleep_into_run() { sleep "$(python3 -c "print(${KSS_BENCH_WARMUP:-2} + $1)")"; }
+# (Two sleeps, no arithmetic: a process started under full load, such as python3, can take
+# a noticeable time to run.)
+sleep_into_run() { sleep "${KSS_BENCH_WARMUP:-2}"; sleep "$1"; }
 
 # CPU seconds (user + system) used so far by the given pids (the ones still alive).
 cpu_seconds() {
