@@ -120,6 +120,7 @@ fn main() -> ExitCode {
 
 /// Rust ignores SIGPIPE, which turns `kss ... | head` into a panic on the next print. Restore
 /// the default action so that a closed pipe ends the process quietly, like other Unix tools.
+#[allow(unsafe_code)] // The one unsafe call of the CLI; see the SAFETY comment.
 fn restore_sigpipe() {
     // SAFETY: signal(2) with SIG_DFL installs no handler code; it only resets the disposition
     // of SIGPIPE for this process, before any thread is started.

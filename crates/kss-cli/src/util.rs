@@ -19,7 +19,7 @@ pub fn read_text(path: &Path, what: &str) -> Result<String, CliError> {
 /// rename, fsync of the directory. A crash leaves either the old file or the new one, never a
 /// partial file.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
-    kss_instance::build::write_atomic(path, bytes)
+    kss_io::write_atomic(path, bytes, 0o644)
         .map_err(|e| CliError::environment(format!("cannot write '{}': {e}", path.display())))
 }
 

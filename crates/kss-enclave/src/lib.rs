@@ -21,7 +21,7 @@
 //! enclave.verify_report(&report)?;
 //! # Ok(()) }
 //! ```
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
 mod backend;
 mod error;
@@ -31,4 +31,4 @@ pub mod sim;
 
 pub use backend::{Backend, Enclave, EnclaveBuilder, EnclaveParams, PageSpec};
 pub use error::{ErrorCode, KeyError, Leaf, SgxError};
-pub use loader::{load_sgxs, load_sgxs_with, load_shared, BackendKind, LoadError};
+pub use loader::{load_sgxs, load_sgxs_with, BackendKind, ChosenBackend, LoadError};

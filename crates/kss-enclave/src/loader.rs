@@ -196,7 +196,8 @@ fn no_ecreate(index: u64) -> LoadError {
     }
 }
 
-/// Which backend [`load_shared`] uses.
+/// Which backend runs an enclave: the one place where kss chooses between the simulator and
+/// the hardware driver at run time.
 #[derive(Debug, Clone)]
 pub enum BackendKind {
     /// The simulator on this CPU model.
@@ -205,22 +206,39 @@ pub enum BackendKind {
     Hw,
 }
 
-/// Loads `sgxs` into the chosen backend and returns a handle a multi-threaded service can share.
-///
-/// For callers that pick the backend at run time: `BackendKind::Sim(cpu)` for the simulator,
-/// `BackendKind::Hw` for the Linux driver. Always a non-debug launch; `kss run` does not use it
-/// but calls [`load_sgxs_with`] with its backend directly, since it also passes `--debug`.
-pub fn load_shared(
-    kind: &BackendKind,
-    sgxs: impl Read,
-    kss: &KssConfig,
-    sig: &Sigstruct,
-) -> Result<std::sync::Arc<dyn crate::Enclave>, LoadError> {
-    Ok(match kind {
-        BackendKind::Sim(cpu) => std::sync::Arc::new(crate::sim::load_sgxs(sgxs, kss, sig, cpu)?),
-        BackendKind::Hw => {
-            let backend = crate::hw::HwBackend::new()?;
-            std::sync::Arc::new(load_sgxs(&backend, sgxs, kss, sig)?)
-        }
-    })
+impl BackendKind {
+    /// Opens the chosen backend. The simulator always opens; the hardware backend detects the
+    /// platform first and fails with [`HwError::Unavailable`] naming every problem.
+    pub fn open(&self) -> Result<ChosenBackend, HwError> {
+        Ok(match self {
+            BackendKind::Sim(cpu) => ChosenBackend::Sim(crate::sim::SimBackend::new(cpu.clone())),
+            BackendKind::Hw => ChosenBackend::Hw(crate::hw::HwBackend::new()?),
+        })
+    }
+}
+
+/// An opened backend of either kind, from [`BackendKind::open`].
+#[derive(Debug)]
+pub enum ChosenBackend {
+    /// The simulator.
+    Sim(crate::sim::SimBackend),
+    /// The Linux in-kernel driver.
+    Hw(crate::hw::HwBackend),
+}
+
+impl ChosenBackend {
+    /// Loads `sgxs` with [`load_sgxs_with`] and returns the enclave behind the [`crate::Enclave`]
+    /// trait, ready to be shared by a multi-threaded service.
+    pub fn load(
+        &self,
+        sgxs: impl Read,
+        kss: &KssConfig,
+        sig: &Sigstruct,
+        debug: bool,
+    ) -> Result<Box<dyn crate::Enclave>, LoadError> {
+        Ok(match self {
+            ChosenBackend::Sim(b) => Box::new(load_sgxs_with(b, sgxs, kss, sig, debug)?),
+            ChosenBackend::Hw(b) => Box::new(load_sgxs_with(b, sgxs, kss, sig, debug)?),
+        })
+    }
 }

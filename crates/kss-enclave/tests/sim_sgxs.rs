@@ -219,28 +219,25 @@ proptest! {
 }
 
 #[test]
-fn load_shared_gives_a_sim_enclave_behind_the_trait() {
+fn chosen_sim_backend_gives_an_enclave_behind_the_trait() {
     let (sgxs, sig) = fortanix_enclave();
     let kind = kss_enclave::BackendKind::Sim(SimCpu::default());
-    let e = kss_enclave::load_shared(&kind, &sgxs[..], &KssConfig::default(), &sig).unwrap();
+    let e = kind
+        .open()
+        .unwrap()
+        .load(&sgxs[..], &KssConfig::default(), &sig, false)
+        .unwrap();
     assert_eq!(e.backend_name(), "sim");
     let r = e.report(&e.target_info(), &[3; 64]).unwrap();
     e.verify_report(&r).unwrap();
 }
 
 #[test]
-fn load_shared_in_hardware_mode_fails_cleanly_without_sgx() {
+fn chosen_hw_backend_fails_cleanly_without_sgx() {
     if kss_enclave::hw::Platform::detect().hardware_mode_available() {
         return;
     }
-    let (sgxs, sig) = fortanix_enclave();
-    let err = kss_enclave::load_shared(
-        &kss_enclave::BackendKind::Hw,
-        &sgxs[..],
-        &KssConfig::default(),
-        &sig,
-    )
-    .unwrap_err();
+    let err = kss_enclave::BackendKind::Hw.open().unwrap_err();
     assert!(
         err.to_string().starts_with("hardware mode unavailable: "),
         "{err}"

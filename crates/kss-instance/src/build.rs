@@ -14,7 +14,6 @@ use crate::layout::{Binding, EnclaveLayout};
 use crate::{enclave_xml, paths};
 use kss_types::{AttributeFlags, Sigstruct};
 use sha2::{Digest, Sha256};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// An instance directory.
@@ -212,7 +211,10 @@ pub fn build(dir: &Path, mut opts: BuildOptions<'_>) -> Result<BuildReport, Inst
     };
     let key = kss_sign::SigningKey::load(&key_path).map_err(|e| match e {
         kss_sign::KeyError::Io { source, .. } => InstanceError::io(&key_path, source),
-        e => InstanceError::Sign(format!("{}: {e}", key_path.display())),
+        source => InstanceError::Key {
+            path: key_path.clone(),
+            source,
+        },
     })?;
 
     // CONFIGID mode: an enclave built from the same parameters by the same key is reused as is.
@@ -222,13 +224,56 @@ pub fn build(dir: &Path, mut opts: BuildOptions<'_>) -> Result<BuildReport, Inst
         }
     }
 
+    let written = write_build(
+        &inst,
+        &config,
+        &config_bytes,
+        image.as_ref(),
+        &layout,
+        &key,
+        &mut opts,
+    )?;
+    Ok(BuildReport {
+        instance: dir.to_path_buf(),
+        mr_enclave: written.mr_enclave,
+        mr_signer: written.mr_signer,
+        sigstruct: written.sigstruct,
+        image,
+        config,
+        enclave_size: layout.size,
+        pages: (layout.pages(), layout.measured_pages()),
+        sgxs_len: layout.sgxs_len(),
+        resigned: written.resigned,
+        remeasured: true,
+        dev_key_created,
+        key_path,
+    })
+}
+
+/// What [`write_build`] wrote.
+struct Written {
+    mr_enclave: [u8; 32],
+    mr_signer: [u8; 32],
+    sigstruct: Sigstruct,
+    resigned: bool,
+}
+
+/// Writes `build/`: the SGXS stream and MRENCLAVE in one pass, the SIGSTRUCT (kept when the
+/// existing one already signs exactly this enclave), Enclave.xml and the build summary. Each file
+/// is staged next to its destination and moved into place only when all are ready.
+fn write_build(
+    inst: &Instance,
+    config: &InstanceConfig,
+    config_bytes: &[u8],
+    image: Option<&ImageDigest>,
+    layout: &EnclaveLayout,
+    key: &kss_sign::SigningKey,
+    opts: &mut BuildOptions<'_>,
+) -> Result<Written, InstanceError> {
     let build_dir = inst.build_dir();
     std::fs::create_dir_all(&build_dir).map_err(|e| InstanceError::io(&build_dir, e))?;
     let tmp = |suffix: &str| {
-        tempfile::Builder::new()
-            .prefix(&format!(".kss-{suffix}-"))
-            .tempfile_in(&build_dir)
-            .map_err(|e| InstanceError::io(&build_dir, e))
+        kss_io::Staged::new_in(&build_dir, &format!(".kss-{suffix}-"), 0o644).map_err(io_err)
     };
 
     // 1. SGXS + MRENCLAVE in one pass.
@@ -236,7 +281,7 @@ pub fn build(dir: &Path, mut opts: BuildOptions<'_>) -> Result<BuildReport, Inst
     let file = std::io::BufWriter::with_capacity(
         1 << 20,
         sgxs_tmp
-            .as_file()
+            .file()
             .try_clone()
             .map_err(|e| InstanceError::io(sgxs_tmp.path(), e))?,
     );
@@ -254,13 +299,12 @@ pub fn build(dir: &Path, mut opts: BuildOptions<'_>) -> Result<BuildReport, Inst
     let file = file
         .into_inner()
         .map_err(|e| InstanceError::io(sgxs_tmp.path(), e.into_error()))?;
-    set_mode(&sgxs_tmp, 0o644)?;
     file.sync_all()
         .map_err(|e| InstanceError::io(sgxs_tmp.path(), e))?;
 
     // 2. SIGSTRUCT (kept as is when the existing one already signs exactly this enclave).
     let date = opts.date.unwrap_or_else(kss_sign::today_bcd);
-    let fresh = sign(&config.metadata, mr_enclave, &key, date)?;
+    let fresh = sign(&config.metadata, mr_enclave, key, date)?;
     let existing = std::fs::read(inst.sig_path())
         .ok()
         .and_then(|b| Sigstruct::from_bytes(&b).ok());
@@ -278,23 +322,26 @@ pub fn build(dir: &Path, mut opts: BuildOptions<'_>) -> Result<BuildReport, Inst
     let mr_signer = kss_sign::mr_signer(&sigstruct);
 
     // 3. Enclave.xml and the build summary.
-    let xml = enclave_xml::render(&config);
+    let xml = enclave_xml::render(config);
     let summary = build_summary(
-        &config,
-        &config_bytes,
-        image.as_ref(),
+        config,
+        config_bytes,
+        image,
         &mr_enclave,
         &mr_signer,
         layout.size,
     );
 
     let xml_tmp = tmp("xml")?;
-    write_and_sync(&xml_tmp, xml.as_bytes(), 0o644)?;
+    xml_tmp.write_all_and_sync(xml.as_bytes()).map_err(io_err)?;
     let sum_tmp = tmp("json")?;
-    write_and_sync(&sum_tmp, summary.as_bytes(), 0o644)?;
+    sum_tmp
+        .write_all_and_sync(summary.as_bytes())
+        .map_err(io_err)?;
     let sig_tmp = if resigned {
         let t = tmp("sig")?;
-        write_and_sync(&t, &sigstruct.to_bytes(), 0o644)?;
+        t.write_all_and_sync(&sigstruct.to_bytes())
+            .map_err(io_err)?;
         Some(t)
     } else {
         None
@@ -302,33 +349,18 @@ pub fn build(dir: &Path, mut opts: BuildOptions<'_>) -> Result<BuildReport, Inst
 
     // 4. Everything is ready: move each file into place (each rename is atomic on its own),
     //    the summary last.
-    let persist = |t: tempfile::NamedTempFile, to: PathBuf| {
-        t.persist(&to)
-            .map(|_| ())
-            .map_err(|e| InstanceError::io(to, e.error))
-    };
-    persist(sgxs_tmp, inst.sgxs_path())?;
+    sgxs_tmp.commit(&inst.sgxs_path()).map_err(io_err)?;
     if let Some(t) = sig_tmp {
-        persist(t, inst.sig_path())?;
+        t.commit(&inst.sig_path()).map_err(io_err)?;
     }
-    persist(xml_tmp, inst.enclave_xml_path())?;
-    persist(sum_tmp, inst.build_json_path())?;
-    sync_dir(&build_dir)?;
-
-    Ok(BuildReport {
-        instance: dir.to_path_buf(),
+    xml_tmp.commit(&inst.enclave_xml_path()).map_err(io_err)?;
+    sum_tmp.commit(&inst.build_json_path()).map_err(io_err)?;
+    kss_io::sync_dir(&build_dir).map_err(io_err)?;
+    Ok(Written {
         mr_enclave,
         mr_signer,
         sigstruct,
-        image,
-        config,
-        enclave_size: layout.size,
-        pages: (layout.pages(), layout.measured_pages()),
-        sgxs_len: layout.sgxs_len(),
         resigned,
-        remeasured: true,
-        dev_key_created,
-        key_path,
     })
 }
 
@@ -397,7 +429,7 @@ pub fn sign(
         .isv_family_id(meta.family_id)
         .isv_ext_prod_id(meta.ext_prod_id)
         .disable_debug(!meta.debuggable);
-    kss_sign::sign(&o, &mr_enclave, key).map_err(|e| InstanceError::Sign(e.to_string()))
+    kss_sign::sign(&o, &mr_enclave, key).map_err(InstanceError::Sign)
 }
 
 fn same_except_date(a: &Sigstruct, b: &Sigstruct) -> bool {
@@ -417,11 +449,8 @@ pub fn ensure_dev_key(path: &Path) -> Result<bool, InstanceError> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).map_err(|e| InstanceError::io(parent, e))?;
     }
-    let key =
-        kss_sign::SigningKey::generate_os().map_err(|e| InstanceError::Sign(e.to_string()))?;
-    let pem = key
-        .to_pkcs8_pem()
-        .map_err(|e| InstanceError::Sign(e.to_string()))?;
+    let key = kss_sign::SigningKey::generate_os().map_err(InstanceError::KeyGen)?;
+    let pem = key.to_pkcs8_pem().map_err(InstanceError::KeyGen)?;
     write_private(path, pem.as_bytes())?;
     Ok(true)
 }
@@ -434,66 +463,18 @@ pub fn ensure_dev_key(path: &Path) -> Result<bool, InstanceError> {
 /// result is [`InstanceError::Io`] for `path` with [`std::io::ErrorKind::AlreadyExists`], and the
 /// existing file is left untouched.
 pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), InstanceError> {
-    let dir = parent_dir(path);
-    let t = tempfile::Builder::new()
-        .prefix(".kss-key-")
-        .tempfile_in(dir)
-        .map_err(|e| InstanceError::io(dir, e))?;
-    write_and_sync(&t, bytes, 0o600)?;
-    t.persist_noclobber(path)
-        .map_err(|e| InstanceError::io(path, e.error))?;
-    sync_dir(dir)
+    kss_io::write_new(path, bytes, 0o600, ".kss-key-").map_err(io_err)
 }
 
-/// The directory holding `path` (`.` for a bare file name).
-fn parent_dir(path: &Path) -> &Path {
-    match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    }
-}
-
-/// Makes renames in `dir` durable.
-fn sync_dir(dir: &Path) -> Result<(), InstanceError> {
-    std::fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| InstanceError::io(dir, e))
-}
-
-/// Sets the temporary file's mode to `mode` (before writing, so a private file is never more
-/// readable than `mode`), then writes `bytes` and syncs.
-fn write_and_sync(
-    t: &tempfile::NamedTempFile,
-    bytes: &[u8],
-    mode: u32,
-) -> Result<(), InstanceError> {
-    set_mode(t, mode)?;
-    let mut f = t.as_file();
-    f.write_all(bytes)
-        .map_err(|e| InstanceError::io(t.path(), e))?;
-    f.sync_all().map_err(|e| InstanceError::io(t.path(), e))
-}
-
-fn set_mode(t: &tempfile::NamedTempFile, mode: u32) -> Result<(), InstanceError> {
-    use std::os::unix::fs::PermissionsExt;
-    t.as_file()
-        .set_permissions(std::fs::Permissions::from_mode(mode))
-        .map_err(|e| InstanceError::io(t.path(), e))
+/// A failed write of `kss-io`, as an [`InstanceError::Io`] for the path it concerns.
+fn io_err(e: kss_io::WriteError) -> InstanceError {
+    InstanceError::io(e.path, e.source)
 }
 
 /// Atomic, durable write of a file (mode 0644): a temporary file in the same directory, fsync,
 /// rename, fsync of the directory. A crash leaves the old file or the new one, never a part.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), InstanceError> {
-    let dir = parent_dir(path);
-    let t = tempfile::Builder::new()
-        .prefix(".kss-tmp-")
-        .tempfile_in(dir)
-        .map_err(|e| InstanceError::io(dir, e))?;
-    write_and_sync(&t, bytes, 0o644)?;
-    t.persist(path)
-        .map_err(|e| InstanceError::io(path, e.error))?;
-    // Make the rename itself durable.
-    sync_dir(dir)
+    kss_io::write_atomic(path, bytes, 0o644).map_err(io_err)
 }
 
 /// Keys of `build/kss-build.json` that later commands compare against the instance.

@@ -72,11 +72,23 @@ pub enum InstanceError {
     /// input. `kss build` reports it as [`InstanceError::Io`] with the file's path.
     #[error("cannot write the SGXS stream: {0}")]
     SgxsWrite(#[source] std::io::Error),
+    /// The signing key cannot be used.
+    #[error("signing: {}: {source}", path.display())]
+    Key {
+        /// The key file.
+        path: PathBuf,
+        /// Why it cannot be used.
+        #[source]
+        source: kss_sign::KeyError,
+    },
+    /// The development key could not be generated or exported.
+    #[error("signing: {0}")]
+    KeyGen(#[source] kss_sign::KeyError),
     /// Signing failed.
     #[error("signing: {0}")]
-    Sign(String),
-    /// A non-debuggable instance needs an explicit signing key.
-    #[error("metadata.debuggable is false, so a production signing key is required: pass --sign-key PEM (create one with `kss keygen --out key.pem`)")]
+    Sign(#[source] kss_sign::SignError),
+    /// A non-debuggable instance needs an explicit signing key (`BuildOptions::sign_key`).
+    #[error("metadata.debuggable is false, so a production signing key is required")]
     ProductionKeyRequired,
 }
 

@@ -23,7 +23,7 @@ use kss_types::SecinfoFlags;
 use std::io::Write;
 
 /// Page size.
-pub const PAGE: u64 = 4096;
+pub const PAGE: u64 = kss_sgxs::PAGE_SIZE;
 /// SSA frames per thread (the Intel SDK uses 2).
 pub const NSSA: u32 = 2;
 /// SSA frame size in pages: enough for the legacy XSAVE area (XFRM 0x3) and the GPRs.

@@ -6,8 +6,7 @@
 //! - [`layout`]: the enclave memory layout and its canonical SGXS stream.
 //! - [`enclave_xml`]: the Intel SDK `sgx_sign` configuration and a checker with its rules.
 //! - [`build`](mod@build): `kss new` and `kss build`, replacing each file of `build/` atomically.
-#![warn(missing_docs)]
-#![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 pub mod binding;
 pub mod build;
@@ -18,6 +17,7 @@ pub mod image;
 pub mod launch;
 pub mod layout;
 pub mod paths;
+pub mod plan;
 pub mod size;
 
 pub use build::{build, new_instance, BuildOptions, BuildReport, Instance};

@@ -99,7 +99,7 @@ fn der_keys_sign_like_their_pem() {
     .unwrap();
     let e = build(&app, opts(&d.path().join("bad.pem"))).unwrap_err();
     assert!(
-        matches!(&e, InstanceError::Sign(m) if m.contains("bad.pem")),
+        matches!(&e, InstanceError::Key { path, .. } if path.to_string_lossy().contains("bad.pem")),
         "{e}"
     );
     let e = build(&app, opts(&d.path().join("missing.pem"))).unwrap_err();

@@ -14,8 +14,7 @@
 //! * [`write_sealed_file`] writes blobs atomically and durably.
 //! * [`SealedData::parse`] never panics and [`SealedData::inspect`] shows the metadata without
 //!   secrets.
-#![forbid(unsafe_code)]
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
 mod error;
 mod file;

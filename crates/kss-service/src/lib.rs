@@ -6,8 +6,7 @@
 //! protocol in [`protocol`] through the [`Client`]. Sealing runs in the client on top of
 //! `GET_KEY` ([`Client`] implements [`kss_seal::KeySource`]), the way `sgx_seal_data` runs inside
 //! an enclave on top of EGETKEY.
-#![warn(missing_docs)]
-#![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 pub mod client;
 pub mod enclave_ops;

@@ -13,8 +13,7 @@
 //!
 //! The validation rules are listed on [`Violation`]; every error names the 0-based record index
 //! and the byte offset of the first violation.
-#![forbid(unsafe_code)]
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
 mod error;
 mod measure;
@@ -26,12 +25,14 @@ mod writer;
 pub use error::{SgxsError, Violation};
 pub use measure::{measure_stream, measure_stream_with_progress, Measurement, RecordCounts};
 pub use reader::SgxsReader;
-pub use record::{tag, tag_name, Record, DATA_SIZE, HEADER_SIZE};
+pub use record::{
+    eadd_block, ecreate_block, eextend_block, tag, tag_name, Record, DATA_SIZE, HEADER_SIZE,
+};
 pub use writer::SgxsWriter;
 
 /// Bytes measured by one EEXTEND.
 pub const CHUNK_SIZE: u64 = 256;
 /// Size of an enclave page.
-pub const PAGE_SIZE: u64 = 4096;
+pub const PAGE_SIZE: u64 = kss_types::PAGE_SIZE as u64;
 /// Smallest enclave SIZE accepted by ECREATE.
 pub const MIN_ENCLAVE_SIZE: u64 = 0x2000;

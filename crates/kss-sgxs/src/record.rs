@@ -89,15 +89,11 @@ pub enum Record {
 }
 
 pub(crate) fn u32_at(h: &[u8; HEADER_SIZE], at: usize) -> u32 {
-    let mut b = [0u8; 4];
-    b.copy_from_slice(&h[at..at + 4]);
-    u32::from_le_bytes(b)
+    kss_types::bytes::u32_at(h, at)
 }
 
 pub(crate) fn u64_at(h: &[u8; HEADER_SIZE], at: usize) -> u64 {
-    let mut b = [0u8; 8];
-    b.copy_from_slice(&h[at..at + 8]);
-    u64::from_le_bytes(b)
+    kss_types::bytes::u64_at(h, at)
 }
 
 /// Encodes an ECREATE (or UNSIZED) header.
@@ -111,11 +107,31 @@ pub(crate) fn sizing_header(t: u64, ssa_frame_size: u32, size: u64) -> [u8; HEAD
 
 /// Encodes an EADD header.
 pub(crate) fn eadd_header(offset: u64, flags: SecinfoFlags) -> [u8; HEADER_SIZE] {
+    let mut secinfo = [0u8; 48];
+    secinfo[..8].copy_from_slice(&flags.0.to_le_bytes());
+    eadd_block(offset, &secinfo)
+}
+
+/// The 64-byte block ECREATE adds to MRENCLAVE: tag, SSAFRAMESIZE, SIZE, zeros. It is also the
+/// SGXS ECREATE header, which is why SHA-256 of a measured-only stream is MRENCLAVE.
+pub fn ecreate_block(ssa_frame_size: u32, size: u64) -> [u8; HEADER_SIZE] {
+    sizing_header(tag::ECREATE, ssa_frame_size, size)
+}
+
+/// The 64-byte block EADD adds to MRENCLAVE: tag, page offset, the first 48 bytes of SECINFO
+/// (the SGXS EADD header when the SECINFO has only flags).
+pub fn eadd_block(offset: u64, secinfo_first_48: &[u8; 48]) -> [u8; HEADER_SIZE] {
     let mut h = [0u8; HEADER_SIZE];
     h[0..8].copy_from_slice(&tag::EADD.to_le_bytes());
     h[8..16].copy_from_slice(&offset.to_le_bytes());
-    h[16..24].copy_from_slice(&flags.0.to_le_bytes());
+    h[16..64].copy_from_slice(secinfo_first_48);
     h
+}
+
+/// The 64-byte block EEXTEND adds to MRENCLAVE before the 256 measured bytes (the SGXS EEXTEND
+/// header).
+pub fn eextend_block(offset: u64) -> [u8; HEADER_SIZE] {
+    extend_header(tag::EEXTEND, offset)
 }
 
 /// Encodes an EEXTEND (or UNMEASRD) header.

@@ -9,8 +9,7 @@
 //!
 //! The layout and the RSA details (little-endian modulus and signature, Q1/Q2) follow
 //! `docs/sgx-reference.md` §4.
-#![forbid(unsafe_code)]
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
 mod date;
 mod key;

@@ -9,10 +9,9 @@
 //! lists them with their sources. Tests in `tests/layout.rs` pin every
 //! offset and size.
 #![no_std]
-#![forbid(unsafe_code)]
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
-mod bytes;
+pub mod bytes;
 mod error;
 
 pub mod attributes;

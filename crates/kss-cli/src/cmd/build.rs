@@ -46,8 +46,10 @@ pub fn instance_error(e: InstanceError) -> CliError {
         InstanceError::Io { .. } | InstanceError::SgxsWrite(_) => {
             CliError::environment(e.to_string())
         }
-        InstanceError::ProductionKeyRequired => CliError::input(e.to_string())
-            .hint("set \"debuggable\": true for development, or pass --sign-key"),
+        InstanceError::ProductionKeyRequired => CliError::input(format!(
+            "{e}: pass --sign-key PEM (create one with `kss keygen --out key.pem`)"
+        ))
+        .hint("set \"debuggable\": true for development, or pass --sign-key"),
         _ => CliError::input(e.to_string()),
     }
 }

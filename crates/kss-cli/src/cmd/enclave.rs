@@ -239,127 +239,143 @@ pub fn run(cmd: Command) -> CliResult {
                 r.body.config_svn
             );
         }
-        Command::Key(a) => {
-            let c = client()?;
-            let id = c.identity().map_err(client_err)?;
-            let name = if a.name == "seal" {
-                KeyName::Seal
-            } else {
-                KeyName::Report
-            };
-            let policy = match &a.policy {
-                Some(p) => KeyPolicy::parse_list(p)
-                    .map_err(|e| CliError::input(format!("--policy: {e}")))?,
-                None if name == KeyName::Seal => kss_seal::policy::default_policy(&id),
-                None => KeyPolicy(0),
-            };
-            let attribute_mask = match &a.attribute_mask {
-                Some(m) => {
-                    let (f, x) = m.split_once('/').ok_or_else(|| {
-                        CliError::input(format!("--attribute-mask: '{m}' is not FLAGS/XFRM"))
-                    })?;
-                    Attributes::new(
-                        parse_num(f, "--attribute-mask FLAGS", u64::MAX)?,
-                        parse_num(x, "--attribute-mask XFRM", u64::MAX)?,
-                    )
-                }
-                None => kss_seal::policy::DEFAULT_ATTRIBUTE_MASK,
-            };
-            let mut key_id = [0u8; 32];
-            if let Some(k) = &a.key_id {
-                let t = k.strip_prefix("0x").unwrap_or(k);
-                let b = hex::decode(t)
-                    .map_err(|e| CliError::input(format!("--key-id: not hex ({e})")))?;
-                if b.len() > 32 {
-                    return Err(CliError::input(format!(
-                        "--key-id: {} bytes; KEYID holds 32",
-                        b.len()
-                    )));
-                }
-                key_id[..b.len()].copy_from_slice(&b);
-            }
-            let req = KeyRequest {
-                key_name: name as u16,
-                key_policy: policy,
-                isv_svn: a
-                    .isv_svn
-                    .as_deref()
-                    .map(|s| parse_num(s, "--isv-svn", 0xFFFF))
-                    .transpose()?
-                    .map_or(id.isv_svn, |v| v as u16),
-                config_svn: a
-                    .config_svn
-                    .as_deref()
-                    .map(|s| parse_num(s, "--config-svn", 0xFFFF))
-                    .transpose()?
-                    .map_or(id.config_svn, |v| v as u16),
-                cpu_svn: match &a.cpu_svn {
-                    Some(h) => CpuSvn(crate::util::parse_hex_array::<16>(h, "--cpu-svn")?),
-                    None => id.cpu_svn,
-                },
-                attribute_mask,
-                key_id,
-                misc_mask: a
-                    .misc_mask
-                    .as_deref()
-                    .map(|s| parse_num(s, "--misc-mask", 0xFFFF_FFFF))
-                    .transpose()?
-                    .map_or(kss_seal::policy::DEFAULT_MISC_MASK, |v| v as u32),
-                ..KeyRequest::default()
-            };
-            let key = c.get_key(&req).map_err(client_err)?;
-            println!("{}", hex::encode(*key));
-        }
+        Command::Key(a) => key(a)?,
         Command::Quote(a) => {
             let q = client()?
                 .quote(&report_data(a.report_data.as_deref())?)
                 .map_err(client_err)?;
             write_atomic(&a.out, &q)?;
         }
-        Command::Seal(a) => {
-            let c = client()?;
-            let plain = zeroize::Zeroizing::new(read_file(&a.input, "plaintext")?);
-            let aad = a
-                .aad
-                .as_ref()
-                .map(|p| read_file(p, "AAD"))
-                .transpose()?
-                .unwrap_or_default();
-            let opts = SealOptions {
-                policy: seal_policy(a.policy.as_deref())?,
-                ..SealOptions::default()
-            };
-            let blob = kss_seal::seal(&c, &plain, &aad, &opts).map_err(sealed_error)?;
-            kss_seal::write_sealed_file(&a.output, &blob).map_err(sealed_error)?;
-        }
-        Command::Unseal(a) => {
-            let c = client()?;
-            let blob = read_file(&a.input, "sealed blob")?;
-            let u = kss_seal::unseal(&c, &blob).map_err(|e| in_file(&a.input, sealed_error(e)))?;
-            // The plaintext is the secret: written 0600, atomically and durably.
-            kss_seal::write_sealed_file(&a.output, &u.plaintext).map_err(sealed_error)?;
-            if let Some(p) = &a.aad_out {
-                write_atomic(p, &u.aad)?;
-            }
-        }
-        Command::Reseal(a) => {
-            let c = client()?;
-            let blob = read_file(&a.input, "sealed blob")?;
-            let new = kss_seal::reseal(&c, &blob, seal_policy(a.policy.as_deref())?)
-                .map_err(|e| in_file(&a.input, sealed_error(e)))?;
-            // The SVNs come from the new blob itself, read before the output is replaced, so
-            // nothing can fail once it is.
-            let req = kss_seal::SealedData::parse(&new)
-                .map_err(sealed_error)?
-                .key_request;
-            kss_seal::write_sealed_file(&a.output, &new).map_err(sealed_error)?;
-            eprintln!(
-                "kss: resealed at ISVSVN {} CONFIGSVN {}",
-                req.isv_svn, req.config_svn
-            );
-        }
+        Command::Seal(a) => seal(a)?,
+        Command::Unseal(a) => unseal(a)?,
+        Command::Reseal(a) => reseal(a)?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `kss enclave key`: builds the KEYREQUEST from the options and the enclave's identity.
+fn key(a: KeyArgs) -> Result<(), CliError> {
+    let c = client()?;
+    let id = c.identity().map_err(client_err)?;
+    let name = if a.name == "seal" {
+        KeyName::Seal
+    } else {
+        KeyName::Report
+    };
+    let policy = match &a.policy {
+        Some(p) => {
+            KeyPolicy::parse_list(p).map_err(|e| CliError::input(format!("--policy: {e}")))?
+        }
+        None if name == KeyName::Seal => kss_seal::policy::default_policy(&id),
+        None => KeyPolicy(0),
+    };
+    let attribute_mask = match &a.attribute_mask {
+        Some(m) => {
+            let (f, x) = m.split_once('/').ok_or_else(|| {
+                CliError::input(format!("--attribute-mask: '{m}' is not FLAGS/XFRM"))
+            })?;
+            Attributes::new(
+                parse_num(f, "--attribute-mask FLAGS", u64::MAX)?,
+                parse_num(x, "--attribute-mask XFRM", u64::MAX)?,
+            )
+        }
+        None => kss_seal::policy::DEFAULT_ATTRIBUTE_MASK,
+    };
+    let mut key_id = [0u8; 32];
+    if let Some(k) = &a.key_id {
+        let t = k.strip_prefix("0x").unwrap_or(k);
+        let b = hex::decode(t).map_err(|e| CliError::input(format!("--key-id: not hex ({e})")))?;
+        if b.len() > 32 {
+            return Err(CliError::input(format!(
+                "--key-id: {} bytes; KEYID holds 32",
+                b.len()
+            )));
+        }
+        key_id[..b.len()].copy_from_slice(&b);
+    }
+    let req = KeyRequest {
+        key_name: name as u16,
+        key_policy: policy,
+        isv_svn: a
+            .isv_svn
+            .as_deref()
+            .map(|s| parse_num(s, "--isv-svn", 0xFFFF))
+            .transpose()?
+            .map_or(id.isv_svn, |v| v as u16),
+        config_svn: a
+            .config_svn
+            .as_deref()
+            .map(|s| parse_num(s, "--config-svn", 0xFFFF))
+            .transpose()?
+            .map_or(id.config_svn, |v| v as u16),
+        cpu_svn: match &a.cpu_svn {
+            Some(h) => CpuSvn(crate::util::parse_hex_array::<16>(h, "--cpu-svn")?),
+            None => id.cpu_svn,
+        },
+        attribute_mask,
+        key_id,
+        misc_mask: a
+            .misc_mask
+            .as_deref()
+            .map(|s| parse_num(s, "--misc-mask", 0xFFFF_FFFF))
+            .transpose()?
+            .map_or(kss_seal::policy::DEFAULT_MISC_MASK, |v| v as u32),
+        ..KeyRequest::default()
+    };
+    let key = c.get_key(&req).map_err(client_err)?;
+    println!("{}", hex::encode(*key));
+    Ok(())
+}
+
+/// `kss enclave seal`.
+fn seal(a: SealArgs) -> Result<(), CliError> {
+    let c = client()?;
+    let plain = zeroize::Zeroizing::new(read_file(&a.input, "plaintext")?);
+    let aad = a
+        .aad
+        .as_ref()
+        .map(|p| read_file(p, "AAD"))
+        .transpose()?
+        .unwrap_or_default();
+    let opts = SealOptions {
+        policy: seal_policy(a.policy.as_deref())?,
+        ..SealOptions::default()
+    };
+    let blob = kss_seal::seal(&c, &plain, &aad, &opts).map_err(sealed_error)?;
+    kss_seal::write_sealed_file(&a.output, &blob).map_err(sealed_error)?;
+    Ok(())
+}
+
+/// `kss enclave unseal`.
+fn unseal(a: UnsealArgs) -> Result<(), CliError> {
+    let c = client()?;
+    let blob = read_file(&a.input, "sealed blob")?;
+    let u = kss_seal::unseal(&c, &blob).map_err(|e| in_file(&a.input, sealed_error(e)))?;
+    // The plaintext is the secret: written 0600, atomically and durably.
+    kss_seal::write_sealed_file(&a.output, &u.plaintext).map_err(sealed_error)?;
+    if let Some(p) = &a.aad_out {
+        write_atomic(p, &u.aad)?;
+    }
+    Ok(())
+}
+
+/// `kss enclave reseal`.
+fn reseal(a: ResealArgs) -> Result<(), CliError> {
+    let c = client()?;
+    let blob = read_file(&a.input, "sealed blob")?;
+    let new = kss_seal::reseal(&c, &blob, seal_policy(a.policy.as_deref())?)
+        .map_err(|e| in_file(&a.input, sealed_error(e)))?;
+    // The SVNs come from the new blob itself, read before the output is replaced, so
+    // nothing can fail once it is.
+    let req = kss_seal::SealedData::parse(&new)
+        .map_err(sealed_error)?
+        .key_request;
+    kss_seal::write_sealed_file(&a.output, &new).map_err(sealed_error)?;
+    eprintln!(
+        "kss: resealed at ISVSVN {} CONFIGSVN {}",
+        req.isv_svn, req.config_svn
+    );
+    Ok(())
 }
 
 /// Prints a REPORT body for humans, KSS fields first.

@@ -2,12 +2,15 @@
 
 use crate::error::{CliError, CliResult};
 use kss_enclave::sim::{SimCpu, SimCpuSvn};
+use kss_enclave::{BackendKind, Enclave};
+use kss_instance::build::Staleness;
 use kss_instance::launch::{self, LaunchError};
-use kss_instance::{ConfigBinding, Instance};
+use kss_instance::plan::{CreateError, LaunchPlan, LaunchRequest, PlanError};
+use kss_instance::Instance;
 use kss_service::{EnclaveServer, Server};
-use kss_types::{AttributeFlags, ConfigId, KssConfig, Sigstruct};
+use kss_types::ConfigId;
 use std::ffi::OsString;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -143,52 +146,41 @@ pub fn config_id_arg(args: &Args) -> Result<Option<ConfigId>, CliError> {
     Ok(id)
 }
 
-/// Resolves PROGRAM inside `image/`, refusing paths that leave the image.
-pub fn resolve_program(image: &Path, program: &Path) -> Result<PathBuf, CliError> {
-    let mut rel = PathBuf::new();
-    let bare = program.components().count() == 1 && !program.has_root();
-    for c in program.components() {
-        match c {
-            Component::RootDir | Component::CurDir => {}
-            Component::Normal(p) => rel.push(p),
-            Component::ParentDir | Component::Prefix(_) => {
-                return Err(fail(
-                    status::NOT_FOUND,
-                    format!(
-                        "program '{}' must be a path inside the image (no '..')",
-                        program.display()
-                    ),
-                ))
-            }
+/// Maps a refused launch plan to `kss run`'s message, hint and exit status.
+fn plan_err(inst: &Instance, e: PlanError) -> CliError {
+    let launched = "; nothing was launched";
+    match e {
+        PlanError::Launch(e) => launch_err(e),
+        PlanError::ExplicitConfigId => fail(status::BAD_LAUNCH_CONFIG, format!("{e}{launched}"))
+            .hint("drop --config-id; use --config-svn to mark upgrades"),
+        PlanError::Binding(e) => fail(status::NOT_BUILT, e.to_string()),
+        PlanError::Stale(e) => stale_err(inst, e),
+        PlanError::SigstructUnreadable { .. } => {
+            fail(status::NOT_BUILT, e.to_string()).hint("run `kss build` first")
         }
-    }
-    let candidates = if bare {
-        vec![Path::new("bin").join(&rel), rel]
-    } else {
-        vec![rel]
-    };
-    for c in &candidates {
-        let full = image.join(c);
-        if full.is_file() {
-            return Ok(full);
+        PlanError::SigstructInvalid { .. } => fail(status::NOT_BUILT, e.to_string()),
+        PlanError::DebugNotAllowed => {
+            fail(status::BAD_LAUNCH_CONFIG, format!("--debug: {e}{launched}"))
         }
-    }
-    Err(fail(
-        status::NOT_FOUND,
-        format!(
-            "program '{}' not found in {} (looked for {})",
-            program.display(),
-            image.display(),
-            candidates
-                .iter()
-                .map(|c| image.join(c).display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
+        PlanError::ProgramOutsideImage { .. } => fail(status::NOT_FOUND, e.to_string()),
+        PlanError::ProgramNotFound { .. } => fail(status::NOT_FOUND, e.to_string()).hint(
+            "copy the program into the instance's image/ (e.g. image/bin/app) and run it as /bin/app",
         ),
-    )
-    .hint(
-        "copy the program into the instance's image/ (e.g. image/bin/app) and run it as /bin/app",
-    ))
+    }
+}
+
+/// `build/` is missing or stale: exit 122, with the `kss build` to run.
+fn stale_err(inst: &Instance, e: Staleness) -> CliError {
+    let hint = match &e {
+        Staleness::NotBuilt { .. } => Some("first"),
+        Staleness::Changed(_) => Some("again"),
+        Staleness::Unreadable { .. } | Staleness::Image(_) => None,
+    };
+    let err = fail(status::NOT_BUILT, e.to_string());
+    match hint {
+        Some(when) => err.hint(format!("run `kss build {}` {when}", inst.dir.display())),
+        None => err,
+    }
 }
 
 /// Runs the command.
@@ -198,81 +190,29 @@ pub fn run(args: Args) -> CliResult {
     let (config, config_bytes) = inst
         .config()
         .map_err(|e| fail(status::NOT_BUILT, e.to_string()))?;
-    let meta = &config.metadata;
 
-    // 1. The launch configuration, fail-closed, before anything else happens.
-    let explicit_id = config_id_arg(&args)?;
-    let svn = args
-        .config_svn
-        .as_deref()
-        .map(launch::config_svn)
-        .transpose()
-        .map_err(launch_err)?;
-    let config_id = match meta.config_binding {
-        ConfigBinding::Mrenclave => explicit_id,
-        ConfigBinding::ConfigId => {
-            if explicit_id.is_some() {
-                return Err(fail(status::BAD_LAUNCH_CONFIG,
-                    "this instance binds its app through CONFIGID (\"config_binding\": \"config_id\"), so kss computes the config ID from Occlum.json and image/; an explicit config ID is not allowed; nothing was launched")
-                    .hint("drop --config-id; use --config-svn to mark upgrades"));
-            }
-            Some(
-                kss_instance::binding::config_id(&inst, &config, &config_bytes)
-                    .map_err(|e| fail(status::NOT_BUILT, e.to_string()))?
-                    .config_id,
-            )
-        }
-    };
-    let kss = launch::launch_config(meta.enable_kss, config_id, svn).map_err(launch_err)?;
-
-    // 2. The build must exist and match the instance.
-    check_build(&inst, &config, &config_bytes)?;
-    let sig_bytes = std::fs::read(inst.sig_path()).map_err(|e| {
-        fail(
-            status::NOT_BUILT,
-            format!("cannot read {}: {e}", inst.sig_path().display()),
-        )
-        .hint("run `kss build` first")
-    })?;
-    let sig = Sigstruct::from_bytes(&sig_bytes).map_err(|e| {
-        fail(
-            status::NOT_BUILT,
-            format!("{}: {e}", inst.sig_path().display()),
-        )
-    })?;
-    if args.debug
-        && sig.attribute_mask.flags.contains(AttributeFlags::DEBUG)
-        && !sig.attributes.flags.contains(AttributeFlags::DEBUG)
-    {
-        return Err(fail(status::BAD_LAUNCH_CONFIG, "--debug: this enclave is signed for production (DEBUG is in its ATTRIBUTEMASK); nothing was launched"));
-    }
-
-    // The program must exist before an enclave is created for it.
-    let program = resolve_program(&inst.image_dir(), Path::new(&args.program[0]))?;
-
-    // 3. Create the enclave.
+    // 1. The launch plan, fail-closed, before anything is created.
     let cpu = SimCpu::with_kss().with_cpu_svn(args.cpu_svn);
-    let enclave: Box<dyn kss_enclave::Enclave> = match args.mode {
-        Mode::Hw => return Err(hw_launch(&inst, &kss, &sig, args.debug)),
-        Mode::Sim => {
-            let f = std::fs::File::open(inst.sgxs_path()).map_err(|e| {
-                fail(
-                    status::NOT_BUILT,
-                    format!("cannot open {}: {e}", inst.sgxs_path().display()),
-                )
-            })?;
-            let backend = kss_enclave::sim::SimBackend::new(cpu.clone());
-            // SgxsReader buffers the file itself; a second buffer would copy every byte twice.
-            let e =
-                kss_enclave::load_sgxs_with(&backend, f, &kss, &sig, args.debug).map_err(|e| {
-                    fail(
-                        status::ENCLAVE_FAILED,
-                        format!("enclave creation failed: {e}"),
-                    )
-                })?;
-            Box::new(e)
-        }
+    let request = LaunchRequest {
+        config_id: config_id_arg(&args)?,
+        config_svn: args
+            .config_svn
+            .as_deref()
+            .map(launch::config_svn)
+            .transpose()
+            .map_err(launch_err)?,
+        debug: args.debug,
+        program: Path::new(&args.program[0]),
+        backend: match args.mode {
+            Mode::Sim => BackendKind::Sim(cpu.clone()),
+            Mode::Hw => BackendKind::Hw,
+        },
     };
+    let plan = kss_instance::plan::plan(&inst, &config, &config_bytes, request)
+        .map_err(|e| plan_err(&inst, e))?;
+
+    // 2. Create the enclave.
+    let enclave = create(&plan)?;
     if !args.quiet {
         let s = enclave.secs();
         eprintln!(
@@ -283,42 +223,18 @@ pub fn run(args: Args) -> CliResult {
         );
     }
 
-    // 4. Serve it and run the workload.
+    // 3. Serve it and run the workload.
     // Quotes come from the simulated QE, created on the first QUOTE request; if its CA cannot
     // be loaded then, that request gets a clear error and everything else still works.
-    let qe_cpu = cpu.clone();
     let qe: kss_service::QeLoader =
-        Box::new(move || crate::cmd::sim_quoting::quoting_enclave(&qe_cpu));
-    let qe = Some(qe);
-    let server = Server::start(Arc::new(EnclaveServer::new(enclave, qe))).map_err(|e| {
+        Box::new(move || crate::cmd::sim_quoting::quoting_enclave(&cpu));
+    let server = Server::start(Arc::new(EnclaveServer::new(enclave, Some(qe)))).map_err(|e| {
         fail(
             status::SERVICE_FAILED,
             format!("cannot start the enclave service: {e}"),
         )
     })?;
-    let image_bin = inst.image_dir().join("bin");
-    let path = match std::env::var_os("PATH") {
-        Some(p) => {
-            let mut v = vec![image_bin];
-            v.extend(std::env::split_paths(&p));
-            std::env::join_paths(v).unwrap_or(p)
-        }
-        None => image_bin.into_os_string(),
-    };
-    let mut child = std::process::Command::new(&program);
-    child
-        .args(&args.program[1..])
-        .env(kss_service::SOCKET_ENV, server.socket_path())
-        .env("KSS_INSTANCE", &dir)
-        .env("KSS_MODE", "sim")
-        .env("PATH", path);
-    let st = child.status().map_err(|e| {
-        fail(
-            status::CANNOT_EXECUTE,
-            format!("cannot execute {}: {e}", program.display()),
-        )
-        .hint("make it executable (chmod +x) and check its #! line")
-    })?;
+    let st = workload(&inst, &dir, &plan.program, &args.program[1..], &server)?;
     drop(server);
     use std::os::unix::process::ExitStatusExt;
     let code = match (st.code(), st.signal()) {
@@ -329,50 +245,61 @@ pub fn run(args: Args) -> CliResult {
     Ok(ExitCode::from(code))
 }
 
-fn hw_launch(inst: &Instance, kss: &KssConfig, sig: &Sigstruct, debug: bool) -> CliError {
-    // HwBackend::new detects the platform; its error names every problem.
-    let backend = match kss_enclave::hw::HwBackend::new() {
-        Ok(b) => b,
-        Err(e) => {
-            return fail(status::NO_HARDWARE, e.to_string())
-                .hint("run without --mode hw to use the simulator; `kss detect` explains what this machine supports")
-        }
-    };
-    let f = match std::fs::File::open(inst.sgxs_path()) {
-        Ok(f) => f,
-        Err(e) => {
-            return fail(
-                status::NOT_BUILT,
-                format!("cannot open {}: {e}", inst.sgxs_path().display()),
-            )
-        }
-    };
-    match kss_enclave::load_sgxs_with(&backend, f, kss, sig, debug) {
-        Ok(_) => fail(
+/// Creates the planned enclave. In hardware mode the enclave is created and initialized, then
+/// the launch stops: running a workload in it needs an enclave runtime.
+fn create(plan: &LaunchPlan) -> Result<Box<dyn Enclave>, CliError> {
+    let hw = matches!(plan.backend, BackendKind::Hw);
+    // Opening the hardware backend detects the platform; its error names every problem.
+    let backend = plan.backend.open().map_err(|e| {
+        fail(status::NO_HARDWARE, e.to_string())
+            .hint("run without --mode hw to use the simulator; `kss detect` explains what this machine supports")
+    })?;
+    let what = if hw { "hardware enclave" } else { "enclave" };
+    let enclave = plan.load(&backend).map_err(|e| match e {
+        CreateError::Open { .. } => fail(status::NOT_BUILT, e.to_string()),
+        CreateError::Load(e) => fail(
+            status::ENCLAVE_FAILED,
+            format!("{what} creation failed: {e}"),
+        ),
+    })?;
+    if hw {
+        return Err(fail(
             status::NO_HARDWARE,
             "the enclave was created and initialized on SGX hardware with this KSS configuration, but running a workload inside a real enclave needs an enclave runtime, which kss does not ship (see docs/hardware.md)",
-        ),
-        Err(e) => fail(status::ENCLAVE_FAILED, format!("hardware enclave creation failed: {e}")),
+        ));
     }
+    Ok(enclave)
 }
 
-/// Checks that `build/` exists and was built from the current Occlum.json and image.
-fn check_build(
+/// Runs the workload with the enclave service's socket and `image/bin` first on its PATH.
+fn workload(
     inst: &Instance,
-    config: &kss_instance::InstanceConfig,
-    config_bytes: &[u8],
-) -> Result<(), CliError> {
-    use kss_instance::build::Staleness;
-    kss_instance::build::check_fresh(inst, config, config_bytes).map_err(|e| {
-        let hint = match &e {
-            Staleness::NotBuilt { .. } => Some("first"),
-            Staleness::Changed(_) => Some("again"),
-            Staleness::Unreadable { .. } | Staleness::Image(_) => None,
-        };
-        let err = fail(status::NOT_BUILT, e.to_string());
-        match hint {
-            Some(when) => err.hint(format!("run `kss build {}` {when}", inst.dir.display())),
-            None => err,
+    dir: &Path,
+    program: &Path,
+    args: &[OsString],
+    server: &Server,
+) -> Result<std::process::ExitStatus, CliError> {
+    let image_bin = inst.image_dir().join("bin");
+    let path = match std::env::var_os("PATH") {
+        Some(p) => {
+            let mut v = vec![image_bin];
+            v.extend(std::env::split_paths(&p));
+            std::env::join_paths(v).unwrap_or(p)
         }
-    })
+        None => image_bin.into_os_string(),
+    };
+    std::process::Command::new(program)
+        .args(args)
+        .env(kss_service::SOCKET_ENV, server.socket_path())
+        .env("KSS_INSTANCE", dir)
+        .env("KSS_MODE", "sim")
+        .env("PATH", path)
+        .status()
+        .map_err(|e| {
+            fail(
+                status::CANNOT_EXECUTE,
+                format!("cannot execute {}: {e}", program.display()),
+            )
+            .hint("make it executable (chmod +x) and check its #! line")
+        })
 }

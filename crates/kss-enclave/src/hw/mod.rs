@@ -5,6 +5,10 @@
 //! and with it EREPORT and EGETKEY) needs an enclave runtime and is out of scope: the
 //! [`crate::Enclave`] methods that model ENCLU instructions return
 //! [`crate::SgxError::Unsupported`]. See `docs/hardware.md`.
+//!
+//! The only module of kss allowed to use `unsafe` (CPUID, mmap/munmap, ioctl); every block has
+//! a `// SAFETY:` comment.
+#![allow(unsafe_code)]
 
 mod cpuid;
 pub mod ioctl;

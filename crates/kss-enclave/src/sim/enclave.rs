@@ -127,6 +127,30 @@ impl SimEnclave {
 
     /// ENCLU\[EGETKEY\] with every rule of `docs/sgx-reference.md` §7; see `docs/simulator.md`.
     pub fn egetkey(&self, req: &KeyRequest) -> Result<Key128, SgxError> {
+        let name = self.check_key_request(req)?;
+        let secs = &self.secs;
+        let tmp_attributes = Attributes {
+            flags: AttributeFlags(
+                (req.attribute_mask.flags.0 | AttributeFlags::INIT.0 | AttributeFlags::DEBUG.0)
+                    & secs.attributes.flags.0,
+            ),
+            xfrm: req.attribute_mask.xfrm & secs.attributes.xfrm,
+        };
+        let tmp_misc_select = req.misc_mask & secs.misc_select.0;
+        match name {
+            KeyName::Report => Ok(self.own_report_key(&req.key_id)),
+            KeyName::Seal | KeyName::ProvisionSeal => {
+                self.seal_key(name, req, tmp_attributes, tmp_misc_select)
+            }
+            KeyName::Provision | KeyName::EinitToken => {
+                self.plain_key(name, req, tmp_attributes, tmp_misc_select)
+            }
+        }
+    }
+
+    /// The EGETKEY checks that come before the key name is looked at: reserved bytes and bits,
+    /// KSS policies without ATTRIBUTES.KSS, then the key name itself.
+    fn check_key_request(&self, req: &KeyRequest) -> Result<KeyName, SgxError> {
         let gp = |rule, detail: String| Err(SgxError::fault(Leaf::Egetkey, rule, detail));
         let fail = |code, detail: String| Err(SgxError::status(Leaf::Egetkey, code, detail));
         let secs = &self.secs;
@@ -162,115 +186,126 @@ impl SimEnclave {
                 ),
             );
         };
-        let tmp_attributes = Attributes {
-            flags: AttributeFlags(
-                (req.attribute_mask.flags.0 | AttributeFlags::INIT.0 | AttributeFlags::DEBUG.0)
-                    & secs.attributes.flags.0,
-            ),
-            xfrm: req.attribute_mask.xfrm & secs.attributes.xfrm,
-        };
-        let tmp_misc_select = req.misc_mask & secs.misc_select.0;
-        match name {
-            KeyName::Report => Ok(self.own_report_key(&req.key_id)),
-            KeyName::Seal | KeyName::ProvisionSeal => {
-                if name == KeyName::ProvisionSeal {
-                    self.require(AttributeFlags::PROVISION_KEY, "PROVISION_SEAL")?;
-                }
-                let cpu_svn = self.check_cpu_svn(&req.cpu_svn)?;
-                self.check_isv_svn(req)?;
-                if req.config_svn > secs.config_svn {
-                    return fail(
-                        ErrorCode::InvalidIsvSvn,
-                        format!(
-                            "requested CONFIGSVN {} is above the enclave's CONFIGSVN {}",
-                            req.config_svn, secs.config_svn
-                        ),
-                    );
-                }
-                let pick = |bit: KeyPolicy| policy.contains(bit);
-                let inputs = SealInputs {
-                    key_policy: policy.0,
-                    tmp_attributes,
-                    attribute_mask: req.attribute_mask,
-                    tmp_misc_select,
-                    misc_mask: req.misc_mask,
-                    cpu_svn,
-                    isv_svn: req.isv_svn,
-                    isv_prod_id: if pick(KeyPolicy::NOISVPRODID) {
-                        0
-                    } else {
-                        secs.isv_prod_id
-                    },
-                    config_svn: if pick(KeyPolicy::CONFIGID) {
-                        req.config_svn
-                    } else {
-                        0
-                    },
-                    config_id: if pick(KeyPolicy::CONFIGID) {
-                        secs.config_id
-                    } else {
-                        ConfigId::ZERO
-                    },
-                    isv_family_id: if pick(KeyPolicy::ISVFAMILYID) {
-                        secs.isv_family_id
-                    } else {
-                        Id128::ZERO
-                    },
-                    isv_ext_prod_id: if pick(KeyPolicy::ISVEXTPRODID) {
-                        secs.isv_ext_prod_id
-                    } else {
-                        Id128::ZERO
-                    },
-                    mr_enclave: if pick(KeyPolicy::MRENCLAVE) {
-                        secs.mr_enclave
-                    } else {
-                        [0; 32]
-                    },
-                    mr_signer: if pick(KeyPolicy::MRSIGNER) || name == KeyName::ProvisionSeal {
-                        secs.mr_signer
-                    } else {
-                        [0; 32]
-                    },
-                    key_id: req.key_id,
-                };
-                Ok(if name == KeyName::Seal {
-                    derive::cmac128(&derive::BASE_SEAL_KEY, &derive::seal_dd(&inputs))
-                } else {
-                    derive::cmac128(
-                        &derive::BASE_PROVISION_SEAL_KEY,
-                        &derive::provision_seal_dd(&inputs),
-                    )
-                })
-            }
-            KeyName::Provision | KeyName::EinitToken => {
-                if name == KeyName::Provision {
-                    self.require(AttributeFlags::PROVISION_KEY, "PROVISION")?;
-                } else {
-                    self.require(AttributeFlags::EINITTOKEN_KEY, "EINITTOKEN")?;
-                }
-                let cpu_svn = self.check_cpu_svn(&req.cpu_svn)?;
-                self.check_isv_svn(req)?;
-                let inputs = PlainKeyInputs {
-                    tmp_attributes,
-                    attribute_mask: req.attribute_mask,
-                    tmp_misc_select,
-                    misc_mask: req.misc_mask,
-                    cpu_svn,
-                    isv_svn: req.isv_svn,
-                    isv_prod_id: secs.isv_prod_id,
-                    mr_signer: secs.mr_signer,
-                    key_id: req.key_id,
-                };
-                Ok(if name == KeyName::Provision {
-                    derive::cmac128(&derive::BASE_PROVISION_KEY, &derive::provision_dd(&inputs))
-                } else {
-                    derive::cmac128(
-                        &derive::BASE_EINITTOKEN_KEY,
-                        &derive::einittoken_dd(&inputs),
-                    )
-                })
-            }
+        Ok(name)
+    }
+
+    /// SEAL and PROVISION_SEAL keys: the KSS-aware derivation, with the policy choosing which
+    /// identity fields are mixed in.
+    fn seal_key(
+        &self,
+        name: KeyName,
+        req: &KeyRequest,
+        tmp_attributes: Attributes,
+        tmp_misc_select: u32,
+    ) -> Result<Key128, SgxError> {
+        let fail = |code, detail: String| Err(SgxError::status(Leaf::Egetkey, code, detail));
+        let secs = &self.secs;
+        let policy = req.key_policy;
+        if name == KeyName::ProvisionSeal {
+            self.require(AttributeFlags::PROVISION_KEY, "PROVISION_SEAL")?;
         }
+        let cpu_svn = self.check_cpu_svn(&req.cpu_svn)?;
+        self.check_isv_svn(req)?;
+        if req.config_svn > secs.config_svn {
+            return fail(
+                ErrorCode::InvalidIsvSvn,
+                format!(
+                    "requested CONFIGSVN {} is above the enclave's CONFIGSVN {}",
+                    req.config_svn, secs.config_svn
+                ),
+            );
+        }
+        let pick = |bit: KeyPolicy| policy.contains(bit);
+        let inputs = SealInputs {
+            key_policy: policy.0,
+            tmp_attributes,
+            attribute_mask: req.attribute_mask,
+            tmp_misc_select,
+            misc_mask: req.misc_mask,
+            cpu_svn,
+            isv_svn: req.isv_svn,
+            isv_prod_id: if pick(KeyPolicy::NOISVPRODID) {
+                0
+            } else {
+                secs.isv_prod_id
+            },
+            config_svn: if pick(KeyPolicy::CONFIGID) {
+                req.config_svn
+            } else {
+                0
+            },
+            config_id: if pick(KeyPolicy::CONFIGID) {
+                secs.config_id
+            } else {
+                ConfigId::ZERO
+            },
+            isv_family_id: if pick(KeyPolicy::ISVFAMILYID) {
+                secs.isv_family_id
+            } else {
+                Id128::ZERO
+            },
+            isv_ext_prod_id: if pick(KeyPolicy::ISVEXTPRODID) {
+                secs.isv_ext_prod_id
+            } else {
+                Id128::ZERO
+            },
+            mr_enclave: if pick(KeyPolicy::MRENCLAVE) {
+                secs.mr_enclave
+            } else {
+                [0; 32]
+            },
+            mr_signer: if pick(KeyPolicy::MRSIGNER) || name == KeyName::ProvisionSeal {
+                secs.mr_signer
+            } else {
+                [0; 32]
+            },
+            key_id: req.key_id,
+        };
+        Ok(if name == KeyName::Seal {
+            derive::cmac128(&derive::BASE_SEAL_KEY, &derive::seal_dd(&inputs))
+        } else {
+            derive::cmac128(
+                &derive::BASE_PROVISION_SEAL_KEY,
+                &derive::provision_seal_dd(&inputs),
+            )
+        })
+    }
+
+    /// PROVISION and EINITTOKEN keys: no KSS fields.
+    fn plain_key(
+        &self,
+        name: KeyName,
+        req: &KeyRequest,
+        tmp_attributes: Attributes,
+        tmp_misc_select: u32,
+    ) -> Result<Key128, SgxError> {
+        let secs = &self.secs;
+        if name == KeyName::Provision {
+            self.require(AttributeFlags::PROVISION_KEY, "PROVISION")?;
+        } else {
+            self.require(AttributeFlags::EINITTOKEN_KEY, "EINITTOKEN")?;
+        }
+        let cpu_svn = self.check_cpu_svn(&req.cpu_svn)?;
+        self.check_isv_svn(req)?;
+        let inputs = PlainKeyInputs {
+            tmp_attributes,
+            attribute_mask: req.attribute_mask,
+            tmp_misc_select,
+            misc_mask: req.misc_mask,
+            cpu_svn,
+            isv_svn: req.isv_svn,
+            isv_prod_id: secs.isv_prod_id,
+            mr_signer: secs.mr_signer,
+            key_id: req.key_id,
+        };
+        Ok(if name == KeyName::Provision {
+            derive::cmac128(&derive::BASE_PROVISION_KEY, &derive::provision_dd(&inputs))
+        } else {
+            derive::cmac128(
+                &derive::BASE_EINITTOKEN_KEY,
+                &derive::einittoken_dd(&inputs),
+            )
+        })
     }
 
     fn require(&self, flag: AttributeFlags, key: &str) -> Result<(), SgxError> {

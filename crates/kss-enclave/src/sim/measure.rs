@@ -1,6 +1,5 @@
 //! The 64-byte blocks ECREATE, EADD and EEXTEND feed into MRENCLAVE (`docs/sgx-reference.md` §5.1).
 
-use kss_sgxs::tag;
 use sha2::{Digest, Sha256};
 
 /// The running MRENCLAVE: SHA-256 over 64-byte blocks, finalised by EINIT.
@@ -16,30 +15,20 @@ impl core::fmt::Debug for Measurement {
 impl Measurement {
     /// Hashes the ECREATE block: tag, SSAFRAMESIZE (u32), SIZE (u64), zeros.
     pub fn ecreate(ssa_frame_size: u32, size: u64) -> Self {
-        let mut block = [0u8; 64];
-        block[..8].copy_from_slice(&tag::ECREATE.to_le_bytes());
-        block[8..12].copy_from_slice(&ssa_frame_size.to_le_bytes());
-        block[12..20].copy_from_slice(&size.to_le_bytes());
         let mut m = Self(Sha256::new());
-        m.0.update(block);
+        m.0.update(kss_sgxs::ecreate_block(ssa_frame_size, size));
         m
     }
 
     /// Hashes an EADD block: tag, page offset, the first 48 bytes of SECINFO.
     pub fn eadd(&mut self, offset: u64, secinfo_first_48: &[u8; 48]) {
-        let mut block = [0u8; 64];
-        block[..8].copy_from_slice(&tag::EADD.to_le_bytes());
-        block[8..16].copy_from_slice(&offset.to_le_bytes());
-        block[16..].copy_from_slice(secinfo_first_48);
-        self.0.update(block);
+        self.0
+            .update(kss_sgxs::eadd_block(offset, secinfo_first_48));
     }
 
     /// Hashes an EEXTEND block and the 256 measured bytes.
     pub fn eextend(&mut self, offset: u64, data: &[u8; 256]) {
-        let mut block = [0u8; 64];
-        block[..8].copy_from_slice(&tag::EEXTEND.to_le_bytes());
-        block[8..16].copy_from_slice(&offset.to_le_bytes());
-        self.0.update(block);
+        self.0.update(kss_sgxs::eextend_block(offset));
         self.0.update(data);
     }
 
@@ -52,6 +41,7 @@ impl Measurement {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kss_sgxs::tag;
 
     #[test]
     fn tags_spell_the_instruction_names() {
