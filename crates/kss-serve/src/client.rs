@@ -67,7 +67,8 @@ impl Target {
         self.https
     }
 
-    fn authority(&self) -> String {
+    /// `host:port` (IPv6 hosts in brackets).
+    pub fn authority(&self) -> String {
         if self.host.contains(':') {
             format!("[{}]:{}", self.host, self.port)
         } else {

@@ -119,6 +119,8 @@ impl Server {
             builder
                 .timer(TokioTimer::new())
                 .header_read_timeout(HEADER_TIMEOUT)
+                // A client may shut down its write side and wait for the answer.
+                .half_close(true)
                 .keep_alive(true);
             let watcher = graceful.watcher();
             match tls.clone() {
