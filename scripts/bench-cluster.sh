@@ -154,9 +154,14 @@ print("SIGHUP at %.3f s; last old verdict %.1f ms after it; first new verdict at
       " old and new overlapped for %.1f ms; new verdicts before the SIGHUP: %s"
       % (hup, late_old * 1000, rej["first_ms"] - hup * 1000, mixed,
          "none" if rej["first_ms"] >= hup * 1000 else "SOME"))
+# The reload instant is bounded: a new verdict before the signal, or an old one more than a
+# second after it (a replica that did not reload), is a failure.
+if rej["first_ms"] < hup * 1000 or late_old > 1.0:
+    print("FAILED: verdicts mixed beyond the reload instant")
 PY
 )
 echo "  $overlap"
+if grep -q FAILED <<<"$overlap"; then status=1; fi
 row reload "policy reload at half time: $overlap"
 set_policy accept
 kill -HUP "${REPLICA_PID[1]}" "${REPLICA_PID[2]}" "${REPLICA_PID[3]}"
