@@ -15,6 +15,8 @@
 //! Replicas are stateless: nonces are MAC'd with a shared secret, tokens are signed with a
 //! shared key, and policies come from the same directory.
 
+#![deny(missing_docs)]
+
 pub mod appraise;
 pub mod client;
 pub mod config;
