@@ -49,7 +49,6 @@ need_tools() {
       sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null
     fi
   fi
-  command -v openssl >/dev/null || { echo "openssl is needed to make a signing key" >&2; exit 1; }
   [ -f "$QUOTE" ] || { echo "fixture quote not found: $QUOTE (set KSS_TESTDATA)" >&2; exit 1; }
   log "building kss and kss-loadtest ($PROFILE)"
   if [ "$PROFILE" = release ]; then
@@ -63,9 +62,9 @@ need_tools() {
 # directory (a mounted volume or ConfigMap in a real deployment).
 make_material() {
   mkdir -p "$WORK/policies" "$WORK/logs"
-  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$WORK/signing-key.pem" 2>/dev/null
+  "$KSS" token keygen --out "$WORK/signing-key.pem" >/dev/null # P-256, PKCS#8, mode 0600
   head -c 32 /dev/urandom > "$WORK/nonce-secret"
-  chmod 600 "$WORK/signing-key.pem" "$WORK/nonce-secret" # kss serve refuses a readable key
+  chmod 600 "$WORK/nonce-secret"
   # The fixture platform is ConfigurationAndSWHardeningNeeded: `accept` takes it, `reject`
   # (the default policy) does not.
   printf '{"accepted_tcb_statuses": ["UpToDate", "ConfigurationAndSWHardeningNeeded"]}\n' > "$WORK/accept.json"
