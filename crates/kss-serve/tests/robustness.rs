@@ -52,7 +52,9 @@ async fn bad_requests_get_json_errors_and_the_service_survives() {
     let host = svc.target.authority();
     let quote = b64(&std::fs::read(testdata(PHALA_QUOTE)).unwrap());
 
-    let cases: Vec<(Option<&str>, Vec<u8>, u16, Option<&str>)> = vec![
+    // (content type, body, expected status, expected field)
+    type Case<'a> = (Option<&'a str>, Vec<u8>, u16, Option<&'a str>);
+    let cases: Vec<Case> = vec![
         (Some("application/json"), b"".to_vec(), 400, None),
         (Some("application/json"), b"{".to_vec(), 400, None),
         (

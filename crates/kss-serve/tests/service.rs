@@ -244,7 +244,7 @@ async fn simulated_kss_quote_and_runtime_data() {
     let reference = reference_verdict(
         &q256,
         &tmp.path().join("export/collateral.json"),
-        &[root.clone()],
+        std::slice::from_ref(&root),
         kss_policy,
         r["verdict"]["at"].as_u64().unwrap(),
     );
