@@ -47,7 +47,7 @@ sed 's/^    balance leastconn/    balance leastconnn/' deploy/haproxy.cfg > "$tm
 if haproxy -c -f "$tmp/broken.cfg" >/dev/null 2>&1; then bad "haproxy -c accepted a broken copy"; else ok "haproxy -c rejects a broken copy"; fi
 
 echo "== deploy/kubernetes (kubernetes-validate --strict, Kubernetes 1.30)"
-venv=target/deploy-check-venv
+venv=${CARGO_TARGET_DIR:-target}/deploy-check-venv
 if [ ! -x "$venv/bin/kubernetes-validate" ]; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check kubernetes-validate==1.37.0
@@ -86,9 +86,8 @@ fi
 if grep -q '^USER [1-9]' deploy/Containerfile; then ok "runs as a non-root user"; else bad "no non-root USER"; fi
 
 echo "== kss serve flags used by the deployment files"
-kss=${KSS_BIN:-target/debug/kss}
+kss=${KSS_BIN:-${CARGO_TARGET_DIR:-target}/debug/kss}
 [ -x "$kss" ] || cargo build --quiet --locked -p kss --bin kss
-kss=${KSS_BIN:-target/debug/kss}
 if help=$("$kss" serve --help 2>&1); then
   flags=$( (grep -o -- '- --[a-z-]*' deploy/kubernetes/deployment.yaml | sed 's/^- //'
             grep -o -- '"--[a-z-]*' deploy/Containerfile | tr -d '"') | sort -u)
