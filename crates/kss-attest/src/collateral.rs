@@ -6,15 +6,17 @@
 //! - a directory of raw Intel PCS responses ([`Collateral::from_pcs_dir`], file names in
 //!   [`pcs_dir::FILES`]).
 //!
-//! Where collateral comes from is behind [`CollateralSource`], so fetching from Intel PCS or a
-//! PCCS can be added later without touching the verifier.
+//! Where collateral comes from is behind [`CollateralSource`] (implemented by
+//! [`InMemoryCollateral`], [`DcapQvlFile`] and [`PcsDirectory`]), so fetching from Intel PCS or
+//! a PCCS can be added later without touching the verifier.
 
-pub mod dcap_qvl;
-pub mod json_slice;
+pub(crate) mod dcap_qvl;
+pub(crate) mod json_slice;
 pub mod pcs_dir;
 
 use crate::x509util::{verify_p256_fixed, P256Key};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// A signed JSON body (TCB info or QE identity) with its signature.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,6 +128,36 @@ pub enum CollateralError {
         /// What is wrong and what was expected.
         reason: String,
     },
+    /// A source could not provide collateral (e.g. a network or cache failure).
+    #[error("{what}: collateral not available: {source}")]
+    Unavailable {
+        /// What was asked for, and from where.
+        what: String,
+        /// Why it is not available.
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+/// Whether a [`CollateralError`] is the environment's or the content's fault.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CollateralErrorKind {
+    /// The collateral could not be obtained (missing file or piece, unreachable service):
+    /// retrying elsewhere or later may help.
+    NotAvailable,
+    /// The collateral was obtained but is malformed.
+    BadContent,
+}
+
+impl CollateralError {
+    /// Whether this is the environment's ("not available") or the content's fault.
+    pub fn kind(&self) -> CollateralErrorKind {
+        match self {
+            Self::Io { .. } | Self::Missing { .. } | Self::Unavailable { .. } => {
+                CollateralErrorKind::NotAvailable
+            }
+            Self::Field { .. } => CollateralErrorKind::BadContent,
+        }
+    }
 }
 
 impl Collateral {
@@ -154,7 +186,7 @@ impl Collateral {
 }
 
 /// Which CA issued a PCK certificate (selects the PCK CRL).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PckCa {
     /// Intel SGX PCK Processor CA.
     Processor,
@@ -162,30 +194,73 @@ pub enum PckCa {
     Platform,
 }
 
-/// What identifies the collateral a quote needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CollateralRequest {
+/// The TEE a quote is from (selects the TCB info and QE identity flavour).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TeeType {
+    /// Intel SGX.
+    Sgx,
+    /// Intel TDX.
+    Tdx,
+}
+
+/// What a quote needs from a [`CollateralSource`]: the platform (FMSPC, PCE ID), the CA that
+/// issued its PCK certificate (which PCK CRL), the TEE type, and the verification time (a
+/// source may hand out collateral valid then, or its newest).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CollateralNeed {
     /// FMSPC from the PCK certificate.
     pub fmspc: [u8; 6],
     /// PCEID from the PCK certificate.
     pub pce_id: [u8; 2],
     /// The PCK's issuing CA.
     pub ca: PckCa,
+    /// The quote's TEE.
+    pub tee: TeeType,
+    /// The verification time (Unix seconds).
+    pub at: u64,
 }
 
-/// A place collateral comes from: files now, Intel PCS or a PCCS later.
+/// A place collateral comes from: a file, a directory, memory now; Intel PCS or a PCCS (with an
+/// on-disk cache) later. The verifier asks for what a quote needs and never sees where it came
+/// from. Errors tell "not available" (the environment: missing file, network) from "bad
+/// content" with [`CollateralError::kind`].
 pub trait CollateralSource: Send + Sync {
-    /// Returns the collateral for a quote whose PCK has these properties.
-    fn collateral_for(&self, request: &CollateralRequest) -> Result<Collateral, CollateralError>;
+    /// Returns the collateral for a quote with these needs.
+    fn collateral(&self, need: &CollateralNeed) -> Result<Arc<Collateral>, CollateralError>;
 }
 
-/// A fixed collateral bundle (what `--collateral PATH` gives).
+/// A fixed collateral bundle held in memory, whatever the quote.
 #[derive(Debug, Clone)]
-pub struct StaticCollateral(pub Collateral);
+pub struct InMemoryCollateral(pub Arc<Collateral>);
 
-impl CollateralSource for StaticCollateral {
-    fn collateral_for(&self, _request: &CollateralRequest) -> Result<Collateral, CollateralError> {
+impl CollateralSource for InMemoryCollateral {
+    fn collateral(&self, _need: &CollateralNeed) -> Result<Arc<Collateral>, CollateralError> {
         Ok(self.0.clone())
+    }
+}
+
+/// dcap-qvl's `QuoteCollateralV3` JSON file, read on every request (so it can be replaced
+/// while a verifier runs).
+#[derive(Debug, Clone)]
+pub struct DcapQvlFile(pub PathBuf);
+
+impl CollateralSource for DcapQvlFile {
+    fn collateral(&self, _need: &CollateralNeed) -> Result<Arc<Collateral>, CollateralError> {
+        let bytes = std::fs::read(&self.0).map_err(|source| CollateralError::Io {
+            path: self.0.clone(),
+            source,
+        })?;
+        Collateral::from_dcap_qvl_json(&bytes, &self.0.display().to_string()).map(Arc::new)
+    }
+}
+
+/// A directory of raw Intel PCS responses (see [`pcs_dir::FILES`]), read on every request.
+#[derive(Debug, Clone)]
+pub struct PcsDirectory(pub PathBuf);
+
+impl CollateralSource for PcsDirectory {
+    fn collateral(&self, _need: &CollateralNeed) -> Result<Arc<Collateral>, CollateralError> {
+        Collateral::from_pcs_dir(&self.0).map(Arc::new)
     }
 }
 

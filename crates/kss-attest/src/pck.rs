@@ -23,12 +23,13 @@ pub const SGX_EXTENSION_OID: ObjectIdentifier =
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PckError {
     /// The DER is malformed at the named place.
-    #[error("SGX extension: {what} is not valid DER: {detail}")]
+    #[error("SGX extension: {what} is not valid DER: {source}")]
     Der {
         /// What was being decoded.
         what: &'static str,
-        /// The decoder's message.
-        detail: String,
+        /// The decoder's error.
+        #[source]
+        source: der::Error,
     },
     /// A mandatory entry is absent.
     #[error("SGX extension: mandatory entry {name} (OID {oid}) is missing")]
@@ -118,10 +119,7 @@ impl SgxExtension {
 }
 
 fn der_err(what: &'static str) -> impl Fn(der::Error) -> PckError {
-    move |e| PckError::Der {
-        what,
-        detail: e.to_string(),
-    }
+    move |source| PckError::Der { what, source }
 }
 
 /// Reads the entries of a DER `SEQUENCE OF SEQUENCE { OID, value }` as (OID, value) pairs.

@@ -10,7 +10,7 @@
 pub mod convert;
 
 use crate::tcb::TcbStatus;
-use crate::verify::Check;
+use crate::verify::{Check, CheckId};
 use kss_types::{AttributeFlags, ConfigId, Id128, ReportBody, Sigstruct};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -383,46 +383,51 @@ impl Policy {
         let mut out = Vec::new();
         let debug = r.attributes.flags.contains(AttributeFlags::DEBUG);
         out.push(if !debug {
-            Check::pass("policy.debug", "not a debug enclave")
+            Check::pass(CheckId::PolicyDebug, "not a debug enclave")
         } else if self.allow_debug {
             Check::pass(
-                "policy.debug",
+                CheckId::PolicyDebug,
                 "debug enclave, accepted because the policy sets allow_debug",
             )
         } else {
             Check::fail(
-                "policy.debug",
+                CheckId::PolicyDebug,
                 "debug enclave (ATTRIBUTES.DEBUG set): its memory can be read by the host; set allow_debug to accept",
             )
         });
         if let Some(list) = &self.mr_enclave {
             out.push(one_of(
-                "policy.mr_enclave",
+                CheckId::PolicyMrEnclave,
                 "MRENCLAVE",
                 &r.mr_enclave,
                 list,
             ));
         }
         if let Some(list) = &self.mr_signer {
-            out.push(one_of("policy.mr_signer", "MRSIGNER", &r.mr_signer, list));
+            out.push(one_of(
+                CheckId::PolicyMrSigner,
+                "MRSIGNER",
+                &r.mr_signer,
+                list,
+            ));
         }
         if let Some(v) = self.isv_prod_id {
             out.push(Check::from_bool(
-                "policy.isv_prod_id",
+                CheckId::PolicyIsvProdId,
                 r.isv_prod_id == v,
                 format!("ISVPRODID is {}, policy requires {v}", r.isv_prod_id),
             ));
         }
         if let Some(v) = self.min_isv_svn {
             out.push(Check::from_bool(
-                "policy.isv_svn",
+                CheckId::PolicyIsvSvn,
                 r.isv_svn >= v,
                 format!("ISVSVN is {}, policy requires at least {v}", r.isv_svn),
             ));
         }
         if let Some(v) = &self.isv_family_id {
             out.push(Check::from_bool(
-                "policy.isv_family_id",
+                CheckId::PolicyIsvFamilyId,
                 r.isv_family_id == *v,
                 format!(
                     "ISVFAMILYID is {}, policy requires {}",
@@ -433,7 +438,7 @@ impl Policy {
         }
         if let Some(v) = &self.isv_ext_prod_id {
             out.push(Check::from_bool(
-                "policy.isv_ext_prod_id",
+                CheckId::PolicyIsvExtProdId,
                 r.isv_ext_prod_id == *v,
                 format!(
                     "ISVEXTPRODID is {}, policy requires {}",
@@ -444,7 +449,7 @@ impl Policy {
         }
         if let Some(v) = &self.config_id {
             out.push(Check::from_bool(
-                "policy.config_id",
+                CheckId::PolicyConfigId,
                 r.config_id == *v,
                 format!(
                     "CONFIGID is {}, policy requires {}",
@@ -455,7 +460,7 @@ impl Policy {
         }
         if let Some(v) = self.min_config_svn {
             out.push(Check::from_bool(
-                "policy.config_svn",
+                CheckId::PolicyConfigSvn,
                 r.config_svn >= v,
                 format!(
                     "CONFIGSVN is {}, policy requires at least {v}",
@@ -477,23 +482,26 @@ impl Policy {
         };
         out.push(match t.tcb_status {
             Some(s) => Check::from_bool(
-                "policy.tcb_status",
+                CheckId::PolicyTcbStatus,
                 self.accepted_tcb_statuses.contains(s),
                 format!(
                     "TCB status is {s}, policy accepts [{}]",
                     names(&self.accepted_tcb_statuses)
                 ),
             ),
-            None => Check::skip("policy.tcb_status", "no TCB status was established"),
+            None => Check::skip(CheckId::PolicyTcbStatus, "no TCB status was established"),
         });
         if let Some(acc) = &self.accepted_qe_tcb_statuses {
             out.push(match t.qe_tcb_status {
                 Some(s) => Check::from_bool(
-                    "policy.qe_tcb_status",
+                    CheckId::PolicyQeTcbStatus,
                     acc.contains(s),
                     format!("QE TCB status is {s}, policy accepts [{}]", names(acc)),
                 ),
-                None => Check::skip("policy.qe_tcb_status", "no QE TCB status was established"),
+                None => Check::skip(
+                    CheckId::PolicyQeTcbStatus,
+                    "no QE TCB status was established",
+                ),
             });
         }
         if let Some(allowed) = &self.allowed_advisory_ids {
@@ -504,12 +512,12 @@ impl Policy {
                 .collect();
             out.push(if outside.is_empty() {
                 Check::pass(
-                    "policy.advisory_ids",
+                    CheckId::PolicyAdvisoryIds,
                     format!("all advisories {:?} are allowed", t.advisory_ids),
                 )
             } else {
                 Check::fail(
-                    "policy.advisory_ids",
+                    CheckId::PolicyAdvisoryIds,
                     format!("advisories {outside:?} are not in the policy's allowed_advisory_ids"),
                 )
             });
@@ -519,7 +527,7 @@ impl Policy {
                 Some(issued) => {
                     let age = t.at.saturating_sub(issued);
                     Check::from_bool(
-                        "policy.collateral_age",
+                        CheckId::PolicyCollateralAge,
                         age <= days.saturating_mul(86_400),
                         format!(
                             "oldest collateral was issued {} days ago ({}), policy allows at most {days} days",
@@ -528,14 +536,14 @@ impl Policy {
                         ),
                     )
                 }
-                None => Check::skip("policy.collateral_age", "collateral issue dates unknown"),
+                None => Check::skip(CheckId::PolicyCollateralAge, "collateral issue dates unknown"),
             });
         }
         out
     }
 }
 
-fn one_of(name: &str, field: &str, v: &[u8; 32], list: &[[u8; 32]]) -> Check {
+fn one_of(name: CheckId, field: &str, v: &[u8; 32], list: &[[u8; 32]]) -> Check {
     Check::from_bool(
         name,
         list.contains(v),

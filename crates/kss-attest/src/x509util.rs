@@ -269,11 +269,13 @@ impl Cert {
         &self.der
     }
 
+    #[cfg(test)]
     /// The signed part (TBSCertificate), DER.
     pub fn tbs(&self) -> &[u8] {
         &self.tbs
     }
 
+    #[cfg(test)]
     /// The issuer's signature over the TBSCertificate, DER-encoded ECDSA.
     pub fn signature(&self) -> &[u8] {
         &self.signature
@@ -284,11 +286,13 @@ impl Cert {
         &self.serial
     }
 
+    #[cfg(test)]
     /// The subject name, DER.
     pub fn subject_der(&self) -> &[u8] {
         &self.subject
     }
 
+    #[cfg(test)]
     /// The issuer name, DER.
     pub fn issuer_der(&self) -> &[u8] {
         &self.issuer
@@ -449,11 +453,6 @@ impl Crl {
     /// True when the certificate with this serial number is listed.
     pub fn revokes(&self, serial: &[u8]) -> bool {
         self.revoked.iter().any(|s| s == serial)
-    }
-
-    /// True when `at` is within [thisUpdate, nextUpdate].
-    pub fn valid_at(&self, at: u64) -> bool {
-        self.this_update <= at && at <= self.next_update
     }
 }
 
@@ -636,12 +635,7 @@ pub fn key_from_xy(xy: &[u8; 64]) -> P256Key {
 /// matched by key so any issuance of the same root is accepted) or at a certificate signed by a
 /// trusted root key. Returns the indexes of the chain, leaf first. Certificates not on the path
 /// are ignored.
-pub fn build_chain(certs: &[Cert], roots: &[P256Key]) -> Result<Vec<usize>, X509Error> {
-    let refs: Vec<&Cert> = certs.iter().collect();
-    build_chain_by(&refs, roots, &|c: &Cert, k: &P256Key| c.is_signed_by(k))
-}
-
-/// [`build_chain`] with a caller-supplied signature check (e.g. one that remembers results).
+/// `signed_by` checks one signature (e.g. one that remembers results).
 pub fn build_chain_by(
     certs: &[&Cert],
     roots: &[P256Key],

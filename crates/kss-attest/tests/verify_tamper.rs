@@ -69,7 +69,8 @@ fn every_signed_collateral_byte_matters() {
         let v = verifier.verify(&q, &c, AT);
         assert!(!v.accepted, "tcb_info byte {pos} change accepted");
         assert_eq!(
-            v.check("tcb_info.signature").map(|c| c.outcome),
+            v.check(kss_attest::verify::CheckId::TcbInfoSignature)
+                .map(|c| c.outcome),
             Some(Outcome::Fail),
             "tcb_info byte {pos}"
         );
@@ -79,7 +80,8 @@ fn every_signed_collateral_byte_matters() {
         c.qe_identity.body[pos] ^= 0x01;
         let v = verifier.verify(&q, &c, AT);
         assert_eq!(
-            v.check("qe_identity.signature").map(|c| c.outcome),
+            v.check(kss_attest::verify::CheckId::QeIdentitySignature)
+                .map(|c| c.outcome),
             Some(Outcome::Fail),
             "qe_identity byte {pos}"
         );

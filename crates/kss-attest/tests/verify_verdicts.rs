@@ -69,7 +69,9 @@ fn phala_sgx_quote_before_tcb_info_issue_date() {
     let col = collateral("phala-dcap-qvl/sgx_quote_collateral.json");
     let v = Verifier::new(any_status()).verify(&q, &col, 1_750_320_802);
     assert!(!v.accepted);
-    let c = v.check("tcb_info.validity").expect("check present");
+    let c = v
+        .check(kss_attest::verify::CheckId::TcbInfoValidity)
+        .expect("check present");
     assert_eq!(c.outcome, Outcome::Fail);
     assert!(
         c.reason.contains("issue date") && c.reason.contains("future"),
@@ -152,7 +154,8 @@ fn corrupted_quote_signature_fails() {
     let col = collateral("phala-dcap-qvl/sgx_quote_collateral.json");
     let v = Verifier::new(any_status()).verify(&q, &col, 1_591_358_400);
     assert_eq!(
-        v.check("quote.isv_signature").map(|c| c.outcome),
+        v.check(kss_attest::verify::CheckId::QuoteIsvSignature)
+            .map(|c| c.outcome),
         Some(Outcome::Fail)
     );
     assert!(!v.accepted);
@@ -167,10 +170,11 @@ fn corrupted_quote_signature_fails() {
         "qe.report_signature",
     ] {
         assert_eq!(
-            v.check(name).map(|c| c.outcome),
+            v.check(name.parse().expect("a check name"))
+                .map(|c| c.outcome),
             Some(Outcome::Pass),
             "{name}: {:?}",
-            v.check(name)
+            v.check(name.parse().expect("a check name"))
         );
     }
 }
@@ -219,24 +223,26 @@ fn both_root_issuances_are_trusted_by_key() {
     }
 }
 
-/// A `CollateralSource` is asked for the PCK's FMSPC, PCEID and CA, then verification proceeds
-/// as with fixed collateral.
+/// A `CollateralSource` is asked for the PCK's FMSPC, PCEID and CA (and the TEE type and time),
+/// then verification proceeds as with fixed collateral.
 #[test]
 fn collateral_source_gets_the_pck_identity() {
-    use kss_attest::collateral::{CollateralError, CollateralRequest, CollateralSource, PckCa};
-    use std::sync::Mutex;
-    struct Recording(Collateral, Mutex<Vec<CollateralRequest>>);
+    use kss_attest::collateral::{
+        CollateralError, CollateralNeed, CollateralSource, PckCa, TeeType,
+    };
+    use std::sync::{Arc, Mutex};
+    struct Recording(Collateral, Mutex<Vec<CollateralNeed>>);
     impl CollateralSource for Recording {
-        fn collateral_for(&self, r: &CollateralRequest) -> Result<Collateral, CollateralError> {
+        fn collateral(&self, r: &CollateralNeed) -> Result<Arc<Collateral>, CollateralError> {
             self.1.lock().expect("lock").push(*r);
-            Ok(self.0.clone())
+            Ok(Arc::new(self.0.clone()))
         }
     }
     let src = Recording(
         collateral("phala-dcap-qvl/sgx_quote_collateral.json"),
         Mutex::new(Vec::new()),
     );
-    let q = read("phala-dcap-qvl/sgx_quote");
+    let q = kss_attest::quote::Quote::parse(&read("phala-dcap-qvl/sgx_quote")).expect("quote");
     let v = Verifier::new(any_status())
         .verify_with_source(&q, &src, 1_752_919_277)
         .expect("source answers");
@@ -244,10 +250,12 @@ fn collateral_source_gets_the_pck_identity() {
     let reqs = src.1.lock().expect("lock");
     assert_eq!(
         reqs.as_slice(),
-        &[CollateralRequest {
+        &[CollateralNeed {
             fmspc: [0x00, 0xA0, 0x67, 0x11, 0x00, 0x00],
             pce_id: [0, 0],
             ca: PckCa::Processor,
+            tee: TeeType::Sgx,
+            at: 1_752_919_277,
         }]
     );
 }

@@ -225,7 +225,7 @@ fn phases(ws: &Workspace, n: usize) {
         let enclave = enclave.expect("enclave");
         phase(6, &mut || {
             std::hint::black_box(
-                kss_attest::sim_qe::SimQuotingEnclave::load_or_create_default().expect("sim QE"),
+                kss_sim_qe::SimQuotingEnclave::load_or_create_default().expect("sim QE"),
             );
         });
         let mut server = None;

@@ -6,15 +6,14 @@
 //! Everything that depends on the verifier's API is in this module, so that a change of that API
 //! stays a local change.
 
-use kss_attest::collateral::Collateral;
 use kss_attest::json::{report_body_json, ByteOrder};
-use kss_attest::policy::{Policy, TcbFacts};
-use kss_attest::verify::{Check, Outcome, Verdict, Verifier};
+use kss_attest::policy::TcbFacts;
+use kss_attest::{Check, CheckId, Collateral, Outcome, Policy, Quote, Verdict, Verifier};
 use serde_json::Value;
 use sha2::{Digest, Sha256, Sha512};
 
-/// Name of the check that binds `runtime_data` to REPORTDATA.
-pub const RUNTIME_DATA_CHECK: &str = "report_data.runtime_data";
+/// The check that binds `runtime_data` to REPORTDATA (`report_data.runtime_data`).
+pub const RUNTIME_DATA_CHECK: CheckId = CheckId::ReportDataRuntimeData;
 
 /// Which hash of the runtime data was found at the start of REPORTDATA.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -42,10 +41,39 @@ pub fn appraise(
     policy: &Policy,
     runtime_data: Option<&[u8]>,
 ) -> (Verdict, Option<RuntimeDataHash>) {
-    let mut v = verifier.verify(quote, collateral, at);
+    let v = match Quote::parse(quote) {
+        Ok(q) => verifier.verify_quote(&q, collateral, at),
+        // Bytes that are no quote: the verifier reports why, as a failed check.
+        Err(_) => verifier.verify(quote, collateral, at),
+    };
+    finish(verifier, v, at, policy, runtime_data)
+}
+
+/// [`appraise`] for an already parsed quote (what `kss verify` has).
+pub fn appraise_quote(
+    verifier: &Verifier,
+    quote: &Quote,
+    collateral: &Collateral,
+    at: u64,
+    policy: &Policy,
+    runtime_data: Option<&[u8]>,
+) -> (Verdict, Option<RuntimeDataHash>) {
+    let v = verifier.verify_quote(quote, collateral, at);
+    finish(verifier, v, at, policy, runtime_data)
+}
+
+/// Replaces the verifier's policy checks by `policy`'s, adds the runtime-data check, and
+/// recomputes `accepted`.
+fn finish(
+    verifier: &Verifier,
+    mut v: Verdict,
+    at: u64,
+    policy: &Policy,
+    runtime_data: Option<&[u8]>,
+) -> (Verdict, Option<RuntimeDataHash>) {
     if verifier.policy() != policy {
         if let Some(body) = v.report_body.clone() {
-            v.checks.retain(|c| !c.name.starts_with("policy."));
+            v.checks.retain(|c| !c.name.as_str().starts_with("policy."));
             v.checks.extend(policy.evaluate_identity(&body));
             let facts = TcbFacts {
                 tcb_status: v.tcb_status.as_ref(),

@@ -227,7 +227,7 @@ async fn attest(State(state): State<Arc<AppState>>, req: Request) -> Response {
         Err(e) => return error(StatusCode::BAD_REQUEST, e, "bad_request"),
     };
     if let Some(n) = &request.nonce {
-        if let Err(e) = state.nonces().check(n, kss_attest::dcap_time::now()) {
+        if let Err(e) = state.nonces().check(n, kss_attest::now()) {
             return error(
                 StatusCode::BAD_REQUEST,
                 RequestError::field("nonce", e.to_string()),
@@ -310,7 +310,7 @@ struct NonceResponse {
 }
 
 async fn nonce(State(state): State<Arc<AppState>>) -> Response {
-    let (nonce, expires_at) = state.nonces().issue(kss_attest::dcap_time::now());
+    let (nonce, expires_at) = state.nonces().issue(kss_attest::now());
     let mut r = json_response(StatusCode::OK, &NonceResponse { nonce, expires_at });
     r.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -105,7 +105,7 @@ impl std::fmt::Debug for AppState {
 }
 
 fn now() -> u64 {
-    kss_attest::dcap_time::now()
+    kss_attest::now()
 }
 
 impl AppState {
@@ -301,7 +301,7 @@ impl AppState {
             tcb_status: v.tcb_status.as_ref().map(|s| s.as_str().to_string()),
             advisory_ids: v.advisory_ids.clone(),
             first_failed_check: v.first_failure().map(|c| FailedCheck {
-                name: c.name.clone(),
+                name: c.name.as_str().to_string(),
                 reason: c.reason.clone(),
             }),
             verified_at: v.at,

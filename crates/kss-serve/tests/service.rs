@@ -8,10 +8,10 @@ use common::*;
 use kss_attest::collateral::Collateral;
 use kss_attest::json::{report_body_json, ByteOrder};
 use kss_attest::policy::Policy;
-use kss_attest::sim_qe::SimQuotingEnclave;
 use kss_attest::tcb::TcbStatus;
 use kss_attest::verify::{trust_root_key, Verifier};
 use kss_serve::appraise::verdict_json;
+use kss_sim_qe::SimQuotingEnclave;
 use serde_json::{json, Value};
 use sha2::Digest;
 use std::time::Duration;
@@ -177,7 +177,7 @@ async fn real_quote_verdicts_and_tokens() {
 async fn simulated_kss_quote_and_runtime_data() {
     let tmp = tempfile::tempdir().unwrap();
     let qe = SimQuotingEnclave::load_or_create(&tmp.path().join("sim-ca")).unwrap();
-    let now = kss_attest::dcap_time::now();
+    let now = kss_attest::now();
     qe.export_collateral(&tmp.path().join("export"), now - 60)
         .unwrap();
     let runtime = b"the workload's TLS public key";
@@ -281,7 +281,7 @@ async fn nonces_round_trip_and_foreign_or_expired_ones_are_refused() {
     let (s, n) = svc.get("/v1/nonce").await;
     assert_eq!(s, 200);
     let nonce = n["nonce"].as_str().unwrap().to_string();
-    assert!(n["expires_at"].as_u64().unwrap() > kss_attest::dcap_time::now());
+    assert!(n["expires_at"].as_u64().unwrap() > kss_attest::now());
     let (s, r) = svc
         .post(&json!({"quote": b64(&quote), "nonce": nonce}))
         .await;
@@ -293,13 +293,13 @@ async fn nonces_round_trip_and_foreign_or_expired_ones_are_refused() {
     let replica =
         kss_serve::nonce::NonceKey::new(zeroize::Zeroizing::new(NONCE_SECRET.to_vec()), 300)
             .unwrap();
-    let (other, _) = replica.issue(kss_attest::dcap_time::now());
+    let (other, _) = replica.issue(kss_attest::now());
     let (s, _) = svc
         .post(&json!({"quote": b64(&quote), "nonce": other}))
         .await;
     assert_eq!(s, 200);
     // Expired (issued 10 minutes ago with a 5 minute lifetime).
-    let (old, _) = replica.issue(kss_attest::dcap_time::now() - 600);
+    let (old, _) = replica.issue(kss_attest::now() - 600);
     let (s, r) = svc.post(&json!({"quote": b64(&quote), "nonce": old})).await;
     assert_eq!(s, 400);
     assert_eq!(r["field"], "nonce");
@@ -307,7 +307,7 @@ async fn nonces_round_trip_and_foreign_or_expired_ones_are_refused() {
     // Issued under another secret, or made up.
     let stranger = kss_serve::nonce::NonceKey::random(300);
     for n in [
-        stranger.issue(kss_attest::dcap_time::now()).0,
+        stranger.issue(kss_attest::now()).0,
         "hello-nonce".to_string(),
     ] {
         let (s, r) = svc.post(&json!({"quote": b64(&quote), "nonce": n})).await;

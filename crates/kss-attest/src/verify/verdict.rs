@@ -1,11 +1,14 @@
 //! The result of a verification: named checks and the overall verdict.
 
+use super::check_id::CheckId;
 use crate::tcb::TcbStatus;
 use kss_types::ReportBody;
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 
 /// How one check ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Outcome {
     /// The check passed.
     Pass,
@@ -27,10 +30,11 @@ impl Outcome {
 }
 
 /// One named check, e.g. `quote.isv_signature` or `policy.config_svn`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Serializes as `{"name", "outcome", "reason"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Check {
-    /// Dotted name: the object checked, then the property.
-    pub name: String,
+    /// Which check (serialized as its dotted name: the object checked, then the property).
+    pub name: CheckId,
     /// How it ended.
     pub outcome: Outcome,
     /// Plain-words explanation (what was found and what was expected).
@@ -39,34 +43,34 @@ pub struct Check {
 
 impl Check {
     /// A passed check.
-    pub fn pass(name: &str, reason: impl Into<String>) -> Self {
+    pub fn pass(name: CheckId, reason: impl Into<String>) -> Self {
         Self {
-            name: name.to_string(),
+            name,
             outcome: Outcome::Pass,
             reason: reason.into(),
         }
     }
 
     /// A failed check.
-    pub fn fail(name: &str, reason: impl Into<String>) -> Self {
+    pub fn fail(name: CheckId, reason: impl Into<String>) -> Self {
         Self {
-            name: name.to_string(),
+            name,
             outcome: Outcome::Fail,
             reason: reason.into(),
         }
     }
 
     /// A skipped check.
-    pub fn skip(name: &str, reason: impl Into<String>) -> Self {
+    pub fn skip(name: CheckId, reason: impl Into<String>) -> Self {
         Self {
-            name: name.to_string(),
+            name,
             outcome: Outcome::Skip,
             reason: reason.into(),
         }
     }
 
     /// Pass when `ok`, else fail; the reason is the same either way.
-    pub fn from_bool(name: &str, ok: bool, reason: impl Into<String>) -> Self {
+    pub fn from_bool(name: CheckId, ok: bool, reason: impl Into<String>) -> Self {
         if ok {
             Self::pass(name, reason)
         } else {
@@ -76,7 +80,7 @@ impl Check {
 
     /// JSON form `{name, outcome, reason}`.
     pub fn to_json(&self) -> Value {
-        json!({"name": self.name, "outcome": self.outcome.as_str(), "reason": self.reason})
+        serde_json::to_value(self).unwrap_or(Value::Null)
     }
 }
 
@@ -104,28 +108,72 @@ pub struct Verdict {
 }
 
 impl Verdict {
+    /// A verdict at `at` with no checks yet.
+    pub(crate) fn empty(at: u64) -> Self {
+        Verdict {
+            accepted: false,
+            tcb_status: None,
+            advisory_ids: Vec::new(),
+            platform_tcb_status: None,
+            qe_tcb_status: None,
+            report_body: None,
+            checks: Vec::new(),
+            collateral_oldest_issue: None,
+            at,
+        }
+    }
+
     /// The first failed check, if any.
     pub fn first_failure(&self) -> Option<&Check> {
         self.checks.iter().find(|c| c.outcome == Outcome::Fail)
     }
 
-    /// The check with this name.
-    pub fn check(&self, name: &str) -> Option<&Check> {
-        self.checks.iter().find(|c| c.name == name)
+    /// The check `id`, when it ran.
+    pub fn check(&self, id: CheckId) -> Option<&Check> {
+        self.checks.iter().find(|c| c.name == id)
     }
 
-    /// JSON form: `accepted`, `tcb_status`, `advisory_ids`, `qe_tcb_status`,
-    /// `platform_tcb_status`, `report_body` (rendered by `report_body`), `checks`, `at`.
-    pub fn to_json(&self, report_body: impl Fn(&ReportBody) -> Value) -> Value {
-        json!({
-            "accepted": self.accepted,
-            "tcb_status": self.tcb_status.as_ref().map(|s| s.as_str().to_string()),
-            "advisory_ids": self.advisory_ids,
-            "platform_tcb_status": self.platform_tcb_status.as_ref().map(|s| s.as_str().to_string()),
-            "qe_tcb_status": self.qe_tcb_status.as_ref().map(|s| s.as_str().to_string()),
-            "report_body": self.report_body.as_ref().map(report_body),
-            "checks": self.checks.iter().map(Check::to_json).collect::<Vec<_>>(),
-            "at": self.at,
-        })
+    /// The JSON view: `accepted`, `advisory_ids`, `at`, `checks`, `platform_tcb_status`,
+    /// `qe_tcb_status`, `report_body` (rendered by `report_body`), `tcb_status`.
+    pub fn json_view(&self, report_body: impl Fn(&ReportBody) -> Value) -> VerdictJson<'_> {
+        fn st(s: &Option<TcbStatus>) -> Option<&str> {
+            s.as_ref().map(TcbStatus::as_str)
+        }
+        VerdictJson {
+            accepted: self.accepted,
+            advisory_ids: &self.advisory_ids,
+            at: self.at,
+            checks: &self.checks,
+            platform_tcb_status: st(&self.platform_tcb_status),
+            qe_tcb_status: st(&self.qe_tcb_status),
+            report_body: self.report_body.as_ref().map(report_body),
+            tcb_status: st(&self.tcb_status),
+        }
     }
+
+    /// [`Verdict::json_view`] as a JSON value.
+    pub fn to_json(&self, report_body: impl Fn(&ReportBody) -> Value) -> Value {
+        serde_json::to_value(self.json_view(report_body)).unwrap_or(Value::Null)
+    }
+}
+
+/// The JSON form of a [`Verdict`] (what `kss verify --json` prints), keys in alphabetical order.
+#[derive(Debug, Serialize)]
+pub struct VerdictJson<'a> {
+    /// True when no check failed.
+    pub accepted: bool,
+    /// Advisory IDs.
+    pub advisory_ids: &'a [String],
+    /// The verification time (Unix seconds).
+    pub at: u64,
+    /// Every check in the order it ran.
+    pub checks: &'a [Check],
+    /// Platform TCB status.
+    pub platform_tcb_status: Option<&'a str>,
+    /// QE TCB status.
+    pub qe_tcb_status: Option<&'a str>,
+    /// The report body, rendered by the caller.
+    pub report_body: Option<Value>,
+    /// Final TCB status.
+    pub tcb_status: Option<&'a str>,
 }

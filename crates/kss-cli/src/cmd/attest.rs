@@ -162,7 +162,7 @@ pub fn run(args: Args) -> CliResult {
     }
     if let Some(c) = verdict["checks"].as_array().and_then(|cs| {
         cs.iter()
-            .find(|c| c["name"] == kss_serve::appraise::RUNTIME_DATA_CHECK)
+            .find(|c| c["name"] == kss_serve::appraise::RUNTIME_DATA_CHECK.as_str())
     }) {
         println!("runtime data: {}", c["reason"].as_str().unwrap_or(""));
     }

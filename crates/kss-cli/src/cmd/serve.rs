@@ -1,7 +1,7 @@
 //! `kss serve`: the HTTP attestation service (see docs/serve.md).
 
 use crate::error::{CliError, CliResult};
-use kss_attest::dcap_time::parse_time;
+use kss_attest::parse_time;
 use kss_serve::{AppState, CollateralConfig, ServeConfig, Server};
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -3,7 +3,7 @@
 
 use crate::error::{CliError, CliResult};
 use crate::util::parse_num;
-use kss_attest::sim_qe::{default_sim_ca_dir, SimQuotingEnclave};
+use kss_sim_qe::{default_sim_ca_dir, SimQuotingEnclave};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -57,7 +57,7 @@ fn export(args: ExportArgs) -> CliResult {
     };
     let now = match args.now {
         Some(t) => parse_num(&t, "--now", u64::from(u32::MAX))?,
-        None => kss_attest::dcap_time::now(),
+        None => kss_attest::now(),
     };
     let qe = SimQuotingEnclave::load_or_create(&ca_dir)
         .map_err(|e| CliError::environment(e.to_string()))?;

@@ -1,8 +1,8 @@
 //! The simulated quoting enclave used by `kss run` in simulation mode.
 
-use kss_attest::sim_qe::SimQuotingEnclave;
 use kss_enclave::sim::{SimCpu, SimEnclave};
 use kss_service::QuotingEnclave;
+use kss_sim_qe::SimQuotingEnclave;
 use kss_types::Secs;
 
 /// Loads (or creates on first use) the per-user simulated PCK CA and quoting enclave, and models

@@ -194,6 +194,6 @@ fn verify(args: VerifyArgs) -> CliResult {
 
 fn fmt_time(v: &serde_json::Value) -> String {
     v.as_u64()
-        .map(kss_attest::dcap_time::format_rfc3339)
+        .map(kss_attest::format_rfc3339)
         .unwrap_or_else(|| "?".into())
 }

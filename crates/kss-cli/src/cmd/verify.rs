@@ -4,9 +4,9 @@
 use crate::error::{CliError, CliResult};
 use crate::util::{print_json, read_file, read_text};
 use kss_attest::collateral::Collateral;
-use kss_attest::dcap_time::{format_rfc3339, now, parse_time};
 use kss_attest::policy::Policy;
 use kss_attest::verify::{trust_root_key, Outcome, Verdict, Verifier};
+use kss_attest::{format_rfc3339, now, parse_time};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -77,12 +77,10 @@ pub struct Args {
 
 /// Runs the command.
 pub fn run(args: Args) -> CliResult {
-    let mut quote = read_file(&args.quote, "quote")?;
-    // The verifier is given exactly the quote's own bytes.
-    let len = crate::cmd::quote::parse_quote_file(&quote, &args.quote, args.allow_trailing)?
-        .raw()
-        .len();
-    quote.truncate(len);
+    let bytes = read_file(&args.quote, "quote")?;
+    // Parsed once; the verifier is given the parsed quote (its own bytes, without trailing ones).
+    let quote = crate::cmd::quote::parse_quote_file(&bytes, &args.quote, args.allow_trailing)?;
+    drop(bytes);
     let mut collateral = Collateral::from_path(&args.collateral).map_err(|e| {
         CliError::input(e.to_string()).hint("see `kss verify --help` for the collateral forms")
     })?;
@@ -121,7 +119,7 @@ pub fn run(args: Args) -> CliResult {
             .collect::<Result<Vec<_>, _>>()?;
         Verifier::with_trust_roots(roots, Policy::default())
     };
-    let (verdict, _) = kss_serve::appraise::appraise(
+    let (verdict, _) = kss_serve::appraise::appraise_quote(
         &verifier,
         &quote,
         &collateral,

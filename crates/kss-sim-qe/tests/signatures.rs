@@ -5,7 +5,7 @@
 use der::{Decode, Encode};
 use kss_attest::pck::{parse_pem_chain, sgx_extension_of_cert};
 use kss_attest::quote::{Quote, INTEL_QE_VENDOR_ID};
-use kss_attest::sim_qe::SimQuotingEnclave;
+use kss_sim_qe::SimQuotingEnclave;
 use kss_types::{Attributes, ConfigId, Id128, ReportBody};
 use ring::signature::{UnparsedPublicKey, ECDSA_P256_SHA256_ASN1, ECDSA_P256_SHA256_FIXED};
 use x509_cert::crl::CertificateList;
@@ -322,7 +322,7 @@ fn exported_directory_verifies_a_simulated_quote() {
     let tmp = tempfile::tempdir().unwrap();
     let qe = SimQuotingEnclave::load_or_create(&tmp.path().join("ca")).unwrap();
     let quote = qe.quote(&kss_report_body()).unwrap();
-    let now = kss_attest::dcap_time::now();
+    let now = kss_attest::now();
     let out = tmp.path().join("export");
     qe.export_collateral(&out, now).unwrap();
     let col = Collateral::from_path(&out).expect("the exported directory reads as collateral");

@@ -3,9 +3,9 @@
 //! extension), and root → TCB signing certificate.
 
 use super::SimError;
-use crate::pck::SGX_EXTENSION_OID;
 use der::asn1::ObjectIdentifier;
 use der::{Encode, Length, Writer};
+use kss_attest::pck::SGX_EXTENSION_OID;
 use p256::ecdsa::{DerSignature, SigningKey};
 use std::str::FromStr;
 use std::time::{Duration, UNIX_EPOCH};

@@ -2,9 +2,9 @@
 //! simulated CA, in dcap-qvl's `QuoteCollateralV3` JSON format (plus PCS-style raw files).
 
 use super::{certs, store, SimError, SimQuotingEnclave};
-use crate::collateral::pcs_dir;
-use crate::dcap_time::format_rfc3339;
 use der::Encode;
+use kss_attest::collateral::pcs_dir;
+use kss_attest::format_rfc3339;
 use p256::ecdsa::{Signature, SigningKey};
 use std::path::{Path, PathBuf};
 
@@ -177,7 +177,7 @@ impl SimQuotingEnclave {
 
     /// Writes collateral valid from `now` for 30 days into `dir` (created if needed), each file
     /// atomically: `root.pem`, `collateral.json` (dcap-qvl format), and a raw PCS directory
-    /// that [`crate::collateral::Collateral::from_path`] reads (the names of
+    /// that [`kss_attest::collateral::Collateral::from_path`] reads (the names of
     /// [`pcs_dir`]): `tcb_info.json` (`{"tcbInfo":…,"signature":…}`), `qe_identity.json`
     /// (`{"enclaveIdentity":…,"signature":…}`), their issuer chain
     /// `tcb_info_issuer_chain.pem` and `qe_identity_issuer_chain.pem`, `pck_crl.der` with

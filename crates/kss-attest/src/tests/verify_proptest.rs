@@ -1,13 +1,13 @@
 //! Parsers of untrusted collateral, policies and times never panic on random or truncated
 //! input; the verifier never panics on random quotes; the verifier is shareable across threads.
 
-use kss_attest::collateral::json_slice::{compact, top_level_value};
-use kss_attest::collateral::Collateral;
-use kss_attest::dcap_time::parse_time;
-use kss_attest::policy::Policy;
-use kss_attest::tcb::{QeIdentity, TcbInfo};
-use kss_attest::verify::Verifier;
-use kss_attest::x509util::{parse_pem_certs, Cert, Crl};
+use crate::collateral::json_slice::{compact, top_level_value};
+use crate::collateral::Collateral;
+use crate::dcap_time::parse_time;
+use crate::policy::Policy;
+use crate::tcb::{QeIdentity, TcbInfo};
+use crate::verify::Verifier;
+use crate::x509util::{parse_pem_certs, Cert, Crl};
 use proptest::prelude::*;
 
 const TD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/");

@@ -13,7 +13,7 @@
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use kss_attest::pck::pck_leaf_of_chain;
 use kss_attest::quote::Quote;
-use kss_attest::sim_qe::SimQuotingEnclave;
+use kss_sim_qe::SimQuotingEnclave;
 use kss_types::ReportBody;
 use std::time::{Duration, Instant};
 

@@ -1,9 +1,11 @@
 //! Profiling aid: times each part of a cold verification separately, and splits a cold
 //! verification into its nine ECDSA checks and the rest.
 //!
-//! `cargo run --release -p kss-attest --example verify_parts [tcb]`
-use kss_attest::collateral::Collateral;
-use kss_attest::x509util::{pem_blocks, Cert, Crl};
+//! `cargo test --release -p kss-attest --lib verify_parts -- --ignored --nocapture`
+//! (`KSS_PARTS=tcb` for the TCB-info variant). It needs the crate's internals, so it is an
+//! ignored unit test rather than an example.
+use crate::collateral::Collateral;
+use crate::x509util::{pem_blocks, Cert, Crl};
 use std::time::Instant;
 
 const TD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/");
@@ -19,20 +21,22 @@ fn time<T>(name: &str, n: u32, mut f: impl FnMut() -> T) {
     );
 }
 
-fn main() {
+#[test]
+#[ignore = "profiling aid, run by hand with --release"]
+fn verify_parts() {
     let json = std::fs::read(format!("{TD}phala-dcap-qvl/sgx_quote_collateral.json")).unwrap();
     let quote = std::fs::read(format!("{TD}phala-dcap-qvl/sgx_quote")).unwrap();
     let col = Collateral::from_dcap_qvl_json(&json, "phala").unwrap();
-    let q = kss_attest::quote::Quote::parse(&quote).unwrap();
+    let q = crate::quote::Quote::parse(&quote).unwrap();
     let pck_pem = q.pck_chain_pem().unwrap().to_vec();
     let pck_text = std::str::from_utf8(pck_pem.strip_suffix(&[0]).unwrap_or(&pck_pem))
         .unwrap()
         .to_string();
     let n = 5000;
-    if std::env::args().nth(1).as_deref() == Some("tcb") {
+    if std::env::var("KSS_PARTS").as_deref() == Ok("tcb") {
         let tcb = col.tcb_info.text().unwrap().to_string();
         time("TcbInfo::from_json x50000", 50000, || {
-            kss_attest::tcb::TcbInfo::from_json(&tcb).unwrap()
+            crate::tcb::TcbInfo::from_json(&tcb).unwrap()
         });
         return;
     }
@@ -57,10 +61,8 @@ fn main() {
     }
     let leaf = Cert::from_der(&ders[0], "x").unwrap();
     time("sgx extension", n, || {
-        kss_attest::pck::parse_sgx_extension(
-            leaf.extension(&kss_attest::pck::SGX_EXTENSION_OID).unwrap(),
-        )
-        .unwrap()
+        crate::pck::parse_sgx_extension(leaf.extension(&crate::pck::SGX_EXTENSION_OID).unwrap())
+            .unwrap()
     });
     let rc = col.root_ca_crl.clone().unwrap();
     let pc = col.pck_crl.clone().unwrap();
@@ -72,29 +74,28 @@ fn main() {
     });
     let tcb = col.tcb_info.text().unwrap().to_string();
     time(&format!("TcbInfo::from_json ({} B)", tcb.len()), n, || {
-        kss_attest::tcb::TcbInfo::from_json(&tcb).unwrap()
+        crate::tcb::TcbInfo::from_json(&tcb).unwrap()
     });
     let qe = col.qe_identity.text().unwrap().to_string();
     time(
         &format!("QeIdentity::from_json ({} B)", qe.len()),
         n,
-        || kss_attest::tcb::QeIdentity::from_json(&qe).unwrap(),
+        || crate::tcb::QeIdentity::from_json(&qe).unwrap(),
     );
     time("Quote::parse", n, || {
-        kss_attest::quote::Quote::parse(&quote).unwrap()
+        crate::quote::Quote::parse(&quote).unwrap()
     });
     time("format_rfc3339", n, || {
-        kss_attest::dcap_time::format_rfc3339(1_752_919_277)
+        crate::dcap_time::format_rfc3339(1_752_919_277)
     });
-    let policy = kss_attest::policy::Policy::default().with_accepted_tcb_statuses(vec![
-        kss_attest::tcb::TcbStatus::UpToDate,
-        kss_attest::tcb::TcbStatus::ConfigurationAndSWHardeningNeeded,
+    let policy = crate::policy::Policy::default().with_accepted_tcb_statuses(vec![
+        crate::tcb::TcbStatus::UpToDate,
+        crate::tcb::TcbStatus::ConfigurationAndSWHardeningNeeded,
     ]);
     let at = 1_752_919_277;
     // One signature check alone, then whole cold verifications (which make nine).
     let ca = Cert::from_der(&ders[1], "x").unwrap();
-    let ecdsa =
-        || kss_attest::x509util::verify_p256_der(&ca.public_key, leaf.tbs(), leaf.signature());
+    let ecdsa = || crate::x509util::verify_p256_der(&ca.public_key, leaf.tbs(), leaf.signature());
     assert!(ecdsa());
     // Interleaved batches, medians: the machine's speed drifts.
     let (mut ones, mut totals) = (Vec::new(), Vec::new());
@@ -106,7 +107,7 @@ fn main() {
         ones.push(t.elapsed().as_secs_f64() * 1e6 / 90.0);
         let t = Instant::now();
         for _ in 0..10 {
-            let v = kss_attest::verify::Verifier::new(policy.clone());
+            let v = crate::verify::Verifier::new(policy.clone());
             std::hint::black_box(v.verify(&quote, &col, at).accepted);
         }
         totals.push(t.elapsed().as_secs_f64() * 1e6 / 10.0);

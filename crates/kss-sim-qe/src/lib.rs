@@ -22,8 +22,8 @@ pub use certs::{PCK_SUBJECT, PLATFORM_CA_SUBJECT, ROOT_SUBJECT, TCB_SIGNING_SUBJ
 pub use collateral::ExportedCollateral;
 pub use store::default_sim_ca_dir;
 
-use crate::pck::{encode_sgx_extension, PckTcb, SgxExtension};
-use crate::quote::{
+use kss_attest::pck::{encode_sgx_extension, PckTcb, SgxExtension};
+use kss_attest::quote::{
     ATT_KEY_TYPE_ECDSA_P256, CERT_TYPE_PCK_CHAIN, HEADER_SIZE, INTEL_QE_VENDOR_ID, TEE_TYPE_SGX,
 };
 use kss_types::{Attributes, CpuSvn, ReportBody};
@@ -298,7 +298,7 @@ impl SimQuotingEnclave {
 
     fn create(dir: &Path) -> Result<(), SimError> {
         let staging = store::staging_dir(dir)?;
-        let result = Self::write_new_ca(&staging, crate::dcap_time::now());
+        let result = Self::write_new_ca(&staging, kss_attest::now());
         if let Err(e) = result {
             let _ = std::fs::remove_dir_all(&staging);
             return Err(e);

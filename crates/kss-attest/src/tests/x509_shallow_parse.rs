@@ -1,9 +1,9 @@
 //! The shallow certificate and CRL parser of `x509util` reads exactly what a full `x509-cert`
 //! decode reads, for every certificate and CRL in `testdata/`.
 
+use crate::pck::SGX_EXTENSION_OID;
+use crate::x509util::{parse_pem_certs, Cert, Crl};
 use der::{Decode, Encode};
-use kss_attest::pck::SGX_EXTENSION_OID;
-use kss_attest::x509util::{parse_pem_certs, Cert, Crl};
 use x509_cert::crl::CertificateList;
 use x509_cert::ext::pkix::BasicConstraints;
 use x509_cert::Certificate;
@@ -59,7 +59,7 @@ fn all_certs() -> Vec<(String, Vec<u8>)> {
     }
     // PCK chains carried inside the phala quote and its collateral.
     let quote = read("phala-dcap-qvl/sgx_quote");
-    let q = kss_attest::quote::Quote::parse(&quote).expect("phala quote");
+    let q = crate::quote::Quote::parse(&quote).expect("phala quote");
     let pem = q.pck_chain_pem().expect("phala PCK chain");
     for (i, c) in parse_pem_certs(pem, "phala")
         .expect("chain")
@@ -165,9 +165,7 @@ fn crls_match_a_full_decode() {
             // PEM or hex in the same file forms the collateral uses.
             let text = String::from_utf8(bytes.clone()).expect("text");
             if text.contains("-----BEGIN") {
-                let (_, d) = kss_attest::x509util::pem_blocks(&text, f)
-                    .expect(f)
-                    .remove(0);
+                let (_, d) = crate::x509util::pem_blocks(&text, f).expect(f).remove(0);
                 d
             } else {
                 hex::decode(text.trim()).expect("hex")

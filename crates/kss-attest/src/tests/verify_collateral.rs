@@ -2,11 +2,11 @@
 //! with its test root, oasis-core (no CRLs), wrong chains, tampered TCB info / QE identity and
 //! pretty-printed PCS files.
 
-use kss_attest::collateral::{Collateral, SignedForm, SignedJson};
-use kss_attest::policy::Policy;
-use kss_attest::tcb::TcbStatus;
-use kss_attest::verify::{trust_root_key, Outcome, Verdict, Verifier};
-use kss_attest::x509util::{parse_pem_certs, verify_p256_der, verify_p256_fixed};
+use crate::collateral::{Collateral, SignedForm, SignedJson};
+use crate::policy::Policy;
+use crate::tcb::TcbStatus;
+use crate::verify::{trust_root_key, Outcome, Verdict, Verifier};
+use crate::x509util::{parse_pem_certs, verify_p256_der, verify_p256_fixed};
 use std::path::Path;
 
 const TD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/");
@@ -28,7 +28,8 @@ fn any_status() -> Policy {
 }
 
 fn outcome(v: &Verdict, name: &str) -> Option<Outcome> {
-    v.check(name).map(|c| c.outcome)
+    v.check(name.parse().expect("a check name"))
+        .map(|c| c.outcome)
 }
 
 fn failed(v: &Verdict) -> Vec<String> {
@@ -280,8 +281,8 @@ fn pretty_printed_pcs_files_verify_over_compact_form() {
         ("tcbInfo-sgx-00906ed50000.json", false),
     ] {
         let raw = read(&format!("teekit-qvl/sampleTcbInfos/{f}"));
-        let piece = kss_attest::collateral::pcs_dir::split_pcs_response(&raw, &["tcbInfo"], f)
-            .expect("splits");
+        let piece =
+            crate::collateral::pcs_dir::split_pcs_response(&raw, &["tcbInfo"], f).expect("splits");
         let c = piece.signed_candidates();
         assert_eq!(c.len(), if pretty { 2 } else { 1 }, "{f}");
         assert_eq!(
@@ -320,16 +321,15 @@ fn verifier_accepts_reformatted_tcb_info_and_qe_identity() {
         let v: serde_json::Value = serde_json::from_slice(&piece.body).expect("json");
         let pretty = serde_json::to_vec_pretty(&v).expect("pretty");
         assert_ne!(pretty, piece.body);
-        assert_eq!(
-            kss_attest::collateral::json_slice::compact(&pretty),
-            piece.body
-        );
+        assert_eq!(crate::collateral::json_slice::compact(&pretty), piece.body);
         piece.body = pretty;
     }
     let v =
         Verifier::new(any_status()).verify(&read("phala-dcap-qvl/sgx_quote"), &col, 1_752_919_277);
     assert!(v.accepted, "{:?}", failed(&v));
-    let tcb = v.check("tcb_info.signature").expect("check");
+    let tcb = v
+        .check(crate::verify::CheckId::TcbInfoSignature)
+        .expect("check");
     assert!(tcb.reason.contains("compact form"), "{}", tcb.reason);
     assert_eq!(outcome(&v, "qe_identity.signature"), Some(Outcome::Pass));
 }
@@ -337,7 +337,7 @@ fn verifier_accepts_reformatted_tcb_info_and_qe_identity() {
 /// TCB info v2 and v3 level matching on the values `testdata/SOURCES.md` records.
 #[test]
 fn tcb_level_matching_v2_and_v3() {
-    use kss_attest::tcb::{PlatformTcb, TcbInfo};
+    use crate::tcb::{PlatformTcb, TcbInfo};
     let comps = |v: &[u8]| {
         let mut c = [0u8; 16];
         c[..v.len()].copy_from_slice(v);
@@ -360,8 +360,8 @@ fn tcb_level_matching_v2_and_v3() {
     assert!(std::ptr::eq(level, &v2.levels[0]));
     // Fortanix tcb-json/tcb-sgx.json (v3): [6,6,10,10,5,255,0,2,0..] with PCESVN 14 → UpToDate.
     let raw = read("fortanix-rust-sgx/pcs/tcb-json/tcb-sgx.json");
-    let piece = kss_attest::collateral::pcs_dir::split_pcs_response(&raw, &["tcbInfo"], "sgx")
-        .expect("splits");
+    let piece =
+        crate::collateral::pcs_dir::split_pcs_response(&raw, &["tcbInfo"], "sgx").expect("splits");
     let v3 = TcbInfo::from_json(piece.text().expect("utf8")).expect("v3 parses");
     let p = PlatformTcb {
         sgx_components: comps(&[6, 6, 10, 10, 5, 255, 0, 2]),
@@ -379,8 +379,8 @@ fn tcb_level_matching_v2_and_v3() {
     assert!(v3.match_level(&low).is_none());
     // dcap-rs' pretty-printed v2 TCB info parses too.
     let raw = read("automata-dcap-rs/tcb_info_v2.json");
-    let piece = kss_attest::collateral::pcs_dir::split_pcs_response(&raw, &["tcbInfo"], "v2")
-        .expect("splits");
+    let piece =
+        crate::collateral::pcs_dir::split_pcs_response(&raw, &["tcbInfo"], "v2").expect("splits");
     let t = TcbInfo::from_json(piece.text().expect("utf8")).expect("parses");
     assert_eq!(t.tcb_evaluation_data_number, 16);
 }

@@ -1,0 +1,351 @@
+//! The verified building blocks the stages share, and the verifier's caches of them: parsed
+//! certificates, verified chains, the PCK chain with its SGX extension, CRLs, signed TCB info
+//! and QE identity. Every cached entry expires with the certificates or CRL it depends on.
+
+use super::cache::key;
+use super::{Check, CheckId, Verifier};
+use crate::collateral::{SignedForm, SignedJson};
+use crate::dcap_time::format_rfc3339 as t;
+use crate::pck::{parse_sgx_extension, PckError, SgxExtension, SGX_EXTENSION_OID};
+use crate::x509util::{build_chain_by, pem_block_texts, verify_p256_fixed, Cert, Crl, P256Key};
+use std::sync::Arc;
+
+/// A certificate chain that passed its signature checks, leaf first.
+#[derive(Debug)]
+pub(crate) struct VerifiedChain {
+    pub(crate) certs: Vec<Arc<Cert>>,
+}
+
+impl VerifiedChain {
+    pub(crate) fn valid_until(&self) -> u64 {
+        self.certs.iter().map(|c| c.not_after).min().unwrap_or(0)
+    }
+
+    /// The first certificate not valid at `at`, described.
+    pub(crate) fn invalid_at(&self, at: u64) -> Option<String> {
+        self.certs.iter().find(|c| !c.valid_at(at)).map(|c| {
+            let when = if at < c.not_before {
+                "is not valid yet"
+            } else {
+                "has expired"
+            };
+            format!(
+                "certificate \"{}\" {when} (valid {} to {}, checked at {})",
+                c.subject_text(),
+                t(c.not_before),
+                t(c.not_after),
+                t(at)
+            )
+        })
+    }
+
+    pub(crate) fn leaf(&self) -> Option<&Cert> {
+        self.certs.first().map(|c| &**c)
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct VerifiedPck {
+    pub(crate) chain: VerifiedChain,
+    pub(crate) ext: SgxExtension,
+}
+
+#[derive(Debug)]
+pub(crate) struct VerifiedSigned<T> {
+    pub(crate) value: T,
+    pub(crate) chain: VerifiedChain,
+    /// True when the signature only verified over the compact re-serialization.
+    pub(crate) compact: bool,
+}
+
+/// Where a signed collateral piece failed, and why.
+pub(crate) struct PieceFailure {
+    pub(crate) check: CheckId,
+    pub(crate) reason: String,
+}
+
+/// The signed JSON pieces of collateral.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Piece {
+    TcbInfo,
+    QeIdentity,
+}
+
+impl Piece {
+    fn cache_name(self) -> &'static str {
+        match self {
+            Piece::TcbInfo => "tcb_info",
+            Piece::QeIdentity => "qe_identity",
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Piece::TcbInfo => "TCB info",
+            Piece::QeIdentity => "QE identity",
+        }
+    }
+
+    fn checks(self) -> (CheckId, CheckId) {
+        match self {
+            Piece::TcbInfo => (CheckId::TcbInfoSignature, CheckId::TcbInfoFormat),
+            Piece::QeIdentity => (CheckId::QeIdentitySignature, CheckId::QeIdentityFormat),
+        }
+    }
+}
+
+impl Verifier {
+    /// Parses the certificates of a PEM chain, reusing certificates already parsed. They are
+    /// cached under their PEM block text, so a certificate repeated across the chains of one
+    /// collateral (the root is in all of them) is decoded and parsed once.
+    pub(crate) fn certs(&self, pem: &[u8], what: &str, at: u64) -> Result<Vec<Arc<Cert>>, String> {
+        let pem = pem.strip_suffix(&[0]).unwrap_or(pem);
+        let text = std::str::from_utf8(pem).map_err(|_| format!("{what}: not UTF-8 PEM text"))?;
+        let blocks = pem_block_texts(text, what).map_err(|e| e.to_string())?;
+        let mut out = Vec::new();
+        for (i, block) in blocks.iter().enumerate() {
+            if block.label != "CERTIFICATE" {
+                continue;
+            }
+            let k = key("cert", &[block.body.as_bytes()]);
+            let cert = match self.cache.get::<Cert>(&k, at) {
+                Some(c) => c,
+                None => {
+                    let der = block.decode(what, i + 1).map_err(|e| e.to_string())?;
+                    let name = format!("{what}, certificate {}", out.len() + 1);
+                    let c = Arc::new(Cert::from_der(&der, &name).map_err(|e| e.to_string())?);
+                    self.cache.put(k, c.clone(), c.not_after, at);
+                    c
+                }
+            };
+            out.push(cert);
+        }
+        if out.is_empty() {
+            return Err(format!("{what}: no certificate"));
+        }
+        Ok(out)
+    }
+
+    /// True when `issuer_key` signed `cert`; positive results are remembered.
+    pub(crate) fn signed_by(&self, cert: &Cert, issuer_key: &P256Key, at: u64) -> bool {
+        let k = key("sig", &[cert.der(), issuer_key]);
+        if self.cache.get::<()>(&k, at).is_some() {
+            return true;
+        }
+        let ok = cert.is_signed_by(issuer_key);
+        if ok {
+            self.cache.put(k, Arc::new(()), cert.not_after, at);
+        }
+        ok
+    }
+
+    /// True when the PCK `leaf` signed the QE report. A QE signs the same report for every
+    /// quote made with one attestation key, so positive results are remembered by content.
+    pub(crate) fn qe_report_signed(&self, leaf: &Cert, report: &[u8], sig: &[u8], at: u64) -> bool {
+        let k = key("qe-report", &[report, sig, &leaf.public_key]);
+        if self.cache.get::<()>(&k, at).is_some() {
+            return true;
+        }
+        let ok = verify_p256_fixed(&leaf.public_key, report, sig);
+        if ok {
+            self.cache.put(k, Arc::new(()), leaf.not_after, at);
+        }
+        ok
+    }
+
+    /// Orders and verifies parsed certificates up to a trusted root.
+    fn ordered_chain(
+        &self,
+        certs: &[Arc<Cert>],
+        what: &str,
+        at: u64,
+    ) -> Result<VerifiedChain, String> {
+        let refs: Vec<&Cert> = certs.iter().map(|c| &**c).collect();
+        let idx = build_chain_by(&refs, &self.roots, &|c: &Cert, k: &P256Key| {
+            self.signed_by(c, k, at)
+        })
+        .map_err(|e| format!("{what}: {e}"))?;
+        Ok(VerifiedChain {
+            certs: idx.iter().filter_map(|&i| certs.get(i).cloned()).collect(),
+        })
+    }
+
+    /// Parses and verifies a PEM chain (cached).
+    pub(crate) fn chain(
+        &self,
+        pem: &[u8],
+        what: &str,
+        at: u64,
+    ) -> Result<Arc<VerifiedChain>, String> {
+        let k = key("chain", &[pem]);
+        if let Some(c) = self.cache.get::<VerifiedChain>(&k, at) {
+            return Ok(c);
+        }
+        let certs = self.certs(pem, what, at)?;
+        let chain = Arc::new(self.ordered_chain(&certs, what, at)?);
+        self.cache.put(k, chain.clone(), chain.valid_until(), at);
+        Ok(chain)
+    }
+
+    pub(crate) fn pck(&self, pem: &[u8], at: u64) -> Result<Arc<VerifiedPck>, String> {
+        let k = key("pck", &[pem]);
+        if let Some(p) = self.cache.get::<VerifiedPck>(&k, at) {
+            return Ok(p);
+        }
+        let certs = self.certs(pem, "PCK chain", at)?;
+        let chain = self.ordered_chain(&certs, "PCK chain", at)?;
+        let leaf = chain.leaf().ok_or("PCK chain: empty")?;
+        let ext = leaf
+            .extension(&SGX_EXTENSION_OID)
+            .ok_or(PckError::NotPck)
+            .and_then(parse_sgx_extension)
+            .map_err(|e| format!("PCK certificate SGX extension: {e}"))?;
+        let p = Arc::new(VerifiedPck { chain, ext });
+        self.cache.put(k, p.clone(), p.chain.valid_until(), at);
+        Ok(p)
+    }
+
+    pub(crate) fn root_crl(&self, bytes: &[u8], at: u64) -> Result<Arc<Crl>, String> {
+        let k = key("root-crl", &[bytes]);
+        if let Some(c) = self.cache.get::<Crl>(&k, at) {
+            return Ok(c);
+        }
+        let crl = Crl::parse(bytes, "Root CA CRL").map_err(|e| e.to_string())?;
+        if !self.roots.iter().any(|r| crl.is_signed_by(r)) {
+            return Err(format!(
+                "the Root CA CRL (issuer \"{}\") is not signed by a trusted root",
+                crl.issuer_text()
+            ));
+        }
+        let crl = Arc::new(crl);
+        self.cache.put(k, crl.clone(), crl.next_update, at);
+        Ok(crl)
+    }
+
+    pub(crate) fn signed_crl(
+        &self,
+        bytes: &[u8],
+        signer: &P256Key,
+        what: &str,
+        at: u64,
+    ) -> Result<Arc<Crl>, String> {
+        let k = key("crl", &[bytes, signer]);
+        if let Some(c) = self.cache.get::<Crl>(&k, at) {
+            return Ok(c);
+        }
+        let crl = Crl::parse(bytes, what).map_err(|e| e.to_string())?;
+        if !crl.is_signed_by(signer) {
+            return Err(format!(
+                "the {what} (issuer \"{}\") signature is invalid",
+                crl.issuer_text()
+            ));
+        }
+        let crl = Arc::new(crl);
+        self.cache.put(k, crl.clone(), crl.next_update, at);
+        Ok(crl)
+    }
+
+    /// Verifies a signed JSON piece (TCB info or QE identity) and its issuer chain (cached).
+    pub(crate) fn signed_piece<T: Send + Sync + 'static>(
+        &self,
+        piece: &SignedJson,
+        chain_pem: &[u8],
+        piece_kind: Piece,
+        at: u64,
+        parse: impl Fn(&str) -> Result<T, String>,
+    ) -> Result<Arc<VerifiedSigned<T>>, PieceFailure> {
+        let (sig_check, format_check) = piece_kind.checks();
+        let label = piece_kind.label();
+        let k = key(
+            piece_kind.cache_name(),
+            &[&piece.body, &piece.signature, chain_pem],
+        );
+        if let Some(p) = self.cache.get::<VerifiedSigned<T>>(&k, at) {
+            return Ok(p);
+        }
+        let fail = |reason: String| PieceFailure {
+            check: sig_check,
+            reason,
+        };
+        let chain = self
+            .chain(chain_pem, &format!("{label} issuer chain"), at)
+            .map_err(fail)?;
+        let leaf = chain
+            .leaf()
+            .ok_or_else(|| fail(format!("{label} issuer chain is empty")))?;
+        let form = piece.signed_form(&leaf.public_key).ok_or_else(|| {
+            fail(format!(
+                "the {label} signature is invalid: the {label} was altered or not signed by \"{}\"",
+                leaf.subject_text()
+            ))
+        })?;
+        let text = piece.text().map_err(|e| fail(e.to_string()))?;
+        let value = parse(text).map_err(|reason| PieceFailure {
+            check: format_check,
+            reason,
+        })?;
+        let valid_until = chain.valid_until();
+        let out = Arc::new(VerifiedSigned {
+            value,
+            chain: VerifiedChain {
+                certs: chain.certs.clone(),
+            },
+            compact: form == SignedForm::Compact,
+        });
+        self.cache.put(k, out.clone(), valid_until, at);
+        Ok(out)
+    }
+}
+
+/// The first non-root certificate of `chain` listed in the root CRL, described.
+pub(crate) fn revoked_in(chain: &VerifiedChain, root_crl: Option<&Crl>) -> Option<String> {
+    let crl = root_crl?;
+    chain
+        .certs
+        .iter()
+        .filter(|c| !c.is_self_issued())
+        .find(|c| crl.revokes(c.serial()))
+        .map(|c| {
+            format!(
+                "certificate \"{}\" is revoked (listed in the Root CA CRL)",
+                c.subject_text()
+            )
+        })
+}
+
+/// The validity check of a signed piece: its issue date and nextUpdate, then its issuer
+/// chain's validity and revocation.
+pub(crate) fn piece_window(
+    name: CheckId,
+    what: &str,
+    (issue, next): (u64, u64),
+    chain: &VerifiedChain,
+    root_crl: Option<&Crl>,
+    at: u64,
+) -> Check {
+    if at < issue {
+        Check::fail(
+            name,
+            format!(
+                "{what} issue date {} is in the future at {}",
+                t(issue),
+                t(at)
+            ),
+        )
+    } else if at > next {
+        Check::fail(
+            name,
+            format!(
+                "{what} expired at its nextUpdate {} (checked at {})",
+                t(next),
+                t(at)
+            ),
+        )
+    } else if let Some(r) = chain.invalid_at(at) {
+        Check::fail(name, format!("{what} issuer chain: {r}"))
+    } else if let Some(r) = revoked_in(chain, root_crl) {
+        Check::fail(name, format!("{what} issuer chain: {r}"))
+    } else {
+        Check::pass(name, format!("{what} valid {} to {}", t(issue), t(next)))
+    }
+}
