@@ -292,7 +292,6 @@ impl Cert {
         &self.subject
     }
 
-    #[cfg(test)]
     /// The issuer name, DER.
     pub fn issuer_der(&self) -> &[u8] {
         &self.issuer
@@ -344,6 +343,11 @@ impl Cert {
     /// The subject as text (for messages; decoded on demand).
     pub fn subject_text(&self) -> String {
         name_text(&self.subject)
+    }
+
+    /// The issuer as text (for messages; decoded on demand).
+    pub fn issuer_text(&self) -> String {
+        name_text(&self.issuer)
     }
 }
 
