@@ -300,7 +300,6 @@ impl Cert {
         &self.subject
     }
 
-    #[cfg(test)]
     /// The issuer name, DER.
     pub fn issuer_der(&self) -> &[u8] {
         &self.issuer
@@ -352,6 +351,11 @@ impl Cert {
     /// The subject as text (for messages; decoded on demand).
     pub fn subject_text(&self) -> String {
         name_text(&self.subject)
+    }
+
+    /// The issuer as text (for messages; decoded on demand).
+    pub fn issuer_text(&self) -> String {
+        name_text(&self.issuer)
     }
 }
 

@@ -4,13 +4,12 @@
 
 use crate::piece::Piece;
 use kss_attest::collateral::PckCa;
-use kss_attest::pck::{pck_leaf_of_chain, sgx_extension_of_cert, PckError};
+use kss_attest::pck::{pck_need_of_chain, PckError, PckNeed};
 use kss_attest::quote::{Quote, QuoteError};
-use x509_cert::der::Decode;
-use x509_cert::Certificate;
+use kss_attest::Verifier;
 
 /// The collateral a quote needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Need {
     /// FMSPC from the PCK certificate's SGX extension.
     pub fmspc: [u8; 6],
@@ -56,50 +55,58 @@ impl Need {
     /// The needs of a quote (raw bytes), from its PCK chain or else `pck_chain` (PEM).
     pub fn of_quote(quote: &[u8], pck_chain: Option<&[u8]>) -> Result<Need, NeedError> {
         let q = Quote::parse_allow_trailing(quote).map_err(NeedError::Quote)?;
-        let pem = pck_chain
-            .or(q.pck_chain_pem())
-            .ok_or(NeedError::NoPckChain {
-                cert_type: q.signature.certification.cert_type,
-            })?;
-        Need::of_pck_chain(pem)
+        Need::of_pck_chain(chain_of(&q, pck_chain)?)
+    }
+
+    /// The needs of a parsed quote, from its PCK chain or else `pck_chain` (PEM), read through
+    /// `verifier`'s certificate cache: the verification of the quote that follows reuses the
+    /// parsed certificates, and a verifier that saw the chain before answers from memory.
+    pub fn of_parsed_quote(
+        verifier: &Verifier,
+        quote: &Quote,
+        pck_chain: Option<&[u8]>,
+        at: u64,
+    ) -> Result<Need, NeedError> {
+        let pem = chain_of(quote, pck_chain)?;
+        verifier
+            .pck_need(pem, at)
+            .map(Need::from)
+            .map_err(NeedError::from)
     }
 
     /// The needs of a PCK chain (PEM, any order): the first certificate with an SGX
-    /// extension is the PCK certificate.
+    /// extension is the PCK certificate. A shallow DER read of the certificates, nothing
+    /// verified.
     pub fn of_pck_chain(pem: &[u8]) -> Result<Need, NeedError> {
-        // Quotes put the PCK certificate first: decode that one alone, and the whole chain
-        // only when it is not the PCK certificate.
-        let (cert, ext) = match first_certificate(pem)
-            .and_then(|c| sgx_extension_of_cert(&c).ok().map(|e| (c, e)))
-        {
-            Some(found) => found,
-            None => pck_leaf_of_chain(pem).map_err(NeedError::Pck)?,
-        };
-        let issuer = cert.tbs_certificate.issuer.to_string();
-        let ca = if issuer.contains("Platform") {
-            PckCa::Platform
-        } else if issuer.contains("Processor") {
-            PckCa::Processor
-        } else {
-            return Err(NeedError::UnknownCa { issuer });
-        };
-        Ok(Need {
-            fmspc: ext.fmspc,
-            ca,
-        })
+        pck_need_of_chain(pem)
+            .map(Need::from)
+            .map_err(NeedError::from)
     }
 }
 
-/// The first `CERTIFICATE` block of PEM text, decoded.
-fn first_certificate(pem: &[u8]) -> Option<Certificate> {
-    use base64::Engine as _;
-    let text = std::str::from_utf8(pem.strip_suffix(&[0]).unwrap_or(pem)).ok()?;
-    let start = text.find("-----BEGIN CERTIFICATE-----")? + "-----BEGIN CERTIFICATE-----".len();
-    let end = start + text[start..].find("-----END CERTIFICATE-----")?;
-    let b64: String = text[start..end]
-        .chars()
-        .filter(|c| !c.is_ascii_whitespace())
-        .collect();
-    let der = base64::engine::general_purpose::STANDARD.decode(b64).ok()?;
-    Certificate::from_der(&der).ok()
+impl From<PckNeed> for Need {
+    fn from(n: PckNeed) -> Self {
+        Need {
+            fmspc: n.fmspc,
+            ca: n.ca,
+        }
+    }
+}
+
+impl From<PckError> for NeedError {
+    fn from(e: PckError) -> Self {
+        match e {
+            PckError::UnknownCa { issuer } => NeedError::UnknownCa { issuer },
+            other => NeedError::Pck(other),
+        }
+    }
+}
+
+/// `pck_chain` when given, else the quote's own PCK chain.
+fn chain_of<'a>(q: &'a Quote, pck_chain: Option<&'a [u8]>) -> Result<&'a [u8], NeedError> {
+    pck_chain
+        .or(q.pck_chain_pem())
+        .ok_or(NeedError::NoPckChain {
+            cert_type: q.signature.certification.cert_type,
+        })
 }

@@ -78,6 +78,9 @@ pub struct PccsSource {
     client: Mutex<Option<Client>>,
     /// Pieces by cache file name.
     memory: Mutex<HashMap<String, Arc<Entry>>>,
+    /// Collateral already assembled from checked pieces, by need: valid while the
+    /// verification time lies inside every piece's window.
+    assembled: Mutex<HashMap<Need, Assembled>>,
     runtime: OnceLock<tokio::runtime::Runtime>,
 }
 
@@ -102,6 +105,7 @@ impl PccsSource {
             config,
             client: Mutex::new(None),
             memory: Mutex::new(HashMap::new()),
+            assembled: Mutex::new(HashMap::new()),
             runtime: OnceLock::new(),
         }
     }
@@ -130,6 +134,69 @@ impl PccsSource {
     /// The collateral for `need` if every piece is in memory or in the disk cache and valid
     /// at `at`; `None` otherwise. Never uses the network (and needs no async runtime).
     pub fn cached(&self, need: &Need, at: u64) -> Result<Option<Sourced>, FetchError> {
+        match self.cached_pieces(need, at)? {
+            Some([a, b, c, d]) => {
+                let none = |(r, o)| (r, o, None);
+                assemble([none(a), none(b), none(c), none(d)]).map(Some)
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// Like [`PccsSource::cached`], shared: the collateral assembled from the four pieces is
+    /// kept by need, so later calls valid at `at` cost one map lookup. Each piece is read
+    /// from the disk cache at most once while it stays valid; only pieces that passed their
+    /// checks are ever held. Never uses the network.
+    pub fn cached_shared(
+        &self,
+        need: &Need,
+        at: u64,
+    ) -> Result<Option<Arc<Collateral>>, FetchError> {
+        if let Some(c) = self
+            .assembled
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(need)
+            .filter(|a| a.from <= at && at <= a.until)
+        {
+            return Ok(Some(c.collateral.clone()));
+        }
+        let Some(pieces) = self.cached_pieces(need, at)? else {
+            return Ok(None);
+        };
+        let from = pieces
+            .iter()
+            .map(|(e, _)| e.checked.issued)
+            .max()
+            .unwrap_or(0);
+        let until = pieces
+            .iter()
+            .map(|(e, _)| e.checked.next_update)
+            .min()
+            .unwrap_or(0);
+        let [a, b, c, d] = pieces;
+        let none = |(r, o)| (r, o, None);
+        let collateral = Arc::new(assemble([none(a), none(b), none(c), none(d)])?.collateral);
+        self.assembled
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(
+                *need,
+                Assembled {
+                    collateral: collateral.clone(),
+                    from,
+                    until,
+                },
+            );
+        Ok(Some(collateral))
+    }
+
+    /// The four pieces of `need` valid at `at` from memory or the disk cache, if all are.
+    fn cached_pieces(
+        &self,
+        need: &Need,
+        at: u64,
+    ) -> Result<Option<[(Arc<Entry>, Origin); 4]>, FetchError> {
         let [p0, p1, p2, p3] = need.pieces();
         let got = [
             self.lookup(p0, at)?,
@@ -137,13 +204,10 @@ impl PccsSource {
             self.lookup(p2, at)?,
             self.lookup(p3, at)?,
         ];
-        match got {
-            [Some(a), Some(b), Some(c), Some(d)] => {
-                let none = |(r, o)| (r, o, None);
-                assemble([none(a), none(b), none(c), none(d)]).map(Some)
-            }
-            _ => Ok(None),
-        }
+        Ok(match got {
+            [Some(a), Some(b), Some(c), Some(d)] => Some([a, b, c, d]),
+            _ => None,
+        })
     }
 
     /// [`PccsSource::collateral`] for callers without an async runtime: runs it on this
@@ -257,6 +321,16 @@ impl PccsSource {
     }
 }
 
+/// Collateral assembled from four checked pieces, and the window in which all are valid.
+#[derive(Debug)]
+struct Assembled {
+    collateral: Arc<Collateral>,
+    /// The latest issue date / thisUpdate of the pieces.
+    from: u64,
+    /// The earliest nextUpdate of the pieces.
+    until: u64,
+}
+
 /// A piece, its origin, and a warning.
 type Got = (Arc<Entry>, Origin, Option<String>);
 
@@ -309,6 +383,9 @@ impl CollateralSource for PccsSource {
             fmspc: need.fmspc,
             ca: need.ca,
         };
+        if let Ok(Some(c)) = self.cached_shared(&n, need.at) {
+            return Ok(c);
+        }
         match self.collateral_blocking(&n, need.at) {
             Ok(s) => Ok(Arc::new(s.collateral)),
             Err(e) => {

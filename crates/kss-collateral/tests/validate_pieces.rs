@@ -187,4 +187,21 @@ fn needs_are_read_from_the_pck_certificate() {
     let n = Need::of_quote(&q, Some(&chain)).unwrap();
     assert_eq!(n.fmspc, [0x00, 0x70, 0x7F, 0, 0, 0]);
     assert_eq!(n.ca, PckCa::Processor);
+    // Through a verifier's certificate cache: the same needs, twice (the second from memory).
+    let v = kss_attest::Verifier::default();
+    let parsed = kss_attest::Quote::parse_allow_trailing(&q).unwrap();
+    for _ in 0..2 {
+        assert_eq!(
+            Need::of_parsed_quote(&v, &parsed, Some(&chain), 1_752_919_277).unwrap(),
+            n
+        );
+    }
+    let phala = kss_attest::Quote::parse(&read("phala-dcap-qvl/sgx_quote")).unwrap();
+    assert_eq!(
+        Need::of_parsed_quote(&v, &phala, None, 1_752_919_277).unwrap(),
+        Need {
+            fmspc: PHALA_FMSPC,
+            ca: PckCa::Processor
+        }
+    );
 }
