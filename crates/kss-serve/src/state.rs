@@ -60,7 +60,7 @@ enum CollateralHolder {
     /// A fixed bundle (`--collateral PATH`), loaded at start.
     Fixed(Arc<ResolvedCollateral>),
     /// Fetched per quote from a PCCS / PCS (`--pccs URL`), cached in memory and on disk.
-    Pccs(PccsSource),
+    Pccs(Box<PccsSource>),
 }
 
 /// The outcome of one attestation: the verdict, its JSON and the signed token.
@@ -144,7 +144,7 @@ impl AppState {
             CollateralConfig::Pccs(source) => {
                 let mut source = source.clone();
                 source.roots = roots.clone();
-                CollateralHolder::Pccs(PccsSource::new(source))
+                CollateralHolder::Pccs(Box::new(PccsSource::new(source)))
             }
         };
         let verifier = Verifier::with_trust_roots(roots, Policy::default());
