@@ -192,11 +192,7 @@ impl PccsSource {
     }
 
     /// The four pieces of `need` valid at `at` from memory or the disk cache, if all are.
-    fn cached_pieces(
-        &self,
-        need: &Need,
-        at: u64,
-    ) -> Result<Option<[(Arc<Entry>, Origin); 4]>, FetchError> {
+    fn cached_pieces(&self, need: &Need, at: u64) -> Result<Option<FourPieces>, FetchError> {
         let [p0, p1, p2, p3] = need.pieces();
         let got = [
             self.lookup(p0, at)?,
@@ -407,3 +403,6 @@ impl CollateralSource for PccsSource {
         }
     }
 }
+
+/// The four collateral pieces of a need, each with where it came from.
+type FourPieces = [(Arc<Entry>, Origin); 4];

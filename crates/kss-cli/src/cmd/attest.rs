@@ -76,9 +76,9 @@ fn service_error(status: u16, body: &[u8]) -> String {
 
 /// Runs the command.
 pub fn run(args: Args) -> CliResult {
-    let quote = read_file(&args.quote, "quote")?;
+    let quote = read_file(&args.quote, "quote", kss_io::limits::QUOTE)?;
     let runtime_data = match &args.runtime_data {
-        Some(p) => Some(read_file(p, "runtime data")?),
+        Some(p) => Some(read_file(p, "runtime data", kss_io::limits::QUOTE)?),
         None => None,
     };
     let target = Target::parse(&args.server).map_err(|e| CliError::input(e.to_string()))?;

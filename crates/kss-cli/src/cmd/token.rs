@@ -61,7 +61,11 @@ pub fn run(cmd: Command) -> CliResult {
 
 fn fetch_jwks(args: &VerifyArgs) -> Result<Vec<u8>, CliError> {
     if !(args.jwks.starts_with("http://") || args.jwks.starts_with("https://")) {
-        return read_file(std::path::Path::new(&args.jwks), "JWKS");
+        return read_file(
+            std::path::Path::new(&args.jwks),
+            "JWKS",
+            kss_io::limits::POLICY,
+        );
     }
     let url: hyper::Uri = args
         .jwks
@@ -93,7 +97,7 @@ fn fetch_jwks(args: &VerifyArgs) -> Result<Vec<u8>, CliError> {
 }
 
 fn verify(args: VerifyArgs) -> CliResult {
-    let token = read_text(&args.token, "token")?;
+    let token = read_text(&args.token, "token", kss_io::limits::POLICY)?;
     let token = token.trim();
     let jwks_bytes = fetch_jwks(&args)?;
     let jwks: Jwks = serde_json::from_slice(&jwks_bytes)

@@ -128,7 +128,7 @@ pub fn run(args: Args) -> CliResult {
         None => Policy::default(),
     };
     let runtime_data = match &args.runtime_data {
-        Some(p) => Some(read_file(p, "runtime data")?),
+        Some(p) => Some(read_file(p, "runtime data", kss_io::limits::QUOTE)?),
         None => None,
     };
     // The verifier checks with the default policy; `appraise` applies `policy`. This is the
