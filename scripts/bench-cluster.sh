@@ -30,7 +30,7 @@ need_tools
 make_material
 log "work dir $WORK; $(nproc) cores; load: ${KSS_BENCH_CONNECTIONS:-32} connections," \
   "${KSS_BENCH_THREADS:-1} driver thread(s), $SECS s per run after ${KSS_BENCH_WARMUP:-2} s warm-up"
-log "kss $("$KSS" --version 2>/dev/null | head -1); $(haproxy -v | head -1)"
+log "kss $("$KSS" --version 2>/dev/null | sed -n 1p); $(haproxy -v | sed -n 1p)"
 
 for n in 1 2 3; do start_replica "$n"; done
 start_haproxy

@@ -52,7 +52,7 @@ cp "$KSS" app/image/bin/kss
 step "kss keygen + kss build: SGXS, MRENCLAVE, SIGSTRUCT with KSS fields, Enclave.xml"
 "$KSS" keygen --out signing-key.pem
 "$KSS" build app --sign-key signing-key.pem
-"$KSS" inspect sigstruct app/build/enclave.sig | head -20
+"$KSS" inspect sigstruct app/build/enclave.sig | sed -n 1,20p
 "$KSS" measure app/build/enclave.sgxs
 
 step "kss run: the RFC's example, kss run --config-id \"\$(base64 64.bin)\" --config-svn 0x12ab -- /bin/dcap_test"
