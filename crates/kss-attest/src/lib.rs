@@ -40,9 +40,11 @@
 pub mod collateral;
 mod dcap_time;
 pub mod json;
+pub mod origin;
 pub mod pck;
 pub mod policy;
 pub mod quote;
+pub mod render;
 pub mod tcb;
 pub mod verify;
 mod x509util;

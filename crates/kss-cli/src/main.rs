@@ -6,6 +6,7 @@
 
 mod cmd;
 mod error;
+mod render;
 mod util;
 
 use clap::{Parser, Subcommand};

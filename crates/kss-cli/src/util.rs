@@ -26,14 +26,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
         .map_err(|e| CliError::environment(format!("cannot write '{}': {e}", path.display())))
 }
 
-/// A 16-byte KSS ID as stored hex plus its `{high, low}` halves, for human output.
+/// A 16-byte KSS ID as stored hex plus its `{high, low}` halves, for human output: the format
+/// of every report body ([`kss_attest::render::id128_text`]).
 pub fn id_text(id: &kss_types::Id128) -> String {
-    format!(
-        "{}  (high {:#x}, low {:#x})",
-        hex::encode(id.0),
-        id.high(),
-        id.low()
-    )
+    kss_attest::render::id128_text(id)
 }
 
 /// Parses an unsigned integer written in decimal or `0x` hex, within `max`.

@@ -68,6 +68,16 @@ fn simulated_quote_verifies_with_ring() {
     assert_eq!(&q.header.user_data[16..], &[0; 4]);
     assert_eq!(q.header.qe_svn, qe.platform().qe_isv_svn);
     assert_eq!(q.report_body(), Some(&body));
+    // Marked as simulated by its chain's root, whatever the QE vendor ID says.
+    assert!(kss_attest::origin::quote_is_simulated(&q));
+    assert!(kss_sim_qe::ROOT_SUBJECT.contains(&format!(
+        "O={}",
+        kss_attest::origin::SIMULATION_ORGANIZATION
+    )));
+    assert_eq!(
+        kss_attest::json::quote_json(&q, Default::default())["simulated"],
+        true
+    );
     assert_eq!(q.signature.certification.cert_type, 5);
     assert_eq!(q.signature.qe_auth_data.len(), 32);
     assert_eq!(q.signature.qe_report.isv_prod_id, 1);

@@ -3,6 +3,7 @@
 use crate::cmd::inspect_sealed::sealed_error;
 use crate::error::{CliError, CliResult};
 use crate::util::{parse_num, print_json, read_file, write_atomic};
+use kss_attest::render::{ByteOrder, ReportBodyView};
 use kss_seal::SealOptions;
 use kss_service::{Client, ClientError};
 use kss_types::{Attributes, CpuSvn, KeyName, KeyPolicy, KeyRequest, Report, TargetInfo};
@@ -41,6 +42,10 @@ pub struct OutArgs {
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
 }
+
+/// Title of `kss enclave identity`'s text output (the body follows in the format of every
+/// report body, [`ReportBodyView::text`]).
+const IDENTITY_TITLE: &str = "Enclave identity (this enclave's REPORT body):";
 
 /// Arguments of `identity`.
 #[derive(clap::Args)]
@@ -203,13 +208,11 @@ pub fn run(cmd: Command) -> CliResult {
     match cmd {
         Command::Identity(a) => {
             let body = client()?.identity().map_err(client_err)?;
+            let view = ReportBodyView::new(&body, ByteOrder::Stored);
             if a.json {
-                print_json(&kss_attest::json::report_body_json(
-                    &body,
-                    kss_attest::json::ByteOrder::Stored,
-                ));
+                print_json(&view.to_json());
             } else {
-                print_identity(&body);
+                print!("{}", view.text(IDENTITY_TITLE));
             }
         }
         Command::TargetInfo(a) => {
@@ -235,10 +238,9 @@ pub fn run(cmd: Command) -> CliResult {
                 .map_err(|e| CliError::input(format!("{}: {e}", a.file.display())))?;
             client()?.verify_report(&r).map_err(client_err)?;
             println!("valid: the REPORT's MAC verifies for this enclave (made on this platform, for this enclave)");
-            println!(
-                "  from MRENCLAVE {}  CONFIGSVN {}",
-                hex::encode(r.body.mr_enclave),
-                r.body.config_svn
+            print!(
+                "{}",
+                ReportBodyView::new(&r.body, ByteOrder::Stored).text("REPORT body:")
             );
         }
         Command::Key(a) => key(a)?,
@@ -378,21 +380,4 @@ fn reseal(a: ResealArgs) -> Result<(), CliError> {
         req.isv_svn, req.config_svn
     );
     Ok(())
-}
-
-/// Prints a REPORT body for humans, KSS fields first.
-pub fn print_identity(b: &kss_types::ReportBody) {
-    println!("MRENCLAVE     {}", hex::encode(b.mr_enclave));
-    println!("MRSIGNER      {}", hex::encode(b.mr_signer));
-    println!("ISVPRODID     {}", b.isv_prod_id);
-    println!("ISVSVN        {}", b.isv_svn);
-    println!(
-        "ATTRIBUTES    flags {}  xfrm {:#x}",
-        b.attributes.flags, b.attributes.xfrm
-    );
-    println!("CONFIGID      {}", hex::encode(b.config_id.0));
-    println!("CONFIGSVN     {} ({:#06x})", b.config_svn, b.config_svn);
-    println!("ISVFAMILYID   {}", crate::util::id_text(&b.isv_family_id));
-    println!("ISVEXTPRODID  {}", crate::util::id_text(&b.isv_ext_prod_id));
-    println!("CPUSVN        {}", hex::encode(b.cpu_svn.0));
 }

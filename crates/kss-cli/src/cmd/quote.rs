@@ -2,10 +2,11 @@
 
 use crate::error::{CliError, CliResult};
 use crate::util::{print_json, read_file};
-use kss_attest::json::{attribute_flag_names, quote_json, ByteOrder};
+use kss_attest::json::{quote_json, ByteOrder};
+use kss_attest::origin::quote_is_simulated;
 use kss_attest::pck::{pck_leaf_of_chain, SgxExtension};
 use kss_attest::quote::{Quote, QuoteBody, TdReport};
-use kss_types::{Id128, ReportBody};
+use kss_attest::render::ReportBodyView;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -100,65 +101,11 @@ fn inspect(args: InspectArgs) -> CliResult {
     Ok(ExitCode::SUCCESS)
 }
 
-fn id_line(out: &mut String, label: &str, id: &Id128, order: ByteOrder) {
-    let _ = writeln!(
-        out,
-        "  * {label:<16} {}  (high {:#018x}, low {:#018x})",
-        order.hex(&id.0),
-        id.high(),
-        id.low()
-    );
-}
+/// The mark of a quote whose PCK chain ends in a kss simulation root.
+pub(crate) const SIMULATED: &str = "simulated (kss sim CA)";
 
-fn report_text(out: &mut String, title: &str, b: &ReportBody, order: ByteOrder) {
-    let flags = b.attributes.flags;
-    let _ = writeln!(out, "{title}");
-    let _ = writeln!(out, "    cpu_svn          {}", order.hex(&b.cpu_svn.0));
-    let _ = writeln!(out, "    misc_select      {:#010x}", b.misc_select.0);
-    let _ = writeln!(
-        out,
-        "    attributes       flags {:#x} [{}], xfrm {:#x}",
-        flags.bits(),
-        attribute_flag_names(flags).join("|"),
-        b.attributes.xfrm
-    );
-    let _ = writeln!(out, "    mr_enclave       {}", order.hex(&b.mr_enclave));
-    let _ = writeln!(out, "    mr_signer        {}", order.hex(&b.mr_signer));
-    let _ = writeln!(out, "    isv_prod_id      {}", b.isv_prod_id);
-    let _ = writeln!(out, "    isv_svn          {}", b.isv_svn);
-    let kss = flags.contains(kss_types::AttributeFlags::KSS);
-    let _ = writeln!(
-        out,
-        "  KSS fields ({}):",
-        if kss {
-            "ATTRIBUTES.KSS set"
-        } else {
-            "ATTRIBUTES.KSS not set"
-        }
-    );
-    id_line(out, "isv_family_id", &b.isv_family_id, order);
-    id_line(out, "isv_ext_prod_id", &b.isv_ext_prod_id, order);
-    let cid = order.hex(&b.config_id.0);
-    let _ = writeln!(
-        out,
-        "  * config_id        {}",
-        cid.get(..64).unwrap_or(&cid)
-    );
-    let _ = writeln!(out, "                     {}", cid.get(64..).unwrap_or(""));
-    let _ = writeln!(out, "  * config_svn       {}", b.config_svn);
-    let rd = order.hex(&b.report_data);
-    let _ = writeln!(out, "    report_data      {}", rd.get(..64).unwrap_or(&rd));
-    let _ = writeln!(out, "                     {}", rd.get(64..).unwrap_or(""));
-    let _ = writeln!(
-        out,
-        "    debug            {}",
-        if flags.contains(kss_types::AttributeFlags::DEBUG) {
-            "YES (debug enclave: not for production)"
-        } else {
-            "no"
-        }
-    );
-}
+/// Title of the ISV enclave's REPORT body, wherever a quote's body is shown.
+pub(crate) const ISV_REPORT_TITLE: &str = "ISV enclave report:";
 
 fn td_text(out: &mut String, td: &TdReport, order: ByteOrder) {
     let _ = writeln!(out, "TD report (not appraised by kss):");
@@ -202,7 +149,23 @@ fn quote_text(q: &Quote, order: ByteOrder, input_len: usize) -> String {
         QuoteBody::Td10(_) => format!("TDX quote (tee_type {:#x}), TD report 1.0", h.tee_type),
         QuoteBody::Td15(_) => format!("TDX quote (tee_type {:#x}), TD report 1.5", h.tee_type),
     };
-    let _ = writeln!(out, "DCAP quote v{}: {tee}", h.version);
+    let simulated = quote_is_simulated(q);
+    let _ = writeln!(
+        out,
+        "DCAP quote v{}: {tee}{}",
+        h.version,
+        if simulated {
+            format!(", {SIMULATED}")
+        } else {
+            String::new()
+        }
+    );
+    if simulated {
+        let _ = writeln!(
+            out,
+            "  note: {SIMULATED}: the PCK certificate chain ends in a kss simulation root, not Intel's; the quote proves nothing about SGX hardware"
+        );
+    }
     if !q.is_sgx() {
         let _ = writeln!(
             out,
@@ -226,10 +189,13 @@ fn quote_text(q: &Quote, order: ByteOrder, input_len: usize) -> String {
     let _ = writeln!(out, "    tee_type         {:#x}", h.tee_type);
     let _ = writeln!(out, "    qe_svn           {}", h.qe_svn);
     let _ = writeln!(out, "    pce_svn          {}", h.pce_svn);
-    let vendor = if h.qe_vendor_id == kss_attest::quote::INTEL_QE_VENDOR_ID {
-        " (Intel)"
-    } else {
-        ""
+    let vendor = match (
+        h.qe_vendor_id == kss_attest::quote::INTEL_QE_VENDOR_ID,
+        simulated,
+    ) {
+        (true, false) => " (Intel)".to_string(),
+        (true, true) => format!(" (Intel's ID, reused by kss's simulated QE: {SIMULATED})"),
+        (false, _) => String::new(),
     };
     let _ = writeln!(
         out,
@@ -238,11 +204,11 @@ fn quote_text(q: &Quote, order: ByteOrder, input_len: usize) -> String {
     );
     let _ = writeln!(out, "    user_data        {}", order.hex(&h.user_data));
     match &q.body {
-        QuoteBody::Sgx(b) => report_text(&mut out, "ISV enclave report:", b, order),
+        QuoteBody::Sgx(b) => out.push_str(&ReportBodyView::new(b, order).text(ISV_REPORT_TITLE)),
         QuoteBody::Td10(td) | QuoteBody::Td15(td) => td_text(&mut out, td, order),
     }
     let s = &q.signature;
-    report_text(&mut out, "QE report:", &s.qe_report, order);
+    out.push_str(&ReportBodyView::new(&s.qe_report, order).text("QE report:"));
     let _ = writeln!(out, "Signature data:");
     let _ = writeln!(out, "    isv_signature    {}", hex::encode(s.isv_signature));
     let _ = writeln!(

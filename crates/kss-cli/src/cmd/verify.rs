@@ -6,9 +6,8 @@ use crate::cmd::collateral::{time_arg, trust_roots, SourceArgs};
 use crate::error::{CliError, CliResult};
 use crate::util::{print_json, read_file, read_text};
 use kss_attest::collateral::Collateral;
-use kss_attest::format_rfc3339;
 use kss_attest::policy::Policy;
-use kss_attest::verify::{Outcome, Verdict, Verifier};
+use kss_attest::verify::Verifier;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -146,53 +145,12 @@ pub fn run(args: Args) -> CliResult {
         print_json(&kss_serve::appraise::verdict_json(&verdict));
         return Ok(ExitCode::from(if verdict.accepted { 0 } else { 1 }));
     }
-    print_text(&args, &verdict);
-    match verdict.first_failure() {
-        None => Ok(ExitCode::SUCCESS),
-        Some(f) => Err(CliError::rejected(format!(
-            "quote rejected: {} ({})",
-            f.reason, f.name
-        ))),
-    }
-}
-
-fn print_text(args: &Args, v: &Verdict) {
-    use std::fmt::Write as _;
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "{}: {}",
-        args.quote.display(),
-        if v.accepted { "ACCEPTED" } else { "REJECTED" }
-    );
-    let _ = writeln!(out, "verified at:  {} ({})", format_rfc3339(v.at), v.at);
-    let st = |s: &Option<kss_attest::tcb::TcbStatus>| {
-        s.as_ref()
-            .map_or("(not established)".to_string(), |s| s.to_string())
-    };
-    let _ = writeln!(
-        out,
-        "TCB status:   {} (platform {}, QE {})",
-        st(&v.tcb_status),
-        st(&v.platform_tcb_status),
-        st(&v.qe_tcb_status)
-    );
-    if !v.advisory_ids.is_empty() {
-        let _ = writeln!(out, "advisories:   {}", v.advisory_ids.join(", "));
-    }
-    if let Some(b) = &v.report_body {
-        let _ = writeln!(out, "MRENCLAVE:    {}", hex::encode(b.mr_enclave));
-        let _ = writeln!(out, "MRSIGNER:     {}", hex::encode(b.mr_signer));
-    }
-    let _ = writeln!(out, "checks:");
-    for c in &v.checks {
-        let mark = match c.outcome {
-            Outcome::Pass => "pass",
-            Outcome::Fail => "FAIL",
-            Outcome::Skip => "skip",
-        };
-        let _ = writeln!(out, "  {mark}  {:<26} {}", c.name, c.reason);
-    }
+    let simulated = kss_attest::origin::quote_is_simulated(&quote);
+    let text = crate::render::verdict_text(&args.quote.display().to_string(), &verdict, simulated);
     // A closed pipe (e.g. `| head`) is not an error worth a panic.
-    let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), out.as_bytes());
+    let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes());
+    match crate::render::rejection(&verdict, simulated, !args.trust_roots.is_empty()) {
+        None => Ok(ExitCode::SUCCESS),
+        Some(e) => Err(e),
+    }
 }
