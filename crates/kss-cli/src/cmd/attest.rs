@@ -3,6 +3,7 @@
 use crate::error::{CliError, CliResult};
 use crate::util::{print_json, read_file};
 use base64::Engine as _;
+use kss_attest::render::ReportBodyView;
 use kss_serve::client::{Client, Target};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -74,6 +75,22 @@ fn service_error(status: u16, body: &[u8]) -> String {
     }
 }
 
+/// The body of `POST /v1/attest` (keys in this order; absent options are left out).
+#[derive(serde::Serialize)]
+struct AttestBody<'a> {
+    /// The quote, standard base64.
+    quote: String,
+    /// The service's policy to appraise with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    policy_id: Option<&'a str>,
+    /// A nonce from `GET /v1/nonce`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nonce: Option<String>,
+    /// The runtime data, standard base64.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    runtime_data: Option<String>,
+}
+
 /// Runs the command.
 pub fn run(args: Args) -> CliResult {
     let quote = read_file(&args.quote, "quote", kss_io::limits::QUOTE)?;
@@ -109,16 +126,12 @@ pub fn run(args: Args) -> CliResult {
             None
         };
         let b64 = base64::engine::general_purpose::STANDARD;
-        let mut req = serde_json::json!({"quote": b64.encode(&quote)});
-        if let Some(p) = &args.policy {
-            req["policy_id"] = p.clone().into();
-        }
-        if let Some(n) = nonce {
-            req["nonce"] = n.into();
-        }
-        if let Some(r) = &runtime_data {
-            req["runtime_data"] = b64.encode(r).into();
-        }
+        let req = AttestBody {
+            quote: b64.encode(&quote),
+            policy_id: args.policy.as_deref(),
+            nonce,
+            runtime_data: runtime_data.as_ref().map(|r| b64.encode(r)),
+        };
         let body = serde_json::to_vec(&req).map_err(|e| CliError::environment(e.to_string()))?;
         client
             .request(&target, "POST", "/v1/attest", Some(body.into()))
@@ -152,13 +165,15 @@ pub fn run(args: Args) -> CliResult {
     );
     println!(
         "TCB status:   {}",
-        verdict["tcb_status"]
-            .as_str()
-            .unwrap_or("(not established)")
+        crate::render::tcb_status_text(
+            verdict["tcb_status"].as_str(),
+            verdict["platform_tcb_status"].as_str(),
+            verdict["qe_tcb_status"].as_str()
+        )
     );
-    if let Some(b) = verdict["report_body"].as_object() {
-        println!("MRENCLAVE:    {}", b["mr_enclave"].as_str().unwrap_or(""));
-        println!("MRSIGNER:     {}", b["mr_signer"].as_str().unwrap_or(""));
+    // The service's report body is in the schema of every report body: shown the same way.
+    if let Ok(b) = serde_json::from_value::<ReportBodyView>(verdict["report_body"].clone()) {
+        print!("{}", b.text(crate::cmd::quote::ISV_REPORT_TITLE));
     }
     if let Some(c) = verdict["checks"].as_array().and_then(|cs| {
         cs.iter()

@@ -194,7 +194,7 @@ fn quote_text(q: &Quote, order: ByteOrder, input_len: usize) -> String {
         simulated,
     ) {
         (true, false) => " (Intel)".to_string(),
-        (true, true) => format!(" (Intel's ID, reused by kss's simulated QE: {SIMULATED})"),
+        (true, true) => " (Intel's ID, reused by kss's simulated QE)".to_string(),
         (false, _) => String::new(),
     };
     let _ = writeln!(
