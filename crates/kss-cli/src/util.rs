@@ -71,8 +71,9 @@ pub fn parse_hex_array<const N: usize>(text: &str, what: &str) -> Result<[u8; N]
     })
 }
 
-/// Prints a value as pretty JSON on stdout.
-pub fn print_json(value: &serde_json::Value) {
+/// Prints a value (a `Serialize` type, or a `serde_json::Value` received from elsewhere) as
+/// pretty JSON on stdout.
+pub fn print_json(value: &impl serde::Serialize) {
     println!(
         "{}",
         serde_json::to_string_pretty(value).unwrap_or_default()

@@ -338,17 +338,40 @@ async fn policy(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> R
     }
 }
 
+/// The body of `GET /healthz`: `{"status": "ok"}`.
+#[derive(Serialize)]
+struct Health {
+    status: &'static str,
+}
+
+/// The body of `GET /readyz`: `{"ready": true}`, or `{"ready": false, "reason": …}`.
+#[derive(Serialize)]
+struct Readiness {
+    ready: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'static str>,
+}
+
 async fn healthz() -> Response {
-    json_response(StatusCode::OK, &serde_json::json!({"status": "ok"}))
+    json_response(StatusCode::OK, &Health { status: "ok" })
 }
 
 async fn readyz(State(state): State<Arc<AppState>>) -> Response {
     if state.is_ready() {
-        json_response(StatusCode::OK, &serde_json::json!({"ready": true}))
+        json_response(
+            StatusCode::OK,
+            &Readiness {
+                ready: true,
+                reason: None,
+            },
+        )
     } else {
         json_response(
             StatusCode::SERVICE_UNAVAILABLE,
-            &serde_json::json!({"ready": false, "reason": "draining"}),
+            &Readiness {
+                ready: false,
+                reason: Some("draining"),
+            },
         )
     }
 }

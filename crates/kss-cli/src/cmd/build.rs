@@ -95,33 +95,7 @@ pub fn run(args: Args) -> CliResult {
         dir: args.dir.clone(),
     };
     if args.json {
-        print_json(&serde_json::json!({
-            "instance": args.dir,
-            "mr_enclave": hex::encode(report.mr_enclave),
-            "mr_signer": hex::encode(report.mr_signer),
-            "isv_prod_id": m.product_id,
-            "isv_svn": m.version_number,
-            "debuggable": m.debuggable,
-            "enable_kss": m.enable_kss,
-            "isv_family_id": hex::encode(m.family_id.0),
-            "isv_ext_prod_id": hex::encode(m.ext_prod_id.0),
-            "config_binding": m.config_binding.as_str(),
-            "image_digest": report.image.as_ref().map(|i| hex::encode(i.digest)),
-            "enclave_size": report.enclave_size,
-            "pages": report.pages.0,
-            "measured_pages": report.pages.1,
-            "sgxs_bytes": report.sgxs_len,
-            "resigned": report.resigned,
-            "remeasured": report.remeasured,
-            "signing_key": report.key_path,
-            "unused_keys": report.config.unused_keys,
-            "files": {
-                "sgxs": inst.sgxs_path(),
-                "sigstruct": inst.sig_path(),
-                "enclave_xml": inst.enclave_xml_path(),
-                "summary": inst.build_json_path(),
-            },
-        }));
+        print_json(&BuildJson::new(&args.dir, &report, &inst));
         return Ok(ExitCode::SUCCESS);
     }
     if report.dev_key_created {
@@ -194,5 +168,76 @@ mod tests {
         assert!(parse_date("2016010x").is_err());
         assert!(parse_date("20160231").is_err(), "no such day");
         assert_eq!(parse_date("2016-01-09").unwrap(), 0x20160109);
+    }
+}
+
+/// `kss build --json` (keys in this order).
+#[derive(serde::Serialize)]
+struct BuildJson<'a> {
+    instance: &'a std::path::Path,
+    mr_enclave: String,
+    mr_signer: String,
+    isv_prod_id: u16,
+    isv_svn: u16,
+    debuggable: bool,
+    enable_kss: bool,
+    isv_family_id: String,
+    isv_ext_prod_id: String,
+    config_binding: &'static str,
+    image_digest: Option<String>,
+    enclave_size: u64,
+    pages: u64,
+    measured_pages: u64,
+    sgxs_bytes: u64,
+    resigned: bool,
+    remeasured: bool,
+    signing_key: &'a std::path::Path,
+    unused_keys: &'a [String],
+    files: BuildFilesJson,
+}
+
+/// The files of [`BuildJson`].
+#[derive(serde::Serialize)]
+struct BuildFilesJson {
+    sgxs: PathBuf,
+    sigstruct: PathBuf,
+    enclave_xml: PathBuf,
+    summary: PathBuf,
+}
+
+impl<'a> BuildJson<'a> {
+    fn new(
+        dir: &'a std::path::Path,
+        report: &'a kss_instance::BuildReport,
+        inst: &kss_instance::Instance,
+    ) -> Self {
+        let m = &report.config.metadata;
+        BuildJson {
+            instance: dir,
+            mr_enclave: hex::encode(report.mr_enclave),
+            mr_signer: hex::encode(report.mr_signer),
+            isv_prod_id: m.product_id,
+            isv_svn: m.version_number,
+            debuggable: m.debuggable,
+            enable_kss: m.enable_kss,
+            isv_family_id: hex::encode(m.family_id.0),
+            isv_ext_prod_id: hex::encode(m.ext_prod_id.0),
+            config_binding: m.config_binding.as_str(),
+            image_digest: report.image.as_ref().map(|i| hex::encode(i.digest)),
+            enclave_size: report.enclave_size,
+            pages: report.pages.0,
+            measured_pages: report.pages.1,
+            sgxs_bytes: report.sgxs_len,
+            resigned: report.resigned,
+            remeasured: report.remeasured,
+            signing_key: &report.key_path,
+            unused_keys: &report.config.unused_keys,
+            files: BuildFilesJson {
+                sgxs: inst.sgxs_path(),
+                sigstruct: inst.sig_path(),
+                enclave_xml: inst.enclave_xml_path(),
+                summary: inst.build_json_path(),
+            },
+        }
     }
 }

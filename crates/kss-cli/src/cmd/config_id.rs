@@ -25,6 +25,19 @@ pub struct Args {
     pub json: bool,
 }
 
+/// `kss config-id --json` (keys in this order).
+#[derive(serde::Serialize)]
+struct ConfigIdJson<'a> {
+    config_id: String,
+    config_id_base64: &'a str,
+    config_digest: String,
+    image_digest: String,
+    image_entries: u64,
+    image_bytes: u64,
+    config_binding: &'static str,
+    format: &'static str,
+}
+
 /// Runs the command.
 pub fn run(args: Args) -> CliResult {
     let inst = Instance::open(&args.dir).map_err(instance_error)?;
@@ -32,16 +45,16 @@ pub fn run(args: Args) -> CliResult {
     let d = kss_instance::binding::config_id(&inst, &config, &bytes).map_err(instance_error)?;
     let b64 = base64::engine::general_purpose::STANDARD.encode(d.config_id.0);
     if args.json {
-        print_json(&serde_json::json!({
-            "config_id": hex::encode(d.config_id.0),
-            "config_id_base64": b64,
-            "config_digest": hex::encode(d.config_digest),
-            "image_digest": hex::encode(d.image.digest),
-            "image_entries": d.image.entries,
-            "image_bytes": d.image.bytes,
-            "config_binding": config.metadata.config_binding.as_str(),
-            "format": "kss-config-id-v1",
-        }));
+        print_json(&ConfigIdJson {
+            config_id: hex::encode(d.config_id.0),
+            config_id_base64: &b64,
+            config_digest: hex::encode(d.config_digest),
+            image_digest: hex::encode(d.image.digest),
+            image_entries: d.image.entries,
+            image_bytes: d.image.bytes,
+            config_binding: config.metadata.config_binding.as_str(),
+            format: "kss-config-id-v1",
+        });
     } else {
         println!("CONFIGID (hex)     {}", hex::encode(d.config_id.0));
         println!("CONFIGID (base64)  {b64}");

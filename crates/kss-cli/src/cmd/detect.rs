@@ -4,7 +4,6 @@
 use crate::error::CliResult;
 use crate::util::print_json;
 use kss_enclave::hw::{Platform, DEV_SGX_ENCLAVE, DEV_SGX_PROVISION};
-use serde_json::json;
 use std::process::ExitCode;
 
 /// Arguments.
@@ -81,6 +80,23 @@ fn present(b: bool) -> &'static str {
     }
 }
 
+/// `kss detect --json` (keys in this order).
+#[derive(serde::Serialize)]
+struct DetectJson<'a> {
+    sgx: bool,
+    sgx1: bool,
+    sgx2: bool,
+    flc: bool,
+    kss: bool,
+    max_enclave_size_bits: Option<u8>,
+    dev_sgx_enclave: bool,
+    dev_sgx_provision: bool,
+    hardware_mode_available: bool,
+    simulation_mode_available: bool,
+    notes: &'a [String],
+    conclusion: &'a str,
+}
+
 /// Runs the command.
 pub fn run(args: Args) -> CliResult {
     let p = Platform::detect();
@@ -88,20 +104,20 @@ pub fn run(args: Args) -> CliResult {
     let cpu = p.cpu.unwrap_or_default();
     let max_bits = (cpu.max_enclave_size_64_bits != 0).then_some(cpu.max_enclave_size_64_bits);
     if args.json {
-        print_json(&json!({
-            "sgx": cpu.sgx,
-            "sgx1": cpu.sgx1,
-            "sgx2": cpu.sgx2,
-            "flc": cpu.sgx_lc,
-            "kss": cpu.kss,
-            "max_enclave_size_bits": max_bits,
-            "dev_sgx_enclave": p.dev_sgx_enclave,
-            "dev_sgx_provision": p.dev_sgx_provision,
-            "hardware_mode_available": f.hardware,
-            "simulation_mode_available": true,
-            "notes": f.notes,
-            "conclusion": f.conclusion,
-        }));
+        print_json(&DetectJson {
+            sgx: cpu.sgx,
+            sgx1: cpu.sgx1,
+            sgx2: cpu.sgx2,
+            flc: cpu.sgx_lc,
+            kss: cpu.kss,
+            max_enclave_size_bits: max_bits,
+            dev_sgx_enclave: p.dev_sgx_enclave,
+            dev_sgx_provision: p.dev_sgx_provision,
+            hardware_mode_available: f.hardware,
+            simulation_mode_available: true,
+            notes: &f.notes,
+            conclusion: &f.conclusion,
+        });
     } else {
         println!("SGX        (CPUID.(7,0).EBX[2])     {}", yes_no(cpu.sgx));
         println!("SGX1       (CPUID.(12H,0).EAX[0])   {}", yes_no(cpu.sgx1));

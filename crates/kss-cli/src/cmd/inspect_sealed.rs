@@ -39,34 +39,76 @@ pub fn run(args: Args) -> CliResult {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The JSON form of [`SealedInfo`] (keys in this order).
+#[derive(serde::Serialize)]
+struct SealedJson {
+    key_policy: KeyPolicyJson,
+    key_name: u16,
+    key_name_text: String,
+    isv_svn: u16,
+    config_svn: u16,
+    cpu_svn: String,
+    key_id: String,
+    attribute_mask: MaskJson,
+    misc_mask: String,
+    sizes: SizesJson,
+    mac_only: bool,
+}
+
+/// The key policy of [`SealedJson`]: bits, names, the preset it matches, who can unseal.
+#[derive(serde::Serialize)]
+struct KeyPolicyJson {
+    bits: String,
+    names: String,
+    preset: Option<&'static str>,
+    who_can_unseal: String,
+}
+
+/// ATTRIBUTEMASK of [`SealedJson`], each half as `0x` and 16 hex digits.
+#[derive(serde::Serialize)]
+struct MaskJson {
+    flags: String,
+    xfrm: String,
+}
+
+/// Sizes of [`SealedJson`], in bytes.
+#[derive(serde::Serialize)]
+struct SizesJson {
+    encrypted: usize,
+    aad: usize,
+    header: usize,
+    total: usize,
+}
+
 /// The JSON form of [`SealedInfo`] (hex strings for byte fields, numbers for sizes).
 pub fn info_json(info: &SealedInfo) -> serde_json::Value {
-    serde_json::json!({
-        "key_policy": {
-            "bits": format!("{:#06x}", info.policy.0),
-            "names": info.policy_names(),
-            "preset": info.preset.map(|p| p.name()),
-            "who_can_unseal": info.who_can_unseal(),
+    let view = SealedJson {
+        key_policy: KeyPolicyJson {
+            bits: format!("{:#06x}", info.policy.0),
+            names: info.policy_names(),
+            preset: info.preset.map(|p| p.name()),
+            who_can_unseal: info.who_can_unseal(),
         },
-        "key_name": info.key_name,
-        "key_name_text": info.key_name_text(),
-        "isv_svn": info.isv_svn,
-        "config_svn": info.config_svn,
-        "cpu_svn": info.cpu_svn_hex(),
-        "key_id": info.key_id_hex(),
-        "attribute_mask": {
-            "flags": format!("{:#018x}", info.attribute_mask.flags.0),
-            "xfrm": format!("{:#018x}", info.attribute_mask.xfrm),
+        key_name: info.key_name,
+        key_name_text: info.key_name_text(),
+        isv_svn: info.isv_svn,
+        config_svn: info.config_svn,
+        cpu_svn: info.cpu_svn_hex(),
+        key_id: info.key_id_hex(),
+        attribute_mask: MaskJson {
+            flags: format!("{:#018x}", info.attribute_mask.flags.0),
+            xfrm: format!("{:#018x}", info.attribute_mask.xfrm),
         },
-        "misc_mask": format!("{:#010x}", info.misc_mask),
-        "sizes": {
-            "encrypted": info.encrypted_len,
-            "aad": info.aad_len,
-            "header": kss_seal::format::HEADER_SIZE,
-            "total": info.total_len,
+        misc_mask: format!("{:#010x}", info.misc_mask),
+        sizes: SizesJson {
+            encrypted: info.encrypted_len,
+            aad: info.aad_len,
+            header: kss_seal::format::HEADER_SIZE,
+            total: info.total_len,
         },
-        "mac_only": info.encrypted_len == 0,
-    })
+        mac_only: info.encrypted_len == 0,
+    };
+    serde_json::to_value(view).unwrap_or(serde_json::Value::Null)
 }
 
 /// Maps a sealing error to a CLI error: bad files, policies and sizes are input errors (exit 2),

@@ -2,9 +2,9 @@
 
 use crate::error::{CliError, CliResult};
 use crate::util::{print_json, read_file};
+use kss_attest::render::{attribute_flag_names, id128_text, IdHighLow};
 use kss_sign::{mr_signer, verify, BcdDate};
-use kss_types::{Attributes, Id128, Sigstruct};
-use serde_json::{json, Value};
+use kss_types::{Attributes, Sigstruct};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -31,128 +31,158 @@ pub struct Args {
     pub json: bool,
 }
 
-fn attributes_json(a: &Attributes) -> Value {
-    json!({
-        "flags": format!("{:#x}", a.flags.0),
-        "xfrm": format!("{:#x}", a.xfrm),
-        "flags_decoded": a.flags.to_string(),
-    })
+/// ATTRIBUTES or ATTRIBUTEMASK in the JSON: both halves as minimal `0x…` hex and the flags
+/// decoded (`0x85 (INIT|MODE64BIT|KSS)`).
+#[derive(serde::Serialize)]
+struct AttributesJson {
+    flags: String,
+    xfrm: String,
+    flags_decoded: String,
 }
 
-fn id_parts(id: &Id128) -> Value {
-    json!({ "high": format!("{:#018x}", id.high()), "low": format!("{:#018x}", id.low()) })
+impl AttributesJson {
+    fn new(a: &Attributes) -> Self {
+        AttributesJson {
+            flags: format!("{:#x}", a.flags.0),
+            xfrm: format!("{:#x}", a.xfrm),
+            flags_decoded: a.flags.to_string(),
+        }
+    }
 }
 
-/// The JSON description of `sig`.
-pub fn sigstruct_json(sig: &Sigstruct) -> Value {
-    let signature = verify(sig);
-    let structure = sig.structure_problem();
-    let date_iso = BcdDate::from_bcd(sig.date).ok().map(|d| d.to_string());
-    let kss = sig
-        .attributes
-        .flags
-        .contains(kss_types::AttributeFlags::KSS);
-    let debug_checked = sig
-        .attribute_mask
-        .flags
-        .contains(kss_types::AttributeFlags::DEBUG);
-    let debug_set = sig
-        .attributes
-        .flags
-        .contains(kss_types::AttributeFlags::DEBUG);
-    json!({
-        "header": hex::encode(sig.header),
-        "header2": hex::encode(sig.header2),
-        "header_ok": sig.header == Sigstruct::HEADER && sig.header2 == Sigstruct::HEADER2,
-        "vendor": format!("{:#x}", sig.vendor),
-        "date": format!("{:#010x}", sig.date),
-        "date_iso": date_iso,
-        "sw_defined": sig.sw_defined,
-        "exponent": sig.exponent,
-        "modulus": hex::encode(sig.modulus),
-        "signature": hex::encode(sig.signature),
-        "q1": hex::encode(sig.q1),
-        "q2": hex::encode(sig.q2),
-        "misc_select": format!("{:#010x}", sig.misc_select.0),
-        "misc_mask": format!("{:#010x}", sig.misc_mask),
-        "cet_attributes": format!("{:#04x}", sig.cet_attributes),
-        "cet_attributes_mask": format!("{:#04x}", sig.cet_attributes_mask),
-        "isv_family_id": hex::encode(sig.isv_family_id.0),
-        "isv_family_id_parts": id_parts(&sig.isv_family_id),
-        "attributes": attributes_json(&sig.attributes),
-        "attribute_mask": attributes_json(&sig.attribute_mask),
-        "enclave_hash": hex::encode(sig.enclave_hash),
-        "isv_ext_prod_id": hex::encode(sig.isv_ext_prod_id.0),
-        "isv_ext_prod_id_parts": id_parts(&sig.isv_ext_prod_id),
-        "isv_prod_id": sig.isv_prod_id,
-        "isv_svn": sig.isv_svn,
-        "mr_signer": hex::encode(mr_signer(sig)),
-        "kss": kss,
-        "debug_allowed": !debug_checked || debug_set,
-        "signature_valid": signature.is_ok(),
-        "signature_error": signature.err().map(|e| e.to_string()),
-        "structure_problem": structure,
-    })
+/// `kss inspect sigstruct --json` (keys in this order).
+#[derive(serde::Serialize)]
+struct SigstructJson {
+    header: String,
+    header2: String,
+    header_ok: bool,
+    vendor: String,
+    date: String,
+    date_iso: Option<String>,
+    sw_defined: u32,
+    exponent: u32,
+    modulus: String,
+    signature: String,
+    q1: String,
+    q2: String,
+    misc_select: String,
+    misc_mask: String,
+    cet_attributes: String,
+    cet_attributes_mask: String,
+    isv_family_id: String,
+    isv_family_id_parts: IdHighLow,
+    attributes: AttributesJson,
+    attribute_mask: AttributesJson,
+    enclave_hash: String,
+    isv_ext_prod_id: String,
+    isv_ext_prod_id_parts: IdHighLow,
+    isv_prod_id: u16,
+    isv_svn: u16,
+    mr_signer: String,
+    kss: bool,
+    debug_allowed: bool,
+    signature_valid: bool,
+    signature_error: Option<String>,
+    structure_problem: Option<&'static str>,
 }
 
-fn print_text(sig: &Sigstruct, j: &Value) {
-    let s = |k: &str| match &j[k] {
-        Value::String(v) => v.clone(),
-        other => other.to_string(),
-    };
-    let id = |name: &str, v: &Id128| {
-        println!(
-            "{name:<18}{} (high {:#018x}, low {:#018x})",
-            hex::encode(v.0),
-            v.high(),
-            v.low()
-        )
-    };
+impl SigstructJson {
+    /// The description of `sig`, its signature checked.
+    fn new(sig: &Sigstruct) -> Self {
+        use kss_types::AttributeFlags;
+        let signature = verify(sig);
+        let debug_checked = sig.attribute_mask.flags.contains(AttributeFlags::DEBUG);
+        let debug_set = sig.attributes.flags.contains(AttributeFlags::DEBUG);
+        SigstructJson {
+            header: hex::encode(sig.header),
+            header2: hex::encode(sig.header2),
+            header_ok: sig.header == Sigstruct::HEADER && sig.header2 == Sigstruct::HEADER2,
+            vendor: format!("{:#x}", sig.vendor),
+            date: format!("{:#010x}", sig.date),
+            date_iso: BcdDate::from_bcd(sig.date).ok().map(|d| d.to_string()),
+            sw_defined: sig.sw_defined,
+            exponent: sig.exponent,
+            modulus: hex::encode(sig.modulus),
+            signature: hex::encode(sig.signature),
+            q1: hex::encode(sig.q1),
+            q2: hex::encode(sig.q2),
+            misc_select: format!("{:#010x}", sig.misc_select.0),
+            misc_mask: format!("{:#010x}", sig.misc_mask),
+            cet_attributes: format!("{:#04x}", sig.cet_attributes),
+            cet_attributes_mask: format!("{:#04x}", sig.cet_attributes_mask),
+            isv_family_id: hex::encode(sig.isv_family_id.0),
+            isv_family_id_parts: IdHighLow::new(&sig.isv_family_id),
+            attributes: AttributesJson::new(&sig.attributes),
+            attribute_mask: AttributesJson::new(&sig.attribute_mask),
+            enclave_hash: hex::encode(sig.enclave_hash),
+            isv_ext_prod_id: hex::encode(sig.isv_ext_prod_id.0),
+            isv_ext_prod_id_parts: IdHighLow::new(&sig.isv_ext_prod_id),
+            isv_prod_id: sig.isv_prod_id,
+            isv_svn: sig.isv_svn,
+            mr_signer: hex::encode(mr_signer(sig)),
+            kss: sig.attributes.flags.contains(AttributeFlags::KSS),
+            debug_allowed: !debug_checked || debug_set,
+            signature_valid: signature.is_ok(),
+            signature_error: signature.err().map(|e| e.to_string()),
+            structure_problem: sig.structure_problem(),
+        }
+    }
+}
+
+/// `flags 0x85 [INIT|MODE64BIT|KSS], xfrm 0x3`: attributes with the flag names in the brackets
+/// of every report body.
+fn attributes_text(a: &Attributes) -> String {
+    format!(
+        "flags {:#x} [{}], xfrm {:#x}",
+        a.flags.0,
+        attribute_flag_names(a.flags).join("|"),
+        a.xfrm
+    )
+}
+
+fn print_text(sig: &Sigstruct, j: &SigstructJson) {
     println!(
         "{:<18}{}",
         "header",
-        if j["header_ok"] == true {
-            "ok"
-        } else {
-            "WRONG"
-        }
+        if j.header_ok { "ok" } else { "WRONG" }
     );
-    println!("{:<18}{}", "vendor", s("vendor"));
-    println!("{:<18}{} ({})", "date", s("date"), s("date_iso"));
+    println!("{:<18}{}", "vendor", j.vendor);
+    let iso = j.date_iso.as_deref().unwrap_or("null");
+    println!("{:<18}{} ({iso})", "date", j.date);
     println!("{:<18}{}", "sw_defined", sig.sw_defined);
     println!("{:<18}{}", "isv_prod_id", sig.isv_prod_id);
     println!("{:<18}{}", "isv_svn", sig.isv_svn);
-    id("isv_family_id", &sig.isv_family_id);
-    id("isv_ext_prod_id", &sig.isv_ext_prod_id);
+    println!("{:<18}{}", "isv_family_id", id128_text(&sig.isv_family_id));
     println!(
-        "{:<18}flags {}, xfrm {:#x}",
-        "attributes", sig.attributes.flags, sig.attributes.xfrm
+        "{:<18}{}",
+        "isv_ext_prod_id",
+        id128_text(&sig.isv_ext_prod_id)
     );
+    println!("{:<18}{}", "attributes", attributes_text(&sig.attributes));
     println!(
-        "{:<18}flags {}, xfrm {:#x}",
-        "attribute_mask", sig.attribute_mask.flags, sig.attribute_mask.xfrm
+        "{:<18}{}",
+        "attribute_mask",
+        attributes_text(&sig.attribute_mask)
     );
-    println!("{:<18}{}", "misc_select", s("misc_select"));
-    println!("{:<18}{}", "misc_mask", s("misc_mask"));
+    println!("{:<18}{}", "misc_select", j.misc_select);
+    println!("{:<18}{}", "misc_mask", j.misc_mask);
     println!(
         "{:<18}{} / {}",
-        "cet_attributes",
-        s("cet_attributes"),
-        s("cet_attributes_mask")
+        "cet_attributes", j.cet_attributes, j.cet_attributes_mask
     );
-    println!("{:<18}{}", "enclave_hash", s("enclave_hash"));
-    println!("{:<18}{}", "mr_signer", s("mr_signer"));
+    println!("{:<18}{}", "enclave_hash", j.enclave_hash);
+    println!("{:<18}{}", "mr_signer", j.mr_signer);
     println!("{:<18}{}", "exponent", sig.exponent);
-    println!("{:<18}{}", "kss", j["kss"]);
-    println!("{:<18}{}", "debug_allowed", j["debug_allowed"]);
-    match &j["signature_error"] {
-        Value::String(e) => println!("{:<18}INVALID: {e}", "signature"),
-        _ => println!(
+    println!("{:<18}{}", "kss", j.kss);
+    println!("{:<18}{}", "debug_allowed", j.debug_allowed);
+    match &j.signature_error {
+        Some(e) => println!("{:<18}INVALID: {e}", "signature"),
+        None => println!(
             "{:<18}valid (RSA-3072 PKCS#1 v1.5 SHA-256, Q1/Q2 ok)",
             "signature"
         ),
     }
-    if let Value::String(p) = &j["structure_problem"] {
+    if let Some(p) = j.structure_problem {
         println!("{:<18}INVALID: {p}", "structure");
     }
 }
@@ -162,13 +192,13 @@ pub fn run(args: Args) -> CliResult {
     let bytes = read_file(&args.file, "SIGSTRUCT", kss_io::limits::SIGSTRUCT)?;
     let sig = Sigstruct::from_bytes(&bytes)
         .map_err(|e| CliError::input(format!("'{}': {e}", args.file.display())))?;
-    let j = sigstruct_json(&sig);
+    let j = SigstructJson::new(&sig);
     if args.json {
         print_json(&j);
     } else {
         print_text(&sig, &j);
     }
-    if j["signature_valid"] == true && j["structure_problem"].is_null() {
+    if j.signature_valid && j.structure_problem.is_none() {
         Ok(ExitCode::SUCCESS)
     } else {
         eprintln!(

@@ -71,22 +71,41 @@ pub fn measure_file(path: &Path) -> Result<kss_sgxs::Measurement, CliError> {
     result.map_err(|e| sgxs_error(path, e))
 }
 
+/// `kss measure --json` (keys in this order).
+#[derive(serde::Serialize)]
+struct MeasureJson {
+    file: String,
+    mr_enclave: String,
+    size: u64,
+    ssa_frame_size: u32,
+    records: RecordsJson,
+    stream_bytes: u64,
+}
+
+/// The record counts of [`MeasureJson`].
+#[derive(serde::Serialize)]
+struct RecordsJson {
+    eadd: u64,
+    eextend: u64,
+    unmeasured: u64,
+}
+
 /// Runs the command.
 pub fn run(args: Args) -> CliResult {
     let m = measure_file(&args.file)?;
     if args.json {
-        crate::util::print_json(&serde_json::json!({
-            "file": args.file.display().to_string(),
-            "mr_enclave": hex::encode(m.mr_enclave),
-            "size": m.size,
-            "ssa_frame_size": m.ssa_frame_size,
-            "records": {
-                "eadd": m.records.eadd,
-                "eextend": m.records.eextend,
-                "unmeasured": m.records.unmeasured,
+        crate::util::print_json(&MeasureJson {
+            file: args.file.display().to_string(),
+            mr_enclave: hex::encode(m.mr_enclave),
+            size: m.size,
+            ssa_frame_size: m.ssa_frame_size,
+            records: RecordsJson {
+                eadd: m.records.eadd,
+                eextend: m.records.eextend,
+                unmeasured: m.records.unmeasured,
             },
-            "stream_bytes": m.stream_bytes,
-        }));
+            stream_bytes: m.stream_bytes,
+        });
     } else {
         println!("{}", hex::encode(m.mr_enclave));
     }
