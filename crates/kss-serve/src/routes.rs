@@ -405,3 +405,28 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
     )
         .into_response()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The body as `json_response` sends it.
+    fn text<T: Serialize>(v: &T) -> String {
+        serde_json::to_string(v).unwrap()
+    }
+
+    #[test]
+    fn health_and_readiness_bodies() {
+        assert_eq!(text(&Health { status: "ok" }), r#"{"status":"ok"}"#);
+        let ready = Readiness {
+            ready: true,
+            reason: None,
+        };
+        assert_eq!(text(&ready), r#"{"ready":true}"#);
+        let draining = Readiness {
+            ready: false,
+            reason: Some("draining"),
+        };
+        assert_eq!(text(&draining), r#"{"ready":false,"reason":"draining"}"#);
+    }
+}
