@@ -277,6 +277,42 @@ fn simulated_kss_quote_through_the_service() {
         text.contains("ACCEPTED") && text.contains("SHA-256(runtime_data)"),
         "{text}"
     );
+    // The service's report body and TCB status are shown as kss verify shows them: the same
+    // renderer, line for line.
+    let local_text = env.ok(&[
+        "verify",
+        "quote.bin",
+        "--collateral",
+        "ca/collateral.json",
+        "--trust-root",
+        "ca/root.pem",
+        "--policy",
+        "policies/app.json",
+        "--at",
+        &at,
+    ]);
+    let from = |t: &str, start: &str| -> Vec<String> {
+        let mut lines = t.lines().skip_while(|l| !l.starts_with(start));
+        let first = lines
+            .next()
+            .unwrap_or_else(|| panic!("no {start:?} in {t}"));
+        std::iter::once(first)
+            .chain(lines.take_while(|l| l.starts_with(' ')))
+            .map(str::to_string)
+            .collect()
+    };
+    let body = from(&text, "ISV enclave report:");
+    assert_eq!(body.len(), 17, "{text}");
+    assert!(
+        body.contains(&"  * config_svn       4779".to_string()),
+        "{text}"
+    );
+    assert_eq!(body, from(&local_text, "ISV enclave report:"));
+    assert_eq!(
+        from(&text, "TCB status:"),
+        ["TCB status:   UpToDate (platform UpToDate, QE UpToDate)"]
+    );
+    assert_eq!(from(&text, "TCB status:"), from(&local_text, "TCB status:"));
     let jwks = env.ok(&[
         "token",
         "verify",
