@@ -3,12 +3,18 @@
 //! report body), the checks, and the error that ends a rejected verification (with a hint when
 //! the quote is simulated and no simulation root was trusted).
 
-use crate::cmd::quote::{ISV_REPORT_TITLE, SIMULATED};
 use crate::error::CliError;
 use kss_attest::format_rfc3339;
 use kss_attest::render::{ByteOrder, ReportBodyView};
 use kss_attest::verify::{Outcome, Verdict};
 use std::fmt::Write as _;
+
+/// The mark of a quote whose PCK chain ends in a kss simulation root
+/// ([`kss_attest::origin`]).
+pub const SIMULATED: &str = "simulated (kss sim CA)";
+
+/// Title of the ISV enclave's REPORT body, wherever a quote's body is shown.
+pub const ISV_REPORT_TITLE: &str = "ISV enclave report:";
 
 /// What is shown for a TCB status the verification did not reach.
 pub const NOT_ESTABLISHED: &str = "not established";

@@ -173,7 +173,7 @@ pub fn run(args: Args) -> CliResult {
     );
     // The service's report body is in the schema of every report body: shown the same way.
     if let Ok(b) = serde_json::from_value::<ReportBodyView>(verdict["report_body"].clone()) {
-        print!("{}", b.text(crate::cmd::quote::ISV_REPORT_TITLE));
+        print!("{}", b.text(crate::render::ISV_REPORT_TITLE));
     }
     if let Some(c) = verdict["checks"].as_array().and_then(|cs| {
         cs.iter()

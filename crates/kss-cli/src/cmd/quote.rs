@@ -1,6 +1,7 @@
 //! `kss quote inspect`: show every field of a DCAP quote, with the KSS fields highlighted.
 
 use crate::error::{CliError, CliResult};
+use crate::render::{ISV_REPORT_TITLE, SIMULATED};
 use crate::util::{print_json, read_file};
 use kss_attest::json::{quote_json, ByteOrder};
 use kss_attest::origin::quote_is_simulated;
@@ -100,12 +101,6 @@ fn inspect(args: InspectArgs) -> CliResult {
     }
     Ok(ExitCode::SUCCESS)
 }
-
-/// The mark of a quote whose PCK chain ends in a kss simulation root.
-pub(crate) const SIMULATED: &str = "simulated (kss sim CA)";
-
-/// Title of the ISV enclave's REPORT body, wherever a quote's body is shown.
-pub(crate) const ISV_REPORT_TITLE: &str = "ISV enclave report:";
 
 fn td_text(out: &mut String, td: &TdReport, order: ByteOrder) {
     let _ = writeln!(out, "TD report (not appraised by kss):");
