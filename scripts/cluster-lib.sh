@@ -103,7 +103,9 @@ start_replica() {
   local src=("$@")
   [ ${#src[@]} -gt 0 ] || src=(--collateral "$COLLATERAL")
   port_free "$port"
-  "$KSS" serve --listen "127.0.0.1:$port" --signing-key "$WORK/signing-key.pem" \
+  # Each replica has its own kss home, and so its own collateral cache (a pod's emptyDir).
+  mkdir -p -m 700 "$WORK/home$n"
+  KSS_HOME=$WORK/home$n "$KSS" serve --listen "127.0.0.1:$port" --signing-key "$WORK/signing-key.pem" \
     --nonce-secret-file "$WORK/nonce-secret" --policy-dir "$WORK/policies" \
     "${src[@]}" --at "$AT" --log-level "${KSS_BENCH_LOG_LEVEL:-warn}" \
     >>"$WORK/logs/replica$n.log" 2>&1 &
@@ -200,6 +202,25 @@ stop_pccs() {
   kill -9 "$PCCS_PID" 2>/dev/null || true
   wait "$PCCS_PID" 2>/dev/null || true
   PCCS_PID=
+}
+
+# pccs_requests: how many collateral requests the stand-in PCCS has answered so far.
+pccs_requests() {
+  curl -sf --max-time 2 "http://127.0.0.1:$PCCS_PORT/stats" |
+    python3 -c 'import json,sys; print(sum(json.load(sys.stdin)["requests"].values()))'
+}
+
+# warm_replica N: one attestation sent to replica N directly (not through HAProxy), so that
+# its collateral cache holds what the fixture quote needs; fails unless it is a 200.
+warm_replica() {
+  local code
+  code=$(curl -s -o "$WORK/warm$1.json" -w '%{http_code}' --max-time 30 \
+    -H 'Content-Type: application/json' --data-binary "@$WORK/body.json" \
+    "http://127.0.0.1:$(replica_port "$1")/v1/attest")
+  if [ "$code" != 200 ]; then
+    echo "warming replica $1 failed: HTTP $code: $(cat "$WORK/warm$1.json")" >&2
+    exit 1
+  fi
 }
 
 # load LABEL URL SECONDS [extra kss-loadtest args...]: runs kss-loadtest in the background;
