@@ -1175,10 +1175,22 @@ mod tests {
             "http://10.0.0.1:80/",
             "http://192.168.1.1/",
             "http://example.com/",
-            "https://127.0.0.1/",
+            "https://10.0.0.1/",
+            "ftp://127.0.0.1/",
         ] {
             assert!(loopback_addr(&bad.parse().unwrap()).is_err(), "{bad}");
         }
+        // https:// on loopback: port 443 by default, and only with a CA to trust.
+        let tls: Uri = "https://127.0.0.1/v1/attest".parse().unwrap();
+        assert_eq!(loopback_addr(&tls).unwrap().port(), 443);
+        let e = tls_for(&tls, None).err().unwrap();
+        assert_eq!(
+            e,
+            "https://127.0.0.1/v1/attest: an https:// URL needs --ca-cert PEM"
+        );
+        assert!(tls_for(&"http://127.0.0.1/".parse().unwrap(), None)
+            .unwrap()
+            .is_none());
     }
 
     #[test]
