@@ -16,7 +16,9 @@
 #
 # Environment: KSS_BENCH_CONNECTIONS (32), KSS_BENCH_THREADS (1, the load driver's threads),
 # KSS_BENCH_ROUNDS (2), KSS_BENCH_OUT (a directory to keep the JSON summaries in),
-# KSS_CLUSTER_PORT_BASE (18480). Bounded: 2,000,000 requests and SECONDS per run; cleans up.
+# KSS_CLUSTER_PORT_BASE (18480), KSS_BENCH_WRK (1; 0 skips the wrk cross-check, which installs
+# Debian's wrk when missing), KSS_BENCH_MIN_TOKENS (1000 checked tokens per run).
+# Bounded: 2,000,000 requests and SECONDS per run; cleans up.
 source "$(dirname "$0")/cluster-lib.sh"
 SECS=${1:-20}
 HALF=$(python3 -c "print($SECS / 2)")
@@ -27,6 +29,7 @@ RESULTS=$WORK/results.txt
 status=0
 
 need_tools
+if [ "${KSS_BENCH_WRK:-1}" = 1 ]; then command -v wrk >/dev/null || apt_install wrk; fi
 make_material
 log "work dir $WORK; $(nproc) cores; load: ${KSS_BENCH_CONNECTIONS:-32} connections," \
   "${KSS_BENCH_THREADS:-1} driver thread(s), $SECS s per run after ${KSS_BENCH_WARMUP:-2} s warm-up"
@@ -86,9 +89,10 @@ for round in $(seq 1 "$ROUNDS"); do
   measured "cluster$round" "$LB" "3 replicas + HAProxy"
   lb_counters
 done
-# The same two configurations with wrk (an independent load generator; its Lua script cannot
-# check tokens, so this only cross-checks throughput and latency).
-if command -v wrk >/dev/null && [ "${KSS_BENCH_WRK:-1}" = 1 ]; then
+# The same two configurations with wrk (an independent load generator, Debian's package,
+# installed when missing; its Lua script cannot check tokens, so this only cross-checks
+# throughput and latency). KSS_BENCH_WRK=0 skips it.
+if [ "${KSS_BENCH_WRK:-1}" = 1 ]; then
   for target in "single:$R1" "cluster:$LB"; do
     name=${target%%:*}; url=${target#*:}
     log "wrk cross-check: $name"

@@ -41,15 +41,17 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# apt_install PACKAGE: installs one of Debian's packages (as root, or through sudo).
+apt_install() {
+  log "$1 is missing: installing Debian's package"
+  local sudo=
+  [ "$(id -u)" = 0 ] || sudo=sudo
+  $sudo apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null
+}
+
 need_tools() {
-  if ! command -v haproxy >/dev/null; then
-    log "haproxy is missing: installing Debian's package"
-    if [ "$(id -u)" = 0 ]; then
-      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null
-    else
-      sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null
-    fi
-  fi
+  command -v haproxy >/dev/null || apt_install haproxy
   [ -f "$QUOTE" ] || { echo "fixture quote not found: $QUOTE (set KSS_TESTDATA)" >&2; exit 1; }
   log "building kss and kss-loadtest ($PROFILE)"
   if [ "$PROFILE" = release ]; then
@@ -224,7 +226,8 @@ warm_replica() {
 }
 
 # load LABEL URL SECONDS [extra kss-loadtest args...]: runs kss-loadtest in the background;
-# LOAD_PID is its pid and $WORK/LABEL.json its summary.
+# LOAD_PID is its pid and $WORK/LABEL.json its summary. The run fails unless at least
+# KSS_BENCH_MIN_TOKENS (1,000) sampled tokens were checked against the JWKS, all valid.
 load() {
   local label=$1 url=$2 secs=$3; shift 3
   [ -z "$HAPROXY_PID" ] || lb_mark
@@ -232,6 +235,7 @@ load() {
     --connections "${KSS_BENCH_CONNECTIONS:-32}" --threads "${KSS_BENCH_THREADS:-1}" \
     --warmup "${KSS_BENCH_WARMUP:-2}" --duration "$secs" --max-requests 2000000 \
     --nonce-every 100 --jwks-url "$url/.well-known/jwks.json" \
+    --min-tokens "${KSS_BENCH_MIN_TOKENS:-1000}" \
     --summary "$WORK/$label.json" "$@" >"$WORK/$label.out" 2>&1 &
   LOAD_PID=$!
 }

@@ -106,6 +106,9 @@ struct Args {
     /// Exit 1 if more requests than this failed.
     #[arg(long)]
     max_failures: Option<u64>,
+    /// With --jwks-url: exit 1 unless at least this many tokens were checked (and all valid).
+    #[arg(long, default_value_t = 1)]
+    min_tokens: u64,
     /// Per-request timeout, seconds.
     #[arg(long, default_value_t = 10.0)]
     timeout: f64,
@@ -901,12 +904,20 @@ fn problems(sh: &Shared, m: &Merged, tc: &TokenCheck, token_error: Option<&str>)
     if sh.args.jwks_url.is_some() {
         if let Some(e) = token_error {
             reasons.push(format!("token check impossible: {e}"));
-        } else if tc.valid != tc.checked || tc.checked == 0 {
-            reasons.push(format!(
-                "{} of {} sampled tokens failed the check",
-                tc.checked - tc.valid,
-                tc.checked
-            ));
+        } else {
+            if tc.valid != tc.checked {
+                reasons.push(format!(
+                    "{} of {} sampled tokens failed the check",
+                    tc.checked - tc.valid,
+                    tc.checked
+                ));
+            }
+            if tc.checked < sh.args.min_tokens {
+                reasons.push(format!(
+                    "only {} tokens checked against the JWKS, at least {} required",
+                    tc.checked, sh.args.min_tokens
+                ));
+            }
         }
     }
     reasons

@@ -171,6 +171,20 @@ fn every_verdict_and_the_sampled_tokens_are_checked() {
     assert_eq!(code, 0, "{text}");
     assert_clean(&s, "rejected", &text);
 
+    // Fewer checked tokens than --min-tokens fails the run, and says so.
+    let mut args = base.to_vec();
+    args.extend(["--policy-id", "lenient", "--min-tokens", "100000000"]);
+    let (code, text, s) = drive(&svc, &args);
+    assert_eq!(code, 1, "{text}");
+    assert_eq!(
+        s["problems"],
+        serde_json::json!([format!(
+            "only {} tokens checked against the JWKS, at least 100000000 required",
+            s["tokens"]["check"]["checked"]
+        )]),
+        "{text}"
+    );
+
     // A verdict other than the expected one fails the run (exit 1) and says how many.
     let mut args = base.to_vec();
     args.extend(["--policy-id", "lenient", "--expect", "rejected"]);
