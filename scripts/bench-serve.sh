@@ -7,7 +7,8 @@
 #   ./scripts/bench-serve.sh                 # defaults: N=4000, DURATION=10, CONCURRENCY="1 4 16"
 #   DURATION=20 CONCURRENCY="8" WORKERS=2 ./scripts/bench-serve.sh
 #
-# Only loopback is used; the service is stopped at the end (SIGTERM).
+# Only loopback is used; the service is stopped at the end (SIGTERM) and the temporary
+# directory removed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -16,16 +17,17 @@ DURATION=${DURATION:-10}
 CONCURRENCY=${CONCURRENCY:-1 4 16}
 WORKERS=${WORKERS:-$(nproc)}
 
-cargo build --release --locked -p kss
-cargo build --release --locked -p kss-serve --example loadgen --example attest_inproc
+cargo build --release --locked -p kss -p kss-loadtest
+cargo build --release --locked -p kss-serve --example attest_inproc
 cargo build --release --locked -p kss-attest --example verify_loop
 KSS=$ROOT/target/release/kss
-LOADGEN=$ROOT/target/release/examples/loadgen
+LOADTEST=$ROOT/target/release/kss-loadtest
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/kss-bench-serve.XXXXXX")
 PID=
 cleanup() {
   if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then kill -TERM "$PID"; wait "$PID" || true; fi
+  rm -rf "$WORK"
 }
 trap cleanup EXIT
 
@@ -44,16 +46,20 @@ echo "== in process, single thread, interleaved (dcap-qvl vs kss)"
 "$ROOT/target/release/examples/verify_loop" both "$N"
 "$ROOT/target/release/examples/attest_inproc" "$N"
 
+# The load driver (crates/kss-loadtest): every verdict must be `accepted`, no request may
+# fail, and the sampled tokens (every 5th answer) must verify against the service's JWKS.
 for c in $CONCURRENCY; do
   echo "== HTTP: POST /v1/attest, concurrency $c, ${DURATION}s (after 1 s warm-up)"
-  "$LOADGEN" --url "$URL" --quote testdata/phala-dcap-qvl/sgx_quote --policy lenient \
-    --concurrency "$c" --duration "$DURATION" --save-tokens "$WORK/tokens-$c.txt" --sample 5
+  "$LOADTEST" --label "c$c" --url "$URL/v1/attest" --quote testdata/phala-dcap-qvl/sgx_quote \
+    --policy-id lenient --connections "$c" --threads "$(nproc)" --warmup 1 \
+    --duration "$DURATION" --expect accepted --max-failures 0 \
+    --jwks-url "$URL/.well-known/jwks.json" --tokens-out "$WORK/tokens-$c.txt"
 done
 
 echo "== in process again (drift check)"
 "$ROOT/target/release/examples/verify_loop" both "$N"
 
-echo "== a sampled token verifies against the service's JWKS"
-head -1 "$WORK/tokens-${CONCURRENCY##* }.txt" > "$WORK/token.txt"
+echo "== a sampled token verifies against the service's JWKS with kss token verify too"
+sed -n 1p "$WORK/tokens-${CONCURRENCY##* }.txt" > "$WORK/token.txt"
 "$KSS" token verify "$WORK/token.txt" --jwks "$URL/.well-known/jwks.json"
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"

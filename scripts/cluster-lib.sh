@@ -41,15 +41,17 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# apt_install PACKAGE: installs one of Debian's packages (as root, or through sudo).
+apt_install() {
+  log "$1 is missing: installing Debian's package"
+  local sudo=
+  [ "$(id -u)" = 0 ] || sudo=sudo
+  $sudo apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null
+}
+
 need_tools() {
-  if ! command -v haproxy >/dev/null; then
-    log "haproxy is missing: installing Debian's package"
-    if [ "$(id -u)" = 0 ]; then
-      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null
-    else
-      sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null
-    fi
-  fi
+  command -v haproxy >/dev/null || apt_install haproxy
   [ -f "$QUOTE" ] || { echo "fixture quote not found: $QUOTE (set KSS_TESTDATA)" >&2; exit 1; }
   log "building kss and kss-loadtest ($PROFILE)"
   if [ "$PROFILE" = release ]; then
@@ -103,7 +105,9 @@ start_replica() {
   local src=("$@")
   [ ${#src[@]} -gt 0 ] || src=(--collateral "$COLLATERAL")
   port_free "$port"
-  "$KSS" serve --listen "127.0.0.1:$port" --signing-key "$WORK/signing-key.pem" \
+  # Each replica has its own kss home, and so its own collateral cache (a pod's emptyDir).
+  mkdir -p -m 700 "$WORK/home$n"
+  KSS_HOME=$WORK/home$n "$KSS" serve --listen "127.0.0.1:$port" --signing-key "$WORK/signing-key.pem" \
     --nonce-secret-file "$WORK/nonce-secret" --policy-dir "$WORK/policies" \
     "${src[@]}" --at "$AT" --log-level "${KSS_BENCH_LOG_LEVEL:-warn}" \
     >>"$WORK/logs/replica$n.log" 2>&1 &
@@ -202,8 +206,28 @@ stop_pccs() {
   PCCS_PID=
 }
 
+# pccs_requests: how many collateral requests the stand-in PCCS has answered so far.
+pccs_requests() {
+  curl -sf --max-time 2 "http://127.0.0.1:$PCCS_PORT/stats" |
+    python3 -c 'import json,sys; print(sum(json.load(sys.stdin)["requests"].values()))'
+}
+
+# warm_replica N: one attestation sent to replica N directly (not through HAProxy), so that
+# its collateral cache holds what the fixture quote needs; fails unless it is a 200.
+warm_replica() {
+  local code
+  code=$(curl -s -o "$WORK/warm$1.json" -w '%{http_code}' --max-time 30 \
+    -H 'Content-Type: application/json' --data-binary "@$WORK/body.json" \
+    "http://127.0.0.1:$(replica_port "$1")/v1/attest")
+  if [ "$code" != 200 ]; then
+    echo "warming replica $1 failed: HTTP $code: $(cat "$WORK/warm$1.json")" >&2
+    exit 1
+  fi
+}
+
 # load LABEL URL SECONDS [extra kss-loadtest args...]: runs kss-loadtest in the background;
-# LOAD_PID is its pid and $WORK/LABEL.json its summary.
+# LOAD_PID is its pid and $WORK/LABEL.json its summary. The run fails unless at least
+# KSS_BENCH_MIN_TOKENS (1,000) sampled tokens were checked against the JWKS, all valid.
 load() {
   local label=$1 url=$2 secs=$3; shift 3
   [ -z "$HAPROXY_PID" ] || lb_mark
@@ -211,6 +235,7 @@ load() {
     --connections "${KSS_BENCH_CONNECTIONS:-32}" --threads "${KSS_BENCH_THREADS:-1}" \
     --warmup "${KSS_BENCH_WARMUP:-2}" --duration "$secs" --max-requests 2000000 \
     --nonce-every 100 --jwks-url "$url/.well-known/jwks.json" \
+    --min-tokens "${KSS_BENCH_MIN_TOKENS:-1000}" \
     --summary "$WORK/$label.json" "$@" >"$WORK/$label.out" 2>&1 &
   LOAD_PID=$!
 }

@@ -1,11 +1,15 @@
-//! `kss-loadtest`: a closed-loop HTTP/1.1 load driver (hyper) for `kss serve` and a cluster of
-//! replicas behind a load balancer.
+//! `kss-loadtest`: the project's one load driver: a closed-loop HTTP/1.1 load generator (hyper)
+//! for `kss serve` and for a cluster of replicas behind a load balancer.
 //!
 //! Each of `--connections` tasks keeps one keep-alive connection and sends `POST /v1/attest`
-//! back to back, like `wrk`. Unlike a plain throughput tool it keeps what a fault run needs:
+//! (the body from `--body`, or built from `--quote` and `--policy-id`) back to back, like
+//! `wrk`; with `--get` it sends `GET` to the URL instead (e.g. `/healthz`). `https://` targets
+//! are loaded through TLS with `--ca-cert`. Unlike a plain throughput tool it keeps what a
+//! fault run needs:
 //!
-//! * every response's completion time, latency, HTTP status or transport error (the driver
-//!   never retries: a failure counted here is one a client saw);
+//! * every response's completion time, latency, HTTP status (a `503` from a saturated service
+//!   is counted as `http_503`) or transport error (the driver never retries: a failure
+//!   counted here is one a client saw);
 //! * every verdict (`verdict.accepted` of the JSON answer), with the first and last time each
 //!   kind was seen, so a policy reload shows how long old and new verdicts overlapped;
 //! * a sample of the tokens (every `--token-every`-th answer), checked after the run against
@@ -22,7 +26,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use clap::Parser;
 use http_body_util::{BodyExt, Full};
@@ -32,8 +36,12 @@ use hyper::{Method, Request, Uri};
 use hyper_util::rt::TokioIo;
 use p256::ecdsa::signature::Verifier as _;
 use p256::ecdsa::{Signature, VerifyingKey};
+use rustls_pki_types::pem::PemObject as _;
+use rustls_pki_types::{CertificateDer, ServerName};
 use serde_json::{json, Value};
 use tokio::net::TcpStream;
+use tokio_rustls::rustls::{ClientConfig, RootCertStore};
+use tokio_rustls::TlsConnector;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -41,13 +49,27 @@ use tokio::net::TcpStream;
     about = "Closed-loop load driver for kss serve (loopback targets only)"
 )]
 struct Args {
-    /// The verification endpoint, e.g. http://127.0.0.1:8080/v1/attest (loopback only).
+    /// The verification endpoint, e.g. http://127.0.0.1:8080/v1/attest (loopback only;
+    /// https:// needs --ca-cert).
     #[arg(long)]
     url: String,
     /// A JSON request body: `{"quote": "<base64>", "policy_id": ...}`. With --nonce-every a
     /// fresh `nonce` is set in it.
-    #[arg(long, value_name = "FILE")]
-    body: PathBuf,
+    #[arg(long, value_name = "FILE", required_unless_present_any = ["quote", "get"], conflicts_with_all = ["quote", "get"])]
+    body: Option<PathBuf>,
+    /// A quote file (binary): the body is `{"quote": "<base64>"}`, plus `policy_id`.
+    #[arg(long, value_name = "FILE", conflicts_with = "get")]
+    quote: Option<PathBuf>,
+    /// The `policy_id` sent with --quote.
+    #[arg(long, value_name = "ID", requires = "quote")]
+    policy_id: Option<String>,
+    /// Send `GET` to --url instead of attesting (e.g. /healthz): a 200 counts as `ok`, the
+    /// body is not read as a verdict; no nonces, verdicts or tokens.
+    #[arg(long, conflicts_with_all = ["expect", "jwks_url", "nonce_every", "nonce_url", "tokens_out"])]
+    get: bool,
+    /// The CA certificate (PEM) an https:// target's certificate must chain to.
+    #[arg(long, value_name = "PEM")]
+    ca_cert: Option<PathBuf>,
     /// Concurrent connections (one request in flight on each).
     #[arg(long, default_value_t = 32)]
     connections: usize,
@@ -84,6 +106,9 @@ struct Args {
     /// Exit 1 if more requests than this failed.
     #[arg(long)]
     max_failures: Option<u64>,
+    /// With --jwks-url: exit 1 unless at least this many tokens were checked (and all valid).
+    #[arg(long, default_value_t = 1)]
+    min_tokens: u64,
     /// Per-request timeout, seconds.
     #[arg(long, default_value_t = 10.0)]
     timeout: f64,
@@ -153,8 +178,12 @@ struct WorkerOut {
     failure_bodies: Vec<String>,
 }
 
+/// TLS for an https:// target: the connector and the name the certificate must carry.
+type Tls = (TlsConnector, ServerName<'static>);
+
 struct Shared {
     addr: SocketAddr,
+    tls: Option<Tls>,
     authority: String,
     path: String,
     nonce_path: String,
@@ -166,9 +195,11 @@ struct Shared {
 }
 
 fn loopback_addr(uri: &Uri) -> Result<SocketAddr, String> {
-    if uri.scheme_str() != Some("http") {
-        return Err(format!("{uri}: only http:// URLs"));
-    }
+    let default_port = match uri.scheme_str() {
+        Some("http") => 80,
+        Some("https") => 443,
+        _ => return Err(format!("{uri}: only http:// and https:// URLs")),
+    };
     let host = uri.host().ok_or_else(|| format!("{uri}: no host"))?;
     let ip: IpAddr = if host == "localhost" {
         IpAddr::V4(Ipv4Addr::LOCALHOST)
@@ -183,12 +214,49 @@ fn loopback_addr(uri: &Uri) -> Result<SocketAddr, String> {
             "{uri}: {ip} is not a loopback address; this driver only loads this machine"
         ));
     }
-    Ok(SocketAddr::new(ip, uri.port_u16().unwrap_or(80)))
+    Ok(SocketAddr::new(ip, uri.port_u16().unwrap_or(default_port)))
+}
+
+/// The rustls crypto provider: ring, as `kss serve` uses (rustls deprecates it only for
+/// lacking post-quantum key exchange, which a loopback benchmark does not need).
+#[allow(deprecated)]
+fn ring_provider() -> Arc<tokio_rustls::rustls::crypto::CryptoProvider> {
+    Arc::new(tokio_rustls::rustls::crypto::ring::default_provider())
+}
+
+/// TLS for `uri` when it is https://: a client that trusts only the CA certificates in
+/// `ca_cert`. `None` for http://.
+fn tls_for(uri: &Uri, ca_cert: Option<&std::path::Path>) -> Result<Option<Tls>, String> {
+    if uri.scheme_str() != Some("https") {
+        return Ok(None);
+    }
+    let path = ca_cert.ok_or_else(|| format!("{uri}: an https:// URL needs --ca-cert PEM"))?;
+    let at = |e: &dyn std::fmt::Display| format!("--ca-cert {}: {e}", path.display());
+    let mut roots = RootCertStore::empty();
+    for cert in CertificateDer::pem_file_iter(path).map_err(|e| at(&e))? {
+        roots.add(cert.map_err(|e| at(&e))?).map_err(|e| at(&e))?;
+    }
+    if roots.is_empty() {
+        return Err(at(&"no certificate in the file"));
+    }
+    let provider = ring_provider();
+    let config = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let host = uri
+        .host()
+        .unwrap_or_default()
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    let name = ServerName::try_from(host.to_owned()).map_err(|e| format!("{uri}: {e}"))?;
+    Ok(Some((TlsConnector::from(Arc::new(config)), name)))
 }
 
 type Sender = SendRequest<Full<Bytes>>;
 
-async fn connect(addr: SocketAddr) -> Result<Sender, Outcome> {
+async fn connect(addr: SocketAddr, tls: Option<&Tls>) -> Result<Sender, Outcome> {
     let stream = match tokio::time::timeout(Duration::from_secs(2), TcpStream::connect(addr)).await
     {
         Ok(Ok(s)) => s,
@@ -196,6 +264,25 @@ async fn connect(addr: SocketAddr) -> Result<Sender, Outcome> {
         Err(_) => return Err(Outcome::Connect),
     };
     let _ = stream.set_nodelay(true);
+    match tls {
+        None => handshake(stream).await,
+        Some((connector, name)) => {
+            let secured = tokio::time::timeout(
+                Duration::from_secs(2),
+                connector.connect(name.clone(), stream),
+            )
+            .await
+            .map_err(|_| Outcome::Connect)?
+            .map_err(|_| Outcome::Connect)?;
+            handshake(secured).await
+        }
+    }
+}
+
+async fn handshake<S>(stream: S) -> Result<Sender, Outcome>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await
         .map_err(|_| Outcome::Connect)?;
@@ -275,13 +362,27 @@ fn body_with_nonce(sh: &Shared, nonce: Option<&str>) -> Bytes {
     Bytes::from(serde_json::to_vec(&v).expect("JSON"))
 }
 
+/// A connection's nonce: the current one, the body that carries it, and how many requests
+/// have used it.
+struct NonceState {
+    nonce: Option<String>,
+    body: Bytes,
+    used: u64,
+}
+
 async fn worker(sh: Arc<Shared>) -> WorkerOut {
     let mut out = WorkerOut::default();
     let timeout = Duration::from_secs_f64(sh.args.timeout);
     let mut sender: Option<Sender> = None;
-    let mut nonce: Option<String> = None;
-    let mut body = body_with_nonce(&sh, None);
-    let mut sent_on_nonce = 0u64;
+    let mut ns = NonceState {
+        nonce: None,
+        body: if sh.args.get {
+            Bytes::new()
+        } else {
+            body_with_nonce(&sh, None)
+        },
+        used: 0,
+    };
     let mut ok_count = 0u64;
     let tokens_per_worker = sh.args.token_cap.div_ceil(sh.args.connections.max(1));
     loop {
@@ -298,7 +399,7 @@ async fn worker(sh: Arc<Shared>) -> WorkerOut {
         }
         let t0 = Instant::now();
         if sender.is_none() {
-            match connect(sh.addr).await {
+            match connect(sh.addr, sh.tls.as_ref()).await {
                 Ok(s) => sender = Some(s),
                 Err(o) => {
                     push(&sh, &mut out, t0, o);
@@ -309,64 +410,51 @@ async fn worker(sh: Arc<Shared>) -> WorkerOut {
             }
         }
         let s = sender.as_mut().expect("connected");
-        if sh.args.nonce_every > 0 && (nonce.is_none() || sent_on_nonce >= sh.args.nonce_every) {
-            let req = request(&sh, Method::GET, &sh.nonce_path, Bytes::new());
-            match exchange(s, req, timeout).await {
-                Ok((200, b)) => match parse_nonce(&b) {
-                    Some(n) => {
-                        body = body_with_nonce(&sh, Some(&n));
-                        nonce = Some(n);
-                        sent_on_nonce = 0;
-                    }
-                    None => {
-                        push(&sh, &mut out, t0, Outcome::BadBody);
-                        continue;
-                    }
-                },
-                Ok((st, _)) => {
-                    push(&sh, &mut out, t0, Outcome::Status(st));
-                    continue;
-                }
-                Err(o) => {
+        if sh.args.nonce_every > 0 && (ns.nonce.is_none() || ns.used >= sh.args.nonce_every) {
+            if let Err((o, broken)) = refresh_nonce(&sh, s, &mut ns, timeout).await {
+                if broken {
                     sender = None;
-                    push(&sh, &mut out, t0, o);
-                    continue;
                 }
+                push(&sh, &mut out, t0, o);
+                continue;
             }
         }
         let t0 = Instant::now();
-        let req = request(&sh, Method::POST, &sh.path, body.clone());
-        sent_on_nonce += 1;
+        let method = if sh.args.get {
+            Method::GET
+        } else {
+            Method::POST
+        };
+        let req = request(&sh, method, &sh.path, ns.body.clone());
+        ns.used += 1;
         match exchange(s, req, timeout).await {
-            Ok((200, b)) => match parse_answer(&b) {
-                Some((class, token)) => {
-                    let idx = match out.classes.iter().position(|c| *c == class) {
-                        Some(i) => i,
-                        None => {
-                            out.classes.push(class.clone());
-                            out.classes.len() - 1
-                        }
-                    };
-                    let recorded = push(&sh, &mut out, t0, Outcome::Ok(idx as u16));
-                    ok_count += 1;
-                    if recorded
-                        && ok_count.is_multiple_of(sh.args.token_every.max(1))
-                        && out.samples.len() < tokens_per_worker
-                    {
-                        if let Some(token) = token {
-                            out.samples.push(Sample {
-                                token,
-                                class,
-                                nonce: nonce.clone(),
-                            });
-                        }
-                    }
-                }
-                None => {
+            Ok((200, b)) => {
+                let answer = if sh.args.get {
+                    Some(("answered".to_owned(), None))
+                } else {
+                    parse_answer(&b)
+                };
+                let Some((class, token)) = answer else {
                     keep_failure_body(&mut out, 200, &b);
                     push(&sh, &mut out, t0, Outcome::BadBody);
+                    continue;
+                };
+                let idx = class_index(&mut out.classes, &class);
+                let recorded = push(&sh, &mut out, t0, Outcome::Ok(idx));
+                ok_count += 1;
+                if recorded
+                    && ok_count.is_multiple_of(sh.args.token_every.max(1))
+                    && out.samples.len() < tokens_per_worker
+                {
+                    if let Some(token) = token {
+                        out.samples.push(Sample {
+                            token,
+                            class,
+                            nonce: ns.nonce.clone(),
+                        });
+                    }
                 }
-            },
+            }
             Ok((st, b)) => {
                 keep_failure_body(&mut out, st, &b);
                 push(&sh, &mut out, t0, Outcome::Status(st));
@@ -378,6 +466,39 @@ async fn worker(sh: Arc<Shared>) -> WorkerOut {
         }
     }
     out
+}
+
+/// Fetches a new nonce on `s` and puts it in the body. On failure: the outcome, and whether
+/// the connection is broken.
+async fn refresh_nonce(
+    sh: &Shared,
+    s: &mut Sender,
+    ns: &mut NonceState,
+    timeout: Duration,
+) -> Result<(), (Outcome, bool)> {
+    let req = request(sh, Method::GET, &sh.nonce_path, Bytes::new());
+    match exchange(s, req, timeout).await {
+        Ok((200, b)) => {
+            let n = parse_nonce(&b).ok_or((Outcome::BadBody, false))?;
+            ns.body = body_with_nonce(sh, Some(&n));
+            ns.nonce = Some(n);
+            ns.used = 0;
+            Ok(())
+        }
+        Ok((st, _)) => Err((Outcome::Status(st), false)),
+        Err(o) => Err((o, true)),
+    }
+}
+
+/// The index of a verdict class in this worker's list (added when new).
+fn class_index(classes: &mut Vec<String>, class: &str) -> u16 {
+    match classes.iter().position(|c| c == class) {
+        Some(i) => i as u16,
+        None => {
+            classes.push(class.to_owned());
+            (classes.len() - 1) as u16
+        }
+    }
 }
 
 fn keep_failure_body(out: &mut WorkerOut, status: u16, body: &[u8]) {
@@ -578,7 +699,8 @@ fn check_token(keys: &HashMap<String, VerifyingKey>, s: &Sample, tc: &mut TokenC
 async fn fetch_json(sh: &Shared, url: &str) -> Result<Value, String> {
     let uri: Uri = url.parse().map_err(|e| format!("{url}: {e}"))?;
     let addr = loopback_addr(&uri)?;
-    let mut s = connect(addr)
+    let tls = tls_for(&uri, sh.args.ca_cert.as_deref())?;
+    let mut s = connect(addr, tls.as_ref())
         .await
         .map_err(|_| format!("{url}: cannot connect"))?;
     let path = uri
@@ -626,9 +748,30 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(args: Args) -> Result<bool, String> {
+/// The request body: `--body` as given, or `{"quote": base64, "policy_id"}` from `--quote`,
+/// or nothing with `--get`.
+fn base_body(args: &Args) -> Result<Value, String> {
+    if let Some(path) = &args.body {
+        let text = std::fs::read(path).map_err(|e| format!("--body {}: {e}", path.display()))?;
+        return serde_json::from_slice(&text)
+            .map_err(|e| format!("--body {}: not JSON: {e}", path.display()));
+    }
+    if let Some(path) = &args.quote {
+        let quote = std::fs::read(path).map_err(|e| format!("--quote {}: {e}", path.display()))?;
+        let mut v = json!({ "quote": STANDARD.encode(quote) });
+        if let Some(id) = &args.policy_id {
+            v["policy_id"] = json!(id);
+        }
+        return Ok(v);
+    }
+    Ok(Value::Null)
+}
+
+/// Reads and checks the arguments into the state every worker shares.
+fn setup(args: Args) -> Result<Shared, String> {
     let uri: Uri = args.url.parse().map_err(|e| format!("{}: {e}", args.url))?;
     let addr = loopback_addr(&uri)?;
+    let tls = tls_for(&uri, args.ca_cert.as_deref())?;
     let authority = uri.authority().map(|a| a.to_string()).unwrap_or_default();
     let path = uri
         .path_and_query()
@@ -637,8 +780,10 @@ async fn run(args: Args) -> Result<bool, String> {
     let nonce_path = match &args.nonce_url {
         Some(u) => {
             let nu: Uri = u.parse().map_err(|e| format!("{u}: {e}"))?;
-            if loopback_addr(&nu)? != addr {
-                return Err("--nonce-url must be on the same host and port as --url".into());
+            if loopback_addr(&nu)? != addr || nu.scheme() != uri.scheme() {
+                return Err(
+                    "--nonce-url must be on the same scheme, host and port as --url".into(),
+                );
             }
             nu.path_and_query()
                 .map(|p| p.as_str().to_owned())
@@ -646,22 +791,18 @@ async fn run(args: Args) -> Result<bool, String> {
         }
         None => "/v1/nonce".into(),
     };
-    let body_text = std::fs::read(&args.body).map_err(|e| format!("{:?}: {e}", args.body))?;
-    let base_body: Value =
-        serde_json::from_slice(&body_text).map_err(|e| format!("{:?}: {e}", args.body))?;
+    let base_body = base_body(&args)?;
     if let Some(e) = &args.expect {
         if e != "accepted" && e != "rejected" {
             return Err("--expect is `accepted` or `rejected`".into());
         }
     }
-
     let start = Instant::now();
     let record_from = start + Duration::from_secs_f64(args.warmup);
     let deadline = record_from + Duration::from_secs_f64(args.duration);
-    let started_unix_ms = unix_ms(SystemTime::now()) + (args.warmup * 1000.0) as u64;
-    let connections = args.connections.max(1);
-    let sh = Arc::new(Shared {
+    Ok(Shared {
         addr,
+        tls,
         authority,
         path,
         nonce_path,
@@ -670,12 +811,127 @@ async fn run(args: Args) -> Result<bool, String> {
         deadline,
         issued: AtomicU64::new(0),
         args,
-    });
+    })
+}
+
+/// Every worker's records, merged.
+#[derive(Default)]
+struct Merged {
+    total: u64,
+    /// Latencies of the `ok` answers, sorted.
+    lat_ok: Vec<u32>,
+    failures: BTreeMap<String, u64>,
+    failure_times: Vec<(u64, String)>,
+    /// Verdict -> (count, first, last completion time in µs).
+    verdicts: BTreeMap<String, (u64, u64, u64)>,
+    samples: Vec<Sample>,
+    failure_bodies: Vec<String>,
+}
+
+fn merge(outs: Vec<WorkerOut>) -> Merged {
+    let mut m = Merged::default();
+    for mut o in outs {
+        for r in &o.records {
+            m.total += 1;
+            match r.outcome {
+                Outcome::Ok(i) => {
+                    m.lat_ok.push(r.lat_us);
+                    let e =
+                        m.verdicts
+                            .entry(o.classes[i as usize].clone())
+                            .or_insert((0, u64::MAX, 0));
+                    e.0 += 1;
+                    e.1 = e.1.min(r.t_us);
+                    e.2 = e.2.max(r.t_us);
+                }
+                other => {
+                    *m.failures.entry(other.name()).or_default() += 1;
+                    m.failure_times.push((r.t_us, other.name()));
+                }
+            }
+        }
+        m.samples.append(&mut o.samples);
+        for b in o.failure_bodies.drain(..) {
+            if m.failure_bodies.len() < 10 && !m.failure_bodies.contains(&b) {
+                m.failure_bodies.push(b);
+            }
+        }
+    }
+    m.lat_ok.sort_unstable();
+    m.failure_times.sort();
+    m
+}
+
+/// The sampled tokens checked against the JWKS at `--jwks-url` (when given): the check, or
+/// why it could not be made.
+async fn check_tokens(sh: &Shared, samples: &[Sample]) -> (TokenCheck, Option<String>) {
+    let mut tc = TokenCheck::default();
+    let Some(j) = &sh.args.jwks_url else {
+        return (tc, None);
+    };
+    match fetch_json(sh, j).await.and_then(|v| parse_jwks(&v)) {
+        Ok(keys) => {
+            for s in samples {
+                check_token(&keys, s, &mut tc);
+            }
+            (tc, None)
+        }
+        Err(e) => (tc, Some(e)),
+    }
+}
+
+/// What fails the run: verdicts other than `--expect`, more failures than `--max-failures`,
+/// a token that fails its check (or no token checked at all).
+fn problems(sh: &Shared, m: &Merged, tc: &TokenCheck, token_error: Option<&str>) -> Vec<String> {
+    let mut reasons = Vec::new();
+    if let Some(exp) = &sh.args.expect {
+        let wrong: u64 = m
+            .verdicts
+            .iter()
+            .filter(|(k, _)| *k != exp)
+            .map(|(_, v)| v.0)
+            .sum();
+        if wrong > 0 {
+            reasons.push(format!("{wrong} verdicts were not `{exp}`"));
+        }
+    }
+    let failed: u64 = m.failures.values().sum();
+    if let Some(max) = sh.args.max_failures {
+        if failed > max {
+            reasons.push(format!("{failed} failed requests (allowed {max})"));
+        }
+    }
+    if sh.args.jwks_url.is_some() {
+        if let Some(e) = token_error {
+            reasons.push(format!("token check impossible: {e}"));
+        } else {
+            if tc.valid != tc.checked {
+                reasons.push(format!(
+                    "{} of {} sampled tokens failed the check",
+                    tc.checked - tc.valid,
+                    tc.checked
+                ));
+            }
+            if tc.checked < sh.args.min_tokens {
+                reasons.push(format!(
+                    "only {} tokens checked against the JWKS, at least {} required",
+                    tc.checked, sh.args.min_tokens
+                ));
+            }
+        }
+    }
+    reasons
+}
+
+async fn run(args: Args) -> Result<bool, String> {
+    let started_unix_ms = unix_ms(SystemTime::now()) + (args.warmup * 1000.0) as u64;
+    let connections = args.connections.max(1);
+    let sh = Arc::new(setup(args)?);
     let handles: Vec<_> = (0..connections)
         .map(|_| tokio::spawn(worker(sh.clone())))
         .collect();
     // CPU used by the driver itself over the recorded part of the run.
-    tokio::time::sleep_until(record_from.into()).await;
+    tokio::time::sleep_until(sh.record_from.into()).await;
     let cpu_at_start = own_cpu_seconds();
     let mut outs = Vec::with_capacity(connections);
     for h in handles {
@@ -690,157 +946,120 @@ async fn run(args: Args) -> Result<bool, String> {
         .as_secs_f64()
         .max(1e-9)
         .min(sh.args.duration.max(1e-9) + sh.args.timeout);
-
-    // Merge.
-    let mut lat_ok: Vec<u32> = Vec::new();
-    let mut failures: BTreeMap<String, u64> = BTreeMap::new();
-    let mut failure_times: Vec<(u64, String)> = Vec::new();
-    let mut verdicts: BTreeMap<String, (u64, u64, u64)> = BTreeMap::new();
-    let mut total = 0u64;
-    let mut samples = Vec::new();
-    let mut failure_bodies: Vec<String> = Vec::new();
-    for o in &mut outs {
-        for r in &o.records {
-            total += 1;
-            match r.outcome {
-                Outcome::Ok(i) => {
-                    lat_ok.push(r.lat_us);
-                    let e =
-                        verdicts
-                            .entry(o.classes[i as usize].clone())
-                            .or_insert((0, u64::MAX, 0));
-                    e.0 += 1;
-                    e.1 = e.1.min(r.t_us);
-                    e.2 = e.2.max(r.t_us);
-                }
-                other => {
-                    *failures.entry(other.name()).or_default() += 1;
-                    failure_times.push((r.t_us, other.name()));
-                }
-            }
-        }
-        samples.append(&mut o.samples);
-        for b in o.failure_bodies.drain(..) {
-            if failure_bodies.len() < 10 && !failure_bodies.contains(&b) {
-                failure_bodies.push(b);
-            }
-        }
+    let m = merge(outs);
+    let (tc, token_error) = check_tokens(&sh, &m.samples).await;
+    if let Some(p) = &sh.args.tokens_out {
+        let text: String = m.samples.iter().map(|s| format!("{}\n", s.token)).collect();
+        std::fs::write(p, text).map_err(|e| format!("{}: {e}", p.display()))?;
     }
-    lat_ok.sort_unstable();
-    failure_times.sort();
-    let ok = lat_ok.len() as u64;
-    let failed: u64 = failures.values().sum();
-    let mean = if lat_ok.is_empty() {
+    let reasons = problems(&sh, &m, &tc, token_error.as_deref());
+    let run = RunFacts {
+        connections,
+        elapsed,
+        started_unix_ms,
+        driver_cpu,
+    };
+    print_report(&sh, &m, &tc, token_error.as_deref(), &reasons, &run);
+    if let Some(p) = &sh.args.summary {
+        let summary = summary_json(&sh, &m, &tc, token_error.as_deref(), &reasons, &run);
+        std::fs::write(
+            p,
+            serde_json::to_string_pretty(&summary).expect("json") + "\n",
+        )
+        .map_err(|e| format!("{}: {e}", p.display()))?;
+    }
+    Ok(reasons.is_empty())
+}
+
+/// Facts of the run besides the records.
+struct RunFacts {
+    connections: usize,
+    elapsed: f64,
+    started_unix_ms: u64,
+    driver_cpu: Option<f64>,
+}
+
+fn summary_json(
+    sh: &Shared,
+    m: &Merged,
+    tc: &TokenCheck,
+    token_error: Option<&str>,
+    reasons: &[String],
+    run: &RunFacts,
+) -> Value {
+    let lat = &m.lat_ok;
+    let ok = lat.len() as u64;
+    let mean = if lat.is_empty() {
         0.0
     } else {
-        lat_ok.iter().map(|&v| v as f64).sum::<f64>() / lat_ok.len() as f64
+        lat.iter().map(|&v| v as f64).sum::<f64>() / lat.len() as f64
     };
-
-    // Tokens.
-    let mut tc = TokenCheck::default();
-    let mut token_error = None;
-    if let Some(j) = &sh.args.jwks_url {
-        match fetch_json(&sh, j).await.and_then(|v| parse_jwks(&v)) {
-            Ok(keys) => {
-                for s in &samples {
-                    check_token(&keys, s, &mut tc);
-                }
-            }
-            Err(e) => token_error = Some(e),
-        }
-    }
-    if let Some(p) = &sh.args.tokens_out {
-        let text: String = samples.iter().map(|s| format!("{}\n", s.token)).collect();
-        std::fs::write(p, text).map_err(|e| format!("{p:?}: {e}"))?;
-    }
-
-    let mut pass = true;
-    let mut reasons = Vec::new();
-    if let Some(exp) = &sh.args.expect {
-        let wrong: u64 = verdicts
-            .iter()
-            .filter(|(k, _)| *k != exp)
-            .map(|(_, v)| v.0)
-            .sum();
-        if wrong > 0 {
-            pass = false;
-            reasons.push(format!("{wrong} verdicts were not `{exp}`"));
-        }
-    }
-    if let Some(m) = sh.args.max_failures {
-        if failed > m {
-            pass = false;
-            reasons.push(format!("{failed} failed requests (allowed {m})"));
-        }
-    }
-    if sh.args.jwks_url.is_some() {
-        if let Some(e) = &token_error {
-            pass = false;
-            reasons.push(format!("token check impossible: {e}"));
-        } else if tc.valid != tc.checked || tc.checked == 0 {
-            pass = false;
-            reasons.push(format!(
-                "{} of {} sampled tokens failed the check",
-                tc.checked - tc.valid,
-                tc.checked
-            ));
-        }
-    }
-
-    let pct = |q| percentile(&lat_ok, q);
-    let summary = json!({
+    json!({
         "label": sh.args.label,
         "url": sh.args.url,
-        "connections": connections,
+        "connections": run.connections,
         "threads": sh.args.threads,
-        "duration_s": elapsed,
+        "duration_s": run.elapsed,
         "warmup_s": sh.args.warmup,
-        "started_unix_ms": started_unix_ms,
-        "requests": total,
+        "started_unix_ms": run.started_unix_ms,
+        "requests": m.total,
         "ok": ok,
-        "failed": failed,
-        "failures": failures,
-        "failure_times_ms": failure_times.iter().take(200)
+        "failed": m.failures.values().sum::<u64>(),
+        "failures": m.failures,
+        "failure_times_ms": m.failure_times.iter().take(200)
             .map(|(t, k)| json!([*t as f64 / 1000.0, k])).collect::<Vec<_>>(),
-        "failure_bodies": failure_bodies,
-        "rps": ok as f64 / elapsed,
-        "driver_cpu_s": driver_cpu,
+        "failure_bodies": m.failure_bodies,
+        "rps": ok as f64 / run.elapsed,
+        "driver_cpu_s": run.driver_cpu,
         "latency_us": {
-            "p50": pct(0.50), "p90": pct(0.90), "p99": pct(0.99), "p999": pct(0.999),
-            "max": lat_ok.last().copied().unwrap_or(0), "mean": mean.round(),
+            "p50": percentile(lat, 0.50), "p90": percentile(lat, 0.90),
+            "p99": percentile(lat, 0.99), "p999": percentile(lat, 0.999),
+            "max": lat.last().copied().unwrap_or(0), "mean": mean.round(),
         },
-        "verdicts": verdicts.iter().map(|(k, v)| (k.clone(), json!({
+        "verdicts": m.verdicts.iter().map(|(k, v)| (k.clone(), json!({
             "count": v.0,
             "first_ms": v.1 as f64 / 1000.0,
             "last_ms": v.2 as f64 / 1000.0,
         }))).collect::<serde_json::Map<_, _>>(),
         "tokens": {
-            "sampled": samples.len(),
-            "check": if sh.args.jwks_url.is_some() { serde_json::to_value(&tc).expect("json") } else { Value::Null },
+            "sampled": m.samples.len(),
+            "check": if sh.args.jwks_url.is_some() { serde_json::to_value(tc).expect("json") } else { Value::Null },
             "error": token_error,
         },
-        "pass": pass,
+        "pass": reasons.is_empty(),
         "problems": reasons,
-    });
+    })
+}
 
+fn print_report(
+    sh: &Shared,
+    m: &Merged,
+    tc: &TokenCheck,
+    token_error: Option<&str>,
+    reasons: &[String],
+    run: &RunFacts,
+) {
+    let lat = &m.lat_ok;
+    let ok = lat.len() as u64;
+    let ms = |us: u32| us as f64 / 1000.0;
     println!(
         "{}: {} requests in {:.1} s, {} ok ({:.0}/s), {} failed {:?}",
         sh.args.label,
-        total,
-        elapsed,
+        m.total,
+        run.elapsed,
         ok,
-        ok as f64 / elapsed,
-        failed,
-        failures
+        ok as f64 / run.elapsed,
+        m.failures.values().sum::<u64>(),
+        m.failures
     );
     println!(
         "  latency (ok): p50 {:.2} ms  p99 {:.2} ms  p99.9 {:.2} ms  max {:.2} ms",
-        pct(0.5) as f64 / 1000.0,
-        pct(0.99) as f64 / 1000.0,
-        pct(0.999) as f64 / 1000.0,
-        lat_ok.last().copied().unwrap_or(0) as f64 / 1000.0
+        ms(percentile(lat, 0.5)),
+        ms(percentile(lat, 0.99)),
+        ms(percentile(lat, 0.999)),
+        ms(lat.last().copied().unwrap_or(0))
     );
-    for (k, v) in &verdicts {
+    for (k, v) in &m.verdicts {
         println!(
             "  verdict {k}: {} (first at {:.3} s, last at {:.3} s)",
             v.0,
@@ -849,7 +1068,7 @@ async fn run(args: Args) -> Result<bool, String> {
         );
     }
     if sh.args.jwks_url.is_some() {
-        match &token_error {
+        match token_error {
             Some(e) => println!("  tokens: not checked: {e}"),
             None => println!(
                 "  tokens: {} of {} sampled valid against the JWKS (kids {:?}){}",
@@ -863,20 +1082,12 @@ async fn run(args: Args) -> Result<bool, String> {
             ),
         }
     }
-    for b in &failure_bodies {
+    for b in &m.failure_bodies {
         println!("  failed answer: {b}");
     }
-    for r in &reasons {
+    for r in reasons {
         println!("  FAIL: {r}");
     }
-    if let Some(p) = &sh.args.summary {
-        std::fs::write(
-            p,
-            serde_json::to_string_pretty(&summary).expect("json") + "\n",
-        )
-        .map_err(|e| format!("{p:?}: {e}"))?;
-    }
-    Ok(pass)
 }
 
 #[cfg(test)]
@@ -975,10 +1186,22 @@ mod tests {
             "http://10.0.0.1:80/",
             "http://192.168.1.1/",
             "http://example.com/",
-            "https://127.0.0.1/",
+            "https://10.0.0.1/",
+            "ftp://127.0.0.1/",
         ] {
             assert!(loopback_addr(&bad.parse().unwrap()).is_err(), "{bad}");
         }
+        // https:// on loopback: port 443 by default, and only with a CA to trust.
+        let tls: Uri = "https://127.0.0.1/v1/attest".parse().unwrap();
+        assert_eq!(loopback_addr(&tls).unwrap().port(), 443);
+        let e = tls_for(&tls, None).err().unwrap();
+        assert_eq!(
+            e,
+            "https://127.0.0.1/v1/attest: an https:// URL needs --ca-cert PEM"
+        );
+        assert!(tls_for(&"http://127.0.0.1/".parse().unwrap(), None)
+            .unwrap()
+            .is_none());
     }
 
     #[test]

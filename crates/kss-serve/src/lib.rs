@@ -10,7 +10,8 @@
 //! - [`appraise`]: the verification path shared with `kss verify`;
 //! - [`token`]: EAR claims, ES256 signing, JWKS; [`nonce`]: stateless nonces;
 //! - [`policies`]: the policy directory; [`metrics`]: Prometheus text;
-//! - [`client`] and [`loadgen`]: an HTTP client for `kss attest` and a load generator.
+//! - [`client`]: the HTTP client of `kss attest` and `kss token verify` (the load driver is
+//!   the `kss-loadtest` crate).
 //!
 //! Replicas are stateless: nonces are MAC'd with a shared secret, tokens are signed with a
 //! shared key, and policies come from the same directory.
@@ -20,7 +21,6 @@
 pub mod appraise;
 pub mod client;
 pub mod config;
-pub mod loadgen;
 pub mod metrics;
 pub mod nonce;
 pub mod policies;

@@ -405,6 +405,24 @@ async fn health_readiness_and_drain() {
         tokio::net::TcpStream::connect(&host).await.is_err(),
         "no new connections"
     );
+    // Readiness, as a probe on a connection still open sees it: 503 from the stop on (the
+    // listener is closed, so the router is asked directly).
+    {
+        use tower::ServiceExt as _;
+        let probe = axum::http::Request::get("/readyz")
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let resp = kss_serve::routes::router(svc.state.clone())
+            .oneshot(probe)
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 503);
+        let body = axum::body::to_bytes(resp.into_body(), 1024).await.unwrap();
+        assert_eq!(
+            serde_json::from_slice::<serde_json::Value>(&body).unwrap(),
+            json!({"ready": false, "reason": "draining"})
+        );
+    }
     tcp.write_all(&body[10..]).await.unwrap();
     let mut answer = Vec::new();
     tokio::time::timeout(Duration::from_secs(10), tcp.read_to_end(&mut answer))
