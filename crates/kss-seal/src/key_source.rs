@@ -1,16 +1,15 @@
 //! Where seal keys come from: the enclave's own identity and its `EGETKEY`.
 
 use kss_types::{KeyRequest, ReportBody};
-use std::sync::Arc;
 use zeroize::Zeroizing;
 
 /// The cause of an unavailable key source: whatever the implementation failed with (an I/O
 /// error, a protocol error of the enclave service, ...), kept whole.
-pub type UnavailableCause = Arc<dyn std::error::Error + Send + Sync + 'static>;
+pub type UnavailableCause = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// Why a [`KeySource`] could not give a key or a self report. The variants mirror the
 /// `EGETKEY` outcomes (SDM status codes and #GP) plus "no enclave to ask".
-#[derive(Debug, Clone, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum KeySourceError {
     /// SGX_INVALID_CPUSVN: the requested CPUSVN is above the platform's or not one it knows.
     #[error("EGETKEY returned SGX_INVALID_CPUSVN: the requested CPUSVN is newer than this platform's TCB or unknown")]
@@ -45,7 +44,7 @@ impl KeySourceError {
     /// [`KeySourceError::Unavailable`] with `cause`.
     pub fn unavailable(cause: impl std::error::Error + Send + Sync + 'static) -> Self {
         Self::Unavailable {
-            source: Arc::new(cause),
+            source: Box::new(cause),
         }
     }
 }

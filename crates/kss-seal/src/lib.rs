@@ -26,7 +26,7 @@ mod seal;
 
 pub use error::{PolicyTextProblem, SealError};
 pub use file::write_sealed_file;
-pub use format::SealedData;
+pub use format::{SealedData, SealedHeader};
 pub use inspect::SealedInfo;
 pub use key_source::{KeySource, KeySourceError, UnavailableCause};
 pub use policy::{parse_policy, Preset, SealOptions};
