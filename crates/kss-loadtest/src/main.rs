@@ -626,23 +626,26 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(args: Args) -> Result<bool, String> {
+/// The path (and query) of `uri`, `/` when it has none.
+fn path_of(uri: &Uri) -> String {
+    uri.path_and_query()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or("/".into())
+}
+
+/// Checks the arguments and builds the state the workers share.
+fn shared(args: Args, record_from: Instant) -> Result<Shared, String> {
     let uri: Uri = args.url.parse().map_err(|e| format!("{}: {e}", args.url))?;
     let addr = loopback_addr(&uri)?;
     let authority = uri.authority().map(|a| a.to_string()).unwrap_or_default();
-    let path = uri
-        .path_and_query()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or("/".into());
+    let path = path_of(&uri);
     let nonce_path = match &args.nonce_url {
         Some(u) => {
             let nu: Uri = u.parse().map_err(|e| format!("{u}: {e}"))?;
             if loopback_addr(&nu)? != addr {
                 return Err("--nonce-url must be on the same host and port as --url".into());
             }
-            nu.path_and_query()
-                .map(|p| p.as_str().to_owned())
-                .unwrap_or("/".into())
+            path_of(&nu)
         }
         None => "/v1/nonce".into(),
     };
@@ -654,13 +657,8 @@ async fn run(args: Args) -> Result<bool, String> {
             return Err("--expect is `accepted` or `rejected`".into());
         }
     }
-
-    let start = Instant::now();
-    let record_from = start + Duration::from_secs_f64(args.warmup);
     let deadline = record_from + Duration::from_secs_f64(args.duration);
-    let started_unix_ms = unix_ms(SystemTime::now()) + (args.warmup * 1000.0) as u64;
-    let connections = args.connections.max(1);
-    let sh = Arc::new(Shared {
+    Ok(Shared {
         addr,
         authority,
         path,
@@ -670,7 +668,242 @@ async fn run(args: Args) -> Result<bool, String> {
         deadline,
         issued: AtomicU64::new(0),
         args,
-    });
+    })
+}
+
+/// The workers' records merged: latencies, failures, verdicts, token samples.
+#[derive(Default)]
+struct Merged {
+    /// Latencies of the successful requests (µs), sorted.
+    lat_ok: Vec<u32>,
+    failures: BTreeMap<String, u64>,
+    /// (µs since the start of recording, failure kind), sorted.
+    failure_times: Vec<(u64, String)>,
+    /// Verdict class → (count, first µs, last µs).
+    verdicts: BTreeMap<String, (u64, u64, u64)>,
+    total: u64,
+    samples: Vec<Sample>,
+    /// The first distinct failed answers (at most 10).
+    failure_bodies: Vec<String>,
+}
+
+impl Merged {
+    fn from_outs(outs: &mut [WorkerOut]) -> Self {
+        let mut m = Merged::default();
+        for o in outs {
+            for r in &o.records {
+                m.total += 1;
+                match r.outcome {
+                    Outcome::Ok(i) => {
+                        m.lat_ok.push(r.lat_us);
+                        let e = m.verdicts.entry(o.classes[i as usize].clone()).or_insert((
+                            0,
+                            u64::MAX,
+                            0,
+                        ));
+                        e.0 += 1;
+                        e.1 = e.1.min(r.t_us);
+                        e.2 = e.2.max(r.t_us);
+                    }
+                    other => {
+                        *m.failures.entry(other.name()).or_default() += 1;
+                        m.failure_times.push((r.t_us, other.name()));
+                    }
+                }
+            }
+            m.samples.append(&mut o.samples);
+            for b in o.failure_bodies.drain(..) {
+                if m.failure_bodies.len() < 10 && !m.failure_bodies.contains(&b) {
+                    m.failure_bodies.push(b);
+                }
+            }
+        }
+        m.lat_ok.sort_unstable();
+        m.failure_times.sort();
+        m
+    }
+
+    fn ok(&self) -> u64 {
+        self.lat_ok.len() as u64
+    }
+
+    fn failed(&self) -> u64 {
+        self.failures.values().sum()
+    }
+
+    fn mean(&self) -> f64 {
+        if self.lat_ok.is_empty() {
+            0.0
+        } else {
+            self.lat_ok.iter().map(|&v| v as f64).sum::<f64>() / self.lat_ok.len() as f64
+        }
+    }
+}
+
+/// The sampled tokens checked against the JWKS (when `--jwks-url` is given).
+async fn check_tokens(sh: &Shared, samples: &[Sample]) -> (TokenCheck, Option<String>) {
+    let mut tc = TokenCheck::default();
+    let mut token_error = None;
+    if let Some(j) = &sh.args.jwks_url {
+        match fetch_json(sh, j).await.and_then(|v| parse_jwks(&v)) {
+            Ok(keys) => {
+                for s in samples {
+                    check_token(&keys, s, &mut tc);
+                }
+            }
+            Err(e) => token_error = Some(e),
+        }
+    }
+    (tc, token_error)
+}
+
+/// Whether the run passes its `--expect`, `--max-failures` and token conditions, and why not.
+fn judge(args: &Args, m: &Merged, tc: &TokenCheck, token_error: &Option<String>) -> Vec<String> {
+    let mut reasons = Vec::new();
+    if let Some(exp) = &args.expect {
+        let wrong: u64 = m
+            .verdicts
+            .iter()
+            .filter(|(k, _)| *k != exp)
+            .map(|(_, v)| v.0)
+            .sum();
+        if wrong > 0 {
+            reasons.push(format!("{wrong} verdicts were not `{exp}`"));
+        }
+    }
+    if let Some(max) = args.max_failures {
+        let failed = m.failed();
+        if failed > max {
+            reasons.push(format!("{failed} failed requests (allowed {max})"));
+        }
+    }
+    if args.jwks_url.is_some() {
+        if let Some(e) = token_error {
+            reasons.push(format!("token check impossible: {e}"));
+        } else if tc.valid != tc.checked || tc.checked == 0 {
+            reasons.push(format!(
+                "{} of {} sampled tokens failed the check",
+                tc.checked - tc.valid,
+                tc.checked
+            ));
+        }
+    }
+    reasons
+}
+
+/// What one run measured, for the summary and the report.
+struct Report<'a> {
+    sh: &'a Shared,
+    m: &'a Merged,
+    tc: &'a TokenCheck,
+    token_error: &'a Option<String>,
+    reasons: &'a [String],
+    connections: usize,
+    elapsed: f64,
+    started_unix_ms: u64,
+    driver_cpu: Option<f64>,
+}
+
+impl Report<'_> {
+    /// The JSON summary (`--summary`).
+    fn summary(&self) -> Value {
+        let (sh, m) = (self.sh, self.m);
+        let pct = |q| percentile(&m.lat_ok, q);
+        json!({
+            "label": sh.args.label,
+            "url": sh.args.url,
+            "connections": self.connections,
+            "threads": sh.args.threads,
+            "duration_s": self.elapsed,
+            "warmup_s": sh.args.warmup,
+            "started_unix_ms": self.started_unix_ms,
+            "requests": m.total,
+            "ok": m.ok(),
+            "failed": m.failed(),
+            "failures": m.failures,
+            "failure_times_ms": m.failure_times.iter().take(200)
+                .map(|(t, k)| json!([*t as f64 / 1000.0, k])).collect::<Vec<_>>(),
+            "failure_bodies": m.failure_bodies,
+            "rps": m.ok() as f64 / self.elapsed,
+            "driver_cpu_s": self.driver_cpu,
+            "latency_us": {
+                "p50": pct(0.50), "p90": pct(0.90), "p99": pct(0.99), "p999": pct(0.999),
+                "max": m.lat_ok.last().copied().unwrap_or(0), "mean": m.mean().round(),
+            },
+            "verdicts": m.verdicts.iter().map(|(k, v)| (k.clone(), json!({
+                "count": v.0,
+                "first_ms": v.1 as f64 / 1000.0,
+                "last_ms": v.2 as f64 / 1000.0,
+            }))).collect::<serde_json::Map<_, _>>(),
+            "tokens": {
+                "sampled": m.samples.len(),
+                "check": if sh.args.jwks_url.is_some() { serde_json::to_value(self.tc).expect("json") } else { Value::Null },
+                "error": self.token_error,
+            },
+            "pass": self.reasons.is_empty(),
+            "problems": self.reasons,
+        })
+    }
+
+    /// The human-readable report on stdout.
+    fn print(&self) {
+        let (sh, m, tc) = (self.sh, self.m, self.tc);
+        let pct = |q| percentile(&m.lat_ok, q);
+        println!(
+            "{}: {} requests in {:.1} s, {} ok ({:.0}/s), {} failed {:?}",
+            sh.args.label,
+            m.total,
+            self.elapsed,
+            m.ok(),
+            m.ok() as f64 / self.elapsed,
+            m.failed(),
+            m.failures
+        );
+        println!(
+            "  latency (ok): p50 {:.2} ms  p99 {:.2} ms  p99.9 {:.2} ms  max {:.2} ms",
+            pct(0.5) as f64 / 1000.0,
+            pct(0.99) as f64 / 1000.0,
+            pct(0.999) as f64 / 1000.0,
+            m.lat_ok.last().copied().unwrap_or(0) as f64 / 1000.0
+        );
+        for (k, v) in &m.verdicts {
+            println!(
+                "  verdict {k}: {} (first at {:.3} s, last at {:.3} s)",
+                v.0,
+                v.1 as f64 / 1e6,
+                v.2 as f64 / 1e6
+            );
+        }
+        if sh.args.jwks_url.is_some() {
+            match self.token_error {
+                Some(e) => println!("  tokens: not checked: {e}"),
+                None => println!(
+                    "  tokens: {} of {} sampled valid against the JWKS (kids {:?}){}",
+                    tc.valid,
+                    tc.checked,
+                    tc.distinct_kids,
+                    tc.first_problem
+                        .as_ref()
+                        .map(|p| format!("; first problem: {p}"))
+                        .unwrap_or_default()
+                ),
+            }
+        }
+        for b in &m.failure_bodies {
+            println!("  failed answer: {b}");
+        }
+        for r in self.reasons {
+            println!("  FAIL: {r}");
+        }
+    }
+}
+
+async fn run(args: Args) -> Result<bool, String> {
+    let start = Instant::now();
+    let record_from = start + Duration::from_secs_f64(args.warmup);
+    let started_unix_ms = unix_ms(SystemTime::now()) + (args.warmup * 1000.0) as u64;
+    let connections = args.connections.max(1);
+    let sh = Arc::new(shared(args, record_from)?);
     let handles: Vec<_> = (0..connections)
         .map(|_| tokio::spawn(worker(sh.clone())))
         .collect();
@@ -691,184 +924,26 @@ async fn run(args: Args) -> Result<bool, String> {
         .max(1e-9)
         .min(sh.args.duration.max(1e-9) + sh.args.timeout);
 
-    // Merge.
-    let mut lat_ok: Vec<u32> = Vec::new();
-    let mut failures: BTreeMap<String, u64> = BTreeMap::new();
-    let mut failure_times: Vec<(u64, String)> = Vec::new();
-    let mut verdicts: BTreeMap<String, (u64, u64, u64)> = BTreeMap::new();
-    let mut total = 0u64;
-    let mut samples = Vec::new();
-    let mut failure_bodies: Vec<String> = Vec::new();
-    for o in &mut outs {
-        for r in &o.records {
-            total += 1;
-            match r.outcome {
-                Outcome::Ok(i) => {
-                    lat_ok.push(r.lat_us);
-                    let e =
-                        verdicts
-                            .entry(o.classes[i as usize].clone())
-                            .or_insert((0, u64::MAX, 0));
-                    e.0 += 1;
-                    e.1 = e.1.min(r.t_us);
-                    e.2 = e.2.max(r.t_us);
-                }
-                other => {
-                    *failures.entry(other.name()).or_default() += 1;
-                    failure_times.push((r.t_us, other.name()));
-                }
-            }
-        }
-        samples.append(&mut o.samples);
-        for b in o.failure_bodies.drain(..) {
-            if failure_bodies.len() < 10 && !failure_bodies.contains(&b) {
-                failure_bodies.push(b);
-            }
-        }
-    }
-    lat_ok.sort_unstable();
-    failure_times.sort();
-    let ok = lat_ok.len() as u64;
-    let failed: u64 = failures.values().sum();
-    let mean = if lat_ok.is_empty() {
-        0.0
-    } else {
-        lat_ok.iter().map(|&v| v as f64).sum::<f64>() / lat_ok.len() as f64
-    };
-
-    // Tokens.
-    let mut tc = TokenCheck::default();
-    let mut token_error = None;
-    if let Some(j) = &sh.args.jwks_url {
-        match fetch_json(&sh, j).await.and_then(|v| parse_jwks(&v)) {
-            Ok(keys) => {
-                for s in &samples {
-                    check_token(&keys, s, &mut tc);
-                }
-            }
-            Err(e) => token_error = Some(e),
-        }
-    }
+    let m = Merged::from_outs(&mut outs);
+    let (tc, token_error) = check_tokens(&sh, &m.samples).await;
     if let Some(p) = &sh.args.tokens_out {
-        let text: String = samples.iter().map(|s| format!("{}\n", s.token)).collect();
+        let text: String = m.samples.iter().map(|s| format!("{}\n", s.token)).collect();
         std::fs::write(p, text).map_err(|e| format!("{p:?}: {e}"))?;
     }
-
-    let mut pass = true;
-    let mut reasons = Vec::new();
-    if let Some(exp) = &sh.args.expect {
-        let wrong: u64 = verdicts
-            .iter()
-            .filter(|(k, _)| *k != exp)
-            .map(|(_, v)| v.0)
-            .sum();
-        if wrong > 0 {
-            pass = false;
-            reasons.push(format!("{wrong} verdicts were not `{exp}`"));
-        }
-    }
-    if let Some(m) = sh.args.max_failures {
-        if failed > m {
-            pass = false;
-            reasons.push(format!("{failed} failed requests (allowed {m})"));
-        }
-    }
-    if sh.args.jwks_url.is_some() {
-        if let Some(e) = &token_error {
-            pass = false;
-            reasons.push(format!("token check impossible: {e}"));
-        } else if tc.valid != tc.checked || tc.checked == 0 {
-            pass = false;
-            reasons.push(format!(
-                "{} of {} sampled tokens failed the check",
-                tc.checked - tc.valid,
-                tc.checked
-            ));
-        }
-    }
-
-    let pct = |q| percentile(&lat_ok, q);
-    let summary = json!({
-        "label": sh.args.label,
-        "url": sh.args.url,
-        "connections": connections,
-        "threads": sh.args.threads,
-        "duration_s": elapsed,
-        "warmup_s": sh.args.warmup,
-        "started_unix_ms": started_unix_ms,
-        "requests": total,
-        "ok": ok,
-        "failed": failed,
-        "failures": failures,
-        "failure_times_ms": failure_times.iter().take(200)
-            .map(|(t, k)| json!([*t as f64 / 1000.0, k])).collect::<Vec<_>>(),
-        "failure_bodies": failure_bodies,
-        "rps": ok as f64 / elapsed,
-        "driver_cpu_s": driver_cpu,
-        "latency_us": {
-            "p50": pct(0.50), "p90": pct(0.90), "p99": pct(0.99), "p999": pct(0.999),
-            "max": lat_ok.last().copied().unwrap_or(0), "mean": mean.round(),
-        },
-        "verdicts": verdicts.iter().map(|(k, v)| (k.clone(), json!({
-            "count": v.0,
-            "first_ms": v.1 as f64 / 1000.0,
-            "last_ms": v.2 as f64 / 1000.0,
-        }))).collect::<serde_json::Map<_, _>>(),
-        "tokens": {
-            "sampled": samples.len(),
-            "check": if sh.args.jwks_url.is_some() { serde_json::to_value(&tc).expect("json") } else { Value::Null },
-            "error": token_error,
-        },
-        "pass": pass,
-        "problems": reasons,
-    });
-
-    println!(
-        "{}: {} requests in {:.1} s, {} ok ({:.0}/s), {} failed {:?}",
-        sh.args.label,
-        total,
+    let reasons = judge(&sh.args, &m, &tc, &token_error);
+    let report = Report {
+        sh: &sh,
+        m: &m,
+        tc: &tc,
+        token_error: &token_error,
+        reasons: &reasons,
+        connections,
         elapsed,
-        ok,
-        ok as f64 / elapsed,
-        failed,
-        failures
-    );
-    println!(
-        "  latency (ok): p50 {:.2} ms  p99 {:.2} ms  p99.9 {:.2} ms  max {:.2} ms",
-        pct(0.5) as f64 / 1000.0,
-        pct(0.99) as f64 / 1000.0,
-        pct(0.999) as f64 / 1000.0,
-        lat_ok.last().copied().unwrap_or(0) as f64 / 1000.0
-    );
-    for (k, v) in &verdicts {
-        println!(
-            "  verdict {k}: {} (first at {:.3} s, last at {:.3} s)",
-            v.0,
-            v.1 as f64 / 1e6,
-            v.2 as f64 / 1e6
-        );
-    }
-    if sh.args.jwks_url.is_some() {
-        match &token_error {
-            Some(e) => println!("  tokens: not checked: {e}"),
-            None => println!(
-                "  tokens: {} of {} sampled valid against the JWKS (kids {:?}){}",
-                tc.valid,
-                tc.checked,
-                tc.distinct_kids,
-                tc.first_problem
-                    .as_ref()
-                    .map(|p| format!("; first problem: {p}"))
-                    .unwrap_or_default()
-            ),
-        }
-    }
-    for b in &failure_bodies {
-        println!("  failed answer: {b}");
-    }
-    for r in &reasons {
-        println!("  FAIL: {r}");
-    }
+        started_unix_ms,
+        driver_cpu,
+    };
+    let summary = report.summary();
+    report.print();
     if let Some(p) = &sh.args.summary {
         std::fs::write(
             p,
@@ -876,7 +951,7 @@ async fn run(args: Args) -> Result<bool, String> {
         )
         .map_err(|e| format!("{p:?}: {e}"))?;
     }
-    Ok(pass)
+    Ok(reasons.is_empty())
 }
 
 #[cfg(test)]
