@@ -120,10 +120,11 @@ fn launch_err(option: Option<&str>, e: LaunchError) -> CliError {
     let hint = matches!(e, LaunchError::KssDisabled(_))
         .then_some("set \"enable_kss\": true in Occlum.json metadata and run `kss build` again");
     let message = match (&e, option) {
-        (LaunchError::KssDisabled(KssValue::ConfigSvn), _) => format!(
+        (LaunchError::KssDisabled(KssValue::ConfigSvn), _) => {
             "--config-svn was given, but this instance has \"enable_kss\": false, so its enclave \
              has no CONFIGID/CONFIGSVN (ECREATE would fault)"
-        ),
+                .to_string()
+        }
         (_, Some(option)) => format!("{option}: {e}"),
         (_, None) => e.to_string(),
     };
