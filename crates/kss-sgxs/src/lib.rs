@@ -27,7 +27,7 @@ pub use measure::{measure_stream, measure_stream_with_progress, Measurement, Rec
 pub use reader::SgxsReader;
 pub use record::{
     eadd, eadd_block, ecreate_block, eextend_block, extend, sizing, tag, tag_name, EaddHeader,
-    ExtendHeader, Record, SizingHeader, DATA_SIZE, HEADER_SIZE,
+    ExtendHeader, Record, RecordTag, SizingHeader, DATA_SIZE, HEADER_SIZE,
 };
 pub use writer::SgxsWriter;
 

@@ -34,17 +34,24 @@ pub fn tag_name(t: u64) -> Option<&'static str> {
     })
 }
 
-/// Tag name for messages: the known name, or the tag in hex with its printable ASCII.
-pub(crate) fn describe_tag(t: u64) -> String {
-    match tag_name(t) {
-        Some(n) => n.to_string(),
-        None => {
-            let ascii: String = t
-                .to_le_bytes()
-                .iter()
-                .map(|&b| if b.is_ascii_graphic() { b as char } else { '.' })
-                .collect();
-            format!("unknown tag {t:#018x} (\"{ascii}\")")
+/// A record tag as messages show it: the known name, or the tag in hex with its printable
+/// ASCII (`unknown tag 0x... ("...")`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RecordTag(pub u64);
+
+impl std::fmt::Display for RecordTag {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match tag_name(self.0) {
+            Some(n) => f.write_str(n),
+            None => {
+                let ascii: String = self
+                    .0
+                    .to_le_bytes()
+                    .iter()
+                    .map(|&b| if b.is_ascii_graphic() { b as char } else { '.' })
+                    .collect();
+                write!(f, "unknown tag {:#018x} (\"{ascii}\")", self.0)
+            }
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The canonical-stream state machine shared by the writer, the reader and the measurer.
 
 use crate::error::{SgxsError, Violation};
-use crate::record::{describe_tag, eadd, extend, sizing, tag, u32_at, u64_at, HEADER_SIZE};
+use crate::record::{eadd, extend, sizing, tag, u32_at, u64_at, RecordTag, HEADER_SIZE};
 use crate::{CHUNK_SIZE, MIN_ENCLAVE_SIZE, PAGE_SIZE};
 use kss_types::SecinfoFlags;
 
@@ -86,7 +86,7 @@ impl Validator {
             return match t {
                 tag::ECREATE | tag::UNSIZED => self.sizing(t, h),
                 _ => Err(Violation::FirstNotEcreate {
-                    found: describe_tag(t),
+                    found: RecordTag(t),
                 }),
             };
         }
@@ -98,10 +98,7 @@ impl Validator {
             tag::UNMEASRD => self
                 .extend(false, h)
                 .map(|offset| Kind::Unmeasured { offset }),
-            other => Err(Violation::UnknownTag {
-                tag: other,
-                description: describe_tag(other),
-            }),
+            other => Err(Violation::UnknownTag { tag: other }),
         }
     }
 
