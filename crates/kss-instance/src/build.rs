@@ -532,10 +532,11 @@ pub enum Staleness {
     /// The build summary exists but cannot be read as one.
     #[error("{}: {reason}", path.display())]
     Unreadable {
-        /// The summary file.
+        /// The summary file (or the SGXS stream, when hashing it failed).
         path: PathBuf,
         /// What went wrong.
-        reason: String,
+        #[source]
+        reason: UnreadableCause,
     },
     /// Something the build measured or signed changed since.
     #[error(
@@ -553,6 +554,17 @@ pub enum Staleness {
         /// What differs.
         why: String,
     },
+}
+
+/// Why a build file could not be read ([`Staleness::Unreadable`]).
+#[derive(Debug, thiserror::Error)]
+pub enum UnreadableCause {
+    /// Reading failed.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// The summary is not JSON.
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
 }
 
 /// Whether the instance's last build still matches it: in MRENCLAVE mode, the same Occlum.json
@@ -641,7 +653,7 @@ pub fn check_build(
         .size;
     let sgxs_sha256 = sha256_file(&inst.sgxs_path()).map_err(|e| Staleness::Unreadable {
         path: inst.sgxs_path(),
-        reason: e.to_string(),
+        reason: e.into(),
     })?;
     let expected = build_summary(
         config,
@@ -724,13 +736,13 @@ fn read_summary(inst: &Instance) -> Result<serde_json::Value, Staleness> {
         Err(e) => {
             return Err(Staleness::Unreadable {
                 path,
-                reason: e.to_string(),
+                reason: e.into(),
             })
         }
     };
     serde_json::from_slice(&text).map_err(|e| Staleness::Unreadable {
         path,
-        reason: e.to_string(),
+        reason: e.into(),
     })
 }
 

@@ -229,14 +229,8 @@ mod tests {
             config_id_from_hex(&"00".repeat(65)),
             Err(LaunchError::TooLong { len: 65, .. })
         ));
-        assert!(matches!(
-            config_id_from_hex("0x"),
-            Err(LaunchError::Empty { .. })
-        ));
-        assert!(matches!(
-            config_id_from_raw(&[]),
-            Err(LaunchError::Empty { .. })
-        ));
+        assert!(matches!(config_id_from_hex("0x"), Err(LaunchError::Empty)));
+        assert!(matches!(config_id_from_raw(&[]), Err(LaunchError::Empty)));
         assert_eq!(config_id_from_raw(&[9; 64]).unwrap().0, [9; 64]);
         assert!(config_id_from_raw(&[9; 65]).is_err());
     }
