@@ -64,4 +64,4 @@ pub use verify::{
     trust_root_key, Check, CheckId, Outcome, Verdict, VerdictJson, Verifier,
     INTEL_SGX_ROOT_CA_PUBLIC_KEY,
 };
-pub use x509util::{P256Key, X509Error};
+pub use x509util::{P256Key, PemProblem, X509Error};

@@ -11,7 +11,7 @@
 //! ignored; duplicates and missing mandatory entries are errors.
 
 use crate::collateral::PckCa;
-use crate::x509util::{pem_block_texts, Cert, X509Error};
+use crate::x509util::{pem_block_texts, Cert, PemProblem, X509Error};
 use der::asn1::{AnyRef, ObjectIdentifier, OctetStringRef};
 use der::{Decode, Encode, Reader, SliceReader, Tag, Tagged};
 use x509_cert::Certificate;
@@ -21,7 +21,7 @@ pub const SGX_EXTENSION_OID: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("1.2.840.113741.1.13.1");
 
 /// Why a certificate or DER blob does not carry a readable SGX extension.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum PckError {
     /// The DER is malformed at the named place.
     #[error("SGX extension: {what} is not valid DER: {source}")]
@@ -63,13 +63,36 @@ pub enum PckError {
     NotPck,
     /// PEM text does not decode to certificates.
     #[error("PCK certificate chain: {0}")]
-    Pem(String),
+    Pem(#[source] PemChainError),
     /// The PCK certificate's issuer is neither PCK CA.
     #[error("the PCK certificate's issuer \"{issuer}\" is neither the PCK Processor CA nor the PCK Platform CA")]
     UnknownCa {
         /// The issuer as found.
         issuer: String,
     },
+}
+
+/// Why a PEM PCK chain does not decode to certificates ([`PckError::Pem`]).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PemChainError {
+    /// The PEM framing or base64 is broken.
+    #[error(transparent)]
+    Pem(PemProblem),
+    /// A certificate block that `x509-cert` cannot decode.
+    #[error("certificate {index}: DER: {source}")]
+    Der {
+        /// The certificate's number, from 1.
+        index: usize,
+        /// The DER decoder's error.
+        #[source]
+        source: der::Error,
+    },
+    /// A certificate the verifier's reader cannot read.
+    #[error(transparent)]
+    Certificate(X509Error),
+    /// No `CERTIFICATE` block at all.
+    #[error("no BEGIN CERTIFICATE block found")]
+    NoCertificate,
 }
 
 /// TCB of the PCK: the 16 SGX TCB component SVNs, the PCE SVN and the CPUSVN.
@@ -372,12 +395,16 @@ pub fn parse_pem_chain(pem: &[u8]) -> Result<Vec<Certificate>, PckError> {
         .enumerate()
         .map(|(i, b)| {
             let der = b.decode("", i + 1).map_err(pem_err)?;
-            Certificate::from_der(&der)
-                .map_err(|e| PckError::Pem(format!("certificate {}: DER: {e}", i + 1)))
+            Certificate::from_der(&der).map_err(|source| {
+                PckError::Pem(PemChainError::Der {
+                    index: i + 1,
+                    source,
+                })
+            })
         })
         .collect::<Result<Vec<_>, _>>()?;
     if certs.is_empty() {
-        return Err(PckError::Pem("no BEGIN CERTIFICATE block found".into()));
+        return Err(PckError::Pem(PemChainError::NoCertificate));
     }
     Ok(certs)
 }
@@ -385,8 +412,8 @@ pub fn parse_pem_chain(pem: &[u8]) -> Result<Vec<Certificate>, PckError> {
 /// [`PckError::Pem`] with the reason of a PEM error (the variant already names the input).
 fn pem_err(e: X509Error) -> PckError {
     match e {
-        X509Error::Pem { reason, .. } => PckError::Pem(reason),
-        other => PckError::Pem(other.to_string()),
+        X509Error::Pem { reason, .. } => PckError::Pem(PemChainError::Pem(reason)),
+        other => PckError::Pem(PemChainError::Certificate(other)),
     }
 }
 
@@ -433,7 +460,7 @@ pub fn pck_need_of_chain(pem: &[u8]) -> Result<PckNeed, PckError> {
         any = true;
         let der = b.decode("", i + 1).map_err(pem_err)?;
         let cert = Cert::from_der(&der, &format!("certificate {}", i + 1))
-            .map_err(|e| PckError::Pem(e.to_string()))?;
+            .map_err(|e| PckError::Pem(PemChainError::Certificate(e)))?;
         if let Some(n) = pck_need_of_cert(&cert)? {
             return Ok(n);
         }
@@ -441,7 +468,7 @@ pub fn pck_need_of_chain(pem: &[u8]) -> Result<PckNeed, PckError> {
     if any {
         Err(PckError::NotPck)
     } else {
-        Err(PckError::Pem("no BEGIN CERTIFICATE block found".into()))
+        Err(PckError::Pem(PemChainError::NoCertificate))
     }
 }
 

@@ -42,7 +42,14 @@ pub enum X509Error {
         /// Which input.
         what: String,
         /// What was wrong.
-        reason: String,
+        #[source]
+        reason: PemProblem,
+    },
+    /// PEM text that is not UTF-8.
+    #[error("{what}: not UTF-8 PEM text")]
+    NotUtf8Pem {
+        /// Which input.
+        what: String,
     },
     /// A signature algorithm other than ecdsa-with-SHA256.
     #[error("{what}: signature algorithm {oid} is not supported (expected ecdsa-with-SHA256, {ECDSA_WITH_SHA256})")]
@@ -93,6 +100,40 @@ pub enum X509Error {
     Empty {
         /// Which input.
         what: String,
+    },
+}
+
+/// What is wrong with PEM text ([`X509Error::Pem`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PemProblem {
+    /// A CRL given as PEM whose bytes are not UTF-8.
+    #[error("not UTF-8")]
+    NotUtf8,
+    /// Certificates given as PEM whose bytes are not UTF-8.
+    #[error("not UTF-8 text")]
+    NotUtf8Text,
+    /// More or fewer than the one block expected.
+    #[error("expected one PEM block, found {0}")]
+    BlockCount(usize),
+    /// A `-----BEGIN` line without its closing dashes.
+    #[error("unterminated BEGIN line")]
+    UnterminatedBegin,
+    /// A block without its END line.
+    #[error("no \"-----END {label}-----\" line")]
+    NoEnd {
+        /// The label of the BEGIN line.
+        label: String,
+    },
+    /// A block whose body is not base64.
+    #[error("block {index} ({label}): {source}")]
+    Base64 {
+        /// The block's number, from 1.
+        index: usize,
+        /// The block's label.
+        label: String,
+        /// The base64 decoder's error.
+        #[source]
+        source: base64::DecodeError,
     },
 }
 
@@ -489,7 +530,7 @@ pub(crate) fn crl_der(bytes: &[u8], what: &str) -> Result<Vec<u8>, X509Error> {
     if trimmed.starts_with(b"-----BEGIN") {
         let text = std::str::from_utf8(trimmed).map_err(|_| X509Error::Pem {
             what: what.to_string(),
-            reason: "not UTF-8".into(),
+            reason: PemProblem::NotUtf8,
         })?;
         let mut blocks = pem_blocks(text, what)?;
         return if blocks.len() == 1 {
@@ -497,7 +538,7 @@ pub(crate) fn crl_der(bytes: &[u8], what: &str) -> Result<Vec<u8>, X509Error> {
         } else {
             Err(X509Error::Pem {
                 what: what.to_string(),
-                reason: format!("expected one PEM block, found {}", blocks.len()),
+                reason: PemProblem::BlockCount(blocks.len()),
             })
         };
     }
@@ -542,9 +583,13 @@ impl PemBlock<'_> {
         }
         base64::engine::general_purpose::STANDARD
             .decode(&b64)
-            .map_err(|e| X509Error::Pem {
+            .map_err(|source| X509Error::Pem {
                 what: what.to_string(),
-                reason: format!("block {index} ({}): {e}", self.label),
+                reason: PemProblem::Base64 {
+                    index,
+                    label: self.label.to_string(),
+                    source,
+                },
             })
     }
 }
@@ -557,14 +602,16 @@ pub fn pem_block_texts<'a>(text: &'a str, what: &str) -> Result<Vec<PemBlock<'a>
         let after = &rest[start + 11..];
         let label_end = after.find("-----").ok_or_else(|| X509Error::Pem {
             what: what.to_string(),
-            reason: "unterminated BEGIN line".into(),
+            reason: PemProblem::UnterminatedBegin,
         })?;
         let label = &after[..label_end];
         let body_start = &after[label_end + 5..];
         let end_marker = format!("-----END {label}-----");
         let end = body_start.find(&end_marker).ok_or_else(|| X509Error::Pem {
             what: what.to_string(),
-            reason: format!("no \"{end_marker}\" line"),
+            reason: PemProblem::NoEnd {
+                label: label.to_string(),
+            },
         })?;
         out.push(PemBlock {
             label,
@@ -590,7 +637,7 @@ pub fn parse_pem_certs(pem: &[u8], what: &str) -> Result<Vec<Cert>, X509Error> {
     let pem = pem.strip_suffix(&[0]).unwrap_or(pem);
     let text = std::str::from_utf8(pem).map_err(|_| X509Error::Pem {
         what: what.to_string(),
-        reason: "not UTF-8 text".into(),
+        reason: PemProblem::NotUtf8Text,
     })?;
     let blocks = pem_blocks(text, what)?;
     let certs = blocks

@@ -4,9 +4,10 @@
 use kss_attest::json::{quote_json, report_body_json, ByteOrder};
 use kss_attest::pck::{
     encode_sgx_extension, parse_pem_chain, parse_sgx_extension, pck_leaf_of_chain, PckError,
-    PlatformConfiguration,
+    PemChainError, PlatformConfiguration,
 };
 use kss_attest::quote::Quote;
+use kss_attest::PemProblem;
 use serde_json::json;
 
 const TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata");
@@ -131,14 +132,35 @@ fn pem_chain_tolerance() {
     );
     let got = parse_pem_chain(messy.as_bytes()).unwrap();
     assert_eq!(got, [want[0].clone(), want[0].clone()]);
-    assert!(matches!(
+    assert_eq!(
         parse_pem_chain(b"no pem here"),
-        Err(PckError::Pem(_))
-    ));
-    assert!(matches!(
-        parse_pem_chain(b"-----BEGIN CERTIFICATE-----\nAAAA\n"),
-        Err(PckError::Pem(_))
-    ));
+        Err(PckError::Pem(PemChainError::NoCertificate))
+    );
+    let unterminated = parse_pem_chain(b"-----BEGIN CERTIFICATE-----\nAAAA\n").unwrap_err();
+    assert_eq!(
+        unterminated,
+        PckError::Pem(PemChainError::Pem(PemProblem::NoEnd {
+            label: "CERTIFICATE".into()
+        }))
+    );
+    assert_eq!(
+        unterminated.to_string(),
+        "PCK certificate chain: no \"-----END CERTIFICATE-----\" line"
+    );
+    let bad_base64 =
+        parse_pem_chain(b"-----BEGIN CERTIFICATE-----\nA*AA\n-----END CERTIFICATE-----\n")
+            .unwrap_err();
+    assert_eq!(
+        bad_base64.to_string(),
+        "PCK certificate chain: block 1 (CERTIFICATE): Invalid symbol 42, offset 1."
+    );
+    // The cause is kept: PckError -> PemChainError -> the base64 decoder's error.
+    let pem_chain = std::error::Error::source(&bad_base64).expect("a PEM chain error");
+    let decoder = pem_chain.source().expect("the base64 error");
+    assert_eq!(
+        decoder.downcast_ref::<base64::DecodeError>(),
+        Some(&base64::DecodeError::InvalidByte(1, b'*'))
+    );
 }
 
 #[test]

@@ -31,4 +31,4 @@ pub mod sim;
 
 pub use backend::{Backend, Enclave, EnclaveBuilder, EnclaveParams, PageSpec};
 pub use error::{ErrorCode, KeyError, Leaf, SgxError};
-pub use loader::{load_sgxs, load_sgxs_with, BackendKind, ChosenBackend, LoadError};
+pub use loader::{load_sgxs, load_sgxs_with, BackendKind, ChosenBackend, LoadError, Unloadable};

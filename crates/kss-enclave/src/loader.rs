@@ -20,7 +20,7 @@ pub enum LoadError {
         /// 0-based record index.
         index: u64,
         /// What cannot be done and why.
-        problem: String,
+        problem: Unloadable,
     },
     /// A (simulated or real) SGX instruction failed.
     #[error(transparent)]
@@ -28,6 +28,39 @@ pub enum LoadError {
     /// The hardware backend failed (device, ioctl, mmap, CPU support).
     #[error(transparent)]
     Hw(#[from] HwError),
+}
+
+/// Why a valid SGXS stream cannot be loaded as given ([`LoadError::Unloadable`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Unloadable {
+    /// An UNSIZED record: the enclave size is still to be patched in.
+    #[error("UNSIZED record: the enclave size is not final")]
+    Unsized,
+    /// A page before any ECREATE.
+    #[error("no ECREATE record before the first page")]
+    NoEcreate,
+    /// An EEXTEND or UNMEASRD record before any EADD.
+    #[error("chunk record before any EADD")]
+    ChunkBeforeEadd,
+    /// A chunk record outside the page of the preceding EADD.
+    #[error("chunk at {offset:#x} is not a 256-byte chunk of the page added at {page:#x}")]
+    ChunkOutsidePage {
+        /// The chunk's offset.
+        offset: u64,
+        /// The page's offset.
+        page: u64,
+    },
+    /// An EEXTEND after a later chunk of its page (the loader measures in ascending order).
+    #[error(
+        "EEXTEND at {offset:#x} comes after a later chunk of page {page:#x}; \
+         chunks must be measured in ascending order"
+    )]
+    OutOfOrder {
+        /// The chunk's offset.
+        offset: u64,
+        /// The page's offset.
+        page: u64,
+    },
 }
 
 impl LoadError {
@@ -120,7 +153,7 @@ pub fn load_sgxs_with<B: Backend>(
             Record::Unsized { .. } => {
                 return Err(LoadError::Unloadable {
                     index,
-                    problem: "UNSIZED record: the enclave size is not final".into(),
+                    problem: Unloadable::Unsized,
                 })
             }
             Record::Eadd { offset, flags } => {
@@ -141,11 +174,10 @@ pub fn load_sgxs_with<B: Backend>(
                 if u32::from(p.measured_chunks) >> chunk != 0 {
                     return Err(LoadError::Unloadable {
                         index,
-                        problem: format!(
-                            "EEXTEND at {offset:#x} comes after a later chunk of page {:#x}; \
-                             chunks must be measured in ascending order",
-                            p.offset
-                        ),
+                        problem: Unloadable::OutOfOrder {
+                            offset,
+                            page: p.offset,
+                        },
                     });
                 }
                 p.measured_chunks |= 1 << chunk;
@@ -170,9 +202,9 @@ fn chunk_page(
     pending: &mut Option<PendingPage>,
     index: u64,
 ) -> Result<&mut PendingPage, LoadError> {
-    pending.as_mut().ok_or_else(|| LoadError::Unloadable {
+    pending.as_mut().ok_or(LoadError::Unloadable {
         index,
-        problem: "chunk record before any EADD".into(),
+        problem: Unloadable::ChunkBeforeEadd,
     })
 }
 
@@ -181,10 +213,10 @@ fn chunk_index(page: &PendingPage, offset: u64, index: u64) -> Result<usize, Loa
         Some(delta) if delta < 4096 && delta & 0xFF == 0 => Ok((delta / 256) as usize),
         _ => Err(LoadError::Unloadable {
             index,
-            problem: format!(
-                "chunk at {offset:#x} is not a 256-byte chunk of the page added at {:#x}",
-                page.offset
-            ),
+            problem: Unloadable::ChunkOutsidePage {
+                offset,
+                page: page.offset,
+            },
         }),
     }
 }
@@ -192,7 +224,7 @@ fn chunk_index(page: &PendingPage, offset: u64, index: u64) -> Result<usize, Loa
 fn no_ecreate(index: u64) -> LoadError {
     LoadError::Unloadable {
         index,
-        problem: "no ECREATE record before the first page".into(),
+        problem: Unloadable::NoEcreate,
     }
 }
 

@@ -5,7 +5,7 @@ mod common;
 
 use common::{kss_config, sign, testdata, SDK_MASK, TEST_KEY_MRSIGNER};
 use kss_enclave::sim::{load_sgxs, SimCpu};
-use kss_enclave::{ErrorCode, LoadError, SgxError};
+use kss_enclave::{ErrorCode, LoadError, SgxError, Unloadable};
 use kss_sgxs::SgxsWriter;
 use kss_types::{Attributes, KssConfig, SecinfoFlags, Sigstruct};
 use proptest::prelude::*;
@@ -188,8 +188,22 @@ fn chunks_extended_out_of_order_are_refused() {
     )
     .unwrap_err();
     assert!(
-        matches!(err, LoadError::Unloadable { index: 3, .. }),
+        matches!(
+            err,
+            LoadError::Unloadable {
+                index: 3,
+                problem: Unloadable::OutOfOrder {
+                    offset: 0x1000,
+                    page: 0x1000
+                }
+            }
+        ),
         "{err}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "SGXS stream: record 3: EEXTEND at 0x1000 comes after a later chunk of page 0x1000; \
+         chunks must be measured in ascending order"
     );
 }
 

@@ -532,10 +532,11 @@ pub enum Staleness {
     /// The build summary exists but cannot be read as one.
     #[error("{}: {reason}", path.display())]
     Unreadable {
-        /// The summary file.
+        /// The summary file (or the SGXS stream, when hashing it failed).
         path: PathBuf,
         /// What went wrong.
-        reason: String,
+        #[source]
+        reason: UnreadableCause,
     },
     /// Something the build measured or signed changed since.
     #[error(
@@ -551,8 +552,64 @@ pub enum Staleness {
         /// The file that does not match (`enclave.sig`, `enclave.sgxs` or `kss-build.json`).
         file: PathBuf,
         /// What differs.
-        why: String,
+        why: MismatchWhy,
     },
+}
+
+/// What differs between a file of `build/` and the build record ([`Staleness::Mismatch`]).
+/// `recorded` is the record's value as written there (text, whatever it holds).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MismatchWhy {
+    /// The SIGSTRUCT signs another enclave than the record's MRENCLAVE.
+    #[error("it signs MRENCLAVE {}, the record {} names {recorded}", hex::encode(.signed), .record.display())]
+    SignedEnclave {
+        /// ENCLAVEHASH of the SIGSTRUCT.
+        signed: [u8; 32],
+        /// The build record.
+        record: PathBuf,
+        /// The record's `mr_enclave`.
+        recorded: String,
+    },
+    /// The record is not a JSON object.
+    #[error("it is not a JSON object")]
+    NotAnObject,
+    /// The record predates `sgxs_sha256`.
+    #[error("it has no sgxs_sha256 (made by an older kss); run `kss build` again")]
+    NoSgxsSha256,
+    /// The SGXS file is not the one recorded.
+    #[error("its SHA-256 is {}, the record {} names {recorded}", hex::encode(.actual), .record.display())]
+    SgxsSha256 {
+        /// SHA-256 of the SGXS file.
+        actual: [u8; 32],
+        /// The build record.
+        record: PathBuf,
+        /// The record's `sgxs_sha256`.
+        recorded: String,
+    },
+    /// The SIGSTRUCT's signer is not the recorded MRSIGNER.
+    #[error("it is signed by MRSIGNER {}, the record {} names {recorded}", hex::encode(.actual), .record.display())]
+    Signer {
+        /// MRSIGNER of the SIGSTRUCT.
+        actual: [u8; 32],
+        /// The build record.
+        record: PathBuf,
+        /// The record's `mr_signer`.
+        recorded: String,
+    },
+    /// A field of the record differs from what a build of this instance records.
+    #[error("its field \"{0}\" is not what kss build records for this instance")]
+    Field(String),
+}
+
+/// Why a build file could not be read ([`Staleness::Unreadable`]).
+#[derive(Debug, thiserror::Error)]
+pub enum UnreadableCause {
+    /// Reading failed.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// The summary is not JSON.
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
 }
 
 /// Whether the instance's last build still matches it: in MRENCLAVE mode, the same Occlum.json
@@ -613,17 +670,17 @@ pub fn check_build(
 ) -> Result<(), Staleness> {
     let (summary, image) = fresh(inst, config, config_bytes)?;
     let record = inst.build_json_path();
-    let mismatch = |file: PathBuf, why: String| Err(Staleness::Mismatch { file, why });
+    let mismatch = |file: PathBuf, why: MismatchWhy| Err(Staleness::Mismatch { file, why });
     let recorded = |k: &str| summary[k].as_str().unwrap_or("").to_string();
     let sig_hash = hex::encode(sigstruct.enclave_hash);
     if sig_hash != recorded(key::MR_ENCLAVE) {
         return mismatch(
             inst.sig_path(),
-            format!(
-                "it signs MRENCLAVE {sig_hash}, the record {} names {}",
-                record.display(),
-                recorded(key::MR_ENCLAVE)
-            ),
+            MismatchWhy::SignedEnclave {
+                signed: sigstruct.enclave_hash,
+                record,
+                recorded: recorded(key::MR_ENCLAVE),
+            },
         );
     }
     // What a build of this instance with this SIGSTRUCT records, field by field.
@@ -641,7 +698,7 @@ pub fn check_build(
         .size;
     let sgxs_sha256 = sha256_file(&inst.sgxs_path()).map_err(|e| Staleness::Unreadable {
         path: inst.sgxs_path(),
-        reason: e.to_string(),
+        reason: e.into(),
     })?;
     let expected = build_summary(
         config,
@@ -653,43 +710,35 @@ pub fn check_build(
         &sgxs_sha256,
     );
     let (Some(want), Some(got)) = (expected.as_object(), summary.as_object()) else {
-        return mismatch(record, "it is not a JSON object".into());
+        return mismatch(record, MismatchWhy::NotAnObject);
     };
     if got.get(key::SGXS_SHA256) != want.get(key::SGXS_SHA256) {
         if got.get(key::SGXS_SHA256).is_none() {
-            return mismatch(
-                record,
-                "it has no sgxs_sha256 (made by an older kss); run `kss build` again".into(),
-            );
+            return mismatch(record, MismatchWhy::NoSgxsSha256);
         }
         return mismatch(
             inst.sgxs_path(),
-            format!(
-                "its SHA-256 is {}, the record {} names {}",
-                hex::encode(sgxs_sha256),
-                record.display(),
-                recorded(key::SGXS_SHA256)
-            ),
+            MismatchWhy::SgxsSha256 {
+                actual: sgxs_sha256,
+                record,
+                recorded: recorded(key::SGXS_SHA256),
+            },
         );
     }
     if got.get("mr_signer") != want.get("mr_signer") {
         return mismatch(
             inst.sig_path(),
-            format!(
-                "it is signed by MRSIGNER {}, the record {} names {}",
-                hex::encode(kss_sign::mr_signer(sigstruct)),
-                record.display(),
-                recorded("mr_signer")
-            ),
+            MismatchWhy::Signer {
+                actual: kss_sign::mr_signer(sigstruct),
+                record,
+                recorded: recorded("mr_signer"),
+            },
         );
     }
     let keys: std::collections::BTreeSet<&String> = want.keys().chain(got.keys()).collect();
     for k in keys {
         if want.get(k) != got.get(k) {
-            return mismatch(
-                record,
-                format!("its field \"{k}\" is not what kss build records for this instance"),
-            );
+            return mismatch(record, MismatchWhy::Field(k.clone()));
         }
     }
     Ok(())
@@ -724,13 +773,13 @@ fn read_summary(inst: &Instance) -> Result<serde_json::Value, Staleness> {
         Err(e) => {
             return Err(Staleness::Unreadable {
                 path,
-                reason: e.to_string(),
+                reason: e.into(),
             })
         }
     };
     serde_json::from_slice(&text).map_err(|e| Staleness::Unreadable {
         path,
-        reason: e.to_string(),
+        reason: e.into(),
     })
 }
 
@@ -779,4 +828,70 @@ fn build_summary(
         v["image_bytes"] = image.bytes.into();
     }
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mismatch_messages_name_both_values() {
+        let record = PathBuf::from("app/build/kss-build.json");
+        let why = MismatchWhy::SignedEnclave {
+            signed: [0xab; 32],
+            record: record.clone(),
+            recorded: "00ff".into(),
+        };
+        assert_eq!(
+            why.to_string(),
+            format!(
+                "it signs MRENCLAVE {}, the record app/build/kss-build.json names 00ff",
+                "ab".repeat(32)
+            )
+        );
+        let e = Staleness::Mismatch {
+            file: "app/build/enclave.sgxs".into(),
+            why: MismatchWhy::SgxsSha256 {
+                actual: [1; 32],
+                record: record.clone(),
+                recorded: "x".into(),
+            },
+        };
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "app/build/enclave.sgxs does not belong to this build: its SHA-256 is {}, the \
+                 record app/build/kss-build.json names x; the files of build/ must come from one \
+                 `kss build`",
+                "01".repeat(32)
+            )
+        );
+        assert_eq!(
+            MismatchWhy::Field("size".into()).to_string(),
+            "its field \"size\" is not what kss build records for this instance"
+        );
+    }
+
+    #[test]
+    fn an_unreadable_summary_keeps_the_json_error() {
+        let json = serde_json::from_slice::<serde_json::Value>(b"{").unwrap_err();
+        let text = json.to_string();
+        let e = Staleness::Unreadable {
+            path: "s.json".into(),
+            reason: json.into(),
+        };
+        assert_eq!(e.to_string(), format!("s.json: {text}"));
+        let cause = std::error::Error::source(&e).expect("a cause");
+        assert!(matches!(
+            cause.downcast_ref::<UnreadableCause>(),
+            Some(UnreadableCause::Json(j)) if j.is_eof()
+        ));
+        assert!(matches!(
+            e,
+            Staleness::Unreadable {
+                reason: UnreadableCause::Json(_),
+                ..
+            }
+        ));
+    }
 }

@@ -1,71 +1,98 @@
-//! The launch configuration (`--config-id`, `--config-svn`), parsed fail-closed.
+//! The launch configuration (config ID and CONFIGSVN), parsed fail-closed.
 //!
 //! Occlum logs a warning and launches with a zero CONFIGID when `--config-id` is malformed; kss
-//! refuses to launch instead. Every error says which input was wrong, how long it was and what
-//! was expected.
+//! refuses to launch instead. Every error says what was wrong with the value, how long it was
+//! and what was expected; the caller adds which input (option) carried it.
 
 use base64::Engine;
 use kss_types::{ConfigId, KssConfig};
 
-/// A launch argument kss cannot accept.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// A launch argument kss cannot accept. The messages describe the value, not where it came
+/// from: the caller (the CLI) prefixes the name of the option that carried it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum LaunchError {
     /// The config ID is empty.
-    #[error("{source_name}: the config ID is empty (expected 1 to 64 bytes)")]
-    Empty {
-        /// Which option.
-        source_name: &'static str,
-    },
+    #[error("the config ID is empty (expected 1 to 64 bytes)")]
+    Empty,
     /// The text does not decode.
-    #[error("{source_name}: cannot decode {len} characters as {encoding}: {why}")]
+    #[error("cannot decode {len} characters as {}: {source}", source.encoding())]
     Undecodable {
-        /// Which option.
-        source_name: &'static str,
         /// Length of the text (after removing whitespace).
         len: usize,
-        /// base64 or hex.
-        encoding: &'static str,
-        /// Decoder message.
-        why: String,
+        /// The decoder's error.
+        #[source]
+        source: DecodeError,
     },
     /// Decoded to more than 64 bytes.
-    #[error("{source_name}: the config ID is {len} bytes after decoding; CONFIGID holds at most 64 bytes")]
+    #[error("the config ID is {len} bytes after decoding; CONFIGID holds at most 64 bytes")]
     TooLong {
-        /// Which option.
-        source_name: &'static str,
         /// Decoded length.
         len: usize,
     },
     /// CONFIGSVN not a 16-bit number.
-    #[error("{source_name}: '{text}' is not a number from 0 to 65535 (decimal or 0x hex)")]
+    #[error("'{text}' is not a number from 0 to 65535 (decimal or 0x hex)")]
     BadSvn {
-        /// Which option.
-        source_name: &'static str,
         /// The text given.
         text: String,
     },
     /// KSS values for an enclave without KSS.
     #[error("{0} given, but this instance has \"enable_kss\": false, so its enclave has no CONFIGID/CONFIGSVN (ECREATE would fault)")]
-    KssDisabled(&'static str),
+    KssDisabled(KssValue),
 }
 
-fn finish(source_name: &'static str, bytes: &[u8]) -> Result<ConfigId, LaunchError> {
-    if bytes.is_empty() {
-        return Err(LaunchError::Empty { source_name });
+/// Why config ID text did not decode: the decoder's own error.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DecodeError {
+    /// Not standard base64.
+    #[error(transparent)]
+    Base64(#[from] base64::DecodeError),
+    /// Not hex.
+    #[error(transparent)]
+    Hex(#[from] hex::FromHexError),
+}
+
+impl DecodeError {
+    /// The encoding that was expected: `"base64"` or `"hex"`.
+    pub fn encoding(&self) -> &'static str {
+        match self {
+            DecodeError::Base64(_) => "base64",
+            DecodeError::Hex(_) => "hex",
+        }
     }
-    ConfigId::from_prefix(bytes).ok_or(LaunchError::TooLong {
-        source_name,
-        len: bytes.len(),
-    })
 }
 
-/// Decodes `--config-id` base64 (standard alphabet, padding optional; ASCII whitespace anywhere
-/// is ignored, so line-wrapped `$(base64 file)` output works) and zero-pads it to 64 bytes.
+/// A KSS launch value given for an enclave without KSS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KssValue {
+    /// A config ID (in any of its forms).
+    ConfigId,
+    /// A CONFIGSVN.
+    ConfigSvn,
+}
+
+impl std::fmt::Display for KssValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            KssValue::ConfigId => "a config ID was",
+            KssValue::ConfigSvn => "a CONFIGSVN was",
+        })
+    }
+}
+
+fn finish(bytes: &[u8]) -> Result<ConfigId, LaunchError> {
+    if bytes.is_empty() {
+        return Err(LaunchError::Empty);
+    }
+    ConfigId::from_prefix(bytes).ok_or(LaunchError::TooLong { len: bytes.len() })
+}
+
+/// Decodes a config ID given as base64 (standard alphabet, padding optional; ASCII whitespace
+/// anywhere is ignored, so line-wrapped `$(base64 file)` output works) and zero-pads it to 64
+/// bytes.
 pub fn config_id_from_base64(text: &str) -> Result<ConfigId, LaunchError> {
-    let source_name = "--config-id";
     let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
     if compact.is_empty() {
-        return Err(LaunchError::Empty { source_name });
+        return Err(LaunchError::Empty);
     }
     let engine = base64::engine::GeneralPurpose::new(
         &base64::alphabet::STANDARD,
@@ -75,47 +102,37 @@ pub fn config_id_from_base64(text: &str) -> Result<ConfigId, LaunchError> {
     let bytes = engine
         .decode(compact.as_bytes())
         .map_err(|e| LaunchError::Undecodable {
-            source_name,
             len: compact.len(),
-            encoding: "base64",
-            why: e.to_string(),
+            source: e.into(),
         })?;
-    finish(source_name, &bytes)
+    finish(&bytes)
 }
 
-/// Decodes `--config-id-hex` (optional `0x`, whitespace ignored) and zero-pads it to 64 bytes.
+/// Decodes a config ID given as hex (optional `0x`, whitespace ignored) and zero-pads it to 64
+/// bytes.
 pub fn config_id_from_hex(text: &str) -> Result<ConfigId, LaunchError> {
-    let source_name = "--config-id-hex";
     let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
     let digits = compact
         .strip_prefix("0x")
         .or_else(|| compact.strip_prefix("0X"))
         .unwrap_or(&compact);
     if digits.is_empty() {
-        return Err(LaunchError::Empty { source_name });
+        return Err(LaunchError::Empty);
     }
     let bytes = hex::decode(digits).map_err(|e| LaunchError::Undecodable {
-        source_name,
         len: digits.len(),
-        encoding: "hex",
-        why: e.to_string(),
+        source: e.into(),
     })?;
-    finish(source_name, &bytes)
+    finish(&bytes)
 }
 
-/// Takes `--config-id-file` contents (raw bytes) and zero-pads them to 64 bytes.
+/// Takes a config ID given as raw bytes (a file's contents) and zero-pads it to 64 bytes.
 pub fn config_id_from_raw(bytes: &[u8]) -> Result<ConfigId, LaunchError> {
-    finish("--config-id-file", bytes)
+    finish(bytes)
 }
 
-/// Parses `--config-svn`: decimal or `0x` hex in 0..=65535.
+/// Parses a CONFIGSVN: decimal or `0x` hex in 0..=65535.
 pub fn config_svn(text: &str) -> Result<u16, LaunchError> {
-    config_svn_option("--config-svn", text)
-}
-
-/// Parses a CONFIGSVN given as option `source_name` (such as `--min-config-svn`), with the rules
-/// of [`config_svn`]; errors name that option.
-pub fn config_svn_option(source_name: &'static str, text: &str) -> Result<u16, LaunchError> {
     let t = text.trim();
     let v = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
         Some(h) if !h.is_empty() && h.len() <= 4 => u16::from_str_radix(h, 16).ok(),
@@ -124,7 +141,6 @@ pub fn config_svn_option(source_name: &'static str, text: &str) -> Result<u16, L
         None => None,
     };
     v.ok_or_else(|| LaunchError::BadSvn {
-        source_name,
         text: text.to_string(),
     })
 }
@@ -138,10 +154,10 @@ pub fn launch_config(
 ) -> Result<KssConfig, LaunchError> {
     if !enable_kss {
         if config_id.is_some() {
-            return Err(LaunchError::KssDisabled("a config ID was"));
+            return Err(LaunchError::KssDisabled(KssValue::ConfigId));
         }
         if config_svn.is_some() {
-            return Err(LaunchError::KssDisabled("--config-svn was"));
+            return Err(LaunchError::KssDisabled(KssValue::ConfigSvn));
         }
     }
     Ok(KssConfig {
@@ -171,21 +187,30 @@ mod tests {
             config_id_from_base64("AQI=").unwrap()
         );
         // Errors.
-        assert_eq!(
-            config_id_from_base64(" \n"),
-            Err(LaunchError::Empty {
-                source_name: "--config-id"
-            })
-        );
+        assert_eq!(config_id_from_base64(" \n"), Err(LaunchError::Empty));
         let e = config_id_from_base64("not*base64").unwrap_err();
-        assert!(matches!(e, LaunchError::Undecodable { len: 10, .. }), "{e}");
+        assert!(
+            matches!(
+                e,
+                LaunchError::Undecodable {
+                    len: 10,
+                    source: DecodeError::Base64(base64::DecodeError::InvalidByte(3, b'*'))
+                }
+            ),
+            "{e}"
+        );
+        assert_eq!(
+            e.to_string(),
+            "cannot decode 10 characters as base64: Invalid symbol 42, offset 3."
+        );
+        assert_eq!(
+            std::error::Error::source(&e).map(|s| s.to_string()),
+            Some("Invalid symbol 42, offset 3.".to_string())
+        );
         let long = base64::engine::general_purpose::STANDARD.encode([7u8; 65]);
         assert_eq!(
             config_id_from_base64(&long),
-            Err(LaunchError::TooLong {
-                source_name: "--config-id",
-                len: 65
-            })
+            Err(LaunchError::TooLong { len: 65 })
         );
         assert!(config_id_from_base64(&long)
             .unwrap_err()
@@ -204,14 +229,8 @@ mod tests {
             config_id_from_hex(&"00".repeat(65)),
             Err(LaunchError::TooLong { len: 65, .. })
         ));
-        assert!(matches!(
-            config_id_from_hex("0x"),
-            Err(LaunchError::Empty { .. })
-        ));
-        assert!(matches!(
-            config_id_from_raw(&[]),
-            Err(LaunchError::Empty { .. })
-        ));
+        assert!(matches!(config_id_from_hex("0x"), Err(LaunchError::Empty)));
+        assert!(matches!(config_id_from_raw(&[]), Err(LaunchError::Empty)));
         assert_eq!(config_id_from_raw(&[9; 64]).unwrap().0, [9; 64]);
         assert!(config_id_from_raw(&[9; 65]).is_err());
     }

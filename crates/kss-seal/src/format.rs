@@ -18,26 +18,28 @@ use crate::inspect::SealedInfo;
 use crate::policy::{broken_bits_rule, BitsRule};
 use kss_types::{KeyName, KeyRequest};
 
-/// Field offsets within a sealed blob.
-pub mod offsets {
-    /// The 512-byte KEYREQUEST.
-    pub const KEY_REQUEST: usize = 0;
-    /// `plain_text_offset` (u32): the encrypted length.
-    pub const PLAIN_TEXT_OFFSET: usize = 512;
-    /// Reserved (12 bytes).
-    pub const RESERVED1: usize = 516;
-    /// `aes_data.payload_size` (u32): encrypted length + AAD length.
-    pub const PAYLOAD_SIZE: usize = 528;
-    /// `aes_data.reserved` (12 bytes).
-    pub const RESERVED2: usize = 532;
-    /// `aes_data.payload_tag` (16 bytes).
-    pub const PAYLOAD_TAG: usize = 544;
-    /// The payload: ciphertext, then AAD.
-    pub const PAYLOAD: usize = 560;
+kss_types::layout! {
+    /// The fixed part of a sealed blob (`sgx_sealed_data_t` without its flexible payload).
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct SealedHeader("sgx_sealed_data_t header", 560, mod offsets) {
+        /// The 512-byte KEYREQUEST.
+        pub key_request: KeyRequest => KEY_REQUEST,
+        /// `plain_text_offset`: the encrypted length.
+        pub plain_text_offset: u32 => PLAIN_TEXT_OFFSET,
+        /// Reserved, zero.
+        pub reserved1: [u8; 12] => RESERVED1,
+        /// `aes_data.payload_size`: encrypted length + AAD length.
+        pub payload_size: u32 => PAYLOAD_SIZE,
+        /// `aes_data.reserved`, zero.
+        pub reserved2: [u8; 12] => RESERVED2,
+        /// `aes_data.payload_tag`: the AES-128-GCM tag.
+        pub payload_tag: [u8; 16] => PAYLOAD_TAG,
+    }
 }
 
-/// Size of the fixed part (`sizeof(sgx_sealed_data_t)`).
-pub const HEADER_SIZE: usize = 560;
+/// Size of the fixed part (`sizeof(sgx_sealed_data_t)`); the payload (ciphertext, then AAD)
+/// starts here.
+pub const HEADER_SIZE: usize = SealedHeader::SIZE;
 
 /// Largest total blob size: the SDK keeps every size in a u32.
 pub const MAX_SEALED_SIZE: u64 = u32::MAX as u64;
@@ -77,53 +79,28 @@ pub struct SealedData<'a> {
     pub aad: &'a [u8],
 }
 
-fn u32_at(bytes: &[u8], off: usize) -> u32 {
-    let mut a = [0u8; 4];
-    if let Some(s) = bytes.get(off..off + 4) {
-        a.copy_from_slice(s);
-    }
-    u32::from_le_bytes(a)
-}
-
-fn all_zero(bytes: &[u8], off: usize, len: usize) -> bool {
-    bytes
-        .get(off..off + len)
-        .is_some_and(|s| s.iter().all(|b| *b == 0))
-}
-
 impl<'a> SealedData<'a> {
     /// Parses a whole blob. Checks the length against the header, that reserved fields are zero,
     /// that the key request is a SEAL request with valid policy bits and zero reserved bytes,
     /// and that plain_text_offset ≤ payload_size. Never panics.
     pub fn parse(bytes: &'a [u8]) -> Result<Self, SealError> {
-        let header = bytes.get(..HEADER_SIZE).ok_or(SealError::Truncated {
+        let truncated = || SealError::Truncated {
             len: bytes.len(),
             need: HEADER_SIZE,
-        })?;
-        let request_bytes = header
-            .get(offsets::KEY_REQUEST..offsets::KEY_REQUEST + KeyRequest::SIZE)
-            .ok_or(SealError::Truncated {
-                len: bytes.len(),
-                need: HEADER_SIZE,
-            })?;
-        let key_request = KeyRequest::from_bytes(request_bytes).map_err(SealError::KeyRequest)?;
-        check_request(&key_request)?;
-        if !all_zero(header, offsets::RESERVED1, 12) {
-            return Err(reserved_error(
-                "reserved (bytes 516..528)",
-                header,
-                offsets::RESERVED1,
-            ));
+        };
+        let header = bytes.get(..HEADER_SIZE).ok_or_else(truncated)?;
+        let h = SealedHeader::from_bytes(header).map_err(|_| truncated())?;
+        check_request(&h.key_request)?;
+        if h.reserved1 != [0; 12] {
+            return Err(reserved_error("reserved (bytes 516..528)", &h.reserved1));
         }
-        if !all_zero(header, offsets::RESERVED2, 12) {
+        if h.reserved2 != [0; 12] {
             return Err(reserved_error(
                 "aes_data.reserved (bytes 532..544)",
-                header,
-                offsets::RESERVED2,
+                &h.reserved2,
             ));
         }
-        let encrypt_len = u32_at(header, offsets::PLAIN_TEXT_OFFSET);
-        let payload_size = u32_at(header, offsets::PAYLOAD_SIZE);
+        let (encrypt_len, payload_size) = (h.plain_text_offset, h.payload_size);
         if encrypt_len > payload_size {
             return Err(SealError::Format {
                 field: "plain_text_offset",
@@ -144,13 +121,9 @@ impl<'a> SealedData<'a> {
             payload.get(..split).unwrap_or_default(),
             payload.get(split..).unwrap_or_default(),
         );
-        let mut tag = [0u8; 16];
-        if let Some(t) = header.get(offsets::PAYLOAD_TAG..offsets::PAYLOAD_TAG + 16) {
-            tag.copy_from_slice(t);
-        }
         Ok(Self {
-            key_request,
-            tag,
+            key_request: h.key_request,
+            tag: h.payload_tag,
             ciphertext,
             aad,
         })
@@ -177,10 +150,10 @@ impl<'a> SealedData<'a> {
     }
 }
 
-fn reserved_error(field: &'static str, header: &[u8], off: usize) -> SealError {
+fn reserved_error(field: &'static str, reserved: &[u8; 12]) -> SealError {
     SealError::Format {
         field,
-        value: to_hex(header.get(off..off + 12).unwrap_or_default()),
+        value: to_hex(reserved),
         expected: "all zero bytes",
     }
 }
@@ -233,15 +206,15 @@ pub(crate) fn write_header(
     payload_size: u32,
     tag: &[u8; 16],
 ) {
-    let mut put = |off: usize, src: &[u8]| {
-        if let Some(dst) = out.get_mut(off..off + src.len()) {
-            dst.copy_from_slice(src);
-        }
+    let header = SealedHeader {
+        key_request: request.clone(),
+        plain_text_offset: encrypt_len,
+        reserved1: [0; 12],
+        payload_size,
+        reserved2: [0; 12],
+        payload_tag: *tag,
     };
-    put(offsets::KEY_REQUEST, &request.to_bytes());
-    put(offsets::PLAIN_TEXT_OFFSET, &encrypt_len.to_le_bytes());
-    put(offsets::RESERVED1, &[0; 12]);
-    put(offsets::PAYLOAD_SIZE, &payload_size.to_le_bytes());
-    put(offsets::RESERVED2, &[0; 12]);
-    put(offsets::PAYLOAD_TAG, tag);
+    if let Some(dst) = out.get_mut(..HEADER_SIZE) {
+        dst.copy_from_slice(&header.to_bytes());
+    }
 }

@@ -3,9 +3,13 @@
 use kss_types::{KeyRequest, ReportBody};
 use zeroize::Zeroizing;
 
+/// The cause of an unavailable key source: whatever the implementation failed with (an I/O
+/// error, a protocol error of the enclave service, ...), kept whole.
+pub type UnavailableCause = Box<dyn std::error::Error + Send + Sync + 'static>;
+
 /// Why a [`KeySource`] could not give a key or a self report. The variants mirror the
 /// `EGETKEY` outcomes (SDM status codes and #GP) plus "no enclave to ask".
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum KeySourceError {
     /// SGX_INVALID_CPUSVN: the requested CPUSVN is above the platform's or not one it knows.
     #[error("EGETKEY returned SGX_INVALID_CPUSVN: the requested CPUSVN is newer than this platform's TCB or unknown")]
@@ -23,15 +27,26 @@ pub enum KeySourceError {
     /// bytes set, KSS policy bits or a CONFIGSVN on an enclave without ATTRIBUTES.KSS.
     #[error("EGETKEY rejected the request (#GP): {reason}")]
     InvalidRequest {
-        /// Which rule, with the offending value.
+        /// Which rule, with the offending value, in the enclave's words: a remote enclave sends
+        /// it as text over its protocol, so text is all a client has.
         reason: String,
     },
     /// No enclave or device to ask (not running, driver error, ...).
-    #[error("key source unavailable: {reason}")]
+    #[error("key source unavailable: {source}")]
     Unavailable {
         /// What failed.
-        reason: String,
+        #[source]
+        source: UnavailableCause,
     },
+}
+
+impl KeySourceError {
+    /// [`KeySourceError::Unavailable`] with `cause`.
+    pub fn unavailable(cause: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::Unavailable {
+            source: Box::new(cause),
+        }
+    }
 }
 
 /// The two enclave operations sealing needs. Implemented by the enclave simulator (and by test
@@ -52,5 +67,24 @@ impl<T: KeySource + ?Sized> KeySource for &T {
 
     fn get_key(&self, request: &KeyRequest) -> Result<Zeroizing<[u8; 16]>, KeySourceError> {
         (**self).get_key(request)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unavailable_keeps_its_cause() {
+        let e = KeySourceError::unavailable(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            "no socket",
+        ));
+        assert_eq!(e.to_string(), "key source unavailable: no socket");
+        let cause = std::error::Error::source(&e).expect("a source");
+        let io = cause
+            .downcast_ref::<std::io::Error>()
+            .expect("the io::Error itself");
+        assert_eq!(io.kind(), std::io::ErrorKind::NotFound);
     }
 }

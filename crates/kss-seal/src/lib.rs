@@ -26,9 +26,9 @@ mod seal;
 
 pub use error::{PolicyTextProblem, SealError};
 pub use file::write_sealed_file;
-pub use format::SealedData;
+pub use format::{SealedData, SealedHeader};
 pub use inspect::SealedInfo;
-pub use key_source::{KeySource, KeySourceError};
+pub use key_source::{KeySource, KeySourceError, UnavailableCause};
 pub use policy::{parse_policy, Preset, SealOptions};
 pub use seal::{
     mac_aad, mac_aad_with_key_id, reseal, reseal_with_key_id, seal, seal_into, seal_with_key_id,

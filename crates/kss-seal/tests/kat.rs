@@ -4,7 +4,7 @@
 mod common;
 
 use common::{cpusvn_default, SimEnclave};
-use kss_seal::{seal_with_key_id, unseal, KeySource, SealOptions, SealedData};
+use kss_seal::{seal_with_key_id, unseal, KeySource, SealOptions, SealedData, SealedHeader};
 use kss_types::{Attributes, KeyPolicy, KeyRequest};
 use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_128_GCM};
 
@@ -78,9 +78,38 @@ fn default_kss_seal_matches_sdk_request_and_ring_aes_gcm() {
     assert_eq!(&blob[560..560 + plaintext.len()], &ct[..]);
     assert_eq!(&blob[544..560], &tag[..]);
 
+    // The declared header layout reads the same bytes.
+    let h = SealedHeader::from_bytes(&blob[..560]).unwrap();
+    assert_eq!(h.key_request, kat_request());
+    assert_eq!(h.plain_text_offset as usize, plaintext.len());
+    assert_eq!(h.payload_size as usize, plaintext.len() + aad.len());
+    assert_eq!((h.reserved1, h.reserved2), ([0; 12], [0; 12]));
+    assert_eq!(&h.payload_tag[..], &tag[..]);
+    assert_eq!(&h.to_bytes()[..], &blob[..560]);
+
     let out = unseal(&enclave, &blob).unwrap();
     assert_eq!(&out.plaintext[..], plaintext);
     assert_eq!(out.aad, aad);
+}
+
+/// `sgx_sealed_data_t` as the SDK's `sgx_tseal.h` lays it out (`docs/sgx-reference.md`):
+/// the offsets derived from the one declaration of [`SealedHeader`].
+#[test]
+fn sealed_header_offsets_are_the_sdk_ones() {
+    use kss_seal::format::{offsets, HEADER_SIZE};
+    assert_eq!((SealedHeader::SIZE, HEADER_SIZE), (560, 560));
+    assert_eq!(
+        (
+            offsets::KEY_REQUEST,
+            offsets::PLAIN_TEXT_OFFSET,
+            offsets::RESERVED1,
+            offsets::PAYLOAD_SIZE,
+            offsets::RESERVED2,
+            offsets::PAYLOAD_TAG,
+        ),
+        (0, 512, 516, 528, 532, 544)
+    );
+    assert!(SealedHeader::from_bytes(&[0; 559]).is_err());
 }
 
 #[test]

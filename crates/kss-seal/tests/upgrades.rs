@@ -145,17 +145,17 @@ fn cpusvn_rules() {
 struct Offline;
 impl kss_seal::KeySource for Offline {
     fn self_report(&self) -> Result<ReportBody, KeySourceError> {
-        Err(KeySourceError::Unavailable {
-            reason: "no enclave".into(),
-        })
+        Err(KeySourceError::unavailable(std::io::Error::other(
+            "no enclave",
+        )))
     }
     fn get_key(
         &self,
         _: &kss_types::KeyRequest,
     ) -> Result<zeroize::Zeroizing<[u8; 16]>, KeySourceError> {
-        Err(KeySourceError::Unavailable {
-            reason: "no enclave".into(),
-        })
+        Err(KeySourceError::unavailable(std::io::Error::other(
+            "no enclave",
+        )))
     }
 }
 

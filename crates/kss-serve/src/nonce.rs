@@ -53,14 +53,19 @@ impl std::fmt::Debug for NonceKey {
     }
 }
 
+/// A nonce secret shorter than [`MIN_SECRET_LEN`] bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the nonce secret is {len} bytes; at least {MIN_SECRET_LEN} are needed")]
+pub struct ShortSecret {
+    /// The secret's length.
+    pub len: usize,
+}
+
 impl NonceKey {
     /// A key from `secret` (at least [`MIN_SECRET_LEN`] bytes); nonces live `lifetime` seconds.
-    pub fn new(secret: Zeroizing<Vec<u8>>, lifetime: u64) -> Result<Self, String> {
+    pub fn new(secret: Zeroizing<Vec<u8>>, lifetime: u64) -> Result<Self, ShortSecret> {
         if secret.len() < MIN_SECRET_LEN {
-            return Err(format!(
-                "the nonce secret is {} bytes; at least {MIN_SECRET_LEN} are needed",
-                secret.len()
-            ));
+            return Err(ShortSecret { len: secret.len() });
         }
         Ok(Self { secret, lifetime })
     }
@@ -157,7 +162,12 @@ mod tests {
 
     #[test]
     fn short_secret_refused() {
-        assert!(NonceKey::new(Zeroizing::new(b"short".to_vec()), 1).is_err());
+        let short = NonceKey::new(Zeroizing::new(b"short".to_vec()), 1).unwrap_err();
+        assert_eq!(short, ShortSecret { len: 5 });
+        assert_eq!(
+            short.to_string(),
+            format!("the nonce secret is 5 bytes; at least {MIN_SECRET_LEN} are needed")
+        );
     }
 
     #[test]

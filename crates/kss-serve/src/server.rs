@@ -28,26 +28,28 @@ pub(crate) fn ring_provider() -> Arc<tokio_rustls::rustls::crypto::CryptoProvide
 
 /// Builds a TLS acceptor from a PEM certificate chain and a PEM private key.
 pub fn tls_acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, StartError> {
+    let pem_error = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| StartError::TlsPem { path, source }
+    };
     let certs = CertificateDer::pem_file_iter(cert)
-        .map_err(|e| StartError::Tls(format!("{}: {e}", cert.display())))?
+        .map_err(pem_error(cert))?
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| StartError::Tls(format!("{}: {e}", cert.display())))?;
+        .map_err(pem_error(cert))?;
     if certs.is_empty() {
-        return Err(StartError::Tls(format!(
-            "{}: no certificate",
-            cert.display()
-        )));
+        return Err(StartError::TlsNoCertificate {
+            path: cert.to_path_buf(),
+        });
     }
     // The TLS key is a secret like the signing key: refuse one that others may read.
-    let key_pem = crate::token::read_key_file(key).map_err(|e| StartError::Tls(e.to_string()))?;
-    let key = PrivateKeyDer::from_pem_slice(&key_pem)
-        .map_err(|e| StartError::Tls(format!("{}: {e}", key.display())))?;
+    let key_pem = crate::token::read_key_file(key).map_err(StartError::TlsKey)?;
+    let key = PrivateKeyDer::from_pem_slice(&key_pem).map_err(pem_error(key))?;
     let config = tokio_rustls::rustls::ServerConfig::builder_with_provider(ring_provider())
         .with_safe_default_protocol_versions()
-        .map_err(|e| StartError::Tls(e.to_string()))?
+        .map_err(StartError::Tls)?
         .with_no_client_auth()
         .with_single_cert(certs, key)
-        .map_err(|e| StartError::Tls(e.to_string()))?;
+        .map_err(StartError::Tls)?;
     Ok(TlsAcceptor::from(Arc::new(config)))
 }
 

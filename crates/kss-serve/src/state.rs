@@ -33,16 +33,44 @@ pub enum StartError {
     Policies(#[from] PolicyLoadError),
     /// Collateral.
     #[error("collateral: {0}")]
-    Collateral(String),
-    /// A trust root.
+    Collateral(#[source] kss_attest::CollateralError),
+    /// A trust root file that cannot be read.
+    #[error("trust root: {}: {source}", path.display())]
+    TrustRootRead {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// A trust root that is not a usable certificate.
     #[error("trust root: {0}")]
-    TrustRoot(String),
-    /// The nonce secret.
+    TrustRoot(#[source] kss_attest::X509Error),
+    /// The nonce secret file cannot be used.
     #[error("nonce secret: {0}")]
-    Nonce(String),
-    /// TLS set-up.
+    NonceFile(#[source] crate::token::KeyError),
+    /// The nonce secret is too short.
+    #[error("nonce secret: {0}")]
+    Nonce(#[source] crate::nonce::ShortSecret),
+    /// A TLS certificate or key file that does not decode.
+    #[error("TLS: {}: {source}", path.display())]
+    TlsPem {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The PEM decoder's error.
+        source: rustls_pki_types::pem::Error,
+    },
+    /// A TLS certificate file without a certificate.
+    #[error("TLS: {}: no certificate", path.display())]
+    TlsNoCertificate {
+        /// The file.
+        path: std::path::PathBuf,
+    },
+    /// The TLS key file cannot be used (unreadable, or readable by others).
     #[error("TLS: {0}")]
-    Tls(String),
+    TlsKey(#[source] crate::token::KeyError),
+    /// rustls refused the configuration (protocol versions, certificate and key).
+    #[error("TLS: {0}")]
+    Tls(#[source] tokio_rustls::rustls::Error),
 }
 
 /// Collateral with the digests of its pieces, as one verification uses it.
@@ -121,10 +149,11 @@ impl AppState {
             .trust_roots
             .iter()
             .map(|p| {
-                let bytes = std::fs::read(p)
-                    .map_err(|e| StartError::TrustRoot(format!("{}: {e}", p.display())))?;
-                trust_root_key(&bytes, &p.display().to_string())
-                    .map_err(|e| StartError::TrustRoot(e.to_string()))
+                let bytes = std::fs::read(p).map_err(|source| StartError::TrustRootRead {
+                    path: p.clone(),
+                    source,
+                })?;
+                trust_root_key(&bytes, &p.display().to_string()).map_err(StartError::TrustRoot)
             })
             .collect::<Result<Vec<_>, _>>()?;
         let roots = if roots.is_empty() {
@@ -134,8 +163,7 @@ impl AppState {
         };
         let collateral = match &config.collateral {
             CollateralConfig::Fixed(path) => {
-                let c = Collateral::from_path(path)
-                    .map_err(|e| StartError::Collateral(e.to_string()))?;
+                let c = Collateral::from_path(path).map_err(StartError::Collateral)?;
                 CollateralHolder::Fixed(Arc::new(ResolvedCollateral {
                     digests: CollateralDigests::of(&c),
                     collateral: c,
@@ -150,8 +178,7 @@ impl AppState {
         let verifier = Verifier::with_trust_roots(roots, Policy::default());
         let nonces = match &config.nonce_secret_file {
             Some(p) => {
-                let secret =
-                    crate::token::read_key_file(p).map_err(|e| StartError::Nonce(e.to_string()))?;
+                let secret = crate::token::read_key_file(p).map_err(StartError::NonceFile)?;
                 let trimmed = Zeroizing::new(secret.trim_ascii().to_vec());
                 NonceKey::new(trimmed, config.nonce_lifetime).map_err(StartError::Nonce)?
             }

@@ -155,9 +155,7 @@ impl Client {
 
 impl KeySource for Client {
     fn self_report(&self) -> Result<ReportBody, KeySourceError> {
-        self.identity().map_err(|e| KeySourceError::Unavailable {
-            reason: e.to_string(),
-        })
+        self.identity().map_err(KeySourceError::unavailable)
     }
 
     fn get_key(&self, request: &KeyRequest) -> Result<Zeroizing<[u8; 16]>, KeySourceError> {
@@ -180,9 +178,7 @@ impl KeySource for Client {
                 code: ErrorCode::InvalidParameter,
                 message,
             } => KeySourceError::InvalidRequest { reason: message },
-            other => KeySourceError::Unavailable {
-                reason: other.to_string(),
-            },
+            other => KeySourceError::unavailable(other),
         })
     }
 }

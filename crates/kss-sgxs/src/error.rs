@@ -1,5 +1,6 @@
 //! Errors: what is wrong with a stream, and where.
 
+use crate::record::RecordTag;
 use std::io;
 
 /// Why a stream (or a record given to [`crate::SgxsWriter`]) is not a canonical SGXS stream.
@@ -25,8 +26,8 @@ pub enum Violation {
     /// The first record is not ECREATE or UNSIZED.
     #[error("the first record must be ECREATE (or UNSIZED), found {found}")]
     FirstNotEcreate {
-        /// Name of the record found.
-        found: String,
+        /// The tag of the record found.
+        found: RecordTag,
     },
     /// A second ECREATE or UNSIZED record.
     #[error("{found} may only appear once, as the first record")]
@@ -35,12 +36,10 @@ pub enum Violation {
         found: &'static str,
     },
     /// The tag is not one of the five known ones.
-    #[error("{description}; expected ECREATE, EADD, EEXTEND, UNSIZED or UNMEASRD")]
+    #[error("{}; expected ECREATE, EADD, EEXTEND, UNSIZED or UNMEASRD", RecordTag(*.tag))]
     UnknownTag {
         /// The raw tag.
         tag: u64,
-        /// The tag in hex with its printable ASCII.
-        description: String,
     },
     /// SSAFRAMESIZE is 0.
     #[error("ECREATE SSAFRAMESIZE is 0; expected at least 1 page")]

@@ -26,7 +26,8 @@ pub use error::{SgxsError, Violation};
 pub use measure::{measure_stream, measure_stream_with_progress, Measurement, RecordCounts};
 pub use reader::SgxsReader;
 pub use record::{
-    eadd_block, ecreate_block, eextend_block, tag, tag_name, Record, DATA_SIZE, HEADER_SIZE,
+    eadd, eadd_block, ecreate_block, eextend_block, extend, sizing, tag, tag_name, EaddHeader,
+    ExtendHeader, Record, RecordTag, SizingHeader, DATA_SIZE, HEADER_SIZE,
 };
 pub use writer::SgxsWriter;
 

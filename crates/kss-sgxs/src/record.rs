@@ -1,4 +1,5 @@
-//! Record tags and the decoded [`Record`] type.
+//! Record tags, the record headers (declared once with `kss_types::layout!`) and the decoded
+//! [`Record`] type.
 
 use kss_types::SecinfoFlags;
 
@@ -33,17 +34,24 @@ pub fn tag_name(t: u64) -> Option<&'static str> {
     })
 }
 
-/// Tag name for messages: the known name, or the tag in hex with its printable ASCII.
-pub(crate) fn describe_tag(t: u64) -> String {
-    match tag_name(t) {
-        Some(n) => n.to_string(),
-        None => {
-            let ascii: String = t
-                .to_le_bytes()
-                .iter()
-                .map(|&b| if b.is_ascii_graphic() { b as char } else { '.' })
-                .collect();
-            format!("unknown tag {t:#018x} (\"{ascii}\")")
+/// A record tag as messages show it: the known name, or the tag in hex with its printable
+/// ASCII (`unknown tag 0x... ("...")`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RecordTag(pub u64);
+
+impl std::fmt::Display for RecordTag {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match tag_name(self.0) {
+            Some(n) => f.write_str(n),
+            None => {
+                let ascii: String = self
+                    .0
+                    .to_le_bytes()
+                    .iter()
+                    .map(|&b| if b.is_ascii_graphic() { b as char } else { '.' })
+                    .collect();
+                write!(f, "unknown tag {:#018x} (\"{ascii}\")", self.0)
+            }
         }
     }
 }
@@ -88,6 +96,55 @@ pub enum Record {
     },
 }
 
+kss_types::layout! {
+    /// The ECREATE and UNSIZED record header. ECREATE's is also the 64-byte block ECREATE adds
+    /// to MRENCLAVE.
+    pub struct SizingHeader("SGXS ECREATE header", 64, mod sizing) {
+        /// [`tag::ECREATE`] or [`tag::UNSIZED`].
+        pub tag: u64 => TAG,
+        /// SSAFRAMESIZE in pages.
+        pub ssa_frame_size: u32 => SSA_FRAME_SIZE,
+        /// SIZE (ECREATE), or where the size will be patched in (UNSIZED).
+        pub size: u64 => ENCLAVE_SIZE,
+        /// Zero.
+        pub padding: [u8; 44] => PADDING,
+    }
+}
+
+kss_types::layout! {
+    /// The EADD record header, also the block EADD adds to MRENCLAVE: the page offset and the
+    /// first 48 bytes of SECINFO (its flags, then reserved bytes).
+    pub struct EaddHeader("SGXS EADD header", 64, mod eadd) {
+        /// [`tag::EADD`].
+        pub tag: u64 => TAG,
+        /// Page offset from the enclave base.
+        pub offset: u64 => OFFSET,
+        /// SECINFO.FLAGS.
+        pub flags: u64 => FLAGS,
+        /// SECINFO bytes 8..48: zero in an SGXS stream.
+        pub secinfo_reserved: [u8; 40] => SECINFO_RESERVED,
+    }
+}
+
+kss_types::layout! {
+    /// The EEXTEND and UNMEASRD record header; EEXTEND's is also the block EEXTEND adds to
+    /// MRENCLAVE before the 256 measured bytes.
+    pub struct ExtendHeader("SGXS EEXTEND header", 64, mod extend) {
+        /// [`tag::EEXTEND`] or [`tag::UNMEASRD`].
+        pub tag: u64 => TAG,
+        /// Offset of the 256-byte chunk from the enclave base.
+        pub offset: u64 => OFFSET,
+        /// Zero.
+        pub padding: [u8; 48] => PADDING,
+    }
+}
+
+const _: () = assert!(
+    SizingHeader::SIZE == HEADER_SIZE
+        && EaddHeader::SIZE == HEADER_SIZE
+        && ExtendHeader::SIZE == HEADER_SIZE
+);
+
 pub(crate) fn u32_at(h: &[u8; HEADER_SIZE], at: usize) -> u32 {
     kss_types::bytes::u32_at(h, at)
 }
@@ -98,18 +155,24 @@ pub(crate) fn u64_at(h: &[u8; HEADER_SIZE], at: usize) -> u64 {
 
 /// Encodes an ECREATE (or UNSIZED) header.
 pub(crate) fn sizing_header(t: u64, ssa_frame_size: u32, size: u64) -> [u8; HEADER_SIZE] {
-    let mut h = [0u8; HEADER_SIZE];
-    h[0..8].copy_from_slice(&t.to_le_bytes());
-    h[8..12].copy_from_slice(&ssa_frame_size.to_le_bytes());
-    h[12..20].copy_from_slice(&size.to_le_bytes());
-    h
+    SizingHeader {
+        tag: t,
+        ssa_frame_size,
+        size,
+        padding: [0; 44],
+    }
+    .to_bytes()
 }
 
 /// Encodes an EADD header.
 pub(crate) fn eadd_header(offset: u64, flags: SecinfoFlags) -> [u8; HEADER_SIZE] {
-    let mut secinfo = [0u8; 48];
-    secinfo[..8].copy_from_slice(&flags.0.to_le_bytes());
-    eadd_block(offset, &secinfo)
+    EaddHeader {
+        tag: tag::EADD,
+        offset,
+        flags: flags.0,
+        secinfo_reserved: [0; 40],
+    }
+    .to_bytes()
 }
 
 /// The 64-byte block ECREATE adds to MRENCLAVE: tag, SSAFRAMESIZE, SIZE, zeros. It is also the
@@ -121,10 +184,8 @@ pub fn ecreate_block(ssa_frame_size: u32, size: u64) -> [u8; HEADER_SIZE] {
 /// The 64-byte block EADD adds to MRENCLAVE: tag, page offset, the first 48 bytes of SECINFO
 /// (the SGXS EADD header when the SECINFO has only flags).
 pub fn eadd_block(offset: u64, secinfo_first_48: &[u8; 48]) -> [u8; HEADER_SIZE] {
-    let mut h = [0u8; HEADER_SIZE];
-    h[0..8].copy_from_slice(&tag::EADD.to_le_bytes());
-    h[8..16].copy_from_slice(&offset.to_le_bytes());
-    h[16..64].copy_from_slice(secinfo_first_48);
+    let mut h = eadd_header(offset, SecinfoFlags(0));
+    h[eadd::FLAGS..].copy_from_slice(secinfo_first_48);
     h
 }
 
@@ -136,8 +197,10 @@ pub fn eextend_block(offset: u64) -> [u8; HEADER_SIZE] {
 
 /// Encodes an EEXTEND (or UNMEASRD) header.
 pub(crate) fn extend_header(t: u64, offset: u64) -> [u8; HEADER_SIZE] {
-    let mut h = [0u8; HEADER_SIZE];
-    h[0..8].copy_from_slice(&t.to_le_bytes());
-    h[8..16].copy_from_slice(&offset.to_le_bytes());
-    h
+    ExtendHeader {
+        tag: t,
+        offset,
+        padding: [0; 48],
+    }
+    .to_bytes()
 }

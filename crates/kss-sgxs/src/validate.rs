@@ -1,7 +1,7 @@
 //! The canonical-stream state machine shared by the writer, the reader and the measurer.
 
 use crate::error::{SgxsError, Violation};
-use crate::record::{describe_tag, tag, u32_at, u64_at, HEADER_SIZE};
+use crate::record::{eadd, extend, sizing, tag, u32_at, u64_at, RecordTag, HEADER_SIZE};
 use crate::{CHUNK_SIZE, MIN_ENCLAVE_SIZE, PAGE_SIZE};
 use kss_types::SecinfoFlags;
 
@@ -81,12 +81,12 @@ impl Validator {
     }
 
     fn check_inner(&mut self, h: &[u8; HEADER_SIZE]) -> Result<Kind, Violation> {
-        let t = u64_at(h, 0);
+        let t = u64_at(h, sizing::TAG);
         if self.records == 0 {
             return match t {
                 tag::ECREATE | tag::UNSIZED => self.sizing(t, h),
                 _ => Err(Violation::FirstNotEcreate {
-                    found: describe_tag(t),
+                    found: RecordTag(t),
                 }),
             };
         }
@@ -98,22 +98,19 @@ impl Validator {
             tag::UNMEASRD => self
                 .extend(false, h)
                 .map(|offset| Kind::Unmeasured { offset }),
-            other => Err(Violation::UnknownTag {
-                tag: other,
-                description: describe_tag(other),
-            }),
+            other => Err(Violation::UnknownTag { tag: other }),
         }
     }
 
     fn sizing(&mut self, t: u64, h: &[u8; HEADER_SIZE]) -> Result<Kind, Violation> {
-        let ssa_frame_size = u32_at(h, 8);
-        let size = u64_at(h, 12);
+        let ssa_frame_size = u32_at(h, sizing::SSA_FRAME_SIZE);
+        let size = u64_at(h, sizing::ENCLAVE_SIZE);
         let name = if t == tag::ECREATE {
             "ECREATE"
         } else {
             "UNSIZED"
         };
-        padding(name, h, 20)?;
+        padding(name, h, sizing::PADDING)?;
         if ssa_frame_size == 0 {
             return Err(Violation::ZeroSsaFrameSize);
         }
@@ -134,9 +131,9 @@ impl Validator {
     }
 
     fn eadd(&mut self, h: &[u8; HEADER_SIZE]) -> Result<Kind, Violation> {
-        let offset = u64_at(h, 8);
-        let flags = u64_at(h, 16);
-        padding("EADD", h, 24)?;
+        let offset = u64_at(h, eadd::OFFSET);
+        let flags = u64_at(h, eadd::FLAGS);
+        padding("EADD", h, eadd::SECINFO_RESERVED)?;
         if offset & (PAGE_SIZE - 1) != 0 {
             return Err(Violation::EaddMisaligned { offset });
         }
@@ -169,8 +166,8 @@ impl Validator {
     /// Checks an EEXTEND (`measured`) or UNMEASRD header.
     fn extend(&mut self, measured: bool, h: &[u8; HEADER_SIZE]) -> Result<u64, Violation> {
         let record = if measured { "EEXTEND" } else { "UNMEASRD" };
-        let offset = u64_at(h, 8);
-        padding(record, h, 16)?;
+        let offset = u64_at(h, extend::OFFSET);
+        padding(record, h, extend::PADDING)?;
         let Some(page) = self.page else {
             return Err(Violation::ExtendWithoutEadd { record, offset });
         };

@@ -109,3 +109,59 @@ fn fortanix_test_enclave_rewritten_by_writer_is_identical() {
     assert_eq!(out, bytes);
     assert_eq!(hex::encode(mr), TEST_ENCLAVE_MRENCLAVE);
 }
+
+/// The record headers are declared once (`kss_types::layout!`); these pin what the
+/// declarations derive against the SGXS format (`docs/sgx-reference.md`) and the real stream.
+#[test]
+fn record_header_layouts_are_pinned() {
+    use kss_sgxs::{eadd, extend, sizing, tag, EaddHeader, ExtendHeader, SizingHeader};
+    assert_eq!(
+        (SizingHeader::SIZE, EaddHeader::SIZE, ExtendHeader::SIZE),
+        (64, 64, 64)
+    );
+    assert_eq!(
+        (
+            sizing::TAG,
+            sizing::SSA_FRAME_SIZE,
+            sizing::ENCLAVE_SIZE,
+            sizing::PADDING
+        ),
+        (0, 8, 12, 20)
+    );
+    assert_eq!(
+        (eadd::TAG, eadd::OFFSET, eadd::FLAGS, eadd::SECINFO_RESERVED),
+        (0, 8, 16, 24)
+    );
+    assert_eq!((extend::TAG, extend::OFFSET, extend::PADDING), (0, 8, 16));
+
+    // The real Fortanix test enclave: its first record is ECREATE(ssa 1, size 0x40000), then
+    // EADD, then EEXTEND headers, each decoded through the declared layouts.
+    let bytes = std::fs::read(TEST_ENCLAVE).unwrap();
+    let ecreate = SizingHeader::from_bytes(&bytes[..64]).unwrap();
+    assert_eq!(
+        (ecreate.tag, ecreate.ssa_frame_size, ecreate.size),
+        (tag::ECREATE, 1, 0x40000)
+    );
+    assert_eq!(ecreate.padding, [0; 44]);
+    assert_eq!(ecreate.to_bytes()[..], bytes[..64]);
+    let first_eadd = SizingHeader::SIZE;
+    let e = EaddHeader::from_bytes(&bytes[first_eadd..first_eadd + 64]).unwrap();
+    assert_eq!(e.tag, tag::EADD);
+    assert_eq!(e.to_bytes()[..], bytes[first_eadd..first_eadd + 64]);
+    match SgxsReader::new(&bytes[..]).next().unwrap().unwrap() {
+        Record::Ecreate {
+            ssa_frame_size,
+            size,
+        } => assert_eq!((ssa_frame_size, size), (1, 0x40000)),
+        other => panic!("first record {other:?}"),
+    }
+    let mut r = SgxsReader::new(&bytes[..]);
+    r.next();
+    match r.next().unwrap().unwrap() {
+        Record::Eadd { offset, flags } => {
+            assert_eq!((offset, flags.0), (e.offset, e.flags));
+        }
+        other => panic!("second record {other:?}"),
+    }
+    assert!(SizingHeader::from_bytes(&bytes[..63]).is_err());
+}

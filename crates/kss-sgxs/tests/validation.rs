@@ -1,7 +1,9 @@
 //! Every validation rule: the error names the rule, the record index and the byte offset, and
 //! the reader and the fast measurer agree.
 
-use kss_sgxs::{measure_stream, tag, Record, SgxsError, SgxsReader, SgxsWriter, Violation};
+use kss_sgxs::{
+    measure_stream, tag, Record, RecordTag, SgxsError, SgxsReader, SgxsWriter, Violation,
+};
 use kss_types::SecinfoFlags;
 use sha2::{Digest, Sha256};
 
@@ -68,8 +70,32 @@ fn first_record_must_be_ecreate() {
     assert_eq!(
         v,
         Violation::FirstNotEcreate {
-            found: "EADD".into()
+            found: RecordTag(kss_sgxs::tag::EADD)
         }
+    );
+}
+
+#[test]
+fn tags_read_in_messages_by_name_or_hex_and_ascii() {
+    let (_, _, v) = invalid_at(&eadd(0, 0x203));
+    assert_eq!(
+        v.to_string(),
+        "the first record must be ECREATE (or UNSIZED), found EADD"
+    );
+    let mut bad = [0u8; 64];
+    bad[..8].copy_from_slice(b"BADTAG\x01\0");
+    let s = stream(&[ecreate(1, 0x2000), bad.to_vec()]);
+    let (i, _, v) = invalid_at(&s);
+    assert_eq!(i, 1);
+    assert_eq!(
+        v,
+        Violation::UnknownTag {
+            tag: u64::from_le_bytes(*b"BADTAG\x01\0")
+        }
+    );
+    assert_eq!(
+        v.to_string(),
+        "unknown tag 0x0001474154444142 (\"BADTAG..\"); expected ECREATE, EADD, EEXTEND, UNSIZED or UNMEASRD"
     );
 }
 

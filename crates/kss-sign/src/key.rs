@@ -24,8 +24,8 @@ pub enum KeyError {
     WrongKind {
         /// Modulus size in bits.
         bits: usize,
-        /// Public exponent (decimal).
-        exponent: String,
+        /// Public exponent.
+        exponent: BigUint,
     },
     /// PEM text that is not an RSA private key we can read.
     #[error("not a usable PEM private key: {0}")]
@@ -49,10 +49,10 @@ pub enum KeyError {
         source: rsa::Error,
     },
     /// The key file cannot be read.
-    #[error("cannot read key file '{path}': {source}")]
+    #[error("cannot read key file '{}': {source}", .path.display())]
     Io {
         /// The file.
-        path: String,
+        path: std::path::PathBuf,
         /// The I/O error.
         #[source]
         source: std::io::Error,
@@ -122,7 +122,7 @@ impl SigningKey {
         if bits != KEY_BITS || *key.e() != BigUint::from(KEY_EXPONENT) {
             return Err(KeyError::WrongKind {
                 bits,
-                exponent: key.e().to_string(),
+                exponent: key.e().clone(),
             });
         }
         Ok(Self { key })
@@ -196,7 +196,7 @@ impl SigningKey {
     pub fn load(path: &std::path::Path) -> Result<Self, KeyError> {
         let bytes = Zeroizing::new(kss_io::read_bounded(path, kss_io::limits::KEY).map_err(
             |source| KeyError::Io {
-                path: path.display().to_string(),
+                path: path.to_path_buf(),
                 source,
             },
         )?);

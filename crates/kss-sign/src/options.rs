@@ -22,12 +22,12 @@ pub const DEFAULT_MISC_MASK: u32 = 0xFFFF_FFFF;
 #[non_exhaustive]
 pub enum OptionsError {
     /// ISVFAMILYID or ISVEXTPRODID set without KSS (the Intel sign tool's rule).
-    #[error("KSS must be enabled if ISVEXTPRODID or ISVFAMILYID is set (ISVFAMILYID {family}, ISVEXTPRODID {ext_prod}); enable KSS (attribute 0x80)")]
+    #[error("KSS must be enabled if ISVEXTPRODID or ISVFAMILYID is set (ISVFAMILYID {}, ISVEXTPRODID {}); enable KSS (attribute 0x80)", hex_lower(&.family.0), hex_lower(&.ext_prod.0))]
     IdsWithoutKss {
-        /// ISVFAMILYID as hex (stored byte order).
-        family: String,
-        /// ISVEXTPRODID as hex (stored byte order).
-        ext_prod: String,
+        /// ISVFAMILYID (shown as hex in stored byte order).
+        family: Id128,
+        /// ISVEXTPRODID (shown as hex in stored byte order).
+        ext_prod: Id128,
     },
     /// VENDOR not 0 or 0x8086 (EINIT and Linux reject others).
     #[error(
@@ -220,8 +220,8 @@ impl SignOptions {
         let kss = attributes.flags.contains(AttributeFlags::KSS);
         if !kss && (!self.isv_family_id.is_zero() || !self.isv_ext_prod_id.is_zero()) {
             return Err(OptionsError::IdsWithoutKss {
-                family: hex_lower(&self.isv_family_id.0),
-                ext_prod: hex_lower(&self.isv_ext_prod_id.0),
+                family: self.isv_family_id,
+                ext_prod: self.isv_ext_prod_id,
             });
         }
         if self.vendor != 0 && self.vendor != kss_types::Sigstruct::VENDOR_INTEL {

@@ -49,11 +49,20 @@ fn ids_without_kss_are_rejected() {
     let err = sign(&o, &[0; 32], &key()).unwrap_err();
     assert!(matches!(
         err,
-        SignError::Options(OptionsError::IdsWithoutKss { .. })
+        SignError::Options(OptionsError::IdsWithoutKss { family, ext_prod })
+            if family == Id128::ZERO && ext_prod == Id128::from_high_low(0, 1)
     ));
     assert!(err
         .to_string()
         .starts_with("KSS must be enabled if ISVEXTPRODID or ISVFAMILYID is set"));
+    let ext_hex = hex::encode(Id128::from_high_low(0, 1).0);
+    assert!(
+        err.to_string().contains(&format!(
+            "(ISVFAMILYID {}, ISVEXTPRODID {ext_hex})",
+            "0".repeat(32)
+        )),
+        "{err}"
+    );
     // KSS requested through the raw attributes counts as enabled.
     let o = o.attribute_flags(0x84, 0xFF00_FFFF_FFFF_FFFD);
     assert!(sign(&o, &[0; 32], &key()).is_ok());

@@ -33,34 +33,35 @@ pub const PCK_SUBJECT: &str =
 pub const TCB_SIGNING_SUBJECT: &str =
     "CN=KSS Simulated SGX TCB Signing,O=KSS Simulation (not Intel),C=XX";
 
-fn x509_err(what: &'static str) -> impl Fn(String) -> SimError {
-    move |detail| SimError::Build { what, detail }
+fn x509_err<E: std::error::Error + Send + Sync + 'static>(
+    what: &'static str,
+) -> impl Fn(E) -> SimError {
+    move |detail| SimError::build(what, detail)
 }
 
 pub(crate) fn name(s: &str) -> Result<Name, SimError> {
-    Name::from_str(s).map_err(|e| x509_err("certificate name")(e.to_string()))
+    Name::from_str(s).map_err(|e| x509_err("certificate name")(e))
 }
 
 /// An X.509 time `secs` after the Unix epoch (UTCTime before 2050, else GeneralizedTime).
 pub(crate) fn time_at(secs: u64) -> Result<Time, SimError> {
     Time::try_from(UNIX_EPOCH + Duration::from_secs(secs))
-        .map_err(|e| x509_err("certificate time")(e.to_string()))
+        .map_err(|e| x509_err("certificate time")(e))
 }
 
 fn serial(n: u64) -> Result<SerialNumber, SimError> {
     // Positive, 9 bytes: a leading 0x01 keeps it non-negative and non-zero.
     let mut bytes = vec![0x01];
     bytes.extend_from_slice(&n.to_be_bytes());
-    SerialNumber::new(&bytes).map_err(|e| x509_err("serial number")(e.to_string()))
+    SerialNumber::new(&bytes).map_err(|e| x509_err("serial number")(e))
 }
 
 fn spki(key: &SigningKey) -> Result<SubjectPublicKeyInfoOwned, SimError> {
     let der = key
         .verifying_key()
         .to_public_key_der()
-        .map_err(|e| x509_err("public key")(e.to_string()))?;
-    SubjectPublicKeyInfoOwned::try_from(der.as_bytes())
-        .map_err(|e| x509_err("public key")(e.to_string()))
+        .map_err(|e| x509_err("public key")(e))?;
+    SubjectPublicKeyInfoOwned::try_from(der.as_bytes()).map_err(|e| x509_err("public key")(e))
 }
 
 /// What kind of certificate to issue.
@@ -86,7 +87,7 @@ pub(crate) fn issue(
     not_before: u64,
     not_after: u64,
 ) -> Result<Certificate, SimError> {
-    let build = |e: x509_cert::builder::Error| x509_err("certificate")(e.to_string());
+    let build = |e: x509_cert::builder::Error| x509_err("certificate")(e);
     let (profile, ext) = match kind {
         Kind::Root => (Profile::Root, None),
         Kind::SubCa { issuer } => (
@@ -160,10 +161,10 @@ pub(crate) fn crl(
     this_update: u64,
     next_update: u64,
 ) -> Result<CertificateList, SimError> {
-    let fail = |e: der::Error| x509_err("CRL")(e.to_string());
+    let fail = |e: der::Error| x509_err("CRL")(e);
     let alg = issuer_key
         .signature_algorithm_identifier()
-        .map_err(|e| x509_err("CRL")(e.to_string()))?;
+        .map_err(|e| x509_err("CRL")(e))?;
     let number_ext = Extension {
         extn_id: <CrlNumber as der::oid::AssociatedOid>::OID,
         critical: false,
@@ -197,14 +198,11 @@ pub(crate) fn crl(
 pub(crate) fn to_pem(cert: &Certificate) -> Result<String, SimError> {
     use der::EncodePem;
     cert.to_pem(der::pem::LineEnding::LF)
-        .map_err(|e| x509_err("PEM encoding")(e.to_string()))
+        .map_err(|e| x509_err("PEM encoding")(e))
 }
 
 /// Parses one PEM certificate.
 pub(crate) fn from_pem(pem: &[u8], what: &'static str) -> Result<Certificate, SimError> {
     use der::DecodePem;
-    Certificate::from_pem(pem).map_err(|e| SimError::Corrupt {
-        what,
-        detail: e.to_string(),
-    })
+    Certificate::from_pem(pem).map_err(|e| SimError::corrupt(what, e))
 }

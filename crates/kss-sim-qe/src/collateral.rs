@@ -114,10 +114,7 @@ impl SimQuotingEnclave {
 
     /// Builds collateral valid from `now` (Unix seconds) for 30 days, without writing files.
     pub fn collateral(&self, now: u64) -> Result<ExportedCollateral, SimError> {
-        let der_fail = |e: der::Error| SimError::Build {
-            what: "CRL",
-            detail: e.to_string(),
-        };
+        let der_fail = |e: der::Error| SimError::build("CRL", e);
         let next = now + COLLATERAL_VALIDITY_SECS;
         let root_crl = certs::crl(certs::ROOT_SUBJECT, &self.root.key, 1, now, next)?
             .to_der()
@@ -150,11 +147,8 @@ impl SimQuotingEnclave {
             "qe_identity_signature": qe_identity_signature,
             "pck_certificate_chain": String::from_utf8_lossy(self.pck_chain_text()),
         });
-        let collateral_json =
-            serde_json::to_string_pretty(&collateral).map_err(|e| SimError::Build {
-                what: "collateral.json",
-                detail: e.to_string(),
-            })?;
+        let collateral_json = serde_json::to_string_pretty(&collateral)
+            .map_err(|e| SimError::build("collateral.json", e))?;
         Ok(ExportedCollateral {
             collateral_json,
             root_pem,

@@ -66,20 +66,85 @@ pub enum SimError {
     Corrupt {
         /// Which file or value.
         what: &'static str,
-        /// What is wrong.
-        detail: String,
+        /// What is wrong: the decoder's error, or a [`PlatformFieldError`].
+        #[source]
+        detail: BoxError,
     },
     /// Building a certificate, CRL or signature failed.
     #[error("simulated CA: building the {what} failed: {detail}")]
     Build {
         /// What was being built.
         what: &'static str,
-        /// Why.
-        detail: String,
+        /// Why: the encoder's error, or a [`TooLong`].
+        #[source]
+        detail: BoxError,
     },
     /// No per-user directory could be determined.
     #[error("simulated CA: none of KSS_HOME, XDG_DATA_HOME or HOME is set, so there is no place to keep the simulated CA")]
     NoHome,
+}
+
+/// The cause kept by [`SimError::Corrupt`] and [`SimError::Build`]: the error of the
+/// encoder or decoder that failed (`der`, `x509-cert`, `pkcs8`, `serde_json`, ...).
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+impl SimError {
+    /// [`SimError::Build`] of `what`, caused by `detail`.
+    pub(crate) fn build(what: &'static str, detail: impl Into<BoxError>) -> Self {
+        Self::Build {
+            what,
+            detail: detail.into(),
+        }
+    }
+
+    /// [`SimError::Corrupt`] of `what`, caused by `detail`.
+    pub(crate) fn corrupt(what: &'static str, detail: impl Into<BoxError>) -> Self {
+        Self::Corrupt {
+            what,
+            detail: detail.into(),
+        }
+    }
+}
+
+/// A length that does not fit the u32 the quote format stores it in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{what} longer than 4 GiB")]
+pub struct TooLong {
+    /// What is too long.
+    pub what: &'static str,
+}
+
+/// A field of `platform.json` that is missing or malformed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PlatformFieldError {
+    /// No string under this key.
+    #[error("missing string `{key}`")]
+    MissingString {
+        /// The key.
+        key: String,
+    },
+    /// The string is not hex.
+    #[error("`{key}`: {source}")]
+    Hex {
+        /// The key.
+        key: String,
+        /// The hex decoder's error.
+        source: hex::FromHexError,
+    },
+    /// The hex has the wrong length.
+    #[error("`{key}` must be {len} bytes of hex")]
+    HexLength {
+        /// The key.
+        key: String,
+        /// Bytes expected.
+        len: usize,
+    },
+    /// No number under this key, or one out of the field's range.
+    #[error("missing or out-of-range number `{key}`")]
+    Number {
+        /// The key.
+        key: String,
+    },
 }
 
 /// The simulated platform and QE identity, stored in `platform.json`.
@@ -183,24 +248,23 @@ impl SimPlatform {
     }
 
     fn from_json(v: &Value) -> Result<Self, SimError> {
-        let corrupt = |detail: String| SimError::Corrupt {
-            what: "platform.json",
-            detail,
-        };
-        fn hexa<const N: usize>(v: &Value, k: &str) -> Result<[u8; N], String> {
+        let corrupt = |detail: PlatformFieldError| SimError::corrupt("platform.json", detail);
+        fn hexa<const N: usize>(v: &Value, k: &str) -> Result<[u8; N], PlatformFieldError> {
+            let key = || k.to_string();
             let s = v
                 .get(k)
                 .and_then(Value::as_str)
-                .ok_or(format!("missing string `{k}`"))?;
-            let b = hex::decode(s).map_err(|e| format!("`{k}`: {e}"))?;
+                .ok_or_else(|| PlatformFieldError::MissingString { key: key() })?;
+            let b =
+                hex::decode(s).map_err(|source| PlatformFieldError::Hex { key: key(), source })?;
             b.try_into()
-                .map_err(|_| format!("`{k}` must be {N} bytes of hex"))
+                .map_err(|_| PlatformFieldError::HexLength { key: key(), len: N })
         }
-        fn num<T: TryFrom<u64>>(v: &Value, k: &str) -> Result<T, String> {
+        fn num<T: TryFrom<u64>>(v: &Value, k: &str) -> Result<T, PlatformFieldError> {
             v.get(k)
                 .and_then(Value::as_u64)
                 .and_then(|n| T::try_from(n).ok())
-                .ok_or(format!("missing or out-of-range number `{k}`"))
+                .ok_or_else(|| PlatformFieldError::Number { key: k.to_string() })
         }
         Ok(Self {
             qe_id: hexa(v, "qe_id").map_err(corrupt)?,
@@ -252,22 +316,13 @@ fn new_key() -> SigningKey {
 
 fn key_pem(key: &SigningKey) -> Result<zeroize::Zeroizing<String>, SimError> {
     key.to_pkcs8_pem(LineEnding::LF)
-        .map_err(|e| SimError::Build {
-            what: "private key file",
-            detail: e.to_string(),
-        })
+        .map_err(|e| SimError::build("private key file", e))
 }
 
 fn load_key(dir: &Path, name: &'static str) -> Result<SigningKey, SimError> {
     let bytes = zeroize::Zeroizing::new(store::read(dir, name)?);
-    let text = std::str::from_utf8(&bytes).map_err(|e| SimError::Corrupt {
-        what: name,
-        detail: e.to_string(),
-    })?;
-    SigningKey::from_pkcs8_pem(text).map_err(|e| SimError::Corrupt {
-        what: name,
-        detail: e.to_string(),
-    })
+    let text = std::str::from_utf8(&bytes).map_err(|e| SimError::corrupt(name, e))?;
+    SigningKey::from_pkcs8_pem(text).map_err(|e| SimError::corrupt(name, e))
 }
 
 fn load_issued(
@@ -333,10 +388,8 @@ impl SimQuotingEnclave {
             now + CA_VALIDITY_SECS,
         )?;
         let pck_key = new_key();
-        let ext = encode_sgx_extension(&platform.sgx_extension()).map_err(|e| SimError::Build {
-            what: "SGX extension",
-            detail: e.to_string(),
-        })?;
+        let ext = encode_sgx_extension(&platform.sgx_extension())
+            .map_err(|e| SimError::build("SGX extension", e))?;
         let pck = certs::issue(
             certs::Kind::Leaf {
                 issuer: PLATFORM_CA_SUBJECT,
@@ -380,20 +433,15 @@ impl SimQuotingEnclave {
         ] {
             store::write_private(dir, name, certs::to_pem(cert)?.as_bytes())?;
         }
-        let text =
-            serde_json::to_string_pretty(&platform.to_json()).map_err(|e| SimError::Build {
-                what: "platform.json",
-                detail: e.to_string(),
-            })?;
+        let text = serde_json::to_string_pretty(&platform.to_json())
+            .map_err(|e| SimError::build("platform.json", e))?;
         store::write_private(dir, MARKER_FILE, text.as_bytes())
     }
 
     fn load(dir: &Path) -> Result<Self, SimError> {
         let pj = store::read(dir, MARKER_FILE)?;
-        let v: Value = serde_json::from_slice(&pj).map_err(|e| SimError::Corrupt {
-            what: "platform.json",
-            detail: e.to_string(),
-        })?;
+        let v: Value =
+            serde_json::from_slice(&pj).map_err(|e| SimError::corrupt("platform.json", e))?;
         let platform = SimPlatform::from_json(&v)?;
         let root = load_issued(dir, "root.key", "root.pem")?;
         let platform_ca = load_issued(dir, "platform-ca.key", "platform-ca.pem")?;
@@ -496,15 +544,23 @@ impl SimQuotingEnclave {
         sig.extend_from_slice(&(qe_auth.len() as u16).to_le_bytes());
         sig.extend_from_slice(&qe_auth);
         sig.extend_from_slice(&CERT_TYPE_PCK_CHAIN.to_le_bytes());
-        let chain_len = u32::try_from(self.chain_pem.len()).map_err(|_| SimError::Build {
-            what: "quote",
-            detail: "certificate chain longer than 4 GiB".into(),
+        let chain_len = u32::try_from(self.chain_pem.len()).map_err(|_| {
+            SimError::build(
+                "quote",
+                TooLong {
+                    what: "certificate chain",
+                },
+            )
         })?;
         sig.extend_from_slice(&chain_len.to_le_bytes());
         sig.extend_from_slice(&self.chain_pem);
-        let sig_len = u32::try_from(sig.len()).map_err(|_| SimError::Build {
-            what: "quote",
-            detail: "signature data longer than 4 GiB".into(),
+        let sig_len = u32::try_from(sig.len()).map_err(|_| {
+            SimError::build(
+                "quote",
+                TooLong {
+                    what: "signature data",
+                },
+            )
         })?;
         q.extend_from_slice(&sig_len.to_le_bytes());
         q.extend_from_slice(&sig);
@@ -521,4 +577,46 @@ fn raw_public_key(key: &SigningKey) -> [u8; 64] {
         out.copy_from_slice(xy);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_corrupt_platform_json_names_the_field_and_keeps_the_cause() {
+        let e = SimPlatform::from_json(&serde_json::json!({ "qe_id": "zz" })).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "simulated CA: platform.json is corrupt: `qe_id`: Invalid character 'z' at \
+             position 0; delete the sim-ca directory to start over"
+        );
+        let cause = std::error::Error::source(&e).expect("a cause");
+        assert_eq!(
+            cause.downcast_ref::<PlatformFieldError>(),
+            Some(&PlatformFieldError::Hex {
+                key: "qe_id".into(),
+                source: hex::FromHexError::InvalidHexCharacter { c: 'z', index: 0 },
+            })
+        );
+        let e = SimPlatform::from_json(&serde_json::json!({ "qe_id": "00" })).unwrap_err();
+        assert!(
+            e.to_string().contains("`qe_id` must be 16 bytes of hex"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn too_long_reads_as_before() {
+        let e = SimError::build(
+            "quote",
+            TooLong {
+                what: "signature data",
+            },
+        );
+        assert_eq!(
+            e.to_string(),
+            "simulated CA: building the quote failed: signature data longer than 4 GiB"
+        );
+    }
 }

@@ -101,7 +101,7 @@ pub mod xfrm {
     pub const AMX: u64 = 0x60000;
 }
 
-crate::layout::layout! {
+crate::layout! {
     /// SGX ATTRIBUTES: `flags` u64 at +0, `xfrm` u64 at +8.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct Attributes("ATTRIBUTES", 16, mod offsets) {

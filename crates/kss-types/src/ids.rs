@@ -75,7 +75,7 @@ pub struct CpuSvn(pub [u8; 16]);
 
 crate::layout::newtype_field!(Id128 => [u8; 16], ConfigId => [u8; 64], CpuSvn => [u8; 16]);
 
-crate::layout::layout! {
+crate::layout! {
     /// The KSS launch configuration: what the host puts into SECS.CONFIGID and SECS.CONFIGSVN
     /// before ECREATE. Encoded like the SDK's packed `sgx_kss_config_t` (66 bytes).
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]

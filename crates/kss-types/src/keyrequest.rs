@@ -137,7 +137,7 @@ impl fmt::Display for UnknownPolicyName<'_> {
     }
 }
 
-crate::layout::layout! {
+crate::layout! {
     /// The EGETKEY request.
     #[derive(Debug, Clone, PartialEq, Eq, Hash)]
     pub struct KeyRequest("KEYREQUEST", 512, mod offsets) {

@@ -1,6 +1,9 @@
-//! Declares each structure's layout once: the `layout!` macro takes the fields in order,
-//! with their types, and derives from it the offsets, the size check, `from_bytes` and
-//! `to_bytes`. A field's size is its type's [`Field::SIZE`].
+//! Declares each structure's layout once: the [`layout!`](crate::layout!) macro takes the
+//! fields in order, with their types, and derives from it the offsets, the size check,
+//! `from_bytes` and `to_bytes`. A field's size is its type's [`Field::SIZE`].
+//!
+//! The macro is exported so that the other byte-exact formats of kss (the SGXS record headers,
+//! the sealed-data header) are declared the same way; it needs nothing but `core`.
 
 /// A fixed-size little-endian field of an SGX structure.
 pub trait Field: Sized {
@@ -59,14 +62,44 @@ macro_rules! newtype_field {
 }
 pub(crate) use newtype_field;
 
-/// Declares an SGX structure once and derives the rest from that declaration:
+/// Checks that `bytes` is exactly `expected` bytes long, for `from_bytes` of a structure
+/// declared with [`layout!`](crate::layout!).
+pub fn check_len(
+    structure: &'static str,
+    bytes: &[u8],
+    expected: usize,
+) -> Result<(), crate::LayoutError> {
+    crate::error::check_len(structure, bytes, expected)
+}
+
+/// Declares a byte-exact structure once and derives the rest from that declaration:
 ///
 /// * the struct, with its fields in layout order;
 /// * `pub mod $offsets`: one `usize` constant per field, each the previous one plus the previous
 ///   field's size, and a compile-time check that the fields add up to `$size`;
 /// * `SIZE`, `from_bytes` (checks the length, never panics), `to_bytes` (writes every field,
 ///   reserved ones included), a [`Field`] impl (so the structure can be a field of another) and
-///   `ZEROED` (every field zero).
+///   `ZEROED` (every field zero, visible in the declaring crate).
+///
+/// Every field type implements [`Field`] (`u8`..`u64`, `[u8; N]`, the kss-types newtypes and
+/// any structure declared with this macro). Integers are little-endian.
+///
+/// ```
+/// kss_types::layout! {
+///     /// A two-field header.
+///     pub struct Header("example header", 12, mod header) {
+///         /// A tag.
+///         pub tag: u64 => TAG,
+///         /// A length.
+///         pub len: u32 => LEN,
+///     }
+/// }
+/// assert_eq!((header::TAG, header::LEN, Header::SIZE), (0, 8, 12));
+/// let h = Header { tag: 7, len: 2 };
+/// assert_eq!(Header::from_bytes(&h.to_bytes()).unwrap().len, 2);
+/// assert!(Header::from_bytes(&[0; 11]).is_err());
+/// ```
+#[macro_export]
 macro_rules! layout {
     (
         $(#[$attr:meta])*
@@ -86,7 +119,7 @@ macro_rules! layout {
         pub mod $offsets {
             #[allow(unused_imports)]
             use super::*;
-            $crate::layout::layout!(@offsets $name, $size, (0); $($field: $ty => $off,)+);
+            $crate::layout!(@offsets $name, $size, (0); $($field: $ty => $off,)+);
         }
 
         impl $name {
@@ -101,7 +134,7 @@ macro_rules! layout {
 
             #[doc = concat!("Parses exactly ", stringify!($size), " bytes.")]
             pub fn from_bytes(b: &[u8]) -> Result<Self, $crate::LayoutError> {
-                $crate::error::check_len($label, b, $size)?;
+                $crate::layout::check_len($label, b, $size)?;
                 Ok(<Self as $crate::layout::Field>::read(b, 0))
             }
 
@@ -132,7 +165,7 @@ macro_rules! layout {
             "Offset of `", stringify!($name), "::", stringify!($field), "` (`", stringify!($ty), "`)."
         )]
         pub const $off: usize = $at;
-        $crate::layout::layout!(
+        $crate::layout!(
             @offsets $name, $size, ($off + <$ty as $crate::layout::Field>::SIZE); $($rest)*
         );
     };
@@ -140,4 +173,3 @@ macro_rules! layout {
         const _: () = assert!($at == $size, "the fields do not add up to the declared size");
     };
 }
-pub(crate) use layout;

@@ -14,7 +14,7 @@
 
 pub mod bytes;
 mod error;
-mod layout;
+pub mod layout;
 
 pub mod attributes;
 pub mod civil;

@@ -3,7 +3,7 @@
 use crate::attributes::{Attributes, MiscSelect};
 use crate::ids::{ConfigId, CpuSvn, Id128};
 
-crate::layout::layout! {
+crate::layout! {
     /// The 384-byte REPORT body: the enclave identity that local and remote attestation carry.
     #[derive(Debug, Clone, PartialEq, Eq, Hash)]
     pub struct ReportBody("REPORT body", 384, mod offsets) {
@@ -48,7 +48,7 @@ impl Default for ReportBody {
     }
 }
 
-crate::layout::layout! {
+crate::layout! {
     /// The full 432-byte REPORT: body, KEYID and the CMAC over the body.
     #[derive(Debug, Clone, PartialEq, Eq, Hash)]
     pub struct Report("REPORT", 432, mod report_offsets) {

@@ -132,7 +132,7 @@ impl EaddFlagsProblem {
     }
 }
 
-crate::layout::layout! {
+crate::layout! {
     /// SECINFO: `flags` u64 at +0, then 56 reserved bytes that must be zero.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub struct Secinfo("SECINFO", 64, mod offsets) {

@@ -3,7 +3,7 @@
 use crate::attributes::{Attributes, MiscSelect};
 use crate::ids::{ConfigId, Id128};
 
-crate::layout::layout! {
+crate::layout! {
     /// The SGX Enclave Control Structure.
     ///
     /// ISVFAMILYID and ISVEXTPRODID have no architectural SECS offset: EINIT copies them from the

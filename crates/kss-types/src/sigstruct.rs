@@ -6,7 +6,7 @@ use crate::ids::Id128;
 /// Size of an RSA-3072 number.
 pub const RSA_BYTES: usize = 384;
 
-crate::layout::layout! {
+crate::layout! {
     /// The enclave signature structure.
     #[derive(Debug, Clone, PartialEq, Eq, Hash)]
     pub struct Sigstruct("SIGSTRUCT", 1808, mod offsets) {

@@ -5,7 +5,7 @@ use crate::ids::ConfigId;
 use crate::report::ReportBody;
 use crate::secs::Secs;
 
-crate::layout::layout! {
+crate::layout! {
     /// The target of EREPORT. For a KSS target, CONFIGID and CONFIGSVN must be the target's, or
     /// its report key (and so the MAC) will not match.
     #[derive(Debug, Clone, PartialEq, Eq, Hash)]

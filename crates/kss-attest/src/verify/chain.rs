@@ -7,9 +7,12 @@ use super::{Check, CheckId, Verifier};
 use crate::collateral::{SignedForm, SignedJson};
 use crate::dcap_time::format_rfc3339 as t;
 use crate::pck::{
-    parse_sgx_extension, pck_need_of_cert, PckError, PckNeed, SgxExtension, SGX_EXTENSION_OID,
+    parse_sgx_extension, pck_need_of_cert, PckError, PckNeed, PemChainError, SgxExtension,
+    SGX_EXTENSION_OID,
 };
-use crate::x509util::{build_chain_by, pem_block_texts, verify_p256_fixed, Cert, Crl, P256Key};
+use crate::x509util::{
+    build_chain_by, pem_block_texts, verify_p256_fixed, Cert, Crl, P256Key, X509Error,
+};
 use std::sync::Arc;
 
 /// A certificate chain that passed its signature checks, leaf first.
@@ -100,10 +103,17 @@ impl Verifier {
     /// Parses the certificates of a PEM chain, reusing certificates already parsed. They are
     /// cached under their PEM block text, so a certificate repeated across the chains of one
     /// collateral (the root is in all of them) is decoded and parsed once.
-    pub(crate) fn certs(&self, pem: &[u8], what: &str, at: u64) -> Result<Vec<Arc<Cert>>, String> {
+    pub(crate) fn certs(
+        &self,
+        pem: &[u8],
+        what: &str,
+        at: u64,
+    ) -> Result<Vec<Arc<Cert>>, X509Error> {
         let pem = pem.strip_suffix(&[0]).unwrap_or(pem);
-        let text = std::str::from_utf8(pem).map_err(|_| format!("{what}: not UTF-8 PEM text"))?;
-        let blocks = pem_block_texts(text, what).map_err(|e| e.to_string())?;
+        let text = std::str::from_utf8(pem).map_err(|_| X509Error::NotUtf8Pem {
+            what: what.to_string(),
+        })?;
+        let blocks = pem_block_texts(text, what)?;
         let mut out = Vec::new();
         for (i, block) in blocks.iter().enumerate() {
             if block.label != "CERTIFICATE" {
@@ -113,9 +123,9 @@ impl Verifier {
             let cert = match self.cache.get::<Cert>(&k, at) {
                 Some(c) => c,
                 None => {
-                    let der = block.decode(what, i + 1).map_err(|e| e.to_string())?;
+                    let der = block.decode(what, i + 1)?;
                     let name = format!("{what}, certificate {}", out.len() + 1);
-                    let c = Arc::new(Cert::from_der(&der, &name).map_err(|e| e.to_string())?);
+                    let c = Arc::new(Cert::from_der(&der, &name)?);
                     self.cache.put(k, c.clone(), c.not_after, at);
                     c
                 }
@@ -123,7 +133,9 @@ impl Verifier {
             out.push(cert);
         }
         if out.is_empty() {
-            return Err(format!("{what}: no certificate"));
+            return Err(X509Error::Empty {
+                what: what.to_string(),
+            });
         }
         Ok(out)
     }
@@ -183,7 +195,7 @@ impl Verifier {
         if let Some(c) = self.cache.get::<VerifiedChain>(&k, at) {
             return Ok(c);
         }
-        let certs = self.certs(pem, what, at)?;
+        let certs = self.certs(pem, what, at).map_err(|e| e.to_string())?;
         let chain = Arc::new(self.ordered_chain(&certs, what, at)?);
         self.cache.put(k, chain.clone(), chain.valid_until(), at);
         Ok(chain)
@@ -199,7 +211,9 @@ impl Verifier {
         if let Some(n) = self.cache.get::<PckNeed>(&k, at) {
             return Ok(*n);
         }
-        let certs = self.certs(pem, "PCK chain", at).map_err(PckError::Pem)?;
+        let certs = self
+            .certs(pem, "PCK chain", at)
+            .map_err(|e| PckError::Pem(PemChainError::Certificate(e)))?;
         for c in &certs {
             if let Some(n) = pck_need_of_cert(c)? {
                 self.cache.put(k, Arc::new(n), c.not_after, at);
@@ -214,7 +228,9 @@ impl Verifier {
         if let Some(p) = self.cache.get::<VerifiedPck>(&k, at) {
             return Ok(p);
         }
-        let certs = self.certs(pem, "PCK chain", at)?;
+        let certs = self
+            .certs(pem, "PCK chain", at)
+            .map_err(|e| e.to_string())?;
         let chain = self.ordered_chain(&certs, "PCK chain", at)?;
         let leaf = chain.leaf().ok_or("PCK chain: empty")?;
         let ext = leaf

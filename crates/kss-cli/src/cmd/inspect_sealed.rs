@@ -223,9 +223,9 @@ mod tests {
         assert_eq!(svn.status, crate::error::status::REJECTED);
         let fmt = sealed_error(SealError::EmptyPlaintext);
         assert_eq!(fmt.status, crate::error::status::INPUT);
-        let env = sealed_error(SealError::KeySource(KeySourceError::Unavailable {
-            reason: "x".into(),
-        }));
+        let env = sealed_error(SealError::KeySource(KeySourceError::unavailable(
+            std::io::Error::other("x"),
+        )));
         assert_eq!(env.status, crate::error::status::ENVIRONMENT);
     }
 }

@@ -52,12 +52,14 @@ pub fn run(a: FromInstanceArgs) -> CliResult {
         .map_err(|e| CliError::input(format!("{}: {e}", sig_path.display())))?;
     let mut policy = Policy::from_sigstruct(&sig);
     let explicit = match (&a.config_id, &a.config_id_hex) {
-        (Some(b), _) => {
-            Some(launch::config_id_from_base64(b).map_err(|e| CliError::input(e.to_string()))?)
-        }
-        (None, Some(h)) => {
-            Some(launch::config_id_from_hex(h).map_err(|e| CliError::input(e.to_string()))?)
-        }
+        (Some(b), _) => Some(
+            launch::config_id_from_base64(b)
+                .map_err(|e| CliError::input(format!("--config-id: {e}")))?,
+        ),
+        (None, Some(h)) => Some(
+            launch::config_id_from_hex(h)
+                .map_err(|e| CliError::input(format!("--config-id-hex: {e}")))?,
+        ),
         _ => None,
     };
     if !config.metadata.enable_kss && (explicit.is_some() || a.min_config_svn.is_some()) {
@@ -79,8 +81,8 @@ pub fn run(a: FromInstanceArgs) -> CliResult {
         }
     }
     if let Some(s) = &a.min_config_svn {
-        let svn = launch::config_svn_option("--min-config-svn", s)
-            .map_err(|e| CliError::input(e.to_string()))?;
+        let svn =
+            launch::config_svn(s).map_err(|e| CliError::input(format!("--min-config-svn: {e}")))?;
         policy = policy.with_min_config_svn(svn);
     }
     print_json(&policy.to_json());

@@ -4,7 +4,7 @@ use crate::error::{CliError, CliResult};
 use kss_enclave::sim::{SimCpu, SimCpuSvn};
 use kss_enclave::{BackendKind, Enclave};
 use kss_instance::build::Staleness;
-use kss_instance::launch::{self, LaunchError};
+use kss_instance::launch::{self, KssValue, LaunchError};
 use kss_instance::plan::{CreateError, LaunchPlan, LaunchRequest, PlanError};
 use kss_instance::Instance;
 use kss_service::{EnclaveServer, Server};
@@ -114,12 +114,23 @@ fn fail(status: u8, msg: impl Into<String>) -> CliError {
     CliError::with_status(status, msg)
 }
 
-fn launch_err(e: LaunchError) -> CliError {
+/// A launch value `kss run` refuses. The library error describes the value; the message names
+/// the option that carried it (`option`, when one did).
+fn launch_err(option: Option<&str>, e: LaunchError) -> CliError {
     let hint = matches!(e, LaunchError::KssDisabled(_))
         .then_some("set \"enable_kss\": true in Occlum.json metadata and run `kss build` again");
+    let message = match (&e, option) {
+        (LaunchError::KssDisabled(KssValue::ConfigSvn), _) => {
+            "--config-svn was given, but this instance has \"enable_kss\": false, so its enclave \
+             has no CONFIGID/CONFIGSVN (ECREATE would fault)"
+                .to_string()
+        }
+        (_, Some(option)) => format!("{option}: {e}"),
+        (_, None) => e.to_string(),
+    };
     let err = fail(
         status::BAD_LAUNCH_CONFIG,
-        format!("{e}; nothing was launched"),
+        format!("{message}; nothing was launched"),
     );
     match hint {
         Some(h) => err.hint(h),
@@ -130,9 +141,9 @@ fn launch_err(e: LaunchError) -> CliError {
 /// Parses the config ID options (at most one is set).
 pub fn config_id_arg(args: &Args) -> Result<Option<ConfigId>, CliError> {
     let id = if let Some(b) = &args.config_id {
-        Some(launch::config_id_from_base64(b).map_err(launch_err)?)
+        Some(launch::config_id_from_base64(b).map_err(|e| launch_err(Some("--config-id"), e))?)
     } else if let Some(h) = &args.config_id_hex {
-        Some(launch::config_id_from_hex(h).map_err(launch_err)?)
+        Some(launch::config_id_from_hex(h).map_err(|e| launch_err(Some("--config-id-hex"), e))?)
     } else if let Some(p) = &args.config_id_file {
         let bytes = kss_io::read_bounded(p, kss_io::limits::CONFIG_ID).map_err(|e| {
             fail(
@@ -143,7 +154,10 @@ pub fn config_id_arg(args: &Args) -> Result<Option<ConfigId>, CliError> {
                 ),
             )
         })?;
-        Some(launch::config_id_from_raw(&bytes).map_err(launch_err)?)
+        Some(
+            launch::config_id_from_raw(&bytes)
+                .map_err(|e| launch_err(Some("--config-id-file"), e))?,
+        )
     } else {
         None
     };
@@ -154,7 +168,7 @@ pub fn config_id_arg(args: &Args) -> Result<Option<ConfigId>, CliError> {
 fn plan_err(inst: &Instance, e: PlanError) -> CliError {
     let launched = "; nothing was launched";
     match e {
-        PlanError::Launch(e) => launch_err(e),
+        PlanError::Launch(e) => launch_err(None, e),
         PlanError::ExplicitConfigId => fail(status::BAD_LAUNCH_CONFIG, format!("{e}{launched}"))
             .hint("drop --config-id; use --config-svn to mark upgrades"),
         PlanError::Binding(e) => fail(status::NOT_BUILT, e.to_string()),
@@ -204,7 +218,7 @@ pub fn run(args: Args) -> CliResult {
             .as_deref()
             .map(launch::config_svn)
             .transpose()
-            .map_err(launch_err)?,
+            .map_err(|e| launch_err(Some("--config-svn"), e))?,
         debug: args.debug,
         program: Path::new(&args.program[0]),
         backend: match args.mode {

@@ -6,7 +6,7 @@ use super::ioctl::{
     SGX_IOC_ENCLAVE_PROVISION, SGX_PAGE_MEASURE,
 };
 use super::platform::{Platform, DEV_SGX_ENCLAVE, DEV_SGX_PROVISION};
-use super::HwError;
+use super::{HwError, KssNeed};
 use crate::backend::{Backend, Enclave, EnclaveBuilder, EnclaveParams, PageSpec};
 use crate::error::{KeyError, Leaf, SgxError};
 use crate::loader::LoadError;
@@ -56,20 +56,15 @@ impl HwBackend {
         if !self.platform.kss() {
             if flags.contains(AttributeFlags::KSS) {
                 return Err(HwError::KssUnsupported {
-                    why: "its SIGSTRUCT sets ATTRIBUTES.KSS".into(),
+                    why: KssNeed::Attribute,
                 });
             }
             if !params.kss.is_zero() {
                 return Err(HwError::KssUnsupported {
-                    why: format!(
-                        "a launch configuration was given (CONFIGSVN {}, CONFIGID {})",
-                        params.kss.config_svn,
-                        if params.kss.config_id.is_zero() {
-                            "zero"
-                        } else {
-                            "nonzero"
-                        }
-                    ),
+                    why: KssNeed::LaunchConfig {
+                        config_svn: params.kss.config_svn,
+                        config_id_zero: params.kss.config_id.is_zero(),
+                    },
                 });
             }
         }

@@ -21,6 +21,22 @@ pub use platform::{Platform, DEV_SGX_ENCLAVE, DEV_SGX_PROVISION};
 
 use std::io;
 
+/// What makes an enclave need KSS ([`HwError::KssUnsupported`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum KssNeed {
+    /// Its SIGSTRUCT sets ATTRIBUTES.KSS.
+    #[error("its SIGSTRUCT sets ATTRIBUTES.KSS")]
+    Attribute,
+    /// A non-zero launch configuration was given.
+    #[error("a launch configuration was given (CONFIGSVN {config_svn}, CONFIGID {})", if *.config_id_zero { "zero" } else { "nonzero" })]
+    LaunchConfig {
+        /// The CONFIGSVN given.
+        config_svn: u16,
+        /// Whether the CONFIGID given is all zero.
+        config_id_zero: bool,
+    },
+}
+
 /// Why the hardware backend failed.
 #[derive(Debug, thiserror::Error)]
 pub enum HwError {
@@ -34,7 +50,7 @@ pub enum HwError {
     #[error("the enclave needs KSS ({why}) but this CPU does not support KSS (CPUID.(12H,1).EAX[7] = 0); use simulation mode or a KSS-capable CPU (Ice Lake server or later)")]
     KssUnsupported {
         /// What in the enclave needs KSS.
-        why: String,
+        why: KssNeed,
     },
     /// The enclave asks for ATTRIBUTES the CPU cannot set.
     #[error("the enclave's ATTRIBUTES.flags {requested:#x} include bits {missing:#x} that this CPU does not allow (CPUID.(12H,1) allows {allowed:#x})")]
@@ -83,4 +99,30 @@ pub enum HwError {
         /// Bitmap of measured chunks.
         chunks: u16,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kss_need_reads_as_the_value_given() {
+        let e = HwError::KssUnsupported {
+            why: KssNeed::LaunchConfig {
+                config_svn: 3,
+                config_id_zero: false,
+            },
+        };
+        assert!(
+            e.to_string().starts_with(
+                "the enclave needs KSS (a launch configuration was given (CONFIGSVN 3, CONFIGID \
+                 nonzero)) but this CPU does not support KSS"
+            ),
+            "{e}"
+        );
+        assert_eq!(
+            KssNeed::Attribute.to_string(),
+            "its SIGSTRUCT sets ATTRIBUTES.KSS"
+        );
+    }
 }
