@@ -16,8 +16,100 @@ use tokio_rustls::TlsConnector;
 
 /// A client failure (connecting, TLS, protocol) — not an HTTP error status.
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct ClientError(pub String);
+#[non_exhaustive]
+pub enum ClientError {
+    /// The URL does not parse.
+    #[error("{url}: not a URL: {source}")]
+    NotAUrl {
+        /// The URL as given.
+        url: String,
+        /// The parser's error.
+        #[source]
+        source: hyper::http::uri::InvalidUri,
+    },
+    /// A scheme other than `http` or `https`.
+    #[error("{url}: only http:// and https:// URLs")]
+    Scheme {
+        /// The URL as given.
+        url: String,
+    },
+    /// A URL without a host.
+    #[error("{url}: no host")]
+    NoHost {
+        /// The URL as given.
+        url: String,
+    },
+    /// The CA certificate file cannot be read or used.
+    #[error("{}: {source}", path.display())]
+    CaFile {
+        /// The CA file.
+        path: std::path::PathBuf,
+        /// What went wrong.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The TLS configuration cannot be built.
+    #[error("TLS configuration: {0}")]
+    TlsConfig(#[source] tokio_rustls::rustls::Error),
+    /// An `https://` target, but the client was made without a CA.
+    #[error("an https:// URL needs the server's CA certificate")]
+    NoCa,
+    /// The host is not a valid TLS server name.
+    #[error("{host}: {source}")]
+    ServerName {
+        /// The host.
+        host: String,
+        /// Why it is not a server name.
+        #[source]
+        source: rustls_pki_types::InvalidDnsNameError,
+    },
+    /// No TCP connection within the timeout.
+    #[error("{authority}: connection timed out")]
+    ConnectTimeout {
+        /// `host:port`.
+        authority: String,
+    },
+    /// The TCP connection failed.
+    #[error("{authority}: cannot connect: {source}")]
+    Connect {
+        /// `host:port`.
+        authority: String,
+        /// The socket error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The TLS handshake failed.
+    #[error("TLS: {0}")]
+    Tls(#[source] std::io::Error),
+    /// An HTTP-level failure at `stage` (handshake, connection, request, response).
+    #[error("{stage}: {source}")]
+    Http {
+        /// Where it failed.
+        stage: &'static str,
+        /// The HTTP library's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// No answer within the timeout.
+    #[error("no answer within {} s", .0.as_secs_f64())]
+    Timeout(Duration),
+}
+
+impl ClientError {
+    fn http(stage: &'static str, e: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::Http {
+            stage,
+            source: Box::new(e),
+        }
+    }
+
+    fn ca(path: &Path, e: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::CaFile {
+            path: path.to_path_buf(),
+            source: Box::new(e),
+        }
+    }
+}
 
 /// Largest response body read.
 const MAX_RESPONSE: usize = 16 << 20;
@@ -34,21 +126,24 @@ pub struct Target {
 impl Target {
     /// Parses `http[s]://host[:port][/base]`.
     pub fn parse(url: &str) -> Result<Self, ClientError> {
-        let uri: Uri = url
-            .parse()
-            .map_err(|e| ClientError(format!("{url}: not a URL: {e}")))?;
+        let uri: Uri = url.parse().map_err(|source| ClientError::NotAUrl {
+            url: url.to_string(),
+            source,
+        })?;
         let https = match uri.scheme_str() {
             Some("http") => false,
             Some("https") => true,
             _ => {
-                return Err(ClientError(format!(
-                    "{url}: only http:// and https:// URLs"
-                )))
+                return Err(ClientError::Scheme {
+                    url: url.to_string(),
+                })
             }
         };
         let host = uri
             .host()
-            .ok_or_else(|| ClientError(format!("{url}: no host")))?
+            .ok_or_else(|| ClientError::NoHost {
+                url: url.to_string(),
+            })?
             .trim_start_matches('[')
             .trim_end_matches(']')
             .to_string();
@@ -105,18 +200,15 @@ impl Client {
             None => None,
             Some(p) => {
                 let mut roots = tokio_rustls::rustls::RootCertStore::empty();
-                let certs = CertificateDer::pem_file_iter(p)
-                    .map_err(|e| ClientError(format!("{}: {e}", p.display())))?;
+                let certs = CertificateDer::pem_file_iter(p).map_err(|e| ClientError::ca(p, e))?;
                 for c in certs {
-                    let c = c.map_err(|e| ClientError(format!("{}: {e}", p.display())))?;
-                    roots
-                        .add(c)
-                        .map_err(|e| ClientError(format!("{}: {e}", p.display())))?;
+                    let c = c.map_err(|e| ClientError::ca(p, e))?;
+                    roots.add(c).map_err(|e| ClientError::ca(p, e))?;
                 }
                 let provider = crate::server::ring_provider();
                 let config = tokio_rustls::rustls::ClientConfig::builder_with_provider(provider)
                     .with_safe_default_protocol_versions()
-                    .map_err(|e| ClientError(e.to_string()))?
+                    .map_err(ClientError::TlsConfig)?
                     .with_root_certificates(roots)
                     .with_no_client_auth();
                 Some(TlsConnector::from(Arc::new(config)))
@@ -129,19 +221,23 @@ impl Client {
     pub async fn connect(&self, target: &Target) -> Result<Connection, ClientError> {
         let tcp = tokio::time::timeout(self.timeout, TcpStream::connect(target.authority()))
             .await
-            .map_err(|_| ClientError(format!("{}: connection timed out", target.authority())))?
-            .map_err(|e| ClientError(format!("{}: cannot connect: {e}", target.authority())))?;
+            .map_err(|_| ClientError::ConnectTimeout {
+                authority: target.authority(),
+            })?
+            .map_err(|source| ClientError::Connect {
+                authority: target.authority(),
+                source,
+            })?;
         let _ = tcp.set_nodelay(true);
         let sender = if target.https {
-            let tls = self.tls.as_ref().ok_or_else(|| {
-                ClientError("an https:// URL needs the server's CA certificate (--ca-cert)".into())
+            let tls = self.tls.as_ref().ok_or(ClientError::NoCa)?;
+            let name = ServerName::try_from(target.host.clone()).map_err(|source| {
+                ClientError::ServerName {
+                    host: target.host.clone(),
+                    source,
+                }
             })?;
-            let name = ServerName::try_from(target.host.clone())
-                .map_err(|e| ClientError(format!("{}: {e}", target.host)))?;
-            let stream = tls
-                .connect(name, tcp)
-                .await
-                .map_err(|e| ClientError(format!("TLS: {e}")))?;
+            let stream = tls.connect(name, tcp).await.map_err(ClientError::Tls)?;
             handshake(TokioIo::new(stream)).await?
         } else {
             handshake(TokioIo::new(tcp)).await?
@@ -172,7 +268,7 @@ where
 {
     let (sender, conn) = hyper::client::conn::http1::handshake(io)
         .await
-        .map_err(|e| ClientError(format!("HTTP handshake: {e}")))?;
+        .map_err(|e| ClientError::http("HTTP handshake", e))?;
     tokio::spawn(async move {
         let _ = conn.await;
     });
@@ -203,30 +299,31 @@ impl Connection {
         }
         let req = b
             .body(Full::new(json_body.unwrap_or_default()))
-            .map_err(|e| ClientError(e.to_string()))?;
+            .map_err(|e| ClientError::http("request", e))?;
         let work = async {
             self.sender
                 .ready()
                 .await
-                .map_err(|e| ClientError(format!("connection: {e}")))?;
+                .map_err(|e| ClientError::http("connection", e))?;
             let resp = self
                 .sender
                 .send_request(req)
                 .await
-                .map_err(|e| ClientError(format!("request: {e}")))?;
+                .map_err(|e| ClientError::http("request", e))?;
             let status = resp.status().as_u16();
             let body = http_body_util::Limited::new(resp.into_body(), MAX_RESPONSE)
                 .collect()
                 .await
-                .map_err(|e| ClientError(format!("response: {e}")))?
+                .map_err(|e| ClientError::Http {
+                    stage: "response",
+                    source: e,
+                })?
                 .to_bytes();
             Ok((status, body))
         };
         tokio::time::timeout(self.timeout, work)
             .await
-            .map_err(|_| {
-                ClientError(format!("no answer within {} s", self.timeout.as_secs_f64()))
-            })?
+            .map_err(|_| ClientError::Timeout(self.timeout))?
     }
 }
 
@@ -247,5 +344,38 @@ mod tests {
         assert_eq!(t.authority(), "[::1]:9");
         assert!(Target::parse("ftp://x").is_err());
         assert!(Target::parse("not a url").is_err());
+    }
+
+    #[test]
+    fn errors_are_typed_and_name_the_url() {
+        let e = Target::parse("ftp://x").unwrap_err();
+        assert!(matches!(e, ClientError::Scheme { .. }));
+        assert_eq!(e.to_string(), "ftp://x: only http:// and https:// URLs");
+        let e = Target::parse("http:///p").unwrap_err();
+        assert!(matches!(
+            e,
+            ClientError::NotAUrl { .. } | ClientError::NoHost { .. }
+        ));
+        assert!(e.to_string().starts_with("http:///p: "), "{e}");
+    }
+
+    #[test]
+    fn https_without_a_ca_is_no_ca_and_names_no_flag() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        // A listener that accepts, so the failure is the missing CA, not the connection.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let target = Target::parse(&format!("https://127.0.0.1:{port}")).unwrap();
+        let client = Client::new(None, Duration::from_secs(5)).unwrap();
+        let e = rt.block_on(client.connect(&target)).err().unwrap();
+        assert!(matches!(e, ClientError::NoCa), "{e}");
+        assert_eq!(
+            e.to_string(),
+            "an https:// URL needs the server's CA certificate"
+        );
+        assert!(!e.to_string().contains("--"));
     }
 }

@@ -108,8 +108,7 @@ pub fn run(args: Args) -> CliResult {
         .enable_all()
         .build()
         .map_err(|e| CliError::environment(e.to_string()))?;
-    let unreachable =
-        |e: kss_serve::client::ClientError| CliError::environment(format!("{}: {e}", args.server));
+    let unreachable = |e| client_error(&args.server, e);
     let (status, body) = rt.block_on(async {
         let nonce = if args.nonce {
             let (status, body) = client
@@ -192,5 +191,16 @@ pub fn run(args: Args) -> CliResult {
             f["reason"].as_str().unwrap_or(""),
             f["name"].as_str().unwrap_or("")
         ))),
+    }
+}
+
+/// A client failure talking to `what` (a server URL), with a hint where a flag fixes it.
+pub(crate) fn client_error(what: &str, e: kss_serve::client::ClientError) -> CliError {
+    let hint = matches!(e, kss_serve::client::ClientError::NoCa);
+    let err = CliError::environment(format!("{what}: {e}"));
+    if hint {
+        err.hint("give the server's CA certificate with --ca-cert PEM")
+    } else {
+        err
     }
 }

@@ -86,7 +86,7 @@ fn fetch_jwks(args: &VerifyArgs) -> Result<Vec<u8>, CliError> {
     let path = url.path_and_query().map_or("/", |p| p.as_str()).to_string();
     let (status, body) = rt
         .block_on(client.request(&target, "GET", &path, None))
-        .map_err(|e| CliError::environment(format!("--jwks {}: {e}", args.jwks)))?;
+        .map_err(|e| crate::cmd::attest::client_error(&format!("--jwks {}", args.jwks), e))?;
     if status != 200 {
         return Err(CliError::environment(format!(
             "--jwks {}: the server answered {status}",
