@@ -53,17 +53,32 @@ pub mod limits {
 /// an error of kind [`std::io::ErrorKind::FileTooLarge`] whose message states the limit; callers
 /// add the path (as they do for every I/O error).
 pub fn read_bounded(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
-    read_bounded_from(std::fs::File::open(path)?, limit)
+    let file = std::fs::File::open(path)?;
+    // The size the file has now, as a capacity hint: one read of the whole file instead of a
+    // growing buffer (the limit is still enforced while reading, as the file may grow or be
+    // endless). A regular file already longer than the limit is refused without reading it.
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if size > limit {
+        return Err(too_large(limit));
+    }
+    let mut out = Vec::with_capacity(usize::try_from(size).unwrap_or(0).saturating_add(1));
+    read_bounded_into(file, limit, &mut out)?;
+    Ok(out)
 }
 
 /// [`read_bounded`] for any reader.
 pub fn read_bounded_from(r: impl Read, limit: u64) -> std::io::Result<Vec<u8>> {
     let mut out = Vec::new();
-    r.take(limit.saturating_add(1)).read_to_end(&mut out)?;
+    read_bounded_into(r, limit, &mut out)?;
+    Ok(out)
+}
+
+fn read_bounded_into(r: impl Read, limit: u64, out: &mut Vec<u8>) -> std::io::Result<()> {
+    r.take(limit.saturating_add(1)).read_to_end(out)?;
     if out.len() as u64 > limit {
         return Err(too_large(limit));
     }
-    Ok(out)
+    Ok(())
 }
 
 /// [`read_bounded`] for UTF-8 text; invalid UTF-8 is an [`std::io::ErrorKind::InvalidData`]
