@@ -277,3 +277,55 @@ fn an_oversized_or_endless_cache_file_is_named_and_fetched_again() {
         .expect_err("too large");
     assert!(e.to_string().contains("8388608-byte limit"), "{e}");
 }
+
+#[test]
+fn a_body_over_the_size_limit_is_named() {
+    let pccs = server();
+    let config = ClientConfig {
+        max_body: 1000,
+        ..ClientConfig::default()
+    };
+    let c = Client::new(Endpoint::parse(&pccs.url()).expect("url"), config).expect("client");
+    let e = fetch(
+        &c,
+        Piece::TcbInfo {
+            fmspc: need().fmspc,
+        },
+    )
+    .expect_err("too large");
+    assert_eq!(e.kind(), ErrorKind::Malformed);
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "TCB info (FMSPC 00A067110000): the answer of {}/sgx/certification/v4/tcb?fmspc=00A067110000 \
+             is over the size limit of 1000 bytes",
+            pccs.url()
+        )
+    );
+}
+
+#[test]
+fn a_malformed_body_is_named_and_not_cached() {
+    let pccs = server();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let chain = pccs::url_encode("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
+    // Whichever piece asks first gets `{}` with an issuer chain header of every name.
+    pccs.answer_next(
+        1,
+        200,
+        &[
+            ("TCB-Info-Issuer-Chain", chain.as_str()),
+            ("SGX-Enclave-Identity-Issuer-Chain", chain.as_str()),
+            ("SGX-PCK-CRL-Issuer-Chain", chain.as_str()),
+        ],
+    );
+    let mut cfg = config(&pccs, Some(dir.path()));
+    cfg.client.retries = 0;
+    let e = PccsSource::new(cfg)
+        .collateral_blocking(&need(), AT)
+        .expect_err("malformed");
+    assert_eq!(e.kind(), ErrorKind::Malformed, "{e}");
+    let piece = e.piece().expect("names the piece");
+    assert!(e.to_string().contains("is malformed"), "{e}");
+    assert!(!dir.path().join(piece.file_name()).exists());
+}

@@ -283,6 +283,11 @@ fn serve<S: Read + Write>(mut conn: S, state: &Mutex<State>) {
 type Answer = (u16, Vec<(String, String)>, Vec<u8>);
 
 fn answer(f: &Fixture, mode: &Mode, target: &str) -> Answer {
+    // A request through a proxy names the whole URL (absolute form): serve its path.
+    let target = match target.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("/", |i| &rest[i..]),
+        None => target,
+    };
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
     let q: HashMap<&str, &str> = query
         .split('&')
