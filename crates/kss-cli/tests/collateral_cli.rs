@@ -161,6 +161,7 @@ fn first_verification_fetches_the_second_fetches_nothing() {
     assert_eq!(
         s.cache_files(),
         [
+            "need-00A067110000-processor.bundle",
             "pckcrl-processor.json",
             "qe-identity.json",
             "rootcacrl.json",
@@ -392,10 +393,12 @@ fn eight_concurrent_verifications_on_an_empty_cache() {
     for c in children {
         assert_status(&c.wait_with_output().expect("wait"), 0);
     }
-    // Exactly the four pieces, each a well-formed entry; no temporary files left.
+    // Exactly the four pieces, each a well-formed entry, and their bundle; no temporary files
+    // left.
     assert_eq!(
         s.cache_files(),
         [
+            "need-00A067110000-processor.bundle",
             "pckcrl-processor.json",
             "qe-identity.json",
             "rootcacrl.json",
@@ -454,7 +457,8 @@ fn https_with_a_test_ca() {
     assert_status(&o, 3);
     let o = verify(&s, &q, &pccs.url(), PHALA_AT, &["--pccs-ca", &ca]);
     assert_status(&o, 0);
-    assert_eq!(s.cache_files().len(), 4);
+    // The four pieces and their bundle.
+    assert_eq!(s.cache_files().len(), 5);
 }
 
 #[test]
@@ -676,4 +680,42 @@ fn collateral_and_pccs_options_conflict() {
     );
     assert_status(&o, 2);
     assert!(text(&o.stderr).contains("--pccs"), "{}", text(&o.stderr));
+}
+
+/// `HTTP_PROXY` is used: the PCCS URL names a port nothing listens on, the in-test server acts
+/// as the proxy (it serves absolute-form requests) and sees every request with the full URL.
+#[test]
+fn requests_go_through_the_proxy_of_the_environment() {
+    let s = Scratch::new();
+    let proxy = Pccs::start(phala(PHALA_COLLATERAL));
+    let url = dead_url();
+    let (cache, policy, q) = (s.cache(), s.policy(), testdata(PHALA_QUOTE));
+    let o = kss_cmd(
+        &[
+            "verify",
+            &q,
+            "--pccs",
+            &url,
+            "--cache-dir",
+            &cache,
+            "--at",
+            PHALA_AT,
+            "--policy",
+            &policy,
+        ],
+        s.dir.path(),
+    )
+    .env("HTTP_PROXY", proxy.url())
+    .env_remove("NO_PROXY")
+    .env_remove("no_proxy")
+    .output()
+    .expect("run kss");
+    assert_status(&o, 0);
+    let reqs = proxy.requests();
+    assert_eq!(reqs.len(), 4, "{reqs:?}");
+    assert!(
+        reqs.iter()
+            .all(|r| r.starts_with(&format!("{url}/sgx/certification/v4/"))),
+        "{reqs:?}"
+    );
 }

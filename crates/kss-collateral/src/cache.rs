@@ -11,7 +11,8 @@
 //! fetch).
 
 use crate::error::FetchError;
-use crate::piece::Piece;
+use crate::need::Need;
+use crate::piece::{ca_name, Piece};
 use crate::validate::{Checked, Problem};
 use kss_attest::collateral::SignedJson;
 use kss_attest::{format_rfc3339, parse_rfc3339, P256Key};
@@ -24,6 +25,33 @@ pub const FORMAT: u32 = 2;
 
 /// Prefix of temporary files (removed by [`DiskCache::clear`]).
 const TMP_PREFIX: &str = ".kss-tmp-";
+
+/// The largest entry file read ([`kss_io::limits::COLLATERAL`], 8 MiB): an entry holds one
+/// piece (a body of at most the client's 4 MiB limit) and its issuer chain. A longer file is
+/// not an entry kss wrote; reading it stops at the limit.
+pub const MAX_ENTRY_BYTES: u64 = kss_io::limits::COLLATERAL;
+
+/// The largest bundle file read: four entries.
+pub const MAX_BUNDLE_BYTES: u64 = 4 * MAX_ENTRY_BYTES;
+
+/// Bundle files are named `need-<FMSPC>-<ca>.bundle`.
+const BUNDLE_PREFIX: &str = "need-";
+const BUNDLE_SUFFIX: &str = ".bundle";
+
+/// The header line of a bundle file.
+#[derive(Serialize, Deserialize)]
+struct BundleHeader {
+    format: u32,
+    /// `<FMSPC>-<ca>`.
+    need: String,
+    /// The length of each of the four entries that follow, in [`Need::pieces`] order.
+    lengths: [usize; 4],
+}
+
+/// The `<FMSPC>-<ca>` of a bundle.
+fn need_name(need: &Need) -> String {
+    format!("{}-{}", hex::encode_upper(need.fmspc), ca_name(need.ca))
+}
 
 /// A cached piece.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,10 +146,13 @@ impl DiskCache {
         self.dir.join(piece.file_name())
     }
 
-    /// The entry of `piece`, if there is a readable one.
+    /// The entry of `piece`: `None` when there is none, or the file is not a well-formed entry
+    /// of this piece (torn, edited, another format; the next fetch replaces it). A file that
+    /// cannot be read, or is longer than [`MAX_ENTRY_BYTES`] (read no further than that), is
+    /// an error naming the file (and the limit).
     pub fn read(&self, piece: &Piece) -> Result<Option<Entry>, FetchError> {
         let path = self.path(piece);
-        match std::fs::read(&path) {
+        match kss_io::read_bounded(&path, MAX_ENTRY_BYTES) {
             Ok(bytes) => Ok(decode(piece, &bytes).ok()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(source) => Err(FetchError::Cache { path, source }),
@@ -130,19 +161,56 @@ impl DiskCache {
 
     /// Writes `entry` atomically, replacing any entry of the same piece.
     pub fn write(&self, entry: &Entry) -> Result<(), FetchError> {
-        let io = |path: &Path| {
-            let path = path.to_path_buf();
-            move |source| FetchError::Cache { path, source }
-        };
-        std::fs::create_dir_all(&self.dir).map_err(io(&self.dir))?;
-        let path = self.path(&entry.checked.piece);
-        kss_io::write_atomic_prefixed(&path, &encode(entry), 0o644, TMP_PREFIX).map_err(|e| {
+        self.write_file(&self.path(&entry.checked.piece), &encode(entry))
+    }
+
+    fn write_file(&self, path: &Path, bytes: &[u8]) -> Result<(), FetchError> {
+        std::fs::create_dir_all(&self.dir).map_err(|source| FetchError::Cache {
+            path: self.dir.clone(),
+            source,
+        })?;
+        kss_io::write_atomic_prefixed(path, bytes, 0o644, TMP_PREFIX).map_err(|e| {
             FetchError::Cache {
                 path: e.path,
                 source: e.source,
             }
-        })?;
-        Ok(())
+        })
+    }
+
+    fn bundle_path(&self, need: &Need) -> PathBuf {
+        self.dir
+            .join(format!("{BUNDLE_PREFIX}{}{BUNDLE_SUFFIX}", need_name(need)))
+    }
+
+    /// The four entries of `need` ([`Need::pieces`] order) from its bundle file, if there is a
+    /// well-formed one: the pieces as they were last assembled for this need, kept together
+    /// so that a new process reads one file instead of four. A bundle is written only from
+    /// entries of the cache (checked pieces) and is a copy of them: the piece files stay the
+    /// cache's record, and a bundle whose pieces are not all valid at the verification time
+    /// is not used. Errors as [`DiskCache::read`] (limit [`MAX_BUNDLE_BYTES`]).
+    pub fn read_bundle(&self, need: &Need) -> Result<Option<[Entry; 4]>, FetchError> {
+        let path = self.bundle_path(need);
+        match kss_io::read_bounded(&path, MAX_BUNDLE_BYTES) {
+            Ok(bytes) => Ok(decode_bundle(need, &bytes).ok()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(FetchError::Cache { path, source }),
+        }
+    }
+
+    /// Writes the bundle of `need` (its four entries, [`Need::pieces`] order) atomically.
+    pub fn write_bundle(&self, need: &Need, entries: [&Entry; 4]) -> Result<(), FetchError> {
+        let parts = entries.map(encode);
+        let header = BundleHeader {
+            format: FORMAT,
+            need: need_name(need),
+            lengths: [0, 1, 2, 3].map(|i| parts[i].len()),
+        };
+        let mut out = serde_json::to_vec(&header).unwrap_or_default();
+        out.push(b'\n');
+        for p in &parts {
+            out.extend_from_slice(p);
+        }
+        self.write_file(&self.bundle_path(need), &out)
     }
 
     /// Every entry file of the directory, sorted by name, read (or why not).
@@ -164,7 +232,7 @@ impl DiskCache {
                 continue;
             };
             let path = de.path();
-            let entry = std::fs::read(&path)
+            let entry = kss_io::read_bounded(&path, MAX_ENTRY_BYTES)
                 .map_err(|e| e.to_string())
                 .and_then(|b| decode(&piece, &b));
             out.push((path, entry));
@@ -173,8 +241,8 @@ impl DiskCache {
         Ok(out)
     }
 
-    /// Removes every entry file (and temporary files left by interrupted writes). Returns the
-    /// number of entries removed.
+    /// Removes every entry file (and the bundles, and temporary files left by interrupted
+    /// writes). Returns the number of entries removed.
     pub fn clear(&self) -> Result<usize, FetchError> {
         let rd = match std::fs::read_dir(&self.dir) {
             Ok(rd) => rd,
@@ -191,7 +259,8 @@ impl DiskCache {
             let name = de.file_name();
             let Some(name) = name.to_str() else { continue };
             let ours = Piece::from_file_name(name).is_some();
-            if !ours && !name.starts_with(TMP_PREFIX) {
+            let bundle = name.starts_with(BUNDLE_PREFIX) && name.ends_with(BUNDLE_SUFFIX);
+            if !ours && !bundle && !name.starts_with(TMP_PREFIX) {
                 continue;
             }
             match std::fs::remove_file(de.path()) {
@@ -249,6 +318,31 @@ fn span_of(whole: &[u8], part: &[u8]) -> Option<[usize; 2]> {
         .map(|o| [o, part.len()])
 }
 
+/// The four entries of a bundle file.
+fn decode_bundle(need: &Need, bytes: &[u8]) -> Result<[Entry; 4], String> {
+    let nl = bytes
+        .iter()
+        .position(|&b| b == b'\n')
+        .ok_or("no header line")?;
+    let h: BundleHeader = serde_json::from_slice(&bytes[..nl]).map_err(|e| e.to_string())?;
+    if h.format != FORMAT || h.need != need_name(need) {
+        return Err(format!("bundle of {} format {}", h.need, h.format));
+    }
+    let mut rest = &bytes[nl + 1..];
+    let total = h.lengths.iter().try_fold(0usize, |a, l| a.checked_add(*l));
+    if total != Some(rest.len()) {
+        return Err("the lengths do not add up (torn or edited)".into());
+    }
+    let mut out = Vec::with_capacity(4);
+    for (piece, len) in need.pieces().iter().zip(h.lengths) {
+        let (part, tail) = rest.split_at(len);
+        out.push(decode(piece, part)?);
+        rest = tail;
+    }
+    out.try_into().map_err(|_| "not four entries".to_string())
+}
+
+/// An entry from the bytes of its encoding (a piece file, or a part of a bundle file).
 fn decode(piece: &Piece, bytes: &[u8]) -> Result<Entry, String> {
     let nl = bytes
         .iter()
@@ -267,21 +361,25 @@ fn decode(piece: &Piece, bytes: &[u8]) -> Result<Entry, String> {
             piece.selector()
         ));
     }
-    let rest = &bytes[nl + 1..];
-    if h.issuer_chain_len.checked_add(h.body_len) != Some(rest.len()) {
+    let rest = bytes.len() - (nl + 1);
+    if h.issuer_chain_len.checked_add(h.body_len) != Some(rest) {
         return Err(format!(
-            "{} bytes after the header, expected {} + {} (torn or edited)",
-            rest.len(),
-            h.issuer_chain_len,
-            h.body_len
+            "{rest} bytes after the header, expected {} + {} (torn or edited)",
+            h.issuer_chain_len, h.body_len
         ));
     }
-    let (chain, body) = rest.split_at(h.issuer_chain_len);
+    let body_start = nl + 1 + h.issuer_chain_len;
+    let chain = &bytes[nl + 1..body_start];
     let issuer_chain = if chain.is_empty() {
         None
     } else {
-        Some(String::from_utf8(chain.to_vec()).map_err(|_| "issuer chain: not UTF-8")?)
+        Some(
+            std::str::from_utf8(chain)
+                .map_err(|_| "issuer chain: not UTF-8")?
+                .to_owned(),
+        )
     };
+    let body = &bytes[body_start..];
     let signed = match (h.signed_value, &h.signature) {
         (Some([off, len]), Some(sig)) => Some(SignedJson {
             body: off
@@ -303,17 +401,22 @@ fn decode(piece: &Piece, bytes: &[u8]) -> Result<Entry, String> {
         .ok()
         .and_then(|r| r.try_into().ok())
         .ok_or("trust_roots_sha256: not 32 bytes of hex")?;
+    let (issued, next_update) = (
+        time(&h.issued, "issued")?,
+        time(&h.next_update, "next_update")?,
+    );
+    let fetched_at = time(&h.fetched_at, "fetched_at")?;
     Ok(Entry {
         checked: Checked {
             piece: *piece,
             body: body.to_vec(),
             issuer_chain,
-            issued: time(&h.issued, "issued")?,
-            next_update: time(&h.next_update, "next_update")?,
+            issued,
+            next_update,
         },
         signed,
         source: h.source,
-        fetched_at: time(&h.fetched_at, "fetched_at")?,
+        fetched_at,
         root,
     })
 }
@@ -377,5 +480,51 @@ mod tests {
         assert_eq!(c.clear().unwrap(), 3);
         assert!(c.list().unwrap().is_empty());
         assert!(c.dir().join("unrelated.txt").exists());
+    }
+
+    #[test]
+    fn bundles_hold_a_needs_four_entries() {
+        use kss_attest::collateral::PckCa;
+        let d = tempfile::tempdir().unwrap();
+        let c = DiskCache::new(d.path());
+        let need = Need {
+            fmspc: [0, 0xA0, 0x67, 0x11, 0, 0],
+            ca: PckCa::Processor,
+        };
+        assert!(c.read_bundle(&need).unwrap().is_none());
+        let sig = "cd".repeat(64);
+        let [p0, p1, p2, p3] = need.pieces();
+        let four = [
+            entry(
+                p0,
+                format!(r#"{{"tcbInfo":{{"x":1}},"signature":"{sig}"}}"#).as_bytes(),
+            ),
+            entry(
+                p1,
+                format!(r#"{{"enclaveIdentity":{{"y":2}},"signature":"{sig}"}}"#).as_bytes(),
+            ),
+            entry(p2, &[0x30, 1, 2]),
+            entry(p3, &[0x30, 3, 4, 5]),
+        ];
+        c.write_bundle(&need, four.each_ref()).unwrap();
+        let path = d.path().join("need-00A067110000-processor.bundle");
+        assert!(path.exists());
+        assert_eq!(c.read_bundle(&need).unwrap(), Some(four.clone()));
+        // Another need's bundle is another file; a bundle is not a piece entry.
+        let other = Need {
+            ca: PckCa::Platform,
+            ..need
+        };
+        assert!(c.read_bundle(&other).unwrap().is_none());
+        assert!(c.list().unwrap().is_empty());
+        // Torn: absent.
+        let full = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &full[..full.len() - 1]).unwrap();
+        assert!(c.read_bundle(&need).unwrap().is_none());
+        // Cleared with the entries (and not counted as one).
+        std::fs::write(&path, &full).unwrap();
+        c.write(&four[0]).unwrap();
+        assert_eq!(c.clear().unwrap(), 1);
+        assert!(!path.exists());
     }
 }

@@ -3,6 +3,7 @@
 
 use crate::piece::Piece;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The broad class of a [`FetchError`], for callers that map errors to exit statuses.
@@ -29,9 +30,9 @@ pub enum FetchError {
         piece: Piece,
         /// The URL asked.
         url: String,
-        /// The client's error.
+        /// The client's error (shared with callers that waited for the same fetch).
         #[source]
-        source: reqwest::Error,
+        source: Arc<reqwest::Error>,
     },
     /// No complete answer within the timeout.
     #[error("{piece}: {url} did not answer within {} s", timeout.as_secs_f64())]
@@ -133,6 +134,74 @@ impl FetchError {
             | FetchError::Malformed { .. }
             | FetchError::TooLarge { .. } => ErrorKind::Malformed,
             FetchError::Cache { .. } | FetchError::Setup { .. } => ErrorKind::Local,
+        }
+    }
+
+    /// A copy for another caller that waited for the same fetch. Equal in every field, except
+    /// that a [`FetchError::Cache`] copy keeps the OS error's kind and text but not its own
+    /// source.
+    pub(crate) fn duplicate(&self) -> FetchError {
+        match self {
+            FetchError::Unreachable { piece, url, source } => FetchError::Unreachable {
+                piece: *piece,
+                url: url.clone(),
+                source: source.clone(),
+            },
+            FetchError::Timeout {
+                piece,
+                url,
+                timeout,
+            } => FetchError::Timeout {
+                piece: *piece,
+                url: url.clone(),
+                timeout: *timeout,
+            },
+            FetchError::Status {
+                piece,
+                url,
+                status,
+                detail,
+            } => FetchError::Status {
+                piece: *piece,
+                url: url.clone(),
+                status: *status,
+                detail: detail.clone(),
+            },
+            FetchError::MissingHeader {
+                piece,
+                url,
+                expected,
+            } => FetchError::MissingHeader {
+                piece: *piece,
+                url: url.clone(),
+                expected: expected.clone(),
+            },
+            FetchError::Malformed { piece, url, reason } => FetchError::Malformed {
+                piece: *piece,
+                url: url.clone(),
+                reason: reason.clone(),
+            },
+            FetchError::TooLarge { piece, url, limit } => FetchError::TooLarge {
+                piece: *piece,
+                url: url.clone(),
+                limit: *limit,
+            },
+            FetchError::Rejected { piece, url, reason } => FetchError::Rejected {
+                piece: *piece,
+                url: url.clone(),
+                reason: reason.clone(),
+            },
+            FetchError::NotCached { piece, at } => FetchError::NotCached {
+                piece: *piece,
+                at: at.clone(),
+            },
+            FetchError::Cache { path, source } => FetchError::Cache {
+                path: path.clone(),
+                source: std::io::Error::new(source.kind(), source.to_string()),
+            },
+            FetchError::Setup { reason } => FetchError::Setup {
+                reason: reason.clone(),
+            },
         }
     }
 

@@ -1,5 +1,11 @@
 //! [`PccsSource`]: collateral for a quote's [`Need`], each piece from memory, else the disk
 //! cache, else the network; a piece from the network is checked before it is cached or used.
+//!
+//! Fetches are coalesced per piece within one source: when several callers miss the same
+//! piece at once, the first fetches it and the others wait for that fetch (at most
+//! [`ClientConfig::max_fetch_time`](crate::client::ClientConfig::max_fetch_time)) and share
+//! its result, piece or error. So a service verifying many quotes of a new platform at once
+//! sends one request per piece, not one per quote.
 
 use crate::cache::{DiskCache, Entry};
 use crate::client::{Client, ClientConfig};
@@ -15,7 +21,9 @@ use kss_attest::{
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::time::Duration;
+use tokio::sync::watch;
 
 /// How a [`PccsSource`] gets collateral.
 #[derive(Debug, Clone)]
@@ -81,8 +89,46 @@ pub struct PccsSource {
     /// Collateral already assembled from checked pieces, by need: valid while the
     /// verification time lies inside every piece's window.
     assembled: Mutex<HashMap<Need, Assembled>>,
+    /// Fetches in flight, by cache file name: later callers wait for the result.
+    inflight: Mutex<HashMap<String, watch::Receiver<Flight>>>,
     runtime: OnceLock<tokio::runtime::Runtime>,
 }
+
+/// The result of a fetch, shared by the callers that waited for it.
+type Shared = Result<Arc<Entry>, Arc<FetchError>>;
+
+/// A fetch as its waiters see it: `None` until it is done.
+type Flight = Option<Shared>;
+
+/// A fetch this caller leads: publishes its result to the callers waiting for it, and removes
+/// the fetch from the in-flight map when dropped (also when the leading future is dropped
+/// before it finished; waiters then try again themselves).
+struct FlightGuard<'a> {
+    inflight: &'a Mutex<HashMap<String, watch::Receiver<Flight>>>,
+    key: String,
+    tx: watch::Sender<Flight>,
+}
+
+impl FlightGuard<'_> {
+    fn publish(&self, result: Shared) {
+        self.tx.send_replace(Some(result));
+    }
+}
+
+impl Drop for FlightGuard<'_> {
+    fn drop(&mut self) {
+        lock(self.inflight).remove(&self.key);
+    }
+}
+
+/// Locks `m`, also after another thread panicked while holding it (the maps stay consistent:
+/// every update is a single insert or remove).
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// How much longer than the leader's own bound a waiter waits before giving up.
+const WAIT_MARGIN: Duration = Duration::from_secs(1);
 
 /// SHA-256 over the sorted trust root keys: the cache tag of pieces checked against them.
 pub fn roots_id(roots: &[P256Key]) -> [u8; 32] {
@@ -106,6 +152,7 @@ impl PccsSource {
             client: Mutex::new(None),
             memory: Mutex::new(HashMap::new()),
             assembled: Mutex::new(HashMap::new()),
+            inflight: Mutex::new(HashMap::new()),
             runtime: OnceLock::new(),
         }
     }
@@ -128,7 +175,14 @@ impl PccsSource {
             self.piece(p2, at),
             self.piece(p3, at)
         );
-        assemble([r0?, r1?, r2?, r3?])
+        let got = [r0?, r1?, r2?, r3?];
+        if let Some(cache) = &self.cache {
+            if got.iter().any(|(_, o, _)| *o != Origin::Memory) {
+                // Best effort: every fetched piece is in the cache on its own already.
+                let _ = cache.write_bundle(need, got.each_ref().map(|(r, _, _)| &**r));
+            }
+        }
+        assemble(got)
     }
 
     /// The collateral for `need` if every piece is in memory or in the disk cache and valid
@@ -191,17 +245,53 @@ impl PccsSource {
         Ok(Some(collateral))
     }
 
-    /// The four pieces of `need` valid at `at` from memory or the disk cache, if all are.
+    /// The four pieces of `need` valid at `at` from memory or the disk cache, if all are:
+    /// memory first, then the need's bundle file (one read), then the piece files (a bundle is
+    /// written when they served). A cache file that cannot be read is an error offline;
+    /// otherwise it counts as a miss (the piece is fetched again, with a warning).
     fn cached_pieces(&self, need: &Need, at: u64) -> Result<Option<FourPieces>, FetchError> {
-        let [p0, p1, p2, p3] = need.pieces();
-        let got = [
-            self.lookup(p0, at)?,
-            self.lookup(p1, at)?,
-            self.lookup(p2, at)?,
-            self.lookup(p3, at)?,
-        ];
+        let pieces = need.pieces();
+        let mem = pieces.map(|p| self.in_memory(p, at));
+        if let [Some(a), Some(b), Some(c), Some(d)] = &mem {
+            return Ok(Some([a, b, c, d].map(|r| (r.clone(), Origin::Memory))));
+        }
+        let Some(cache) = &self.cache else {
+            return Ok(None);
+        };
+        match cache.read_bundle(need) {
+            Ok(Some(entries)) if entries.iter().all(|e| e.usable(at, &[self.roots_id])) => {
+                let mut i = 0;
+                return Ok(Some(entries.map(|e| {
+                    let got = match &mem[i] {
+                        Some(r) => (r.clone(), Origin::Memory),
+                        None => {
+                            let r = Arc::new(e);
+                            self.remember(r.clone());
+                            (r, Origin::Disk)
+                        }
+                    };
+                    i += 1;
+                    got
+                })));
+            }
+            Err(e) if self.config.offline => return Err(e),
+            _ => {}
+        }
+        let look = |p: Piece| match self.lookup(p, at) {
+            Err(_) if !self.config.offline => Ok(None),
+            other => other,
+        };
+        let [p0, p1, p2, p3] = pieces;
+        let got = [look(p0)?, look(p1)?, look(p2)?, look(p3)?];
         Ok(match got {
-            [Some(a), Some(b), Some(c), Some(d)] => Some([a, b, c, d]),
+            [Some(a), Some(b), Some(c), Some(d)] => {
+                let four = [a, b, c, d];
+                if four.iter().any(|(_, o)| *o == Origin::Disk) {
+                    // Best effort: the pieces are in the cache either way.
+                    let _ = cache.write_bundle(need, four.each_ref().map(|(r, _)| &**r));
+                }
+                Some(four)
+            }
             _ => None,
         })
     }
@@ -245,17 +335,18 @@ impl PccsSource {
             .insert(entry.checked.piece.file_name(), entry);
     }
 
+    /// One piece valid at `at` from memory.
+    fn in_memory(&self, piece: Piece, at: u64) -> Option<Arc<Entry>> {
+        lock(&self.memory)
+            .get(&piece.file_name())
+            .filter(|r| r.usable(at, &[self.roots_id]))
+            .cloned()
+    }
+
     /// One piece valid at `at` from memory or the disk cache.
     fn lookup(&self, piece: Piece, at: u64) -> Result<Option<(Arc<Entry>, Origin)>, FetchError> {
         let roots = [self.roots_id];
-        let hit = self
-            .memory
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&piece.file_name())
-            .filter(|r| r.usable(at, &roots))
-            .cloned();
-        if let Some(r) = hit {
+        if let Some(r) = self.in_memory(piece, at) {
             return Ok(Some((r, Origin::Memory)));
         }
         if let Some(cache) = &self.cache {
@@ -268,17 +359,105 @@ impl PccsSource {
         Ok(None)
     }
 
-    /// One piece valid at `at`: memory, disk, network.
+    /// One piece valid at `at`: memory, disk, network (one fetch per piece at a time, shared
+    /// by every caller that misses it meanwhile).
     async fn piece(&self, piece: Piece, at: u64) -> Result<Got, FetchError> {
-        if let Some((r, o)) = self.lookup(piece, at)? {
-            return Ok((r, o, None));
-        }
+        let warning = match self.lookup(piece, at) {
+            Ok(Some((r, o))) => return Ok((r, o, None)),
+            Ok(None) => None,
+            Err(e) if self.config.offline => return Err(e),
+            Err(e) => Some(format!("{e}; {piece} fetched again")),
+        };
         if self.config.offline {
             return Err(FetchError::NotCached {
                 piece,
                 at: format_rfc3339(at),
             });
         }
+        let key = piece.file_name();
+        loop {
+            // The lock is released before any await (the future stays `Send`).
+            let joined = {
+                let mut inflight = lock(&self.inflight);
+                match inflight.get(&key) {
+                    Some(rx) => Ok(rx.clone()),
+                    None => {
+                        let (tx, rx) = watch::channel(None);
+                        inflight.insert(key.clone(), rx);
+                        Err(tx)
+                    }
+                }
+            };
+            let rx = match joined {
+                Ok(rx) => rx,
+                Err(tx) => {
+                    let guard = FlightGuard {
+                        inflight: &self.inflight,
+                        key,
+                        tx,
+                    };
+                    return self.lead(piece, at, guard, warning).await;
+                }
+            };
+            if let Some(shared) = self.follow(piece, rx).await? {
+                return match shared {
+                    Ok(r) => Ok((r, Origin::Network, warning)),
+                    Err(e) => Err(e.duplicate()),
+                };
+            }
+            // The leading caller went away before it finished: try again.
+        }
+    }
+
+    /// Waits for another caller's fetch of `piece`: its result, or `None` when that caller
+    /// went away unfinished. Gives up (a timeout error) after the longest time the fetch can
+    /// take.
+    async fn follow(
+        &self,
+        piece: Piece,
+        mut rx: watch::Receiver<Flight>,
+    ) -> Result<Option<Shared>, FetchError> {
+        let limit = self.config.client.max_fetch_time() + WAIT_MARGIN;
+        match tokio::time::timeout(limit, rx.wait_for(Option::is_some)).await {
+            Ok(Ok(done)) => Ok(done.clone()),
+            Ok(Err(_closed)) => Ok(None),
+            Err(_elapsed) => Err(FetchError::Timeout {
+                piece,
+                url: self.config.endpoint.url_of(&piece),
+                timeout: limit,
+            }),
+        }
+    }
+
+    /// Fetches `piece` for every caller waiting on `guard`'s flight and publishes the result.
+    /// Looks in memory and the cache once more first: a fetch that finished between this
+    /// caller's miss and its taking the lead has left the piece there.
+    async fn lead(
+        &self,
+        piece: Piece,
+        at: u64,
+        guard: FlightGuard<'_>,
+        warning: Option<String>,
+    ) -> Result<Got, FetchError> {
+        if let Ok(Some((r, o))) = self.lookup(piece, at) {
+            guard.publish(Ok(r.clone()));
+            return Ok((r, o, warning));
+        }
+        match self.fetch(piece).await {
+            Ok((r, w)) => {
+                guard.publish(Ok(r.clone()));
+                Ok((r, Origin::Network, warning.or(w)))
+            }
+            Err(e) => {
+                guard.publish(Err(Arc::new(e.duplicate())));
+                Err(e)
+            }
+        }
+    }
+
+    /// Fetches and checks `piece`, writes it to the disk cache (a failed write is a warning)
+    /// and keeps it in memory.
+    async fn fetch(&self, piece: Piece) -> Result<(Arc<Entry>, Option<String>), FetchError> {
         let resp = self.client()?.fetch(&piece).await?;
         let checked = check(
             &piece,
@@ -313,7 +492,7 @@ impl PccsSource {
         }
         let r = Arc::new(entry);
         self.remember(r.clone());
-        Ok((r, Origin::Network, warning))
+        Ok((r, warning))
     }
 }
 

@@ -53,17 +53,32 @@ pub mod limits {
 /// an error of kind [`std::io::ErrorKind::FileTooLarge`] whose message states the limit; callers
 /// add the path (as they do for every I/O error).
 pub fn read_bounded(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
-    read_bounded_from(std::fs::File::open(path)?, limit)
+    let file = std::fs::File::open(path)?;
+    // The size the file has now, as a capacity hint: one read of the whole file instead of a
+    // growing buffer (the limit is still enforced while reading, as the file may grow or be
+    // endless). A regular file already longer than the limit is refused without reading it.
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if size > limit {
+        return Err(too_large(limit));
+    }
+    let mut out = Vec::with_capacity(usize::try_from(size).unwrap_or(0).saturating_add(1));
+    read_bounded_into(file, limit, &mut out)?;
+    Ok(out)
 }
 
 /// [`read_bounded`] for any reader.
 pub fn read_bounded_from(r: impl Read, limit: u64) -> std::io::Result<Vec<u8>> {
     let mut out = Vec::new();
-    r.take(limit.saturating_add(1)).read_to_end(&mut out)?;
+    read_bounded_into(r, limit, &mut out)?;
+    Ok(out)
+}
+
+fn read_bounded_into(r: impl Read, limit: u64, out: &mut Vec<u8>) -> std::io::Result<()> {
+    r.take(limit.saturating_add(1)).read_to_end(out)?;
     if out.len() as u64 > limit {
         return Err(too_large(limit));
     }
-    Ok(out)
+    Ok(())
 }
 
 /// [`read_bounded`] for UTF-8 text; invalid UTF-8 is an [`std::io::ErrorKind::InvalidData`]
@@ -192,9 +207,9 @@ fn temp_owner(name: &str) -> Option<u32> {
 }
 
 /// Removes the kss temporary files in `dir` left by processes that no longer exist (files named
-/// `.kss-…{pid}~…`, owned by this user, whose pid is not running). Temporary files of live
-/// processes are left alone. Returns how many files were removed; errors are ignored (a sweep
-/// is best effort).
+/// `.kss-…{pid}~…`, owned by this user, whose pid is not running), and the staging directories
+/// of [`StagedDir`] named so. Temporary files of live processes are left alone. Returns how
+/// many were removed; errors are ignored (a sweep is best effort).
 pub fn sweep_stale(dir: &Path) -> usize {
     use std::os::unix::fs::MetadataExt;
     let Ok(rd) = std::fs::read_dir(dir) else {
@@ -211,10 +226,17 @@ pub fn sweep_stale(dir: &Path) -> usize {
         let Ok(md) = entry.path().symlink_metadata() else {
             continue;
         };
-        if pid == me || !md.is_file() || md.uid() != uid || process_alive(pid) {
+        if pid == me || md.uid() != uid || process_alive(pid) {
             continue;
         }
-        if std::fs::remove_file(entry.path()).is_ok() {
+        let gone = if md.is_file() {
+            std::fs::remove_file(entry.path())
+        } else if md.is_dir() {
+            std::fs::remove_dir_all(entry.path())
+        } else {
+            continue;
+        };
+        if gone.is_ok() {
             removed += 1;
         }
     }
@@ -358,6 +380,80 @@ impl Staged {
     }
 }
 
+/// A directory being filled next to its destination and published by one rename, so that the
+/// destination appears complete or not at all (e.g. a CA's keys and certificates).
+///
+/// It is named `{prefix}{pid}~{n}`: a directory this process drops unpublished is removed, and
+/// one left by a killed process is removed by the next [`StagedDir`] or [`Staged`] created in
+/// the same directory (see [`sweep_stale`]). Files are written into it with the other helpers
+/// of this crate (e.g. [`write_new`]).
+#[derive(Debug)]
+pub struct StagedDir {
+    path: PathBuf,
+    published: bool,
+}
+
+impl StagedDir {
+    /// A new empty directory in `parent` with permissions `mode`, named `{prefix}{pid}~{n}`
+    /// (`prefix` should start with `.kss-`). Sweeps stale ones of dead processes from
+    /// `parent` first.
+    pub fn new_in(parent: &Path, prefix: &str, mode: u32) -> Result<StagedDir, WriteError> {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        sweep_stale(parent);
+        loop {
+            let n = NEXT.fetch_add(1, Ordering::Relaxed);
+            let path = parent.join(format!("{prefix}{}{PID_MARK}{n}", std::process::id()));
+            match std::fs::DirBuilder::new().mode(mode).create(&path) {
+                Ok(()) => {
+                    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))
+                        .map_err(err(&path))?;
+                    return Ok(StagedDir {
+                        path,
+                        published: false,
+                    });
+                }
+                // A leftover of a dead process whose pid was reused: take the next number.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(err(&path)(e)),
+            }
+        }
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Renames the directory to `to` (which must not exist, or be an empty directory) and
+    /// syncs the parent. `Ok(false)`: `to` already exists and is not empty (another process
+    /// published first); the staging directory is removed and `to` untouched.
+    pub fn publish(mut self, to: &Path) -> Result<bool, WriteError> {
+        match std::fs::rename(&self.path, to) {
+            Ok(()) => {
+                self.published = true;
+                sync_dir(parent_dir(to))?;
+                Ok(true)
+            }
+            Err(_)
+                if to.is_dir() && std::fs::read_dir(to).is_ok_and(|mut d| d.next().is_some()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(err(to)(e)),
+        }
+    }
+}
+
+impl Drop for StagedDir {
+    fn drop(&mut self) {
+        if !self.published {
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
+    }
+}
+
 /// Writes `bytes` to `path` atomically and durably with permissions `mode`: a temporary file in
 /// the same directory (mode set before writing), fsync, rename over `path`, fsync of the
 /// directory. A crash leaves the old file or the new one, never a part of one.
@@ -469,6 +565,38 @@ mod tests {
         assert_eq!(temp_owner(".kss-tmp-123~x"), Some(123));
         assert_eq!(temp_owner(".kss-tmp-~x"), None);
         assert_eq!(temp_owner("kss-tmp-1~x"), None);
+    }
+
+    #[test]
+    fn staged_dirs_publish_once_and_never_outlive_their_process() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tempfile::tempdir().unwrap();
+        let to = d.path().join("ca");
+        let a = StagedDir::new_in(d.path(), ".kss-ca-", 0o700).unwrap();
+        let b = StagedDir::new_in(d.path(), ".kss-ca-", 0o700).unwrap();
+        assert_ne!(a.path(), b.path());
+        let mode = std::fs::metadata(a.path()).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700);
+        write_new(&a.path().join("key"), b"a", 0o600, ".kss-tmp-").unwrap();
+        write_new(&b.path().join("key"), b"b", 0o600, ".kss-tmp-").unwrap();
+        assert!(a.publish(&to).unwrap());
+        // The second one finds it done: removed, the first one kept.
+        assert!(!b.publish(&to).unwrap());
+        assert_eq!(std::fs::read(to.join("key")).unwrap(), b"a");
+        // Dropped unpublished: removed.
+        drop(StagedDir::new_in(d.path(), ".kss-ca-", 0o700).unwrap());
+        // A dead process's staging directory (with its files) is swept by the next one.
+        let dead = d.path().join(".kss-ca-99999999~0");
+        std::fs::create_dir(&dead).unwrap();
+        std::fs::write(dead.join("key"), b"secret").unwrap();
+        let c = StagedDir::new_in(d.path(), ".kss-ca-", 0o700).unwrap();
+        assert!(!dead.exists());
+        drop(c);
+        let names: Vec<_> = std::fs::read_dir(d.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["ca"]);
     }
 
     #[test]

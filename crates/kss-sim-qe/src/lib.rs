@@ -342,6 +342,9 @@ impl SimQuotingEnclave {
     pub fn load_or_create(dir: &Path) -> Result<Self, SimError> {
         if !dir.join(MARKER_FILE).exists() {
             Self::create(dir)?;
+        } else {
+            // A creation killed while another one won leaves its staging directory behind.
+            store::sweep_staging(dir);
         }
         Self::load(dir)
     }
@@ -353,13 +356,10 @@ impl SimQuotingEnclave {
     }
 
     fn create(dir: &Path) -> Result<(), SimError> {
+        // Dropped unpublished (an error here) removes it; a kill leaves it to the next sweep.
         let staging = store::staging_dir(dir)?;
-        let result = Self::write_new_ca(&staging, kss_attest::now());
-        if let Err(e) = result {
-            let _ = std::fs::remove_dir_all(&staging);
-            return Err(e);
-        }
-        store::publish(&staging, dir).map(|_| ())
+        Self::write_new_ca(staging.path(), kss_attest::now())?;
+        store::publish(staging, dir).map(|_| ())
     }
 
     fn write_new_ca(dir: &Path, now: u64) -> Result<(), SimError> {

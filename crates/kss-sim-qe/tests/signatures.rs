@@ -354,3 +354,35 @@ fn exported_directory_verifies_a_simulated_quote() {
     // Intel's root alone does not accept it.
     assert!(!Verifier::default().verify(&quote, &col, now + 60).accepted);
 }
+
+/// A creation killed half-way leaves a staging directory (with private keys in it) next to the
+/// CA; the next use removes it, whether it then creates the CA or finds it made.
+#[cfg(unix)]
+#[test]
+fn a_killed_creations_staging_directory_is_swept() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("sim-ca");
+    // No process has a pid above the kernel's maximum (2^22).
+    let plant = |n: u32| {
+        let stale = tmp.path().join(format!(".kss-staging-sim-ca-99999999~{n}"));
+        std::fs::create_dir(&stale).unwrap();
+        std::fs::write(stale.join("root.key"), b"a private key").unwrap();
+        stale
+    };
+    let names = || -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    let stale = plant(0);
+    SimQuotingEnclave::load_or_create(&dir).unwrap();
+    assert!(!stale.exists());
+    assert_eq!(names(), ["sim-ca"]);
+    let stale = plant(1);
+    SimQuotingEnclave::load_or_create(&dir).unwrap();
+    assert!(!stale.exists());
+    assert_eq!(names(), ["sim-ca"]);
+}

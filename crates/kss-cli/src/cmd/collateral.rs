@@ -32,7 +32,9 @@ pub struct SourceArgs {
     pub pccs_ca: Vec<PathBuf>,
 
     /// Seconds one HTTP attempt may take (connection to last byte). Connection errors and
-    /// HTTP 5xx/429 are retried twice with backoff; a timeout is not retried.
+    /// HTTP 5xx/429 are retried twice with backoff, or after the wait a 429/503 answer's
+    /// Retry-After asks for if that is no longer than this timeout (a longer one is not
+    /// retried); a timeout is not retried.
     #[arg(long, value_name = "SECS", default_value = "30")]
     pub timeout: f64,
 

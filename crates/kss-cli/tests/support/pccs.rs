@@ -3,12 +3,12 @@
 
 #![allow(dead_code)]
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The collateral one server serves, as the service sends it.
 #[derive(Clone, Debug, Default)]
@@ -69,10 +69,19 @@ pub enum Mode {
     V3HeaderNames,
 }
 
+/// A scripted answer: status and headers (the body is `{}`).
+type Scripted = (u16, Vec<(String, String)>);
+
 struct State {
     fixture: Fixture,
     mode: Mode,
     requests: Vec<String>,
+    /// When each request arrived (its head read), in the order of `requests`.
+    instants: Vec<Instant>,
+    /// Answers for the next requests, one each, before `mode` applies again.
+    script: VecDeque<Scripted>,
+    /// While set, requests are read and counted but not answered.
+    held: bool,
 }
 
 /// A running server. Stops when dropped.
@@ -101,6 +110,9 @@ impl Pccs {
             fixture,
             mode: Mode::Normal,
             requests: Vec::new(),
+            instants: Vec::new(),
+            script: VecDeque::new(),
+            held: false,
         }));
         let stop = Arc::new(AtomicBool::new(false));
         let (st, sp, is_tls) = (state.clone(), stop.clone(), tls.is_some());
@@ -143,6 +155,37 @@ impl Pccs {
     /// Every request path so far.
     pub fn requests(&self) -> Vec<String> {
         self.state.lock().expect("lock").requests.clone()
+    }
+
+    /// Every request path so far, with the instant it arrived.
+    pub fn requests_at(&self) -> Vec<(String, Instant)> {
+        let s = self.state.lock().expect("lock");
+        s.requests
+            .iter()
+            .cloned()
+            .zip(s.instants.iter().copied())
+            .collect()
+    }
+
+    /// The next `n` requests (whatever they ask for) are answered with `status` and `headers`;
+    /// then the mode applies again.
+    pub fn answer_next(&self, n: usize, status: u16, headers: &[(&str, &str)]) {
+        let h: Vec<(String, String)> = headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let mut s = self.state.lock().expect("lock");
+        s.script.extend(std::iter::repeat_n((status, h), n));
+    }
+
+    /// Holds every answer (requests are still read and counted) until [`Pccs::release`].
+    pub fn hold(&self) {
+        self.state.lock().expect("lock").held = true;
+    }
+
+    /// Answers the held requests and those that follow.
+    pub fn release(&self) {
+        self.state.lock().expect("lock").held = false;
     }
 
     /// The number of requests so far.
@@ -198,17 +241,23 @@ fn serve<S: Read + Write>(mut conn: S, state: &Mutex<State>) {
         .and_then(|l| l.split_whitespace().nth(1))
         .unwrap_or("/")
         .to_string();
-    let (fixture, mode) = {
+    let (fixture, mode, scripted) = {
         let mut s = state.lock().expect("lock");
         s.requests.push(target.clone());
-        (s.fixture.clone(), s.mode.clone())
+        s.instants.push(Instant::now());
+        let scripted = s.script.pop_front();
+        (s.fixture.clone(), s.mode.clone(), scripted)
     };
+    while state.lock().expect("lock").held {
+        std::thread::sleep(Duration::from_millis(5));
+    }
     if let Mode::Slow(d) = mode {
         std::thread::sleep(d);
     }
-    let (status, headers, body) = match mode {
-        Mode::Status(code) => (code, Vec::new(), b"{}".to_vec()),
-        _ => answer(&fixture, &mode, &target),
+    let (status, headers, body) = match (scripted, mode) {
+        (Some((code, headers)), _) => (code, headers, b"{}".to_vec()),
+        (None, Mode::Status(code)) => (code, Vec::new(), b"{}".to_vec()),
+        (None, mode) => answer(&fixture, &mode, &target),
     };
     let reason = match status {
         200 => "OK",
@@ -234,6 +283,11 @@ fn serve<S: Read + Write>(mut conn: S, state: &Mutex<State>) {
 type Answer = (u16, Vec<(String, String)>, Vec<u8>);
 
 fn answer(f: &Fixture, mode: &Mode, target: &str) -> Answer {
+    // A request through a proxy names the whole URL (absolute form): serve its path.
+    let target = match target.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("/", |i| &rest[i..]),
+        None => target,
+    };
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
     let q: HashMap<&str, &str> = query
         .split('&')
