@@ -50,7 +50,7 @@ cp "$KSS" app/image/bin/kss
 
 step "kss keygen + kss build: SGXS, MRENCLAVE, SIGSTRUCT with KSS fields, Enclave.xml"
 "$KSS" keygen --out signing-key.pem
-"$KSS" build app --sign-key signing-key.pem
+"$KSS" build app --key signing-key.pem
 "$KSS" inspect sigstruct app/build/enclave.sig | head -20
 "$KSS" measure app/build/enclave.sgxs
 

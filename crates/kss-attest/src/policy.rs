@@ -82,6 +82,7 @@ struct PolicyFile {
     accepted_qe_tcb_statuses: Option<Vec<String>>,
     allowed_advisory_ids: Option<Vec<String>>,
     max_collateral_age_days: Option<u64>,
+    report_data_prefix: Option<String>,
 }
 
 /// An appraisal policy. `Policy::default()` accepts any enclave identity that is not a debug
@@ -115,6 +116,8 @@ pub struct Policy {
     pub allowed_advisory_ids: Option<Vec<String>>,
     /// Maximum age of the oldest collateral piece (now − oldest issue date), in days.
     pub max_collateral_age_days: Option<u64>,
+    /// Required first bytes of REPORTDATA (1 to 64 bytes), e.g. a protocol tag or a key hash.
+    pub report_data_prefix: Option<Vec<u8>>,
 }
 
 impl Default for Policy {
@@ -133,6 +136,7 @@ impl Default for Policy {
             accepted_qe_tcb_statuses: None,
             allowed_advisory_ids: None,
             max_collateral_age_days: None,
+            report_data_prefix: None,
         }
     }
 }
@@ -221,6 +225,16 @@ impl Policy {
                     })
             })
             .transpose()?;
+        let report_data_prefix = file
+            .report_data_prefix
+            .as_ref()
+            .map(|h| {
+                hex::decode(strip_0x(h))
+                    .ok()
+                    .filter(|b| !b.is_empty() && b.len() <= 64)
+                    .ok_or_else(|| bad("report_data_prefix", h, "1 to 64 bytes of hex"))
+            })
+            .transpose()?;
         Ok(Self {
             mr_enclave: hash_list("mr_enclave", &file.mr_enclave)?,
             mr_signer: hash_list("mr_signer", &file.mr_signer)?,
@@ -239,6 +253,7 @@ impl Policy {
             )?,
             allowed_advisory_ids: file.allowed_advisory_ids,
             max_collateral_age_days: file.max_collateral_age_days,
+            report_data_prefix,
         })
     }
 
@@ -284,6 +299,9 @@ impl Policy {
         }
         if let Some(v) = self.max_collateral_age_days {
             m.insert("max_collateral_age_days".into(), json!(v));
+        }
+        if let Some(v) = &self.report_data_prefix {
+            m.insert("report_data_prefix".into(), json!(hex::encode(v)));
         }
         Value::Object(m)
     }
@@ -368,6 +386,12 @@ impl Policy {
     /// Restricts advisory IDs to this list.
     pub fn with_allowed_advisory_ids(mut self, v: Vec<String>) -> Self {
         self.allowed_advisory_ids = Some(v);
+        self
+    }
+
+    /// Requires REPORTDATA to start with `v` (at most 64 bytes).
+    pub fn with_report_data_prefix(mut self, v: Vec<u8>) -> Self {
+        self.report_data_prefix = Some(v);
         self
     }
 
@@ -465,6 +489,17 @@ impl Policy {
                 format!(
                     "CONFIGSVN is {}, policy requires at least {v}",
                     r.config_svn
+                ),
+            ));
+        }
+        if let Some(p) = &self.report_data_prefix {
+            out.push(Check::from_bool(
+                CheckId::PolicyReportDataPrefix,
+                r.report_data.starts_with(p),
+                format!(
+                    "REPORTDATA starts with {}, policy requires {}",
+                    hex::encode(&r.report_data[..p.len().min(64)]),
+                    hex::encode(p)
                 ),
             ));
         }

@@ -84,6 +84,7 @@ enum InspectWhat {
 
 fn main() -> ExitCode {
     restore_sigpipe();
+    let json = wants_json(std::env::args_os().skip(1));
     let cli = Cli::parse();
     let result = match cli.command {
         Command::New(a) => cmd::new::run(a),
@@ -104,8 +105,14 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
-        Err(e) => e.report(),
+        Err(e) => e.report(json),
     }
+}
+
+/// Whether `--json` was given to kss itself (not to a workload after `--`), so that an error
+/// is printed as JSON too.
+fn wants_json(args: impl Iterator<Item = std::ffi::OsString>) -> bool {
+    args.take_while(|a| a != "--").any(|a| a == "--json")
 }
 
 /// Rust ignores SIGPIPE, which turns `kss ... | head` into a panic on the next print. Restore

@@ -5,14 +5,18 @@ use std::path::Path;
 
 /// Reads a whole file; the error names the file and what it was meant to be.
 pub fn read_file(path: &Path, what: &str) -> Result<Vec<u8>, CliError> {
-    std::fs::read(path)
-        .map_err(|e| CliError::input(format!("cannot read {what} '{}': {e}", path.display())))
+    std::fs::read(path).map_err(|e| {
+        CliError::input(format!("cannot read {what} '{}': {e}", path.display()))
+            .input_name(path.display().to_string())
+    })
 }
 
 /// Reads a whole file as UTF-8 text; errors name the file and what it was meant to be.
 pub fn read_text(path: &Path, what: &str) -> Result<String, CliError> {
-    String::from_utf8(read_file(path, what)?)
-        .map_err(|_| CliError::input(format!("{what} '{}': not UTF-8 text", path.display())))
+    String::from_utf8(read_file(path, what)?).map_err(|_| {
+        CliError::input(format!("{what} '{}': not UTF-8 text", path.display()))
+            .input_name(path.display().to_string())
+    })
 }
 
 /// Writes `bytes` to `path` atomically and durably: a temp file in the same directory, fsync,

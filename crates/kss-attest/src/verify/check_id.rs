@@ -99,6 +99,14 @@ check_ids! {
     PolicyAdvisoryIds = "policy.advisory_ids",
     /// The collateral is not older than the policy allows.
     PolicyCollateralAge = "policy.collateral_age",
+    /// REPORTDATA starts with the policy's `report_data_prefix`.
+    PolicyReportDataPrefix = "policy.report_data_prefix",
+    /// REPORTDATA is exactly the 64 bytes the verifier expects (`kss verify --report-data`).
+    ReportDataExact = "report_data.exact",
+    /// REPORTDATA starts with the bytes the verifier expects (`kss verify --report-data`).
+    ReportDataPrefix = "report_data.prefix",
+    /// REPORTDATA starts with the hash of the runtime data (`kss verify --runtime-data`).
+    ReportDataRuntimeData = "report_data.runtime_data",
 }
 
 impl std::fmt::Display for CheckId {

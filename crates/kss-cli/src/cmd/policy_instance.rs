@@ -25,11 +25,14 @@ pub struct FromInstanceArgs {
     #[arg(default_value = ".")]
     pub dir: PathBuf,
     /// Expected CONFIGID as base64 (as given to `kss run --config-id`).
-    #[arg(long, value_name = "BASE64", conflicts_with = "config_id_hex")]
+    #[arg(long, value_name = "BASE64", conflicts_with_all = ["config_id_hex", "config_id_file"])]
     pub config_id: Option<String>,
     /// Expected CONFIGID as hex.
-    #[arg(long, value_name = "HEX")]
+    #[arg(long, value_name = "HEX", conflicts_with = "config_id_file")]
     pub config_id_hex: Option<String>,
+    /// Expected CONFIGID as the raw bytes of a file (as given to `kss run --config-id-file`).
+    #[arg(long, value_name = "PATH")]
+    pub config_id_file: Option<PathBuf>,
     /// Minimum CONFIGSVN (decimal or 0x hex).
     #[arg(long, value_name = "N")]
     pub min_config_svn: Option<String>,
@@ -51,12 +54,16 @@ pub fn run(a: FromInstanceArgs) -> CliResult {
     let sig = Sigstruct::from_bytes(&sig_bytes)
         .map_err(|e| CliError::input(format!("{}: {e}", sig_path.display())))?;
     let mut policy = Policy::from_sigstruct(&sig);
-    let explicit = match (&a.config_id, &a.config_id_hex) {
-        (Some(b), _) => {
+    let explicit = match (&a.config_id, &a.config_id_hex, &a.config_id_file) {
+        (Some(b), _, _) => {
             Some(launch::config_id_from_base64(b).map_err(|e| CliError::input(e.to_string()))?)
         }
-        (None, Some(h)) => {
+        (None, Some(h), _) => {
             Some(launch::config_id_from_hex(h).map_err(|e| CliError::input(e.to_string()))?)
+        }
+        (None, None, Some(p)) => {
+            let bytes = crate::util::read_file(p, "--config-id-file")?;
+            Some(launch::config_id_from_raw(&bytes).map_err(|e| CliError::input(e.to_string()))?)
         }
         _ => None,
     };

@@ -2,7 +2,6 @@
 //! verifier can check simulated quotes (only when explicitly told to trust `root.pem`).
 
 use crate::error::{CliError, CliResult};
-use crate::util::parse_num;
 use kss_sim_qe::{default_sim_ca_dir, SimQuotingEnclave};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -32,9 +31,10 @@ pub struct ExportArgs {
     /// Directory of the simulated CA to use instead of the per-user default.
     #[arg(long, value_name = "DIR")]
     pub sim_ca_dir: Option<PathBuf>,
-    /// Issue date of the collateral as Unix seconds (decimal or 0x hex); default: now. The
-    /// collateral is valid from this time for 30 days.
-    #[arg(long, value_name = "UNIX_SECONDS")]
+    /// Issue date of the collateral: Unix seconds or RFC 3339 (as `kss verify --at`);
+    /// default: now. The collateral is valid from this time for 30 days. (`--now` is the old
+    /// name and still works.)
+    #[arg(long = "at", alias = "now", value_name = "TIME")]
     pub now: Option<String>,
 }
 
@@ -56,9 +56,18 @@ fn export(args: ExportArgs) -> CliResult {
         })?,
     };
     let now = match args.now {
-        Some(t) => parse_num(&t, "--now", u64::from(u32::MAX))?,
+        Some(t) => {
+            kss_attest::parse_time(&t, "--at").map_err(|e| CliError::input(e.to_string()))?
+        }
         None => kss_attest::now(),
     };
+    if args.dir.exists() && !args.dir.is_dir() {
+        return Err(CliError::input(format!(
+            "output directory '{}' is an existing file, not a directory",
+            args.dir.display()
+        ))
+        .input_name(args.dir.display().to_string()));
+    }
     let qe = SimQuotingEnclave::load_or_create(&ca_dir)
         .map_err(|e| CliError::environment(e.to_string()))?;
     let exported = qe

@@ -5,7 +5,9 @@ use crate::error::{CliError, CliResult};
 use crate::util::{print_json, read_file, read_text};
 use kss_attest::collateral::Collateral;
 use kss_attest::policy::Policy;
-use kss_attest::verify::{trust_root_key, Outcome, Verdict, Verifier};
+use kss_attest::verify::{
+    trust_root_key, Outcome, ReportDataExpectation, RuntimeDataHash, Verdict, Verifier,
+};
 use kss_attest::{format_rfc3339, now, parse_time};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -64,6 +66,20 @@ pub struct Args {
     #[arg(long)]
     pub allow_trailing: bool,
 
+    /// Expected REPORTDATA, hex: 64 bytes must match exactly (check report_data.exact), fewer
+    /// bytes must open REPORTDATA (check report_data.prefix).
+    #[arg(long, value_name = "HEX")]
+    pub report_data: Option<String>,
+
+    /// Runtime data (e.g. the enclave's public key or your nonce) whose hash must open
+    /// REPORTDATA (check report_data.runtime_data).
+    #[arg(long, value_name = "FILE")]
+    pub runtime_data: Option<PathBuf>,
+
+    /// The hash that binds --runtime-data: sha256 (first 32 bytes) or sha512 (all 64 bytes).
+    #[arg(long, value_name = "HASH", default_value = "sha256", value_parser = ["sha256", "sha512"], requires = "runtime_data")]
+    pub runtime_data_hash: String,
+
     /// Print the verdict as JSON on stdout: accepted, tcb_status, advisory_ids, qe_tcb_status,
     /// report_body and every check with its outcome and reason.
     #[arg(long)]
@@ -77,7 +93,9 @@ pub fn run(args: Args) -> CliResult {
     let quote = crate::cmd::quote::parse_quote_file(&bytes, &args.quote, args.allow_trailing)?;
     drop(bytes);
     let mut collateral = Collateral::from_path(&args.collateral).map_err(|e| {
-        CliError::input(e.to_string()).hint("see `kss verify --help` for the collateral forms")
+        CliError::input(e.to_string())
+            .hint("see `kss verify --help` for the collateral forms")
+            .input_name(args.collateral.display().to_string())
     })?;
     if let Some(p) = &args.pck_chain {
         collateral.pck_chain = Some(read_file(p, "PCK chain")?);
@@ -90,7 +108,7 @@ pub fn run(args: Args) -> CliResult {
         Some(p) => {
             let text = read_text(p, "policy")?;
             Policy::from_json(&text, &p.display().to_string())
-                .map_err(|e| CliError::input(e.to_string()))?
+                .map_err(|e| CliError::input(e.to_string()).input_name(p.display().to_string()))?
         }
         None => Policy::default(),
     };
@@ -108,7 +126,11 @@ pub fn run(args: Args) -> CliResult {
             .collect::<Result<Vec<_>, _>>()?;
         Verifier::with_trust_roots(roots, policy)
     };
-    let verdict = verifier.verify_quote(&quote, &collateral, at);
+    let expectations = report_data_expectations(&args)?;
+    let mut verdict = verifier.verify_quote(&quote, &collateral, at);
+    if !expectations.is_empty() {
+        verdict.check_report_data(&expectations);
+    }
     if args.json {
         print_json(&verdict.to_json(|b| {
             kss_attest::json::report_body_json(b, kss_attest::json::ByteOrder::Stored)
@@ -123,6 +145,34 @@ pub fn run(args: Args) -> CliResult {
             f.reason, f.name
         ))),
     }
+}
+
+/// What `--report-data` and `--runtime-data` ask of REPORTDATA.
+fn report_data_expectations(args: &Args) -> Result<Vec<ReportDataExpectation>, CliError> {
+    let mut out = Vec::new();
+    if let Some(text) = &args.report_data {
+        let t = text.trim();
+        let t = t.strip_prefix("0x").unwrap_or(t);
+        let bytes = hex::decode(t)
+            .ok()
+            .and_then(|b| ReportDataExpectation::from_bytes(&b));
+        out.push(bytes.ok_or_else(|| {
+            CliError::input(format!(
+                "--report-data: '{text}' is not valid: expected 1 to 64 bytes of hex \
+                 (64 bytes: exact match; fewer: a prefix of REPORTDATA)"
+            ))
+        })?);
+    }
+    if let Some(p) = &args.runtime_data {
+        let data = read_file(p, "runtime data")?;
+        let hash = if args.runtime_data_hash == "sha512" {
+            RuntimeDataHash::Sha512
+        } else {
+            RuntimeDataHash::Sha256
+        };
+        out.push(ReportDataExpectation::RuntimeData { data, hash });
+    }
+    Ok(out)
 }
 
 fn print_text(args: &Args, v: &Verdict) {

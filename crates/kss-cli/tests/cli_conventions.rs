@@ -1,0 +1,262 @@
+//! Issue 16 through the real binary: REPORTDATA checks in `kss verify`, JSON errors, and the
+//! conventions of `docs/cli.md` (names, times, exit statuses).
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+const PHALA_QUOTE: &str = "phala-dcap-qvl/sgx_quote";
+const PHALA_COLLATERAL: &str = "phala-dcap-qvl/sgx_quote_collateral.json";
+const PHALA_AT: &str = "1752919277";
+/// REPORTDATA of the phala sample: "Hello, world!" then zeros.
+const PHALA_REPORT_DATA: &str = "48656c6c6f2c20776f726c6421000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000";
+
+fn testdata(path: &str) -> String {
+    format!("{}/../../testdata/{path}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn kss(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kss"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run kss")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).expect("write");
+    p.to_str().expect("utf-8").to_string()
+}
+
+fn policy(dir: &Path, extra: &str) -> String {
+    write(
+        dir,
+        "policy.json",
+        format!(
+            r#"{{"accepted_tcb_statuses": ["UpToDate", "ConfigurationAndSWHardeningNeeded"]{extra}}}"#
+        )
+        .as_bytes(),
+    )
+}
+
+fn verify_json(extra: &[&str]) -> (Output, serde_json::Value) {
+    let (q, c) = (testdata(PHALA_QUOTE), testdata(PHALA_COLLATERAL));
+    let mut args = vec!["verify", &q, "--collateral", &c, "--at", PHALA_AT, "--json"];
+    args.extend_from_slice(extra);
+    let o = kss(&args);
+    let v = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}{}", text(&o.stdout), text(&o.stderr)));
+    (o, v)
+}
+
+fn check<'a>(v: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no check {name}: {v}"))
+}
+
+#[test]
+fn report_data_exact_and_prefix_are_named_checks() {
+    let d = tempfile::tempdir().unwrap();
+    let p = policy(d.path(), "");
+    let (o, v) = verify_json(&["--policy", &p, "--report-data", PHALA_REPORT_DATA]);
+    assert_eq!(o.status.code(), Some(0), "{v}");
+    assert_eq!(check(&v, "report_data.exact")["outcome"], "pass");
+
+    // "Hello" is a prefix; "Bye" is not, and the reason shows both.
+    let (o, v) = verify_json(&["--policy", &p, "--report-data", "48656c6c6f"]);
+    assert_eq!(o.status.code(), Some(0), "{v}");
+    assert_eq!(check(&v, "report_data.prefix")["outcome"], "pass");
+    let (o, v) = verify_json(&["--policy", &p, "--report-data", "427965"]);
+    assert_eq!(o.status.code(), Some(1));
+    let c = check(&v, "report_data.prefix");
+    assert_eq!(c["outcome"], "fail");
+    assert!(
+        c["reason"].as_str().unwrap().contains("expected 427965"),
+        "{c}"
+    );
+
+    // Text form names the failed check.
+    let (q, col) = (testdata(PHALA_QUOTE), testdata(PHALA_COLLATERAL));
+    let o = kss(&[
+        "verify",
+        &q,
+        "--collateral",
+        &col,
+        "--at",
+        PHALA_AT,
+        "--policy",
+        &p,
+        "--report-data",
+        &"00".repeat(64),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o.stderr).contains("report_data.exact"),
+        "{}",
+        text(&o.stderr)
+    );
+
+    // Bad hex: exit 2, names the option and the accepted forms.
+    let o = kss(&["verify", &q, "--collateral", &col, "--report-data", "zz"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("--report-data: 'zz' is not valid: expected 1 to 64 bytes"));
+}
+
+#[test]
+fn runtime_data_hash_must_open_report_data() {
+    let d = tempfile::tempdir().unwrap();
+    let p = policy(d.path(), "");
+    let rt = write(d.path(), "key.pub", b"Hello, world!");
+    for hash in ["sha256", "sha512"] {
+        let (o, v) = verify_json(&[
+            "--policy",
+            &p,
+            "--runtime-data",
+            &rt,
+            "--runtime-data-hash",
+            hash,
+        ]);
+        assert_eq!(o.status.code(), Some(1), "{v}");
+        let c = check(&v, "report_data.runtime_data");
+        assert_eq!(c["outcome"], "fail");
+        assert!(c["reason"].as_str().unwrap().contains(hash), "{c}");
+    }
+    // A missing runtime data file is bad input naming the file.
+    let (o, v) = verify_json(&["--policy", &p, "--runtime-data", "/nonexistent/rt.bin"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(v["error"]["kind"], "input");
+    assert_eq!(v["error"]["input"], "/nonexistent/rt.bin");
+}
+
+#[test]
+fn policy_report_data_prefix() {
+    let d = tempfile::tempdir().unwrap();
+    let p = policy(d.path(), r#", "report_data_prefix": "48656c6c6f""#);
+    let (o, v) = verify_json(&["--policy", &p]);
+    assert_eq!(o.status.code(), Some(0), "{v}");
+    assert_eq!(check(&v, "policy.report_data_prefix")["outcome"], "pass");
+    let p = policy(d.path(), r#", "report_data_prefix": "ff""#);
+    let (o, v) = verify_json(&["--policy", &p]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(check(&v, "policy.report_data_prefix")["outcome"], "fail");
+    let p = policy(d.path(), r#", "report_data_prefix": "xyz""#);
+    let (o, v) = verify_json(&["--policy", &p]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(v["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("report_data_prefix"));
+}
+
+#[test]
+fn json_errors_go_to_stdout_with_the_same_status() {
+    let o = kss(&["quote", "inspect", "/nonexistent/q.bin", "--json"]);
+    assert_eq!(o.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON error on stdout");
+    assert_eq!(v["error"]["kind"], "input");
+    assert_eq!(v["error"]["input"], "/nonexistent/q.bin");
+    assert!(v["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("/nonexistent/q.bin"));
+    assert!(
+        text(&o.stderr).contains("kss: error:"),
+        "text stays on stderr"
+    );
+    // Without --json stdout stays empty.
+    let o = kss(&["quote", "inspect", "/nonexistent/q.bin"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(o.stdout.is_empty());
+}
+
+#[test]
+fn one_name_per_concept_and_missing_files_are_exit_2() {
+    let d = tempfile::tempdir().unwrap();
+    let inst = d.path().join("app");
+    let inst = inst.to_str().unwrap();
+    let o = kss(&["new", inst]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    // `build --key` like `sign --key`; the old `--sign-key` still parses. Both name the file.
+    for flag in ["--key", "--sign-key"] {
+        let o = kss(&["build", inst, flag, "/nonexistent/missing.pem"]);
+        assert_eq!(o.status.code(), Some(2), "{flag}: {}", text(&o.stderr));
+        assert!(
+            text(&o.stderr).contains("/nonexistent/missing.pem"),
+            "{}",
+            text(&o.stderr)
+        );
+        assert!(
+            text(&o.stderr).contains("kss keygen"),
+            "{}",
+            text(&o.stderr)
+        );
+    }
+    let o = kss(&[
+        "sign",
+        "--key",
+        "/nonexistent/missing.pem",
+        "--enclave-hash",
+        &"00".repeat(32),
+        "--out",
+        "/nonexistent/x.sig",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+
+    // `sim-ca export --at` takes RFC 3339 like `verify --at`; `--now` is the old name.
+    let ca = d.path().join("ca");
+    let out = d.path().join("out");
+    let o = kss(&[
+        "sim-ca",
+        "export",
+        out.to_str().unwrap(),
+        "--sim-ca-dir",
+        ca.to_str().unwrap(),
+        "--at",
+        "2025-07-19T10:01:17Z",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let o = kss(&[
+        "sim-ca",
+        "export",
+        out.to_str().unwrap(),
+        "--sim-ca-dir",
+        ca.to_str().unwrap(),
+        "--now",
+        "1752919277",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    // Exporting onto an existing file is bad input (exit 2) naming it.
+    let file = write(d.path(), "afile", b"x");
+    let o = kss(&[
+        "sim-ca",
+        "export",
+        &file,
+        "--sim-ca-dir",
+        ca.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains(&file));
+
+    // `policy from-instance --config-id-file` like `kss run --config-id-file`.
+    let o = kss(&[
+        "policy",
+        "from-instance",
+        inst,
+        "--config-id-file",
+        "/nonexistent/cfg.bin",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert!(
+        !text(&o.stderr).contains("unexpected argument"),
+        "{}",
+        text(&o.stderr)
+    );
+}
