@@ -43,6 +43,7 @@ pub mod json;
 pub mod pck;
 pub mod policy;
 pub mod quote;
+mod serde_words;
 pub mod tcb;
 pub mod verify;
 mod x509util;

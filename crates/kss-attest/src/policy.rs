@@ -168,7 +168,7 @@ impl Policy {
     pub fn from_json(text: &str, source_name: &str) -> Result<Self, PolicyError> {
         let file: PolicyFile = serde_json::from_str(text).map_err(|e| PolicyError::Json {
             source_name: source_name.to_string(),
-            reason: e.to_string(),
+            reason: json_reason(text, &e),
         })?;
         let bad = |key: &str, value: &str, expected: &str| PolicyError::Value {
             source_name: source_name.to_string(),
@@ -576,6 +576,29 @@ impl Policy {
         }
         out
     }
+}
+
+/// Names the key of a type or range error: all keys are optional, so the first key that fails
+/// alone is the culprit. Syntax errors and unknown keys keep serde's text (which names them).
+fn json_reason(text: &str, e: &serde_json::Error) -> String {
+    if e.classify() != serde_json::error::Category::Data {
+        return e.to_string();
+    }
+    let Ok(Value::Object(map)) = serde_json::from_str::<Value>(text) else {
+        return e.to_string();
+    };
+    for (k, v) in map {
+        let mut one = Map::new();
+        one.insert(k.clone(), v);
+        if let Err(err) = serde_json::from_value::<PolicyFile>(Value::Object(one)) {
+            let msg = err.to_string();
+            if msg.starts_with("unknown field") {
+                return e.to_string();
+            }
+            return format!("key \"{k}\": {}", crate::serde_words::in_words(&msg));
+        }
+    }
+    e.to_string()
 }
 
 fn one_of(name: CheckId, field: &str, v: &[u8; 32], list: &[[u8; 32]]) -> Check {

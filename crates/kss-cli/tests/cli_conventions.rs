@@ -260,3 +260,25 @@ fn one_name_per_concept_and_missing_files_are_exit_2() {
         text(&o.stderr)
     );
 }
+
+#[test]
+fn policy_json_errors_name_the_key_in_words() {
+    let d = tempfile::tempdir().unwrap();
+    let (q, c) = (testdata(PHALA_QUOTE), testdata(PHALA_COLLATERAL));
+    for (body, want) in [
+        (
+            format!(r#"{{"mr_enclave": "{}"}}"#, "ab".repeat(32)),
+            "key \"mr_enclave\": expected a list (JSON array), found the string",
+        ),
+        (
+            r#"{"min_config_svn": 70000}"#.to_string(),
+            "key \"min_config_svn\": expected an integer from 0 to 65535, found the number 70000",
+        ),
+    ] {
+        let p = write(d.path(), "p.json", body.as_bytes());
+        let o = kss(&["verify", &q, "--collateral", &c, "--policy", &p]);
+        assert_eq!(o.status.code(), Some(2));
+        let err = text(&o.stderr);
+        assert!(err.contains(want) && err.contains("p.json"), "{err}");
+    }
+}
