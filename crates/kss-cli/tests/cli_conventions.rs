@@ -282,3 +282,29 @@ fn policy_json_errors_name_the_key_in_words() {
         assert!(err.contains(want) && err.contains("p.json"), "{err}");
     }
 }
+
+#[test]
+fn occlum_json_typo_in_metadata_is_an_error_and_the_template_builds_quietly() {
+    let d = tempfile::tempdir().unwrap();
+    let inst = d.path().join("app");
+    let inst = inst.to_str().unwrap();
+    assert_eq!(kss(&["new", inst]).status.code(), Some(0));
+    let o = kss(&["build", inst]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(
+        !text(&o.stderr).contains("not used by kss"),
+        "{}",
+        text(&o.stderr)
+    );
+    let cfg = Path::new(inst).join("Occlum.json");
+    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(&cfg).unwrap()).unwrap();
+    v["metadata"]["enable_ksss"] = serde_json::json!(true);
+    std::fs::write(&cfg, serde_json::to_vec(&v).unwrap()).unwrap();
+    let o = kss(&["build", inst]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("metadata.enable_ksss (did you mean metadata.enable_kss?)"),
+        "{}",
+        text(&o.stderr)
+    );
+}
