@@ -3,7 +3,8 @@
 #
 #   build   an Occlum-style instance with KSS IDs is measured and signed
 #   run     it is launched with a CONFIGID and CONFIGSVN (the RFC's example)
-#   attest  the workload gets a DCAP quote; kss inspects and verifies it with a KSS policy
+#   attest  the workload gets a DCAP quote; kss inspects and verifies it with a KSS policy,
+#           then attests it through `kss serve`, which answers with a signed EAR token
 #   seal    data sealed at one CONFIGSVN is read after an upgrade, not by a downgrade or
 #           another configuration, and resealed forward
 #
@@ -51,7 +52,7 @@ cp "$KSS" app/image/bin/kss
 step "kss keygen + kss build: SGXS, MRENCLAVE, SIGSTRUCT with KSS fields, Enclave.xml"
 "$KSS" keygen --out signing-key.pem
 "$KSS" build app --key signing-key.pem
-"$KSS" inspect sigstruct app/build/enclave.sig | head -20
+"$KSS" inspect sigstruct app/build/enclave.sig | sed -n 1,20p
 "$KSS" measure app/build/enclave.sgxs
 
 step "kss run: the RFC's example, kss run --config-id \"\$(base64 64.bin)\" --config-svn 0x12ab -- /bin/dcap_test"
@@ -76,6 +77,29 @@ expect_fail 1 "$KSS" verify quote.bin --collateral sim-ca/collateral.json --poli
 echo "-- a policy that requires a newer CONFIGSVN rejects it:"
 "$KSS" policy from-instance app --config-id "$(base64 64.bin)" --min-config-svn 0x12ac > policy-newer.json
 expect_fail 1 "$KSS" verify quote.bin --collateral sim-ca/collateral.json --trust-root sim-ca/root.pem --policy policy-newer.json
+
+step "kss serve: the attestation service; the demo's quote is attested through it"
+"$KSS" token keygen --out token-key.pem
+mkdir -p policies
+cp policy.json policies/app.json
+cp policy-newer.json policies/newer.json
+"$KSS" serve --listen 127.0.0.1:0 --signing-key token-key.pem --policy-dir policies \
+  --collateral sim-ca/collateral.json --trust-root sim-ca/root.pem --log-level warn \
+  > serve.out 2> serve.log &
+SERVE_PID=$!
+trap 'kill -TERM "$SERVE_PID" 2>/dev/null || true' EXIT
+for _ in $(seq 100); do grep -q listening serve.out 2>/dev/null && break; sleep 0.1; done
+URL=$(sed -n 's/^kss serve: listening on //p' serve.out)
+echo "kss serve is listening on $URL"
+"$KSS" attest quote.bin --server "$URL" --policy app --nonce --token-out token.jwt
+echo "-- the token (an EAR JWT) verifies against the service's JWKS:"
+"$KSS" token verify token.jwt --jwks "$URL/.well-known/jwks.json"
+echo "-- the stricter policy rejects it through the service too:"
+expect_fail 1 "$KSS" attest quote.bin --server "$URL" --policy newer --token-out token-newer.jwt
+kill -TERM "$SERVE_PID"
+wait "$SERVE_PID"
+trap - EXIT
+echo "(kss serve stopped cleanly)"
 
 step "sealing: CONFIGSVN upgrades keep data readable, downgrades and other configs cannot read it"
 echo "the database password" > secret.txt

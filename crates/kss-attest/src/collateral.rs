@@ -13,6 +13,7 @@
 pub(crate) mod dcap_qvl;
 pub(crate) mod json_slice;
 pub mod pcs_dir;
+pub mod piece_check;
 
 use crate::x509util::{verify_p256_fixed, P256Key};
 use std::path::{Path, PathBuf};
@@ -128,6 +129,26 @@ pub enum CollateralError {
         /// What is wrong and what was expected.
         reason: String,
     },
+    /// A JSON document (or field) that does not parse.
+    #[error("{source_name}: {field}: {source}")]
+    Json {
+        /// Which collateral.
+        source_name: String,
+        /// The document or field.
+        field: String,
+        /// The parser's error.
+        source: serde_json::Error,
+    },
+    /// A field that should be hex but is not.
+    #[error("{source_name}: {field}: not hex: {source}")]
+    Hex {
+        /// Which collateral.
+        source_name: String,
+        /// The field.
+        field: String,
+        /// The decoder's error.
+        source: hex::FromHexError,
+    },
     /// A source could not provide collateral (e.g. a network or cache failure).
     #[error("{what}: collateral not available: {source}")]
     Unavailable {
@@ -155,7 +176,9 @@ impl CollateralError {
             Self::Io { .. } | Self::Missing { .. } | Self::Unavailable { .. } => {
                 CollateralErrorKind::NotAvailable
             }
-            Self::Field { .. } => CollateralErrorKind::BadContent,
+            Self::Field { .. } | Self::Json { .. } | Self::Hex { .. } => {
+                CollateralErrorKind::BadContent
+            }
         }
     }
 }
@@ -166,10 +189,13 @@ impl Collateral {
         if path.is_dir() {
             Self::from_pcs_dir(path)
         } else {
-            let bytes = std::fs::read(path).map_err(|source| CollateralError::Io {
-                path: path.to_path_buf(),
-                source,
-            })?;
+            let bytes =
+                kss_io::read_bounded(path, kss_io::limits::COLLATERAL).map_err(|source| {
+                    CollateralError::Io {
+                        path: path.to_path_buf(),
+                        source,
+                    }
+                })?;
             Self::from_dcap_qvl_json(&bytes, &path.display().to_string())
         }
     }
@@ -246,10 +272,13 @@ pub struct DcapQvlFile(pub PathBuf);
 
 impl CollateralSource for DcapQvlFile {
     fn collateral(&self, _need: &CollateralNeed) -> Result<Arc<Collateral>, CollateralError> {
-        let bytes = std::fs::read(&self.0).map_err(|source| CollateralError::Io {
-            path: self.0.clone(),
-            source,
-        })?;
+        let bytes =
+            kss_io::read_bounded(&self.0, kss_io::limits::COLLATERAL).map_err(|source| {
+                CollateralError::Io {
+                    path: self.0.clone(),
+                    source,
+                }
+            })?;
         Collateral::from_dcap_qvl_json(&bytes, &self.0.display().to_string()).map(Arc::new)
     }
 }
@@ -270,10 +299,10 @@ pub(crate) fn hex_signature(
     source_name: &str,
     field: &str,
 ) -> Result<Vec<u8>, CollateralError> {
-    let sig = hex::decode(text.trim()).map_err(|e| CollateralError::Field {
+    let sig = hex::decode(text.trim()).map_err(|source| CollateralError::Hex {
         source_name: source_name.to_string(),
         field: field.to_string(),
-        reason: format!("not hex: {e}"),
+        source,
     })?;
     if sig.len() != 64 {
         return Err(CollateralError::Field {

@@ -1,6 +1,7 @@
 //! Times in collateral and on the command line: RFC 3339 UTC timestamps and Unix seconds.
 
-use kss_types::civil::{civil_from_days, days_from_civil, is_valid_date};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
 
 /// A time that could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -10,31 +11,6 @@ pub struct TimeError {
     pub what: String,
     /// The text found.
     pub text: String,
-}
-
-/// Days since 1970-01-01 of a checked date (`None` for e.g. February 30th); the year must be
-/// within 0–9999.
-fn checked_days(y: i64, m: i64, d: i64) -> Option<i64> {
-    let (m, d) = (u8::try_from(m).ok()?, u8::try_from(d).ok()?);
-    ((0..=9999).contains(&y) && is_valid_date(y, m, d)).then(|| days_from_civil(y, m, d))
-}
-
-/// Reads exactly `n` ASCII digits at `*at`, advancing past them.
-fn digits(b: &[u8], at: &mut usize, n: usize) -> Option<i64> {
-    let ds = b.get(*at..*at + n)?;
-    *at += n;
-    ds.iter().try_fold(0i64, |acc, &c| {
-        c.is_ascii_digit().then(|| acc * 10 + i64::from(c - b'0'))
-    })
-}
-
-/// Consumes `c` at `*at` if it is one of `options`.
-fn one_of(b: &[u8], at: &mut usize, options: &[u8]) -> Option<u8> {
-    let c = *b.get(*at)?;
-    options.contains(&c).then(|| {
-        *at += 1;
-        c
-    })
 }
 
 /// Parses an RFC 3339 timestamp to Unix seconds, strictly by its grammar:
@@ -49,45 +25,28 @@ pub fn parse_rfc3339(text: &str, what: &str) -> Result<u64, TimeError> {
     })
 }
 
+/// The byte offset of the seconds field (`YYYY-MM-DDTHH:MM:SS`); fixed, since every field
+/// before it has a fixed width.
+const SECONDS_AT: usize = 17;
+
+/// The grammar of [`parse_rfc3339`] on trimmed input. `time`'s RFC 3339 reader enforces the
+/// fixed widths, digit-only fractions, full offsets, real days and nothing trailing; two of its
+/// liberties are narrowed here: it takes any byte as the date-time separator (we take `T`, `t`
+/// or a space), and it takes second 60 only as the last second of a month in UTC (we take it
+/// anywhere and count it as the next minute's first second, as before).
 fn parse_strict(b: &[u8]) -> Option<u64> {
-    let at = &mut 0;
-    let y = digits(b, at, 4)?;
-    one_of(b, at, b"-")?;
-    let mo = digits(b, at, 2)?;
-    one_of(b, at, b"-")?;
-    let d = digits(b, at, 2)?;
-    let days = checked_days(y, mo, d)?;
-    one_of(b, at, b"Tt ")?;
-    let h = digits(b, at, 2)?;
-    one_of(b, at, b":")?;
-    let mi = digits(b, at, 2)?;
-    one_of(b, at, b":")?;
-    let s = digits(b, at, 2)?;
-    if h > 23 || mi > 59 || s > 60 {
+    if !matches!(b.get(10), Some(b'T' | b't' | b' ')) {
         return None;
     }
-    if one_of(b, at, b".").is_some() {
-        digits(b, at, 1)?;
-        while b.get(*at).is_some_and(u8::is_ascii_digit) {
-            *at += 1;
-        }
-    }
-    let offset = match one_of(b, at, b"Zz+-")? {
-        b'Z' | b'z' => 0,
-        sign => {
-            let oh = digits(b, at, 2)?;
-            one_of(b, at, b":")?;
-            let om = digits(b, at, 2)?;
-            if oh > 23 || om > 59 {
-                return None;
-            }
-            (if sign == b'-' { -1 } else { 1 }) * (oh * 3600 + om * 60)
-        }
+    let text = std::str::from_utf8(b).ok()?;
+    let (parsed, leap) = if b.get(SECONDS_AT..SECONDS_AT + 2) == Some(b"60") {
+        let mut owned = text.to_string();
+        owned.replace_range(SECONDS_AT..SECONDS_AT + 2, "59");
+        (OffsetDateTime::parse(&owned, &Rfc3339), 1)
+    } else {
+        (OffsetDateTime::parse(text, &Rfc3339), 0)
     };
-    if *at != b.len() {
-        return None;
-    }
-    u64::try_from(days * 86_400 + h * 3600 + mi * 60 + s - offset).ok()
+    u64::try_from(parsed.ok()?.unix_timestamp() + leap).ok()
 }
 
 /// Parses `--at`-style input: Unix seconds, or an RFC 3339 timestamp.
@@ -104,35 +63,44 @@ pub fn parse_time(text: &str, what: &str) -> Result<u64, TimeError> {
 
 /// Formats Unix seconds as `YYYY-MM-DDTHH:MM:SSZ`.
 pub fn format_rfc3339(secs: u64) -> String {
-    let secs = i64::try_from(secs).unwrap_or(i64::MAX / 2);
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let (y, m, d) = civil_from_days(days);
-    if !(0..=9999).contains(&y) {
-        return format!(
-            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-            rem / 3600,
-            rem % 3600 / 60,
-            rem % 60
-        );
-    }
+    let Some(t) = i64::try_from(secs)
+        .ok()
+        .and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok())
+    else {
+        return format_past_9999(secs);
+    };
+    let (y, m, d) = t.to_calendar_date();
     // Verdicts format a dozen times each; this skips the formatting machinery.
     let mut out = String::with_capacity(20);
-    let mut put = |v: i64, width: u32, sep: Option<char>| {
+    let mut put = |v: u32, width: u32, sep: char| {
         for p in (0..width).rev() {
-            let digit = (v / 10i64.pow(p)) % 10;
+            let digit = (v / 10u32.pow(p)) % 10;
             out.push(char::from(b'0' + digit as u8));
         }
-        if let Some(c) = sep {
-            out.push(c);
-        }
+        out.push(sep);
     };
-    put(y, 4, Some('-'));
-    put(i64::from(m), 2, Some('-'));
-    put(i64::from(d), 2, Some('T'));
-    put(rem / 3600, 2, Some(':'));
-    put(rem % 3600 / 60, 2, Some(':'));
-    put(rem % 60, 2, Some('Z'));
+    // `time` (without its large-dates feature) has years 0–9999 only after 1970.
+    put(y.unsigned_abs(), 4, '-');
+    put(u32::from(u8::from(m)), 2, '-');
+    put(u32::from(d), 2, 'T');
+    put(u32::from(t.hour()), 2, ':');
+    put(u32::from(t.minute()), 2, ':');
+    put(u32::from(t.second()), 2, 'Z');
     out
+}
+
+/// Years past 9999 (from `--at` with a huge number, never from collateral), which `time` does
+/// not represent: formatted as before, from the shared civil-calendar helper.
+fn format_past_9999(secs: u64) -> String {
+    let secs = i64::try_from(secs).unwrap_or(i64::MAX / 2);
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let (y, m, d) = kss_types::civil::civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 /// The current time in Unix seconds (0 if the clock is before 1970).
@@ -146,6 +114,7 @@ pub fn now() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kss_types::civil::civil_from_days;
 
     #[test]
     fn known_timestamps() {
@@ -160,6 +129,9 @@ mod tests {
             Ok(1_752_919_277)
         );
         assert_eq!(format_rfc3339(1_700_527_166), "2023-11-21T00:39:26Z");
+        assert_eq!(format_rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(format_rfc3339(253_402_300_799), "9999-12-31T23:59:59Z");
+        assert_eq!(format_rfc3339(253_402_300_800), "10000-01-01T00:00:00Z");
         assert!(parse_time("yesterday", "t").is_err());
         assert!(parse_rfc3339("2025-13-01T00:00:00Z", "t").is_err());
     }

@@ -35,7 +35,7 @@
 //! println!("{}: {}", failed.name, failed.reason);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
 pub mod collateral;
 mod dcap_time;

@@ -10,7 +10,8 @@
 //! dynamic platform, `.7.2` cached keys, `.7.3` SMT enabled, each BOOLEAN). Unknown entries are
 //! ignored; duplicates and missing mandatory entries are errors.
 
-use crate::x509util::{pem_block_texts, X509Error};
+use crate::collateral::PckCa;
+use crate::x509util::{pem_block_texts, Cert, X509Error};
 use der::asn1::{AnyRef, ObjectIdentifier, OctetStringRef};
 use der::{Decode, Encode, Reader, SliceReader, Tag, Tagged};
 use x509_cert::Certificate;
@@ -63,6 +64,12 @@ pub enum PckError {
     /// PEM text does not decode to certificates.
     #[error("PCK certificate chain: {0}")]
     Pem(String),
+    /// The PCK certificate's issuer is neither PCK CA.
+    #[error("the PCK certificate's issuer \"{issuer}\" is neither the PCK Processor CA nor the PCK Platform CA")]
+    UnknownCa {
+        /// The issuer as found.
+        issuer: String,
+    },
 }
 
 /// TCB of the PCK: the 16 SGX TCB component SVNs, the PCE SVN and the CPUSVN.
@@ -395,6 +402,72 @@ pub fn pck_leaf_of_chain(pem: &[u8]) -> Result<(Certificate, SgxExtension), PckE
         }
     }
     Err(PckError::NotPck)
+}
+
+/// What a PCK certificate says about the collateral its quotes need: the platform's FMSPC and
+/// PCE ID (from the SGX extension) and the CA that issued it (from its issuer name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PckNeed {
+    /// FMSPC from the SGX extension (selects the TCB info).
+    pub fmspc: [u8; 6],
+    /// PCE ID from the SGX extension.
+    pub pce_id: [u8; 2],
+    /// The issuing CA (selects the PCK CRL).
+    pub ca: PckCa,
+}
+
+/// The [`PckNeed`] of a PEM PCK chain (any order: the first certificate with an SGX extension
+/// is the PCK certificate). Reads the certificates with the verifier's shallow DER parser and
+/// verifies nothing: it only says which collateral to get. A [`crate::Verifier`] at hand
+/// answers the same from its certificate cache ([`crate::Verifier::pck_need`]).
+pub fn pck_need_of_chain(pem: &[u8]) -> Result<PckNeed, PckError> {
+    let pem = pem.strip_suffix(&[0]).unwrap_or(pem);
+    let text = String::from_utf8_lossy(pem);
+    let blocks = pem_block_texts(&text, "").map_err(pem_err)?;
+    let mut any = false;
+    for (i, b) in blocks
+        .iter()
+        .filter(|b| b.label == "CERTIFICATE")
+        .enumerate()
+    {
+        any = true;
+        let der = b.decode("", i + 1).map_err(pem_err)?;
+        let cert = Cert::from_der(&der, &format!("certificate {}", i + 1))
+            .map_err(|e| PckError::Pem(e.to_string()))?;
+        if let Some(n) = pck_need_of_cert(&cert)? {
+            return Ok(n);
+        }
+    }
+    if any {
+        Err(PckError::NotPck)
+    } else {
+        Err(PckError::Pem("no BEGIN CERTIFICATE block found".into()))
+    }
+}
+
+/// The [`PckNeed`] of a parsed certificate; `None` when it has no SGX extension.
+pub(crate) fn pck_need_of_cert(cert: &Cert) -> Result<Option<PckNeed>, PckError> {
+    let Some(ext) = cert.extension(&SGX_EXTENSION_OID) else {
+        return Ok(None);
+    };
+    let ext = parse_sgx_extension(ext)?;
+    // The CA's common name is stored as is in the issuer's DER: no need to render it.
+    let issuer = cert.issuer_der();
+    let has = |word: &[u8]| issuer.windows(word.len()).any(|w| w == word);
+    let ca = if has(b"Platform") {
+        PckCa::Platform
+    } else if has(b"Processor") {
+        PckCa::Processor
+    } else {
+        return Err(PckError::UnknownCa {
+            issuer: cert.issuer_text(),
+        });
+    };
+    Ok(Some(PckNeed {
+        fmspc: ext.fmspc,
+        pce_id: ext.pce_id,
+        ca,
+    }))
 }
 
 // ---------------------------------------------------------------------------------------------

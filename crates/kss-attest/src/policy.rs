@@ -12,8 +12,8 @@ pub mod convert;
 use crate::tcb::TcbStatus;
 use crate::verify::{Check, CheckId};
 use kss_types::{AttributeFlags, ConfigId, Id128, ReportBody, Sigstruct};
-use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 /// What a policy's TCB status lists may contain.
@@ -25,16 +25,55 @@ pub(crate) const ACCEPTABLE_TCB_STATUSES: &str = "one of UpToDate, SWHardeningNe
 pub(crate) const REVOKED_NEVER_ACCEPTED: &str =
     "a status that can be accepted (Revoked never is: a revoked TCB always fails verification)";
 
+/// The JSON form of a [`Policy`], in the key order of the policy file documentation.
+#[derive(Serialize)]
+struct PolicyOut<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mr_enclave: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mr_signer: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    isv_prod_id: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    min_isv_svn: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    isv_family_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    isv_ext_prod_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    config_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    min_config_svn: Option<u16>,
+    allow_debug: bool,
+    accepted_tcb_statuses: Vec<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    accepted_qe_tcb_statuses: Option<Vec<&'a str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    allowed_advisory_ids: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_collateral_age_days: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    report_data_prefix: Option<String>,
+}
+
+/// The names of TCB statuses, as in a policy file.
+fn status_names(v: &[TcbStatus]) -> Vec<&str> {
+    v.iter().map(TcbStatus::as_str).collect()
+}
+
 /// A policy file that could not be read.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum PolicyError {
     /// JSON syntax, an unknown key or a value of the wrong type.
     #[error("policy {source_name}: {reason}")]
     Json {
         /// Which input.
         source_name: String,
-        /// Parser message (names the key for unknown keys).
+        /// The parser's error in words, naming the key (unknown keys, wrong types, ranges).
         reason: String,
+        /// The parser's error.
+        #[source]
+        source: serde_json::Error,
     },
     /// A value that does not fit its field.
     #[error("policy {source_name}: key \"{key}\": \"{value}\" is not valid: expected {expected}")]
@@ -166,9 +205,10 @@ fn strip_0x(s: &str) -> &str {
 impl Policy {
     /// Parses a policy JSON document; `source_name` names it in errors.
     pub fn from_json(text: &str, source_name: &str) -> Result<Self, PolicyError> {
-        let file: PolicyFile = serde_json::from_str(text).map_err(|e| PolicyError::Json {
+        let file: PolicyFile = serde_json::from_str(text).map_err(|source| PolicyError::Json {
             source_name: source_name.to_string(),
-            reason: json_reason(text, &e),
+            reason: json_reason(text, &source),
+            source,
         })?;
         let bad = |key: &str, value: &str, expected: &str| PolicyError::Value {
             source_name: source_name.to_string(),
@@ -259,51 +299,24 @@ impl Policy {
 
     /// The JSON form (every set key; byte strings as lowercase hex in stored order).
     pub fn to_json(&self) -> Value {
-        let mut m = Map::new();
-        let hexes = |v: &Vec<[u8; 32]>| json!(v.iter().map(hex::encode).collect::<Vec<_>>());
-        if let Some(v) = &self.mr_enclave {
-            m.insert("mr_enclave".into(), hexes(v));
-        }
-        if let Some(v) = &self.mr_signer {
-            m.insert("mr_signer".into(), hexes(v));
-        }
-        if let Some(v) = self.isv_prod_id {
-            m.insert("isv_prod_id".into(), json!(v));
-        }
-        if let Some(v) = self.min_isv_svn {
-            m.insert("min_isv_svn".into(), json!(v));
-        }
-        if let Some(v) = &self.isv_family_id {
-            m.insert("isv_family_id".into(), json!(hex::encode(v.0)));
-        }
-        if let Some(v) = &self.isv_ext_prod_id {
-            m.insert("isv_ext_prod_id".into(), json!(hex::encode(v.0)));
-        }
-        if let Some(v) = &self.config_id {
-            m.insert("config_id".into(), json!(hex::encode(v.0)));
-        }
-        if let Some(v) = self.min_config_svn {
-            m.insert("min_config_svn".into(), json!(v));
-        }
-        m.insert("allow_debug".into(), json!(self.allow_debug));
-        let names = |v: &Vec<TcbStatus>| json!(v.iter().map(|s| s.as_str()).collect::<Vec<_>>());
-        m.insert(
-            "accepted_tcb_statuses".into(),
-            names(&self.accepted_tcb_statuses),
-        );
-        if let Some(v) = &self.accepted_qe_tcb_statuses {
-            m.insert("accepted_qe_tcb_statuses".into(), names(v));
-        }
-        if let Some(v) = &self.allowed_advisory_ids {
-            m.insert("allowed_advisory_ids".into(), json!(v));
-        }
-        if let Some(v) = self.max_collateral_age_days {
-            m.insert("max_collateral_age_days".into(), json!(v));
-        }
-        if let Some(v) = &self.report_data_prefix {
-            m.insert("report_data_prefix".into(), json!(hex::encode(v)));
-        }
-        Value::Object(m)
+        let hexes = |v: &Vec<[u8; 32]>| v.iter().map(hex::encode).collect();
+        let out = PolicyOut {
+            mr_enclave: self.mr_enclave.as_ref().map(hexes),
+            mr_signer: self.mr_signer.as_ref().map(hexes),
+            isv_prod_id: self.isv_prod_id,
+            min_isv_svn: self.min_isv_svn,
+            isv_family_id: self.isv_family_id.as_ref().map(|v| hex::encode(v.0)),
+            isv_ext_prod_id: self.isv_ext_prod_id.as_ref().map(|v| hex::encode(v.0)),
+            config_id: self.config_id.as_ref().map(|v| hex::encode(v.0)),
+            min_config_svn: self.min_config_svn,
+            allow_debug: self.allow_debug,
+            accepted_tcb_statuses: status_names(&self.accepted_tcb_statuses),
+            accepted_qe_tcb_statuses: self.accepted_qe_tcb_statuses.as_deref().map(status_names),
+            allowed_advisory_ids: self.allowed_advisory_ids.as_deref(),
+            max_collateral_age_days: self.max_collateral_age_days,
+            report_data_prefix: self.report_data_prefix.as_ref().map(hex::encode),
+        };
+        serde_json::to_value(out).unwrap_or(Value::Null)
     }
 
     /// A starting policy for the enclave a SIGSTRUCT signs: MRENCLAVE = ENCLAVEHASH,

@@ -128,15 +128,15 @@ impl<'de> Deserialize<'de> for SvnList {
 }
 
 /// A malformed TCB info or QE identity.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum TcbError {
     /// JSON syntax or shape.
-    #[error("{what}: {reason}")]
+    #[error("{what}: {source}")]
     Json {
         /// Which input.
         what: &'static str,
-        /// Parser message.
-        reason: String,
+        /// The parser's error.
+        source: serde_json::Error,
     },
     /// A field with a wrong value.
     #[error("{what}: field \"{field}\" is \"{value}\", expected {expected}")]
@@ -347,10 +347,8 @@ fn level_tcb(raw: &RawTcb) -> Result<PlatformTcb, TcbError> {
 impl TcbInfo {
     /// Parses the `tcbInfo` JSON object (the signed body, not the `{"tcbInfo":..}` wrapper).
     pub fn from_json(text: &str) -> Result<Self, TcbError> {
-        let raw: RawTcbInfo = serde_json::from_str(text).map_err(|e| TcbError::Json {
-            what: TCB,
-            reason: e.to_string(),
-        })?;
+        let raw: RawTcbInfo =
+            serde_json::from_str(text).map_err(|source| TcbError::Json { what: TCB, source })?;
         if !(2..=3).contains(&raw.version) {
             return Err(TcbError::Field {
                 what: TCB,
@@ -478,10 +476,8 @@ struct RawQeTcb {
 impl QeIdentity {
     /// Parses the `enclaveIdentity` JSON object (the signed body).
     pub fn from_json(text: &str) -> Result<Self, TcbError> {
-        let raw: RawQeIdentity = serde_json::from_str(text).map_err(|e| TcbError::Json {
-            what: QEID,
-            reason: e.to_string(),
-        })?;
+        let raw: RawQeIdentity =
+            serde_json::from_str(text).map_err(|source| TcbError::Json { what: QEID, source })?;
         if raw.version != 2 {
             return Err(TcbError::Field {
                 what: QEID,

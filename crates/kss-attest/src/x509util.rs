@@ -18,15 +18,23 @@ const ECDSA_WITH_SHA256_OID: ObjectIdentifier = ObjectIdentifier::new_unwrap(ECD
 pub type P256Key = [u8; 65];
 
 /// Why a certificate, CRL or chain was not accepted.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum X509Error {
     /// DER decoding failed.
-    #[error("{what}: not valid DER: {reason}")]
+    #[error("{what}: not valid DER: {source}")]
     Der {
         /// Which input.
         what: String,
-        /// Decoder message.
-        reason: String,
+        /// The decoder's error.
+        source: der::Error,
+    },
+    /// The input is neither DER, PEM nor hex.
+    #[error("{what}: not valid DER: neither DER, PEM nor hex: {source}")]
+    NotDerPemOrHex {
+        /// Which input.
+        what: String,
+        /// Why it is not hex either.
+        source: hex::FromHexError,
     },
     /// PEM decoding failed.
     #[error("{what}: bad PEM: {reason}")]
@@ -233,9 +241,9 @@ fn for_each_extension<'a>(
 impl Cert {
     /// Parses a DER certificate; `what` names it in errors.
     pub fn from_der(der: &[u8], what: &str) -> Result<Self, X509Error> {
-        let der_err = |e: der::Error| X509Error::Der {
+        let der_err = |source: der::Error| X509Error::Der {
             what: what.to_string(),
-            reason: e.to_string(),
+            source,
         };
         let p = cert_parts(der).map_err(der_err)?;
         check_algorithm(&p.signature_algorithm, what)?;
@@ -292,7 +300,6 @@ impl Cert {
         &self.subject
     }
 
-    #[cfg(test)]
     /// The issuer name, DER.
     pub fn issuer_der(&self) -> &[u8] {
         &self.issuer
@@ -344,6 +351,11 @@ impl Cert {
     /// The subject as text (for messages; decoded on demand).
     pub fn subject_text(&self) -> String {
         name_text(&self.subject)
+    }
+
+    /// The issuer as text (for messages; decoded on demand).
+    pub fn issuer_text(&self) -> String {
+        name_text(&self.issuer)
     }
 }
 
@@ -432,9 +444,9 @@ impl Crl {
 
     /// Parses a DER CRL.
     pub fn from_der(der: &[u8], what: &str) -> Result<Self, X509Error> {
-        let (crl, alg) = crl_parts(der).map_err(|e| X509Error::Der {
+        let (crl, alg) = crl_parts(der).map_err(|source| X509Error::Der {
             what: what.to_string(),
-            reason: e.to_string(),
+            source,
         })?;
         check_algorithm(&alg, what)?;
         Ok(crl)
@@ -468,7 +480,7 @@ fn check_algorithm(oid: &ObjectIdentifier, what: &str) -> Result<(), X509Error> 
 }
 
 /// CRL bytes in any of the forms collateral uses: DER, PEM, or hex of DER (dcap-qvl JSON).
-fn crl_der(bytes: &[u8], what: &str) -> Result<Vec<u8>, X509Error> {
+pub(crate) fn crl_der(bytes: &[u8], what: &str) -> Result<Vec<u8>, X509Error> {
     // DER first and untrimmed: its last byte may well be 0x0a or 0x20.
     if bytes.first() == Some(&0x30) {
         return Ok(bytes.to_vec());
@@ -492,9 +504,9 @@ fn crl_der(bytes: &[u8], what: &str) -> Result<Vec<u8>, X509Error> {
     if trimmed.first() == Some(&0x30) {
         return Ok(trimmed.to_vec());
     }
-    hex::decode(trimmed).map_err(|e| X509Error::Der {
+    hex::decode(trimmed).map_err(|source| X509Error::NotDerPemOrHex {
         what: what.to_string(),
-        reason: format!("neither DER, PEM nor hex: {e}"),
+        source,
     })
 }
 

@@ -180,7 +180,8 @@ fn tcb_statuses_advisories_and_age() {
 #[test]
 fn unknown_keys_and_bad_values_are_named() {
     match Policy::from_json(r#"{"min_config_sv": 3}"#, "p.json") {
-        Err(PolicyError::Json { reason, .. }) => {
+        Err(PolicyError::Json { source, .. }) => {
+            let reason = source.to_string();
             assert!(reason.contains("min_config_sv"), "{reason}")
         }
         other => panic!("{other:?}"),

@@ -27,6 +27,7 @@ Typical flow (simulation, no SGX hardware needed):
   kss run myapp --config-id \"$(base64 cfg.bin)\" --config-svn 3 -- /bin/app
   kss quote inspect quote.bin        show every field of a DCAP quote
   kss verify quote.bin --collateral collateral.json --policy policy.json
+  kss verify quote.bin --pccs https://pccs.example:8081   collateral fetched and cached
 
 Exit status: 0 success, 1 rejected (invalid signature, failed verification), 2 bad input,
 3 environment failure (I/O, no SGX). `kss run` exits with the workload's status.";
@@ -66,6 +67,16 @@ enum Command {
     Quote(cmd::quote::Command),
     /// Verify a DCAP quote: signatures, PCK chain, CRLs, TCB info, QE identity, and a KSS policy.
     Verify(cmd::verify::Args),
+    /// Run the HTTP attestation service: verify quotes, answer with EAR tokens (JWT, ES256).
+    Serve(cmd::serve::Args),
+    /// Attest a quote through a `kss serve` service.
+    Attest(cmd::attest::Args),
+    /// Attestation tokens: verify one against a JWKS, make a signing key.
+    #[command(subcommand)]
+    Token(cmd::token::Command),
+    /// DCAP collateral from Intel PCS or a PCCS: fetch it into a file, list or clear the cache.
+    #[command(subcommand)]
+    Collateral(cmd::collateral::Command),
     /// Appraisal policies: starting policies from a SIGSTRUCT or an instance, converters.
     #[command(subcommand)]
     Policy(cmd::policy::Command),
@@ -100,6 +111,10 @@ fn main() -> ExitCode {
         Command::Detect(a) => cmd::detect::run(a),
         Command::Quote(c) => cmd::quote::run(c),
         Command::Verify(a) => cmd::verify::run(a),
+        Command::Serve(a) => cmd::serve::run(a),
+        Command::Attest(a) => cmd::attest::run(a),
+        Command::Token(c) => cmd::token::run(c),
+        Command::Collateral(c) => cmd::collateral::run(c),
         Command::Policy(c) => cmd::policy::run(c),
         Command::SimCa(c) => cmd::sim_ca::run(c),
     };

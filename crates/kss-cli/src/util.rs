@@ -3,17 +3,20 @@
 use crate::error::CliError;
 use std::path::Path;
 
-/// Reads a whole file; the error names the file and what it was meant to be.
-pub fn read_file(path: &Path, what: &str) -> Result<Vec<u8>, CliError> {
-    std::fs::read(path).map_err(|e| {
+/// Reads a whole file of at most `limit` bytes (one of [`kss_io::limits`]), checked while
+/// reading; the error names the file, what it was meant to be and, for a file too large, the
+/// limit.
+pub fn read_file(path: &Path, what: &str, limit: u64) -> Result<Vec<u8>, CliError> {
+    kss_io::read_bounded(path, limit).map_err(|e| {
         CliError::input(format!("cannot read {what} '{}': {e}", path.display()))
             .input_name(path.display().to_string())
     })
 }
 
-/// Reads a whole file as UTF-8 text; errors name the file and what it was meant to be.
-pub fn read_text(path: &Path, what: &str) -> Result<String, CliError> {
-    String::from_utf8(read_file(path, what)?).map_err(|_| {
+/// Reads a whole file of at most `limit` bytes as UTF-8 text; errors name the file and what it
+/// was meant to be.
+pub fn read_text(path: &Path, what: &str, limit: u64) -> Result<String, CliError> {
+    String::from_utf8(read_file(path, what, limit)?).map_err(|_| {
         CliError::input(format!("{what} '{}': not UTF-8 text", path.display()))
             .input_name(path.display().to_string())
     })

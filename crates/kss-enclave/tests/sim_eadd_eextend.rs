@@ -59,14 +59,14 @@ fn eadd_page_already_added_faults() {
 #[test]
 fn eadd_page_type_not_reg_or_tcs_faults() {
     for t in [PageType::Secs, PageType::Va, PageType::Trim] {
-        let s = Secinfo::new(SecinfoFlags::new(t, 0));
+        let s = Secinfo::new(SecinfoFlags::new(t, SecinfoFlags::empty()));
         assert!(rule(builder().eadd(0, None, &s), Leaf::Eadd).contains("page type"));
     }
 }
 
 #[test]
 fn eadd_secinfo_reserved_flag_bits_faults() {
-    let s = Secinfo::new(SecinfoFlags(0x203 | SecinfoFlags::PENDING));
+    let s = Secinfo::new(SecinfoFlags(0x203) | SecinfoFlags::PENDING);
     assert!(rule(builder().eadd(0, None, &s), Leaf::Eadd).contains("reserved"));
     let s = Secinfo::new(SecinfoFlags(0x203 | (1 << 20)));
     assert!(rule(builder().eadd(0, None, &s), Leaf::Eadd).contains("reserved"));
@@ -81,13 +81,13 @@ fn eadd_secinfo_reserved_bytes_faults() {
 
 #[test]
 fn eadd_tcs_with_permissions_faults() {
-    let s = Secinfo::new(SecinfoFlags(0x100 | SecinfoFlags::R));
+    let s = Secinfo::new(SecinfoFlags(0x100) | SecinfoFlags::R);
     assert!(rule(builder().eadd(0, None, &s), Leaf::Eadd).contains("TCS"));
 }
 
 #[test]
 fn eadd_write_without_read_faults() {
-    let s = Secinfo::new(SecinfoFlags(0x200 | SecinfoFlags::W));
+    let s = Secinfo::new(SecinfoFlags(0x200) | SecinfoFlags::W);
     assert!(rule(builder().eadd(0, None, &s), Leaf::Eadd).contains("W without R"));
 }
 

@@ -41,8 +41,7 @@ pub struct ConfigIdDigest {
 /// The sorting is done here, not left to serde_json's map type, so the result does not depend
 /// on whether some crate in the build enabled serde_json's `preserve_order` feature.
 pub fn canonical_config(config_bytes: &[u8]) -> Result<Vec<u8>, ConfigError> {
-    let v: serde_json::Value =
-        serde_json::from_slice(config_bytes).map_err(|e| ConfigError::Json(e.to_string()))?;
+    let v: serde_json::Value = serde_json::from_slice(config_bytes).map_err(ConfigError::Json)?;
     let mut out = Vec::with_capacity(config_bytes.len());
     write_canonical(&v, &mut out)?;
     Ok(out)
@@ -51,7 +50,7 @@ pub fn canonical_config(config_bytes: &[u8]) -> Result<Vec<u8>, ConfigError> {
 fn write_canonical(v: &serde_json::Value, out: &mut Vec<u8>) -> Result<(), ConfigError> {
     use serde_json::Value;
     let scalar = |v: &Value, out: &mut Vec<u8>| -> Result<(), ConfigError> {
-        serde_json::to_writer(&mut *out, v).map_err(|e| ConfigError::Json(e.to_string()))
+        serde_json::to_writer(&mut *out, v).map_err(ConfigError::Json)
     };
     match v {
         Value::Array(items) => {

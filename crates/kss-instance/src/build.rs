@@ -71,7 +71,7 @@ impl Instance {
     /// Reads Occlum.json bytes.
     pub fn read_config_bytes(&self) -> Result<Vec<u8>, InstanceError> {
         let p = self.config_path();
-        std::fs::read(&p).map_err(|e| InstanceError::io(p, e))
+        kss_io::read_bounded(&p, kss_io::limits::CONFIG_JSON).map_err(|e| InstanceError::io(p, e))
     }
 
     /// Reads and validates Occlum.json.
@@ -250,6 +250,24 @@ pub fn build(dir: &Path, mut opts: BuildOptions<'_>) -> Result<BuildReport, Inst
     })
 }
 
+/// Passes bytes to `inner` and hashes them.
+struct HashingWriter<W> {
+    inner: W,
+    hash: Sha256,
+}
+
+impl<W: std::io::Write> std::io::Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hash.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
 /// What [`write_build`] wrote.
 struct Written {
     mr_enclave: [u8; 32],
@@ -276,15 +294,18 @@ fn write_build(
         kss_io::Staged::new_in(&build_dir, &format!(".kss-{suffix}-"), 0o644).map_err(io_err)
     };
 
-    // 1. SGXS + MRENCLAVE in one pass.
+    // 1. SGXS + MRENCLAVE in one pass (and the SGXS file's SHA-256, kept in the record).
     let sgxs_tmp = tmp("sgxs")?;
-    let file = std::io::BufWriter::with_capacity(
-        1 << 20,
-        sgxs_tmp
-            .file()
-            .try_clone()
-            .map_err(|e| InstanceError::io(sgxs_tmp.path(), e))?,
-    );
+    let file = HashingWriter {
+        inner: std::io::BufWriter::with_capacity(
+            1 << 20,
+            sgxs_tmp
+                .file()
+                .try_clone()
+                .map_err(|e| InstanceError::io(sgxs_tmp.path(), e))?,
+        ),
+        hash: Sha256::new(),
+    };
     let mut progress = opts.progress.take();
     let (file, mr_enclave) = layout
         .write_sgxs(file, |done, total| {
@@ -296,7 +317,9 @@ fn write_build(
             InstanceError::SgxsWrite(source) => InstanceError::io(inst.sgxs_path(), source),
             e => e,
         })?;
+    let sgxs_sha256: [u8; 32] = file.hash.finalize().into();
     let file = file
+        .inner
         .into_inner()
         .map_err(|e| InstanceError::io(sgxs_tmp.path(), e.into_error()))?;
     file.sync_all()
@@ -305,7 +328,7 @@ fn write_build(
     // 2. SIGSTRUCT (kept as is when the existing one already signs exactly this enclave).
     let date = opts.date.unwrap_or_else(kss_sign::today_bcd);
     let fresh = sign(&config.metadata, mr_enclave, key, date)?;
-    let existing = std::fs::read(inst.sig_path())
+    let existing = kss_io::read_bounded(&inst.sig_path(), kss_io::limits::SIGSTRUCT)
         .ok()
         .and_then(|b| Sigstruct::from_bytes(&b).ok());
     let (sigstruct, resigned) = match existing {
@@ -330,7 +353,10 @@ fn write_build(
         &mr_enclave,
         &mr_signer,
         layout.size,
+        &sgxs_sha256,
     );
+    let mut summary = serde_json::to_string_pretty(&summary).unwrap_or_default();
+    summary.push('\n');
 
     let xml_tmp = tmp("xml")?;
     xml_tmp.write_all_and_sync(xml.as_bytes()).map_err(io_err)?;
@@ -377,10 +403,14 @@ fn up_to_date(
     date: Option<u32>,
 ) -> Option<BuildReport> {
     let summary = read_summary(inst).ok()?;
-    if !same_enclave_parameters(&summary, config) {
+    // A record without the SGXS hash (an older kss) is rebuilt, so `kss run` can check it.
+    if !same_enclave_parameters(&summary, config) || !summary[key::SGXS_SHA256].is_string() {
         return None;
     }
-    let sig = Sigstruct::from_bytes(&std::fs::read(inst.sig_path()).ok()?).ok()?;
+    let sig = Sigstruct::from_bytes(
+        &kss_io::read_bounded(&inst.sig_path(), kss_io::limits::SIGSTRUCT).ok()?,
+    )
+    .ok()?;
     if date.is_some_and(|d| d != sig.date) {
         return None;
     }
@@ -446,8 +476,9 @@ pub fn ensure_dev_key(path: &Path) -> Result<bool, InstanceError> {
     if path.exists() {
         return Ok(false);
     }
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| InstanceError::io(parent, e))?;
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        // The kss home: private to its owner (0700) whatever the umask.
+        kss_io::create_private_dir_all(parent).map_err(|e| InstanceError::io(parent, e))?;
     }
     let key = kss_sign::SigningKey::generate_os().map_err(InstanceError::KeyGen)?;
     let pem = key.to_pkcs8_pem().map_err(InstanceError::KeyGen)?;
@@ -484,6 +515,7 @@ mod key {
     pub const ENCLAVE_PARAMETERS_SHA256: &str = "enclave_parameters_sha256";
     pub const IMAGE_DIGEST: &str = "image_digest";
     pub const MR_ENCLAVE: &str = "mr_enclave";
+    pub const SGXS_SHA256: &str = "sgxs_sha256";
 }
 
 /// Why an instance's build cannot be used for it (see [`check_fresh`]).
@@ -513,6 +545,14 @@ pub enum Staleness {
     /// The image could not be digested to compare it.
     #[error(transparent)]
     Image(InstanceError),
+    /// The files of `build/` are not of one build: `file` does not match the build record.
+    #[error("{} does not belong to this build: {why}; the files of build/ must come from one `kss build`", file.display())]
+    Mismatch {
+        /// The file that does not match (`enclave.sig`, `enclave.sgxs` or `kss-build.json`).
+        file: PathBuf,
+        /// What differs.
+        why: String,
+    },
 }
 
 /// Whether the instance's last build still matches it: in MRENCLAVE mode, the same Occlum.json
@@ -523,7 +563,17 @@ pub fn check_fresh(
     config: &InstanceConfig,
     config_bytes: &[u8],
 ) -> Result<(), Staleness> {
+    fresh(inst, config, config_bytes).map(|_| ())
+}
+
+/// [`check_fresh`], returning the build record and (MRENCLAVE mode) the image digest.
+fn fresh(
+    inst: &Instance,
+    config: &InstanceConfig,
+    config_bytes: &[u8],
+) -> Result<(serde_json::Value, Option<ImageDigest>), Staleness> {
     let summary = read_summary(inst)?;
+    let mut digest = None;
     let has = |k: &str, want: &str| summary[k].as_str() == Some(want);
     match config.metadata.config_binding {
         ConfigBinding::Mrenclave => {
@@ -537,6 +587,7 @@ pub fn check_fresh(
             if !has(key::IMAGE_DIGEST, &hex::encode(image.digest)) {
                 return Err(Staleness::Changed("image/"));
             }
+            digest = Some(image);
         }
         ConfigBinding::ConfigId => {
             if !same_enclave_parameters(&summary, config) {
@@ -546,13 +597,123 @@ pub fn check_fresh(
             }
         }
     }
+    Ok((summary, digest))
+}
+
+/// Whether the files of `build/` are of one build that matches the instance: what
+/// [`check_fresh`] checks, then the record (`kss-build.json`) against what a build of this instance records (every
+/// field, so an edited record is refused), the SIGSTRUCT's ENCLAVEHASH and signer against the
+/// record's MRENCLAVE and MRSIGNER, and the SGXS file's SHA-256 against the record's. Hashing
+/// the SGXS reads it once; its measurement is then checked again by EINIT at launch.
+pub fn check_build(
+    inst: &Instance,
+    config: &InstanceConfig,
+    config_bytes: &[u8],
+    sigstruct: &Sigstruct,
+) -> Result<(), Staleness> {
+    let (summary, image) = fresh(inst, config, config_bytes)?;
+    let record = inst.build_json_path();
+    let mismatch = |file: PathBuf, why: String| Err(Staleness::Mismatch { file, why });
+    let recorded = |k: &str| summary[k].as_str().unwrap_or("").to_string();
+    let sig_hash = hex::encode(sigstruct.enclave_hash);
+    if sig_hash != recorded(key::MR_ENCLAVE) {
+        return mismatch(
+            inst.sig_path(),
+            format!(
+                "it signs MRENCLAVE {sig_hash}, the record {} names {}",
+                record.display(),
+                recorded(key::MR_ENCLAVE)
+            ),
+        );
+    }
+    // What a build of this instance with this SIGSTRUCT records, field by field.
+    let binding = match &image {
+        Some(img) => Binding::Measured {
+            occlum_json: config_bytes.to_vec(),
+            image_digest: img.digest,
+        },
+        None => Binding::ConfigId {
+            parameters: enclave_parameters(config),
+        },
+    };
+    let size = EnclaveLayout::for_config(config, &binding)
+        .map_err(Staleness::Image)?
+        .size;
+    let sgxs_sha256 = sha256_file(&inst.sgxs_path()).map_err(|e| Staleness::Unreadable {
+        path: inst.sgxs_path(),
+        reason: e.to_string(),
+    })?;
+    let expected = build_summary(
+        config,
+        config_bytes,
+        image.as_ref(),
+        &sigstruct.enclave_hash,
+        &kss_sign::mr_signer(sigstruct),
+        size,
+        &sgxs_sha256,
+    );
+    let (Some(want), Some(got)) = (expected.as_object(), summary.as_object()) else {
+        return mismatch(record, "it is not a JSON object".into());
+    };
+    if got.get(key::SGXS_SHA256) != want.get(key::SGXS_SHA256) {
+        if got.get(key::SGXS_SHA256).is_none() {
+            return mismatch(
+                record,
+                "it has no sgxs_sha256 (made by an older kss); run `kss build` again".into(),
+            );
+        }
+        return mismatch(
+            inst.sgxs_path(),
+            format!(
+                "its SHA-256 is {}, the record {} names {}",
+                hex::encode(sgxs_sha256),
+                record.display(),
+                recorded(key::SGXS_SHA256)
+            ),
+        );
+    }
+    if got.get("mr_signer") != want.get("mr_signer") {
+        return mismatch(
+            inst.sig_path(),
+            format!(
+                "it is signed by MRSIGNER {}, the record {} names {}",
+                hex::encode(kss_sign::mr_signer(sigstruct)),
+                record.display(),
+                recorded("mr_signer")
+            ),
+        );
+    }
+    let keys: std::collections::BTreeSet<&String> = want.keys().chain(got.keys()).collect();
+    for k in keys {
+        if want.get(k) != got.get(k) {
+            return mismatch(
+                record,
+                format!("its field \"{k}\" is not what kss build records for this instance"),
+            );
+        }
+    }
     Ok(())
+}
+
+/// The SHA-256 of a file, read in 1 MiB blocks.
+fn sha256_file(path: &Path) -> std::io::Result<[u8; 32]> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            return Ok(h.finalize().into());
+        }
+        h.update(&buf[..n]);
+    }
 }
 
 /// Reads `build/kss-build.json`.
 fn read_summary(inst: &Instance) -> Result<serde_json::Value, Staleness> {
     let path = inst.build_json_path();
-    let text = match std::fs::read(&path) {
+    let text = match kss_io::read_bounded(&path, kss_io::limits::CONFIG_JSON) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(Staleness::NotBuilt {
@@ -588,11 +749,12 @@ fn build_summary(
     mr_enclave: &[u8; 32],
     mr_signer: &[u8; 32],
     size: u64,
-) -> String {
+    sgxs_sha256: &[u8; 32],
+) -> serde_json::Value {
     let m = &config.metadata;
     let mut attrs = AttributeFlags::MODE64BIT;
     if m.enable_kss {
-        attrs = attrs | AttributeFlags::KSS;
+        attrs |= AttributeFlags::KSS;
     }
     let mut v = serde_json::json!({
         "format": "kss-build-v1",
@@ -609,13 +771,12 @@ fn build_summary(
         key::OCCLUM_JSON_SHA256: hex::encode(Sha256::digest(config_bytes)),
         key::ENCLAVE_PARAMETERS_SHA256: hex::encode(Sha256::digest(enclave_parameters(config))),
         "enclave_size": size,
+        key::SGXS_SHA256: hex::encode(sgxs_sha256),
     });
     if let Some(image) = image {
         v[key::IMAGE_DIGEST] = hex::encode(image.digest).into();
         v["image_entries"] = image.entries.into();
         v["image_bytes"] = image.bytes.into();
     }
-    let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
-    s.push('\n');
-    s
+    v
 }

@@ -5,7 +5,7 @@
 //! hex integer with optional `0x`. Unlike Occlum, which panics on bad input, every bad value is
 //! a [`ConfigError`] naming the JSON path, the value and what is expected.
 
-use crate::error::ConfigError;
+use crate::error::{ConfigError, ConfigRule};
 use crate::size::parse_size;
 use kss_types::Id128;
 use serde_json::{Map, Value};
@@ -117,10 +117,10 @@ const OCCLUM_LIMITS: &[&str] = &["user_space_max_size", "kernel_space_heap_max_s
 /// Refuses a key of a section kss owns that is neither kss's nor Occlum's, naming the nearest
 /// valid key.
 fn check_section_keys(
-    section: &str,
+    section: &'static str,
     m: &Map<String, Value>,
-    used: &[&str],
-    occlum: &[&str],
+    used: &[&'static str],
+    occlum: &[&'static str],
 ) -> Result<(), ConfigError> {
     for key in m.keys() {
         if used.contains(&key.as_str()) || occlum.contains(&key.as_str()) {
@@ -132,14 +132,12 @@ fn check_section_keys(
             .min_by_key(|k| edit_distance(k, key))
             .copied()
             .unwrap_or("");
-        return Err(ConfigError::Rule(format!(
-            "unknown key {section}.{key} (did you mean {section}.{nearest}?); valid keys: {}",
-            used.iter()
-                .chain(occlum)
-                .copied()
-                .collect::<Vec<_>>()
-                .join(", ")
-        )));
+        return Err(ConfigError::UnknownKey {
+            section,
+            key: key.clone(),
+            nearest,
+            valid: used.iter().chain(occlum).copied().collect(),
+        });
     }
     Ok(())
 }
@@ -162,8 +160,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
 impl InstanceConfig {
     /// Parses and validates Occlum.json bytes.
     pub fn parse(bytes: &[u8]) -> Result<Self, ConfigError> {
-        let root: Value =
-            serde_json::from_slice(bytes).map_err(|e| ConfigError::Json(e.to_string()))?;
+        let root: Value = serde_json::from_slice(bytes).map_err(ConfigError::Json)?;
         let root = root
             .as_object()
             .ok_or_else(|| ConfigError::value("(top level)", &root, "expected a JSON object"))?;
@@ -195,14 +192,10 @@ impl InstanceConfig {
         if !metadata.enable_kss
             && (!metadata.family_id.is_zero() || !metadata.ext_prod_id.is_zero())
         {
-            return Err(ConfigError::Rule(
-                "metadata.family_id / metadata.ext_prod_id are non-zero but metadata.enable_kss is false: KSS must be enabled if ISVEXTPRODID or ISVFAMILYID is set (set \"enable_kss\": true)".into(),
-            ));
+            return Err(ConfigError::Rule(ConfigRule::IdsNeedKss));
         }
         if metadata.config_binding == ConfigBinding::ConfigId && !metadata.enable_kss {
-            return Err(ConfigError::Rule(
-                "metadata.config_binding is \"config_id\" but metadata.enable_kss is false: binding the app through CONFIGID needs KSS (set \"enable_kss\": true)".into(),
-            ));
+            return Err(ConfigError::Rule(ConfigRule::ConfigIdBindingNeedsKss));
         }
 
         let d = ResourceLimits::default();
@@ -234,8 +227,16 @@ impl InstanceConfig {
                                 crate::size::format_size(min)
                             ),
                         ))
-                    } else if n > 1 << 40 {
-                        Err(ConfigError::value(&path, v, "expected at most 1TB"))
+                    } else if n > crate::layout::MAX_SIZE_FIELD {
+                        Err(ConfigError::value(
+                            &path,
+                            v,
+                            &format!(
+                                "expected at most {} (the largest enclave kss builds is {})",
+                                crate::size::format_size(crate::layout::MAX_SIZE_FIELD),
+                                crate::size::format_size(crate::layout::MAX_ENCLAVE_SIZE)
+                            ),
+                        ))
                     } else {
                         Ok(n)
                     }

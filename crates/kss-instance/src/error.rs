@@ -4,11 +4,11 @@ use std::path::PathBuf;
 
 /// A value in Occlum.json that kss cannot accept. Always names the JSON path, the value and
 /// what was expected.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The file is not JSON.
     #[error("Occlum.json is not valid JSON: {0}")]
-    Json(String),
+    Json(#[source] serde_json::Error),
     /// A value has the wrong type, format or range.
     #[error("Occlum.json: {path} = {value}: {expected}")]
     Value {
@@ -21,7 +21,66 @@ pub enum ConfigError {
     },
     /// A rule that ties several values together is broken.
     #[error("Occlum.json: {0}")]
-    Rule(String),
+    Rule(ConfigRule),
+    /// A key in a section kss owns (`metadata`, `resource_limits`) that neither kss nor Occlum
+    /// defines: most likely a typo.
+    #[error("Occlum.json: unknown key {section}.{key} (did you mean {section}.{nearest}?); valid keys: {}", valid.join(", "))]
+    UnknownKey {
+        /// The section (`metadata` or `resource_limits`).
+        section: &'static str,
+        /// The unknown key.
+        key: String,
+        /// The valid key nearest to it (edit distance).
+        nearest: &'static str,
+        /// Every valid key of the section.
+        valid: Vec<&'static str>,
+    },
+}
+
+/// A rule of Occlum.json that ties several values together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigRule {
+    /// Family or extended product ID without KSS.
+    #[error("metadata.family_id / metadata.ext_prod_id are non-zero but metadata.enable_kss is false: KSS must be enabled if ISVEXTPRODID or ISVFAMILYID is set (set \"enable_kss\": true)")]
+    IdsNeedKss,
+    /// CONFIGID binding without KSS.
+    #[error("metadata.config_binding is \"config_id\" but metadata.enable_kss is false: binding the app through CONFIGID needs KSS (set \"enable_kss\": true)")]
+    ConfigIdBindingNeedsKss,
+}
+
+/// Why the enclave layout (or the image it holds) cannot be built.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LayoutProblem {
+    /// The pages do not fit a 64-bit SIZE once rounded up to a power of two.
+    #[error("the enclave needs {bytes} bytes, more than a 64-bit SIZE allows")]
+    SizeOverflow {
+        /// Bytes the pages take.
+        bytes: u64,
+    },
+    /// The enclave would exceed what kss builds ([`crate::layout::MAX_ENCLAVE_SIZE`], 64 GiB).
+    #[error("resource_limits: the enclave would be {} GiB (max_num_of_threads x kernel_space_stack_size + kernel_space_heap_size + user_space_size, rounded up to a power of two); kss builds enclaves of at most {} GiB: reduce resource_limits", size >> 30, crate::layout::MAX_ENCLAVE_SIZE >> 30)]
+    TooLarge {
+        /// The enclave SIZE.
+        size: u64,
+    },
+    /// A symlink of the image that does not resolve inside it (see `docs/build.md`).
+    #[error("'{}' is a symlink to '{}', which {why}; symlinks in image/ must resolve inside it (copy the file into the image instead)", link.display(), target.display())]
+    SymlinkOutside {
+        /// The symlink.
+        link: PathBuf,
+        /// Its target, as written.
+        target: PathBuf,
+        /// Where it leads instead.
+        why: String,
+    },
+    /// An image entry that is not a regular file, directory or symlink.
+    #[error("'{}' is not a regular file, directory or symlink; images may contain only those", path.display())]
+    UnsupportedFileType {
+        /// The entry.
+        path: PathBuf,
+    },
 }
 
 impl ConfigError {
@@ -63,11 +122,11 @@ pub enum InstanceError {
     NotAnInstance(PathBuf),
     /// The enclave layout cannot be built from these limits.
     #[error("enclave layout: {0}")]
-    Layout(String),
+    Layout(#[source] LayoutProblem),
     /// The SGXS stream could not be produced from the layout (a bug or an impossible layout;
     /// the input that caused it is in the message).
     #[error("SGXS: {0}")]
-    Sgxs(String),
+    Sgxs(#[source] kss_sgxs::SgxsError),
     /// The SGXS stream's output failed (disk full, I/O error): an environment problem, not bad
     /// input. `kss build` reports it as [`InstanceError::Io`] with the file's path.
     #[error("cannot write the SGXS stream: {0}")]

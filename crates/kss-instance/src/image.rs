@@ -3,6 +3,11 @@
 //! Format `kss-image-v1` (see `docs/config-binding.md`):
 //! - Entries are every file, directory and symlink below `image/` (symlinks are not followed),
 //!   keyed by their path relative to `image/` with `/` separators, sorted by path bytes.
+//! - Every symlink must resolve to a path inside `image/` (its real path, after every symlink on
+//!   the way is resolved): then what it reaches is itself an entry of the image and measured.
+//!   A symlink that resolves outside `image/` (an absolute target such as `/usr/bin/x` or `/`,
+//!   a `..` that climbs out, a chain through such a link) or not at all (dangling) is an error
+//!   naming it, so nothing outside the image can be run without a rebuild.
 //! - A regular file's content digest is
 //!   `SHA-256("kss-image-content-v1\0" || size u64le || SHA-256(chunk_0) || SHA-256(chunk_1) ...)`
 //!   over 1 MiB chunks, so one large file hashes on all cores.
@@ -14,7 +19,7 @@
 //!   unchanged. The root of no entries is 32 zero bytes.
 //! - Image digest = `SHA-256("kss-image-v1\0" || entry_count u64le || root)`.
 
-use crate::error::InstanceError;
+use crate::error::{InstanceError, LayoutProblem};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use std::os::unix::ffi::OsStrExt;
@@ -64,13 +69,38 @@ pub struct ImageDigest {
 pub fn list(root: &Path) -> Result<Vec<Entry>, InstanceError> {
     let mut out = Vec::new();
     if root.exists() {
-        walk(root, &[], &mut out)?;
+        let real_root = root
+            .canonicalize()
+            .map_err(|e| InstanceError::io(root, e))?;
+        walk(root, &real_root, &[], &mut out)?;
     }
     out.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(out)
 }
 
-fn walk(dir: &Path, prefix: &[u8], out: &mut Vec<Entry>) -> Result<(), InstanceError> {
+/// Refuses a symlink of the image (`link`) whose real path is not inside `real_root`.
+fn check_symlink(link: &Path, real_root: &Path) -> Result<(), InstanceError> {
+    let target = std::fs::read_link(link).map_err(|e| InstanceError::io(link, e))?;
+    let outside = |why: &str| {
+        Err(InstanceError::Layout(LayoutProblem::SymlinkOutside {
+            link: link.to_path_buf(),
+            target: target.clone(),
+            why: why.to_string(),
+        }))
+    };
+    match link.canonicalize() {
+        Ok(real) if real.starts_with(real_root) => Ok(()),
+        Ok(real) => outside(&format!("resolves to '{}', outside image/", real.display())),
+        Err(_) => outside("does not resolve to an existing file"),
+    }
+}
+
+fn walk(
+    dir: &Path,
+    real_root: &Path,
+    prefix: &[u8],
+    out: &mut Vec<Entry>,
+) -> Result<(), InstanceError> {
     let rd = std::fs::read_dir(dir).map_err(|e| InstanceError::io(dir, e))?;
     for item in rd {
         let item = item.map_err(|e| InstanceError::io(dir, e))?;
@@ -85,6 +115,7 @@ fn walk(dir: &Path, prefix: &[u8], out: &mut Vec<Entry>) -> Result<(), InstanceE
         let mode = meta.mode() & 0o7777;
         let ft = meta.file_type();
         if ft.is_symlink() {
+            check_symlink(&fs_path, real_root)?;
             out.push(Entry {
                 path,
                 kind: EntryKind::Symlink,
@@ -100,7 +131,7 @@ fn walk(dir: &Path, prefix: &[u8], out: &mut Vec<Entry>) -> Result<(), InstanceE
                 size: 0,
                 fs_path: fs_path.clone(),
             });
-            walk(&fs_path, &path, out)?;
+            walk(&fs_path, real_root, &path, out)?;
         } else if ft.is_file() {
             out.push(Entry {
                 path,
@@ -110,10 +141,9 @@ fn walk(dir: &Path, prefix: &[u8], out: &mut Vec<Entry>) -> Result<(), InstanceE
                 fs_path,
             });
         } else {
-            return Err(InstanceError::Layout(format!(
-                "'{}' is not a regular file, directory or symlink; images may contain only those",
-                fs_path.display()
-            )));
+            return Err(InstanceError::Layout(LayoutProblem::UnsupportedFileType {
+                path: fs_path,
+            }));
         }
     }
     Ok(())
@@ -328,11 +358,39 @@ mod tests {
         assert_ne!(digest_dir(d.path()).unwrap().digest, moded.digest);
 
         // Symlink target.
-        std::os::unix::fs::symlink("x", d.path().join("link")).unwrap();
+        std::os::unix::fs::symlink("data.txt", d.path().join("link")).unwrap();
         let l1 = digest_dir(d.path()).unwrap();
         std::fs::remove_file(d.path().join("link")).unwrap();
-        std::os::unix::fs::symlink("y", d.path().join("link")).unwrap();
+        std::os::unix::fs::symlink("bin/app2", d.path().join("link")).unwrap();
         assert_ne!(digest_dir(d.path()).unwrap().digest, l1.digest);
+    }
+
+    #[test]
+    fn symlinks_must_resolve_inside_the_image() {
+        let outer = tempfile::tempdir().unwrap();
+        let root = outer.path().join("image");
+        std::fs::create_dir_all(root.join("bin")).unwrap();
+        std::fs::write(root.join("bin/app"), b"x").unwrap();
+        std::fs::write(outer.path().join("outside.sh"), b"y").unwrap();
+        std::os::unix::fs::symlink("app", root.join("bin/ok")).unwrap();
+        std::os::unix::fs::symlink("../bin", root.join("bin/dir")).unwrap();
+        digest_dir(&root).unwrap();
+        let bad: [(&str, &str); 5] = [
+            ("bin/abs", "/bin/sh"),
+            ("rootlink", "/"),
+            ("bin/up", "../../outside.sh"),
+            ("bin/dangling", "nothing-here"),
+            // Through another symlink of the image: `bin/dir/../..` is the image root
+            // lexically, but the kernel resolves `dir` (-> image/bin) first: outside.
+            ("bin/chain", "dir/../.."),
+        ];
+        for (link, target) in bad {
+            let p = root.join(link);
+            std::os::unix::fs::symlink(target, &p).unwrap();
+            let e = digest_dir(&root).unwrap_err().to_string();
+            assert!(e.contains(link) && e.contains("symlink"), "{link}: {e}");
+            std::fs::remove_file(&p).unwrap();
+        }
     }
 
     /// A fixed tree: directory `d` (0755), symlink `d/l` -> `../f`, file `f` (0644) of two

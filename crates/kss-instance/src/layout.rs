@@ -17,10 +17,19 @@
 //! record each, so a multi-GiB heap stays cheap.
 
 use crate::config::{InstanceConfig, ResourceLimits};
-use crate::error::InstanceError;
+use crate::error::{InstanceError, LayoutProblem};
 use kss_sgxs::SgxsWriter;
 use kss_types::SecinfoFlags;
 use std::io::Write;
+
+/// The largest enclave SIZE kss builds: 64 GiB. Unmeasured pages still cost a 64-byte EADD
+/// record each in the SGXS stream, so this bounds `build/enclave.sgxs` to 1 GiB. (SGX itself
+/// allows any power of two that fits the 64-bit address space the CPU implements.)
+pub const MAX_ENCLAVE_SIZE: u64 = 64 << 30;
+
+/// The largest value of one size field of `resource_limits` (`kernel_space_stack_size`,
+/// `kernel_space_heap_size`, `user_space_size`): 32 GiB.
+pub const MAX_SIZE_FIELD: u64 = 32 << 30;
 
 /// Page size.
 pub const PAGE: u64 = kss_sgxs::PAGE_SIZE;
@@ -208,16 +217,11 @@ impl EnclaveLayout {
         let size = at
             .max(2 * PAGE)
             .checked_next_power_of_two()
-            .ok_or_else(|| {
-                InstanceError::Layout(format!(
-                    "the enclave needs {at} bytes, more than a 64-bit SIZE allows"
-                ))
-            })?;
-        if size > 1 << 46 {
-            return Err(InstanceError::Layout(format!(
-                "the enclave would be {} GiB; reduce resource_limits",
-                size >> 30
-            )));
+            .ok_or(InstanceError::Layout(LayoutProblem::SizeOverflow {
+                bytes: at,
+            }))?;
+        if size > MAX_ENCLAVE_SIZE {
+            return Err(InstanceError::Layout(LayoutProblem::TooLarge { size }));
         }
         Ok(Self {
             size,
@@ -260,14 +264,14 @@ impl EnclaveLayout {
         let total = self.sgxs_len();
         let err = |e: kss_sgxs::SgxsError| match e {
             kss_sgxs::SgxsError::Io { source, .. } => InstanceError::SgxsWrite(source),
-            e => InstanceError::Sgxs(e.to_string()),
+            e => InstanceError::Sgxs(e),
         };
-        // `new` rejects an invalid ECREATE as InvalidInput (a layout bug, not an output failure).
+        // `new` rejects an invalid ECREATE with the SgxsError inside the io::Error (a layout bug,
+        // not an output failure).
         let mut w = SgxsWriter::new(out, self.ssa_frame_size, self.size).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::InvalidInput {
-                InstanceError::Sgxs(e.to_string())
-            } else {
-                InstanceError::SgxsWrite(e)
+            match e.downcast::<kss_sgxs::SgxsError>() {
+                Ok(invalid) => InstanceError::Sgxs(invalid),
+                Err(e) => InstanceError::SgxsWrite(e),
             }
         })?;
         let zero = [0u8; 4096];

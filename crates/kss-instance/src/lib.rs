@@ -22,4 +22,4 @@ pub mod size;
 
 pub use build::{build, new_instance, BuildOptions, BuildReport, Instance};
 pub use config::{ConfigBinding, InstanceConfig, Metadata, ResourceLimits};
-pub use error::{ConfigError, InstanceError};
+pub use error::{ConfigError, ConfigRule, InstanceError, LayoutProblem};

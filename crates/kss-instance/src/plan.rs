@@ -6,7 +6,7 @@
 //! refusal is a [`PlanError`] variant that names no command-line flag; the caller maps it to its
 //! messages and exit statuses. [`LaunchPlan::load`] then creates the enclave.
 
-use crate::build::{check_fresh, Instance, Staleness};
+use crate::build::{check_build, Instance, Staleness};
 use crate::config::{ConfigBinding, InstanceConfig};
 use crate::error::InstanceError;
 use crate::launch::{launch_config, LaunchError};
@@ -82,8 +82,8 @@ pub enum PlanError {
     /// A debug launch of an enclave signed for production (DEBUG in its ATTRIBUTEMASK).
     #[error("this enclave is signed for production (DEBUG is in its ATTRIBUTEMASK)")]
     DebugNotAllowed,
-    /// The program path leaves the image.
-    #[error("program '{}' must be a path inside the image (no '..')", program.display())]
+    /// The program path leaves the image (`..`, or a symlink resolving outside it).
+    #[error("program '{}' must be a path inside the image (no '..', no symlink leading out of it)", program.display())]
     ProgramOutsideImage {
         /// The program as given.
         program: PathBuf,
@@ -121,8 +121,8 @@ pub enum CreateError {
 /// Plans the launch of `inst` (whose parsed Occlum.json is `config`, read as `config_bytes`).
 ///
 /// In order: the KSS configuration (explicit values, or the computed config ID under CONFIGID
-/// binding), the freshness of `build/`, the SIGSTRUCT, the debug rule, then the program. Nothing
-/// is created.
+/// binding), the SIGSTRUCT, the freshness of `build/` and the agreement of its files
+/// ([`check_build`]), the debug rule, then the program. Nothing is created.
 pub fn plan(
     inst: &Instance,
     config: &InstanceConfig,
@@ -142,8 +142,15 @@ pub fn plan(
         }
     };
     let kss = launch_config(meta.enable_kss, config_id, req.config_svn)?;
-    check_fresh(inst, config, config_bytes)?;
-    let sigstruct = read_sigstruct(&inst.sig_path())?;
+    let sigstruct = match read_sigstruct(&inst.sig_path()) {
+        Ok(s) => s,
+        // A missing or stale build is the better message.
+        Err(e) => {
+            crate::build::check_fresh(inst, config, config_bytes)?;
+            return Err(e);
+        }
+    };
+    check_build(inst, config, config_bytes, &sigstruct)?;
     if req.debug
         && sigstruct
             .attribute_mask
@@ -165,9 +172,11 @@ pub fn plan(
 }
 
 fn read_sigstruct(path: &Path) -> Result<Sigstruct, PlanError> {
-    let bytes = std::fs::read(path).map_err(|source| PlanError::SigstructUnreadable {
-        path: path.to_path_buf(),
-        source,
+    let bytes = kss_io::read_bounded(path, kss_io::limits::SIGSTRUCT).map_err(|source| {
+        PlanError::SigstructUnreadable {
+            path: path.to_path_buf(),
+            source,
+        }
     })?;
     Sigstruct::from_bytes(&bytes).map_err(|source| PlanError::SigstructInvalid {
         path: path.to_path_buf(),
@@ -188,7 +197,9 @@ impl LaunchPlan {
 }
 
 /// Resolves `program` inside `image` (Occlum semantics: `/bin/app` is `image/bin/app`; a bare
-/// name is looked up in `image/bin/` first), refusing paths that leave the image.
+/// name is looked up in `image/bin/` first), refusing paths that leave the image: `..` in the
+/// name, and any path whose real path (every symlink resolved) is outside the image's real path.
+/// Returns that real path.
 pub fn resolve_program(image: &Path, program: &Path) -> Result<PathBuf, PlanError> {
     let mut rel = PathBuf::new();
     let bare = program.components().count() == 1 && !program.has_root();
@@ -208,10 +219,17 @@ pub fn resolve_program(image: &Path, program: &Path) -> Result<PathBuf, PlanErro
     } else {
         vec![rel]
     };
+    let real_image = image.canonicalize().ok();
     for c in &candidates {
         let full = image.join(c);
         if full.is_file() {
-            return Ok(full);
+            let real = full.canonicalize().ok();
+            return match (real, &real_image) {
+                (Some(real), Some(root)) if real.starts_with(root) => Ok(real),
+                _ => Err(PlanError::ProgramOutsideImage {
+                    program: program.to_path_buf(),
+                }),
+            };
         }
     }
     Err(PlanError::ProgramNotFound {

@@ -1,9 +1,11 @@
-//! File output shared by the kss crates: one durable atomic write (a temporary file in the same
-//! directory with its final mode, fsync, rename, fsync of the directory) and one resolution of
-//! the per-user kss home directory.
+//! File input and output shared by the kss crates: one bounded read ([`read_bounded`]: every
+//! input format has a size limit, enforced while reading), one durable atomic write (a temporary
+//! file in the same directory with its final mode, fsync, rename, fsync of the directory; the
+//! temporary file does not outlive a kill, see [`Staged`]) and one resolution of the per-user
+//! kss home directory (created private, 0700).
 #![deny(missing_docs)]
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 /// The per-user kss directory: `$KSS_HOME`, else `$XDG_DATA_HOME/kss`, else
@@ -17,6 +19,81 @@ pub fn kss_home() -> Option<PathBuf> {
         return Some(PathBuf::from(p).join("kss"));
     }
     var("HOME").map(|p| PathBuf::from(p).join(".local/share/kss"))
+}
+
+/// Size limits of the files kss reads, one per format. A reader never holds more than its
+/// limit plus one byte of a file, whatever the file is (`/dev/zero`, a huge sparse file, a pipe).
+pub mod limits {
+    /// A raw config ID file (`--config-id-file`): CONFIGID is 64 bytes.
+    pub const CONFIG_ID: u64 = 64;
+    /// A SIGSTRUCT (`enclave.sig`): exactly 1808 bytes.
+    pub const SIGSTRUCT: u64 = 1808;
+    /// A TARGETINFO (512 bytes) or REPORT (432 bytes) file.
+    pub const SGX_STRUCT: u64 = 512;
+    /// A DCAP quote: header, body, signature data and certification data (a PCK chain of a few
+    /// KiB); 1 MiB is far above any real quote.
+    pub const QUOTE: u64 = 1 << 20;
+    /// One collateral file (PCK chain, CRLs, TCB info, QE identity, a dcap-qvl JSON file of all
+    /// of them, trust roots): 8 MiB.
+    pub const COLLATERAL: u64 = 8 << 20;
+    /// A policy file (JSON): 1 MiB.
+    pub const POLICY: u64 = 1 << 20;
+    /// A PEM key file: 64 KiB.
+    pub const KEY: u64 = 64 << 10;
+    /// `Occlum.json` and `build/kss-build.json`: 1 MiB.
+    pub const CONFIG_JSON: u64 = 1 << 20;
+    /// A sealed blob, and the plaintext or AAD to seal: the format keeps every size in a u32
+    /// (4 GiB - 1).
+    pub const SEALED: u64 = u32::MAX as u64;
+}
+
+/// Reads the file at `path`, refusing one longer than `limit` bytes. The limit is enforced
+/// while reading (at most `limit + 1` bytes are ever read), so an endless or huge input
+/// (`/dev/zero`, a sparse file) costs no more memory than the limit. A file that is too long is
+/// an error of kind [`std::io::ErrorKind::FileTooLarge`] whose message states the limit; callers
+/// add the path (as they do for every I/O error).
+pub fn read_bounded(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    read_bounded_from(std::fs::File::open(path)?, limit)
+}
+
+/// [`read_bounded`] for any reader.
+pub fn read_bounded_from(r: impl Read, limit: u64) -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    r.take(limit.saturating_add(1)).read_to_end(&mut out)?;
+    if out.len() as u64 > limit {
+        return Err(too_large(limit));
+    }
+    Ok(out)
+}
+
+/// [`read_bounded`] for UTF-8 text; invalid UTF-8 is an [`std::io::ErrorKind::InvalidData`]
+/// error.
+pub fn read_bounded_string(path: &Path, limit: u64) -> std::io::Result<String> {
+    String::from_utf8(read_bounded(path, limit)?)
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8 text"))
+}
+
+/// The error of a file longer than `limit` bytes.
+pub fn too_large(limit: u64) -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::FileTooLarge,
+        format!("larger than the {limit}-byte limit for this kind of file"),
+    )
+}
+
+/// Creates `dir` (and missing parents) and makes `dir` itself private to its owner (0700),
+/// whatever the umask. For the kss home directory and the stores inside it.
+pub fn create_private_dir_all(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)?;
+    }
+    match std::fs::DirBuilder::new().mode(0o700).create(dir) {
+        // A new directory: the mode passed to mkdir is masked by the umask; set it exactly.
+        Ok(()) => std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && dir.is_dir() => Ok(()),
+        Err(e) => Err(e),
+    }
 }
 
 /// A failed write: the file (or directory) it concerns and the I/O error.
@@ -62,68 +139,222 @@ pub fn sync_dir(dir: &Path) -> Result<(), WriteError> {
         .map_err(err(dir))
 }
 
-/// A file being written next to its destination: created in the destination's directory with
-/// its final mode before any byte is written, removed if dropped before [`Staged::commit`].
+/// A file being written next to its destination, with its final mode before any byte is
+/// written, that never outlives the process unless committed.
+///
+/// On Linux the file is created unnamed (`O_TMPFILE`): it has no name until
+/// [`Staged::commit`] links it into the directory, so a killed process (even by SIGKILL) leaves
+/// nothing behind, and plaintext written to it is never visible under a name before the final
+/// one. Where `O_TMPFILE` is unavailable (some filesystems, other platforms) the file is named
+/// `{prefix}{pid}~{random}`: it is removed when dropped, and a file of this form whose process is
+/// gone is removed by the next [`Staged`] created in the same directory (see [`sweep_stale`]).
 #[derive(Debug)]
 pub struct Staged {
-    file: tempfile::NamedTempFile,
+    file: std::fs::File,
+    dir: PathBuf,
+    prefix: String,
+    /// The path shown in messages: the named file, or `dir/{prefix}(unnamed)`.
+    shown: PathBuf,
+    /// The named temporary file (fallback only); `None` for an unnamed one.
+    named: Option<tempfile::TempPath>,
+}
+
+/// The marker between a temporary file's prefix-and-pid and its random part.
+const PID_MARK: char = '~';
+
+/// This process's real user ID.
+pub fn current_uid() -> u32 {
+    rustix::process::getuid().as_raw()
+}
+
+/// Whether the process `pid` still exists (an existing process of another user counts).
+pub fn process_alive(pid: u32) -> bool {
+    let Some(p) = i32::try_from(pid)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+    else {
+        return false;
+    };
+    match rustix::process::test_kill_process(p) {
+        Ok(()) => true,
+        Err(e) => e != rustix::io::Errno::SRCH,
+    }
+}
+
+/// The pid recorded in a kss temporary file name (`.kss-…{pid}~…`), if it is one.
+fn temp_owner(name: &str) -> Option<u32> {
+    if !name.starts_with(".kss-") {
+        return None;
+    }
+    let head = &name[..name.rfind(PID_MARK)?];
+    let digits = head.len() - head.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+    head[head.len() - digits..].parse().ok()
+}
+
+/// Removes the kss temporary files in `dir` left by processes that no longer exist (files named
+/// `.kss-…{pid}~…`, owned by this user, whose pid is not running). Temporary files of live
+/// processes are left alone. Returns how many files were removed; errors are ignored (a sweep
+/// is best effort).
+pub fn sweep_stale(dir: &Path) -> usize {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    let me = std::process::id();
+    let uid = rustix::process::getuid().as_raw();
+    let mut removed = 0;
+    for entry in rd.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(temp_owner) else {
+            continue;
+        };
+        let Ok(md) = entry.path().symlink_metadata() else {
+            continue;
+        };
+        if pid == me || !md.is_file() || md.uid() != uid || process_alive(pid) {
+            continue;
+        }
+        if std::fs::remove_file(entry.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
+}
+
+/// An unnamed (`O_TMPFILE`) file in `dir`, when the platform and filesystem support it and the
+/// file can later be linked through `/proc/self/fd`.
+fn unnamed_in(dir: &Path, mode: u32) -> Option<std::fs::File> {
+    use rustix::fs::{Mode, OFlags, CWD};
+    if !cfg!(target_os = "linux") || !Path::new("/proc/self/fd").is_dir() {
+        return None;
+    }
+    let fd = rustix::fs::openat(
+        CWD,
+        dir,
+        OFlags::TMPFILE | OFlags::RDWR | OFlags::CLOEXEC,
+        Mode::from_raw_mode(0o600),
+    )
+    .ok()?;
+    rustix::fs::fchmod(&fd, Mode::from_raw_mode(mode)).ok()?;
+    Some(std::fs::File::from(fd))
 }
 
 impl Staged {
-    /// A new empty temporary file in `dir`, named `{prefix}…`, with permissions `mode`.
+    /// A new empty temporary file in `dir` with permissions `mode`; its name, where it needs one,
+    /// starts with `prefix` (which should start with `.kss-`). Sweeps stale temporary files of
+    /// dead processes from `dir` first.
     pub fn new_in(dir: &Path, prefix: &str, mode: u32) -> Result<Staged, WriteError> {
         use std::os::unix::fs::PermissionsExt;
-        let file = tempfile::Builder::new()
-            .prefix(prefix)
+        sweep_stale(dir);
+        if let Some(file) = unnamed_in(dir, mode) {
+            return Ok(Staged {
+                file,
+                dir: dir.to_path_buf(),
+                prefix: prefix.to_string(),
+                shown: dir.join(format!("{prefix}(unnamed)")),
+                named: None,
+            });
+        }
+        let named = tempfile::Builder::new()
+            .prefix(&format!("{prefix}{}{PID_MARK}", std::process::id()))
             .tempfile_in(dir)
             .map_err(err(dir))?;
-        file.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(mode))
-            .map_err(err(file.path()))?;
-        Ok(Staged { file })
+        let (file, path) = named.into_parts();
+        file.set_permissions(std::fs::Permissions::from_mode(mode))
+            .map_err(err(&path))?;
+        Ok(Staged {
+            file,
+            dir: dir.to_path_buf(),
+            prefix: prefix.to_string(),
+            shown: path.to_path_buf(),
+            named: Some(path),
+        })
     }
 
-    /// The temporary file's path.
+    /// The temporary file's path (for messages: an unnamed file has none on disk).
     pub fn path(&self) -> &Path {
-        self.file.path()
+        &self.shown
     }
 
     /// The open file, for writing.
     pub fn file(&self) -> &std::fs::File {
-        self.file.as_file()
+        &self.file
     }
 
     /// Writes all of `bytes` and syncs the file.
     pub fn write_all_and_sync(&self, bytes: &[u8]) -> Result<(), WriteError> {
-        let mut f = self.file.as_file();
+        let mut f = &self.file;
         f.write_all(bytes).map_err(err(self.path()))?;
         self.sync()
     }
 
     /// Syncs the file's contents to disk.
     pub fn sync(&self) -> Result<(), WriteError> {
-        self.file.as_file().sync_all().map_err(err(self.path()))
+        self.file.sync_all().map_err(err(self.path()))
+    }
+
+    /// Gives the unnamed file the name `to`; fails with `AlreadyExists` if `to` exists.
+    fn link_unnamed(&self, to: &Path) -> std::io::Result<()> {
+        use std::os::fd::AsRawFd;
+        let proc = format!("/proc/self/fd/{}", self.file.as_raw_fd());
+        rustix::fs::linkat(
+            rustix::fs::CWD,
+            proc.as_str(),
+            rustix::fs::CWD,
+            to,
+            rustix::fs::AtFlags::SYMLINK_FOLLOW,
+        )
+        .map_err(std::io::Error::from)
     }
 
     /// Renames the file to `to`, replacing any file there. The caller syncs the directory
     /// (see [`sync_dir`]) once all its files are in place.
     pub fn commit(self, to: &Path) -> Result<(), WriteError> {
-        self.file.persist(to).map(|_| ()).map_err(|e| WriteError {
+        let to_err = |source| WriteError {
             path: to.to_path_buf(),
-            source: e.error,
-        })
+            source,
+        };
+        if let Some(named) = self.named {
+            return named.persist(to).map_err(|e| to_err(e.error));
+        }
+        // Link under a fresh temporary name (of the sweepable form), then rename over `to`:
+        // linkat cannot replace a file. Only a kill between the two steps leaves the name.
+        for attempt in 0u32.. {
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.subsec_nanos())
+                .unwrap_or(0);
+            let tmp = self.dir.join(format!(
+                "{}{}{PID_MARK}{:08x}{attempt}",
+                self.prefix,
+                std::process::id(),
+                nanos
+            ));
+            match self.link_unnamed(&tmp) {
+                Ok(()) => {
+                    return std::fs::rename(&tmp, to).map_err(|e| {
+                        let _ = std::fs::remove_file(&tmp);
+                        to_err(e)
+                    })
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 100 => {}
+                Err(e) => return Err(to_err(e)),
+            }
+        }
+        unreachable!("the loop returns")
     }
 
     /// Like [`Staged::commit`], but never replaces an existing file: if `to` exists the error
     /// has [`std::io::ErrorKind::AlreadyExists`] and the existing file is untouched.
     pub fn commit_new(self, to: &Path) -> Result<(), WriteError> {
-        self.file
-            .persist_noclobber(to)
-            .map(|_| ())
-            .map_err(|e| WriteError {
-                path: to.to_path_buf(),
-                source: e.error,
-            })
+        let to_err = |source| WriteError {
+            path: to.to_path_buf(),
+            source,
+        };
+        match self.named {
+            Some(named) => named.persist_noclobber(to).map_err(|e| to_err(e.error)),
+            None => self.link_unnamed(to).map_err(to_err),
+        }
     }
 }
 
@@ -183,5 +414,83 @@ mod tests {
         assert_eq!(e.source.kind(), std::io::ErrorKind::AlreadyExists);
         assert_eq!(std::fs::read(&p).unwrap(), b"a");
         assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_staged_file_has_no_name_until_committed() {
+        // What a SIGKILL leaves behind is whatever has a name: nothing, on Linux.
+        let d = tempfile::tempdir().unwrap();
+        let t = Staged::new_in(d.path(), ".kss-sealed-", 0o600).unwrap();
+        t.write_all_and_sync(b"plaintext").unwrap();
+        if cfg!(target_os = "linux") {
+            assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 0);
+        }
+        std::mem::forget(t);
+        if cfg!(target_os = "linux") {
+            assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 0);
+        }
+    }
+
+    #[test]
+    fn a_committed_file_has_its_mode_and_no_temporary_name_remains() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("out");
+        let t = Staged::new_in(d.path(), ".kss-x-", 0o640).unwrap();
+        t.write_all_and_sync(b"abc").unwrap();
+        t.commit(&p).unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"abc");
+        let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o640);
+        let t = Staged::new_in(d.path(), ".kss-x-", 0o600).unwrap();
+        t.write_all_and_sync(b"new").unwrap();
+        assert_eq!(
+            t.commit_new(&p).unwrap_err().source.kind(),
+            std::io::ErrorKind::AlreadyExists
+        );
+        assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn stale_temporary_files_of_dead_processes_are_swept() {
+        let d = tempfile::tempdir().unwrap();
+        // No process has a pid above the kernel's maximum (2^22).
+        let dead = d.path().join(".kss-sealed-99999999~abc123");
+        let live = d
+            .path()
+            .join(format!(".kss-sgxs-{}~abc123", std::process::id()));
+        let other = d.path().join("99999999~keep");
+        for p in [&dead, &live, &other] {
+            std::fs::write(p, b"x").unwrap();
+        }
+        Staged::new_in(d.path(), ".kss-tmp-", 0o644).unwrap();
+        assert!(!dead.exists(), "a dead process's temporary file is swept");
+        assert!(live.exists(), "a live process's temporary file is kept");
+        assert!(other.exists(), "files not named by kss are kept");
+        assert_eq!(temp_owner(".kss-tmp-123~x"), Some(123));
+        assert_eq!(temp_owner(".kss-tmp-~x"), None);
+        assert_eq!(temp_owner("kss-tmp-1~x"), None);
+    }
+
+    #[test]
+    fn read_bounded_limits() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("f");
+        std::fs::write(&p, [1u8; 64]).unwrap();
+        assert_eq!(read_bounded(&p, 64).unwrap().len(), 64);
+        let e = read_bounded(&p, 63).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::FileTooLarge);
+        assert!(e.to_string().contains("63-byte limit"), "{e}");
+        let e = read_bounded(Path::new("/dev/zero"), 64).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::FileTooLarge);
+    }
+
+    #[test]
+    fn private_dir_is_0700_whatever_the_umask() {
+        let d = tempfile::tempdir().unwrap();
+        let home = d.path().join("a/b/kss");
+        create_private_dir_all(&home).unwrap();
+        let mode = std::fs::metadata(&home).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700);
+        create_private_dir_all(&home).unwrap();
     }
 }

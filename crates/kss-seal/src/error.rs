@@ -1,7 +1,7 @@
 //! The one error type of the crate.
 
 use crate::key_source::KeySourceError;
-use kss_types::KeyPolicy;
+use kss_types::{CpuSvn, KeyPolicy, UnknownPolicyName};
 use std::path::PathBuf;
 
 /// Why sealing, unsealing, parsing or writing a sealed blob failed.
@@ -25,6 +25,9 @@ pub enum SealError {
         /// Bytes given.
         actual: usize,
     },
+    /// The KEYREQUEST inside the blob cannot be read.
+    #[error("sealed blob field key_request is {0}, expected 512 bytes")]
+    KeyRequest(#[source] kss_types::LayoutError),
     /// A header field of the blob has a value the format does not allow.
     #[error("sealed blob field {field} is {value}, expected {expected}")]
     Format {
@@ -36,12 +39,10 @@ pub enum SealError {
         expected: &'static str,
     },
     /// The key policy breaks an SDK sealing rule.
-    #[error("invalid seal key policy {policy:#06x} ({names}): {reason}")]
+    #[error("invalid seal key policy {policy:#06x} ({}): {reason}", policy_names(KeyPolicy(*policy)))]
     InvalidPolicy {
         /// The raw policy bits.
         policy: u16,
-        /// The policy as names.
-        names: String,
         /// Which rule it breaks.
         reason: &'static str,
     },
@@ -52,12 +53,12 @@ pub enum SealError {
         flags: u64,
     },
     /// A policy text is neither a preset nor a list of policy names.
-    #[error("unknown seal policy '{text}': {detail}")]
+    #[error("unknown seal policy '{text}': {problem}")]
     UnknownPolicy {
         /// The text given.
         text: String,
         /// What was wrong and what is accepted.
-        detail: String,
+        problem: PolicyTextProblem,
     },
     /// Sealing an empty plaintext (the SDK refuses it; use [`crate::mac_aad`] to only MAC data).
     #[error("nothing to seal: the plaintext is empty (the SDK requires at least 1 byte; use the AAD-only MAC mode to protect data without encrypting it)")]
@@ -79,10 +80,10 @@ pub enum SealError {
     },
     /// The tag does not verify: the blob was changed, or this enclave derives a different seal key
     /// (other signer, enclave, CONFIGID, family, product or attributes than the policy binds).
-    #[error("MAC mismatch: the sealed blob (policy {policy}) was modified, or this enclave's identity does not match what the policy binds (signer/enclave/CONFIGID/family/product/attributes)")]
+    #[error("MAC mismatch: the sealed blob (policy {}) was modified, or this enclave's identity does not match what the policy binds (signer/enclave/CONFIGID/family/product/attributes)", policy_names(*policy))]
     MacMismatch {
-        /// The policy stored in the blob, as names.
-        policy: String,
+        /// The policy stored in the blob.
+        policy: KeyPolicy,
     },
     /// The blob was sealed at a higher ISVSVN or CONFIGSVN than this enclave has.
     #[error("sealed at {field} {sealed}, but this enclave has {field} {current} < {sealed}: only an enclave at {field} {sealed} or above can unseal it")]
@@ -95,12 +96,12 @@ pub enum SealError {
         current: u16,
     },
     /// The blob was sealed at a CPUSVN this platform cannot derive keys for.
-    #[error("sealed at CPUSVN {sealed}, which this platform cannot derive (its TCB is older or the value is unknown; platform CPUSVN {current})")]
+    #[error("sealed at CPUSVN {}, which this platform cannot derive (its TCB is older or the value is unknown; platform CPUSVN {})", to_hex(&sealed.0), current.map_or_else(|| "unknown".to_string(), |c| to_hex(&c.0)))]
     CpuSvnTooNew {
-        /// Hex of the stored CPUSVN.
-        sealed: String,
-        /// Hex of the platform's CPUSVN.
-        current: String,
+        /// The stored CPUSVN.
+        sealed: CpuSvn,
+        /// The platform's CPUSVN, if the key source could tell.
+        current: Option<CpuSvn>,
     },
     /// The key source failed in a way that is not about this blob.
     #[error(transparent)]
@@ -115,11 +116,22 @@ pub enum SealError {
     },
 }
 
+/// Why a policy text is not a policy (see [`crate::parse_policy`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PolicyTextProblem {
+    /// A name that is not a key policy name.
+    #[error("{}; or use default or a preset: enclave, signer, config, family, product", UnknownPolicyName(.0))]
+    UnknownName(String),
+    /// No names at all.
+    #[error("the policy is empty; expected default, a preset or a list like mrsigner,configid")]
+    Empty,
+}
+
 impl SealError {
     pub(crate) fn invalid_policy(policy: KeyPolicy, reason: &'static str) -> Self {
         Self::InvalidPolicy {
             policy: policy.0,
-            names: policy_names(policy),
             reason,
         }
     }

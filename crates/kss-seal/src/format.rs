@@ -106,11 +106,7 @@ impl<'a> SealedData<'a> {
                 len: bytes.len(),
                 need: HEADER_SIZE,
             })?;
-        let key_request = KeyRequest::from_bytes(request_bytes).map_err(|e| SealError::Format {
-            field: "key_request",
-            value: e.to_string(),
-            expected: "512 bytes",
-        })?;
+        let key_request = KeyRequest::from_bytes(request_bytes).map_err(SealError::KeyRequest)?;
         check_request(&key_request)?;
         if !all_zero(header, offsets::RESERVED1, 12) {
             return Err(reserved_error(

@@ -24,7 +24,7 @@ mod key_source;
 pub mod policy;
 mod seal;
 
-pub use error::SealError;
+pub use error::{PolicyTextProblem, SealError};
 pub use file::write_sealed_file;
 pub use format::SealedData;
 pub use inspect::SealedInfo;

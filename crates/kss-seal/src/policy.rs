@@ -13,7 +13,7 @@
 //! | 0x10 | `isvfamilyid` | ISVFAMILYID (KSS) |
 //! | 0x20 | `isvextprodid` | ISVEXTPRODID (KSS) |
 
-use crate::error::SealError;
+use crate::error::{PolicyTextProblem, SealError};
 use kss_types::{AttributeFlags, Attributes, KeyPolicy, ReportBody};
 
 /// `TSEAL_DEFAULT_FLAGSMASK` of the SDK: `~(0x00FFFFFFFFFFFFC0 | MODE64BIT | PROVISIONKEY |
@@ -125,20 +125,14 @@ pub fn parse_policy(text: &str) -> Result<Option<KeyPolicy>, SealError> {
     if let Some(p) = Preset::from_name(t) {
         return Ok(Some(p.policy()));
     }
-    let unknown = |detail: String| SealError::UnknownPolicy {
+    let unknown = |problem| SealError::UnknownPolicy {
         text: text.to_string(),
-        detail,
+        problem,
     };
-    let policy = KeyPolicy::parse_list(t).map_err(|e| {
-        unknown(format!(
-            "{e}; or use default or a preset: enclave, signer, config, family, product"
-        ))
-    })?;
-    if policy.0 == 0 {
-        return Err(unknown(
-            "the policy is empty; expected default, a preset or a list like mrsigner,configid"
-                .to_string(),
-        ));
+    let policy = KeyPolicy::parse_list(t)
+        .map_err(|e| unknown(PolicyTextProblem::UnknownName(e.0.to_string())))?;
+    if policy.is_empty() {
+        return Err(unknown(PolicyTextProblem::Empty));
     }
     Ok(Some(policy))
 }

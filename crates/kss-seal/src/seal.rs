@@ -1,6 +1,6 @@
 //! Seal, unseal and reseal against a [`KeySource`].
 
-use crate::error::{policy_names, to_hex, SealError};
+use crate::error::SealError;
 use crate::format::{sealed_size, write_header, SealedData, HEADER_SIZE};
 use crate::key_source::{KeySource, KeySourceError};
 use crate::policy::{default_policy, validate, SealOptions};
@@ -112,7 +112,7 @@ pub fn unseal<K: KeySource + ?Sized>(source: &K, blob: &[u8]) -> Result<Unsealed
             Tag::from_slice(&sealed.tag),
         )
         .map_err(|_| SealError::MacMismatch {
-            policy: policy_names(sealed.key_request.key_policy),
+            policy: sealed.key_request.key_policy,
         })?;
     Ok(Unsealed {
         plaintext,
@@ -151,7 +151,7 @@ pub fn unseal_in_place<'b, K: KeySource + ?Sized>(
     cipher
         .decrypt_in_place_detached(&Nonce::default(), aad, text, Tag::from_slice(&tag))
         .map_err(|_| SealError::MacMismatch {
-            policy: policy_names(key_request.key_policy),
+            policy: key_request.key_policy,
         })?;
     Ok(UnsealedInPlace {
         plaintext: text,
@@ -295,20 +295,14 @@ fn derive_for_unseal<K: KeySource + ?Sized>(
                 Err(KeySourceError::InvalidIsvSvn.into())
             }
         }
-        Err(KeySourceError::InvalidCpuSvn) => {
-            let current = source
-                .self_report()
-                .map(|r| to_hex(&r.cpu_svn.0))
-                .unwrap_or_else(|_| "unknown".to_string());
-            Err(SealError::CpuSvnTooNew {
-                sealed: to_hex(&request.cpu_svn.0),
-                current,
-            })
-        }
+        Err(KeySourceError::InvalidCpuSvn) => Err(SealError::CpuSvnTooNew {
+            sealed: request.cpu_svn,
+            current: source.self_report().ok().map(|r| r.cpu_svn),
+        }),
         Err(e @ KeySourceError::Unavailable { .. }) => Err(e.into()),
         Err(KeySourceError::InvalidKeyName { .. } | KeySourceError::InvalidRequest { .. }) => {
             Err(SealError::MacMismatch {
-                policy: policy_names(request.key_policy),
+                policy: request.key_policy,
             })
         }
     }

@@ -1,11 +1,14 @@
-//! The server side: serves one enclave on a private Unix socket, one thread per connection.
+//! The server side: serves one enclave on a private Unix socket, one thread per connection, at
+//! most [`MAX_CONNECTIONS`] connections at once. A connection beyond the cap gets one error
+//! response ("busy", [`ErrorCode::Internal`]) to its first request and is closed; the service
+//! itself keeps serving.
 
 use crate::protocol::{read_frame, write_frame, ErrorCode, Request, Response};
 use kss_types::{KeyRequest, Report, ReportBody, TargetInfo};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use zeroize::{Zeroize, Zeroizing};
@@ -62,6 +65,56 @@ pub fn handle(ops: &dyn EnclaveOps, req: &Request) -> Response {
     }
 }
 
+/// Connections served at once. More are refused with a "busy" error: thread creation never
+/// fails under a connection flood, and a flood never stops the service.
+pub const MAX_CONNECTIONS: usize = 128;
+
+/// Refused connections kept open (their write side shut) after their "busy" answer, so the
+/// client can still write its request and read the answer; the oldest is closed beyond this.
+const REFUSED_KEPT: usize = 256;
+
+/// The file in the socket directory holding the pid of the process serving it, so a later
+/// [`Server::start`] can remove the directory of a process that died without cleaning up.
+pub const OWNER_FILE: &str = "owner.pid";
+
+/// The prefix of socket directory names (in the temporary directory).
+pub const DIR_PREFIX: &str = "kss-enclave-";
+
+/// Removes the socket directories in `tmp` left by dead processes: directories named
+/// `kss-enclave-…`, owned by this user, whose [`OWNER_FILE`] names a process that no longer
+/// exists. Directories of live processes and of other users are left alone. Returns how many
+/// were removed.
+pub fn sweep_stale_dirs(tmp: &Path) -> usize {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(rd) = std::fs::read_dir(tmp) else {
+        return 0;
+    };
+    let uid = kss_io::current_uid();
+    let mut removed = 0;
+    for e in rd.flatten() {
+        if !e.file_name().to_string_lossy().starts_with(DIR_PREFIX) {
+            continue;
+        }
+        let dir = e.path();
+        let Ok(md) = dir.symlink_metadata() else {
+            continue;
+        };
+        if !md.is_dir() || md.uid() != uid {
+            continue;
+        }
+        let owner = kss_io::read_bounded(&dir.join(OWNER_FILE), 32)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .and_then(|s| s.trim().parse::<u32>().ok());
+        if owner.is_some_and(|pid| !kss_io::process_alive(pid))
+            && std::fs::remove_dir_all(&dir).is_ok()
+        {
+            removed += 1;
+        }
+    }
+    removed
+}
+
 /// A running service. Dropping it stops accepting and removes the socket directory.
 pub struct Server {
     dir: tempfile::TempDir,
@@ -72,14 +125,22 @@ pub struct Server {
 
 impl Server {
     /// Binds a socket in a fresh private directory (0700; socket 0600) and starts serving.
+    /// First removes the socket directories of dead processes ([`sweep_stale_dirs`]).
     pub fn start(ops: Arc<dyn EnclaveOps>) -> std::io::Result<Self> {
-        let dir = tempfile::Builder::new().prefix("kss-enclave-").tempdir()?;
+        sweep_stale_dirs(&std::env::temp_dir());
+        let dir = tempfile::Builder::new().prefix(DIR_PREFIX).tempdir()?;
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700))?;
+        std::fs::write(
+            dir.path().join(OWNER_FILE),
+            format!("{}\n", std::process::id()),
+        )?;
         let socket = dir.path().join("enclave.sock");
         let listener = UnixListener::bind(&socket)?;
         std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o600))?;
         let stop = Arc::new(AtomicBool::new(false));
         let stop2 = stop.clone();
+        let mut refused = std::collections::VecDeque::with_capacity(REFUSED_KEPT);
+        let active = Arc::new(AtomicUsize::new(0));
         let accept = std::thread::Builder::new()
             .name("kss-accept".into())
             .spawn(move || {
@@ -93,10 +154,25 @@ impl Server {
                         std::thread::sleep(std::time::Duration::from_millis(50));
                         continue;
                     };
+                    if active.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
+                        active.fetch_sub(1, Ordering::SeqCst);
+                        refuse(&conn);
+                        if refused.len() == REFUSED_KEPT {
+                            refused.pop_front();
+                        }
+                        refused.push_back(conn);
+                        continue;
+                    }
                     let ops = ops.clone();
+                    let slot = Slot(active.clone());
+                    // A failed spawn drops the closure: the slot is released, the connection
+                    // closed, and the service goes on.
                     let _ = std::thread::Builder::new()
                         .name("kss-conn".into())
-                        .spawn(move || serve_connection(conn, ops.as_ref()));
+                        .spawn(move || {
+                            let _slot = slot;
+                            serve_connection(conn, ops.as_ref())
+                        });
                 }
             })?;
         Ok(Self {
@@ -131,6 +207,28 @@ impl Drop for Server {
             }
         }
     }
+}
+
+/// One of the [`MAX_CONNECTIONS`] connection slots, released when dropped.
+struct Slot(Arc<AtomicUsize>);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Answers a connection beyond the cap with a "busy" error, without waiting for its request
+/// (the small frame fits the socket buffer; the write never blocks), and shuts its write side.
+/// The client reads the error as the response to its first request.
+fn refuse(conn: &UnixStream) {
+    let msg = format!(
+        "the enclave service is busy: {MAX_CONNECTIONS} connections are open; close one or retry later"
+    );
+    let _ = conn.set_nonblocking(true);
+    let mut w = conn;
+    let _ = write_frame(&mut w, &Response::Err(ErrorCode::Internal, msg).encode());
+    let _ = conn.shutdown(std::net::Shutdown::Write);
 }
 
 fn serve_connection(mut conn: UnixStream, ops: &dyn EnclaveOps) {

@@ -221,7 +221,7 @@ fn eadd_secinfo_rules_match_linux() {
         SecinfoFlags::MODIFIED,
         SecinfoFlags::PR,
     ] {
-        let v = with(0x203 | bit).2;
+        let v = with(0x203 | bit.bits()).2;
         assert!(v.to_string().contains("EDMM-state"), "{v}");
     }
     // The writer refuses it too.

@@ -28,16 +28,16 @@ pub enum KeyError {
         exponent: String,
     },
     /// PEM text that is not an RSA private key we can read.
-    #[error("not a usable PEM private key: {detail}")]
-    Pem {
-        /// What went wrong.
-        detail: String,
-    },
+    #[error("not a usable PEM private key: {0}")]
+    Pem(#[source] PemError),
     /// DER bytes that are neither PKCS#1 nor PKCS#8 RSA private keys.
-    #[error("not a DER RSA private key (tried PKCS#1 RSAPrivateKey and PKCS#8 PrivateKeyInfo): {detail}")]
+    #[error("not a DER RSA private key (tried PKCS#1 RSAPrivateKey and PKCS#8 PrivateKeyInfo): PKCS#1: {pkcs1}; PKCS#8: {pkcs8}")]
     Der {
-        /// What went wrong.
-        detail: String,
+        /// Why it is not PKCS#1.
+        pkcs1: Box<rsa::pkcs1::Error>,
+        /// Why it is not PKCS#8.
+        #[source]
+        pkcs8: Box<rsa::pkcs8::Error>,
     },
     /// The RSA library failed (generation, signing or encoding).
     #[error("RSA operation failed while {action}: {source}")]
@@ -57,14 +57,45 @@ pub enum KeyError {
         #[source]
         source: std::io::Error,
     },
-    /// Encoding the key failed.
-    #[error("cannot encode the key as {format}: {detail}")]
-    Encode {
-        /// Target format.
-        format: &'static str,
-        /// What went wrong.
-        detail: String,
+    /// Encoding the key as PKCS#8 PEM failed.
+    #[error("cannot encode the key as PKCS#8 PEM: {0}")]
+    EncodePkcs8(#[source] Box<rsa::pkcs8::Error>),
+    /// Encoding the key as PKCS#1 PEM failed.
+    #[error("cannot encode the key as PKCS#1 PEM: {0}")]
+    EncodePkcs1(#[source] Box<rsa::pkcs1::Error>),
+    /// A signature value does not fit its 384-byte SIGSTRUCT field.
+    #[error("cannot encode the key as {field}: value does not fit in 384 bytes")]
+    TooLong {
+        /// `SIGNATURE`, `Q1` or `Q2`.
+        field: &'static str,
     },
+}
+
+/// Why PEM text is not a usable private key.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PemError {
+    /// No `-----BEGIN` at the start of a line.
+    #[error("no '-----BEGIN ...-----' line found")]
+    NoBlock,
+    /// The block's framing or base64 does not decode.
+    #[error("the PEM block does not decode: {0}")]
+    Framing(#[source] pem_rfc7468::Error),
+    /// A PKCS#1 block whose content is not an RSA private key.
+    #[error("PKCS#1 'RSA PRIVATE KEY' block does not decode: {0}")]
+    Pkcs1(#[source] Box<rsa::pkcs1::Error>),
+    /// A PKCS#8 block whose content is not an RSA private key.
+    #[error("PKCS#8 'PRIVATE KEY' block is not an RSA private key: {0}")]
+    Pkcs8(#[source] Box<rsa::pkcs8::Error>),
+    /// An encrypted PKCS#8 key.
+    #[error("the key is encrypted (PKCS#8 'ENCRYPTED PRIVATE KEY'); decrypt it first, e.g. `openssl pkey -in key.pem -out plain.pem`")]
+    Encrypted,
+    /// A block of another kind.
+    #[error("found a '{0}' block; expected 'RSA PRIVATE KEY' (PKCS#1) or 'PRIVATE KEY' (PKCS#8)")]
+    OtherLabel(String),
+    /// The file has a PEM header but is not UTF-8.
+    #[error("the file contains a PEM header but is not UTF-8: {0}")]
+    NotUtf8(#[source] std::str::Utf8Error),
 }
 
 /// An RSA-3072, e = 3 private key for signing SIGSTRUCTs.
@@ -115,42 +146,24 @@ impl SigningKey {
     /// Reads a PEM private key: PKCS#1 (`-----BEGIN RSA PRIVATE KEY-----`) or unencrypted
     /// PKCS#8 (`-----BEGIN PRIVATE KEY-----`).
     pub fn from_pem(pem: &str) -> Result<Self, KeyError> {
-        let label = pem
-            .lines()
-            .find_map(|l| l.trim().strip_prefix("-----BEGIN "))
-            .and_then(|l| l.strip_suffix("-----"))
-            .map(str::to_string);
-        let key = match label.as_deref() {
-            Some("RSA PRIVATE KEY") => {
-                RsaPrivateKey::from_pkcs1_pem(pem).map_err(|e| KeyError::Pem {
-                    detail: format!("PKCS#1 'RSA PRIVATE KEY' block does not decode: {e}"),
-                })?
+        let (label, der) = pem_rfc7468::decode_vec(pem.as_bytes()).map_err(|e| {
+            KeyError::Pem(match e {
+                pem_rfc7468::Error::Preamble => PemError::NoBlock,
+                e => PemError::Framing(e),
+            })
+        })?;
+        let der = Zeroizing::new(der);
+        let key = match label {
+            "RSA PRIVATE KEY" => {
+                RsaPrivateKey::from_pkcs1_der(&der).map_err(|e| PemError::Pkcs1(e.into()))
             }
-            Some("PRIVATE KEY") => {
-                RsaPrivateKey::from_pkcs8_pem(pem).map_err(|e| KeyError::Pem {
-                    detail: format!(
-                        "PKCS#8 'PRIVATE KEY' block is not an RSA private key: {e}"
-                    ),
-                })?
+            "PRIVATE KEY" => {
+                RsaPrivateKey::from_pkcs8_der(&der).map_err(|e| PemError::Pkcs8(e.into()))
             }
-            Some("ENCRYPTED PRIVATE KEY") => {
-                return Err(KeyError::Pem {
-                    detail: "the key is encrypted (PKCS#8 'ENCRYPTED PRIVATE KEY'); decrypt it first, e.g. `openssl pkey -in key.pem -out plain.pem`".into(),
-                })
-            }
-            Some(other) => {
-                return Err(KeyError::Pem {
-                    detail: format!(
-                        "found a '{other}' block; expected 'RSA PRIVATE KEY' (PKCS#1) or 'PRIVATE KEY' (PKCS#8)"
-                    ),
-                })
-            }
-            None => {
-                return Err(KeyError::Pem {
-                    detail: "no '-----BEGIN ...-----' line found".into(),
-                })
-            }
-        };
+            "ENCRYPTED PRIVATE KEY" => Err(PemError::Encrypted),
+            other => Err(PemError::OtherLabel(other.to_string())),
+        }
+        .map_err(KeyError::Pem)?;
         Self::from_rsa(key)
     }
 
@@ -158,8 +171,9 @@ impl SigningKey {
     pub fn from_der(der: &[u8]) -> Result<Self, KeyError> {
         let key = match RsaPrivateKey::from_pkcs1_der(der) {
             Ok(k) => k,
-            Err(e1) => RsaPrivateKey::from_pkcs8_der(der).map_err(|e8| KeyError::Der {
-                detail: format!("PKCS#1: {e1}; PKCS#8: {e8}"),
+            Err(pkcs1) => RsaPrivateKey::from_pkcs8_der(der).map_err(|pkcs8| KeyError::Der {
+                pkcs1: pkcs1.into(),
+                pkcs8: pkcs8.into(),
             })?,
         };
         Self::from_rsa(key)
@@ -169,9 +183,8 @@ impl SigningKey {
     pub fn from_file_bytes(bytes: &[u8]) -> Result<Self, KeyError> {
         let looks_pem = bytes.windows(11).any(|w| w == b"-----BEGIN ");
         if looks_pem {
-            let text = std::str::from_utf8(bytes).map_err(|e| KeyError::Pem {
-                detail: format!("the file contains a PEM header but is not UTF-8: {e}"),
-            })?;
+            let text =
+                std::str::from_utf8(bytes).map_err(|e| KeyError::Pem(PemError::NotUtf8(e)))?;
             Self::from_pem(text)
         } else {
             Self::from_der(bytes)
@@ -181,10 +194,12 @@ impl SigningKey {
     /// Reads a key file (PEM or DER, see [`SigningKey::from_file_bytes`]); the file contents are
     /// zeroized after parsing.
     pub fn load(path: &std::path::Path) -> Result<Self, KeyError> {
-        let bytes = Zeroizing::new(std::fs::read(path).map_err(|source| KeyError::Io {
-            path: path.display().to_string(),
-            source,
-        })?);
+        let bytes = Zeroizing::new(kss_io::read_bounded(path, kss_io::limits::KEY).map_err(
+            |source| KeyError::Io {
+                path: path.display().to_string(),
+                source,
+            },
+        )?);
         Self::from_file_bytes(&bytes)
     }
 
@@ -193,10 +208,7 @@ impl SigningKey {
     pub fn to_pkcs8_pem(&self) -> Result<Zeroizing<String>, KeyError> {
         self.key
             .to_pkcs8_pem(LineEnding::LF)
-            .map_err(|e| KeyError::Encode {
-                format: "PKCS#8 PEM",
-                detail: e.to_string(),
-            })
+            .map_err(|e| KeyError::EncodePkcs8(e.into()))
     }
 
     /// Exports the key as PKCS#1 PEM (`-----BEGIN RSA PRIVATE KEY-----`), the format of
@@ -204,10 +216,7 @@ impl SigningKey {
     pub fn to_pkcs1_pem(&self) -> Result<Zeroizing<String>, KeyError> {
         self.key
             .to_pkcs1_pem(LineEnding::LF)
-            .map_err(|e| KeyError::Encode {
-                format: "PKCS#1 PEM",
-                detail: e.to_string(),
-            })
+            .map_err(|e| KeyError::EncodePkcs1(e.into()))
     }
 
     /// The modulus as SIGSTRUCT stores it: 384 bytes, little-endian.
@@ -243,12 +252,8 @@ impl SigningKey {
         let s = BigUint::from_bytes_be(&be);
         let n = self.key.n();
         let (q1, q2) = q1_q2(&s, n);
-        let encode = |v: &BigUint, what: &'static str| {
-            to_le_384(v).ok_or_else(|| KeyError::Encode {
-                format: what,
-                detail: "value does not fit in 384 bytes".into(),
-            })
-        };
+        let encode =
+            |v: &BigUint, what: &'static str| to_le_384(v).ok_or(KeyError::TooLong { field: what });
         let signature = encode(&s, "SIGNATURE")?;
         debug_assert_eq!(from_le(&signature), s);
         Ok(RawSignature {

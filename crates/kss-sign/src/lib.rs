@@ -19,7 +19,7 @@ mod signer;
 mod verify;
 
 pub use date::{today_bcd, BcdDate, DateError};
-pub use key::{KeyError, SigningKey};
+pub use key::{KeyError, PemError, SigningKey};
 pub use options::{OptionsError, SignOptions};
 pub use rsa_math::RawSignature;
 pub use signer::{sign, SignError};

@@ -188,7 +188,7 @@ impl SimQuotingEnclave {
         std::fs::create_dir_all(dir).map_err(|e| SimError::Io {
             path: dir.to_path_buf(),
             action: "create directory",
-            detail: e.to_string(),
+            source: e,
         })?;
         let tcb_raw = format!(
             "{{\"tcbInfo\":{},\"signature\":\"{}\"}}",

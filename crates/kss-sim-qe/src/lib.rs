@@ -13,6 +13,7 @@
 //! leaf, platform CA, root, followed by a NUL like Intel's QE3).
 //! [`SimQuotingEnclave::export_collateral`] writes matching collateral (TCB info v3, QE identity
 //! v2, CRLs) in dcap-qvl's `QuoteCollateralV3` JSON format.
+#![deny(missing_docs)]
 
 mod certs;
 mod collateral;
@@ -46,17 +47,17 @@ const LEAF_VALIDITY_SECS: u64 = 7 * 365 * 86_400;
 const BACKDATE_SECS: u64 = 3_600;
 
 /// Errors of the simulated CA and QE.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum SimError {
     /// A file could not be read or written.
-    #[error("simulated CA: cannot {action} {}: {detail}", path.display())]
+    #[error("simulated CA: cannot {action} {}: {source}", path.display())]
     Io {
         /// The file or directory.
         path: PathBuf,
         /// What was being done.
         action: &'static str,
         /// The OS error.
-        detail: String,
+        source: std::io::Error,
     },
     /// A stored file is not what it should be.
     #[error(

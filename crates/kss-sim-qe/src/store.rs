@@ -3,56 +3,41 @@
 
 use super::SimError;
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// The per-user directory of the simulated CA: `$KSS_HOME/sim-ca`, else
-/// `$XDG_DATA_HOME/kss/sim-ca`, else `$HOME/.local/share/kss/sim-ca`. `None` when none of
-/// these variables is set.
+/// The per-user directory of the simulated CA: `sim-ca` in the kss home
+/// ([`kss_io::kss_home`]: `$KSS_HOME`, else `$XDG_DATA_HOME/kss`, else
+/// `$HOME/.local/share/kss`). `None` when none of these variables is set.
 pub fn default_sim_ca_dir() -> Option<PathBuf> {
-    let non_empty = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
-    if let Some(home) = non_empty("KSS_HOME") {
-        return Some(PathBuf::from(home).join("sim-ca"));
-    }
-    if let Some(data) = non_empty("XDG_DATA_HOME") {
-        return Some(PathBuf::from(data).join("kss").join("sim-ca"));
-    }
-    non_empty("HOME").map(|h| {
-        PathBuf::from(h)
-            .join(".local")
-            .join("share")
-            .join("kss")
-            .join("sim-ca")
-    })
+    kss_io::kss_home().map(|h| h.join("sim-ca"))
 }
 
 fn io_err<'a>(path: &'a Path, action: &'static str) -> impl Fn(std::io::Error) -> SimError + 'a {
     move |e| SimError::Io {
         path: path.to_path_buf(),
         action,
-        detail: e.to_string(),
+        source: e,
+    }
+}
+
+/// A failed [`kss_io`] write as a [`SimError::Io`] about the file (or directory) it concerns.
+fn write_err(e: kss_io::WriteError) -> SimError {
+    SimError::Io {
+        path: e.path,
+        action: "write",
+        source: e.source,
     }
 }
 
 /// Reads a file of the store.
 pub(crate) fn read(dir: &Path, name: &str) -> Result<Vec<u8>, SimError> {
     let path = dir.join(name);
-    fs::read(&path).map_err(io_err(&path, "read"))
+    kss_io::read_bounded(&path, kss_io::limits::COLLATERAL).map_err(io_err(&path, "read"))
 }
 
-/// Writes a private (0600) file, flushing it to disk.
+/// Writes a new private (0600) file durably; never replaces an existing one.
 pub(crate) fn write_private(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), SimError> {
-    let path = dir.join(name);
-    let mut opts = fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts.open(&path).map_err(io_err(&path, "create"))?;
-    f.write_all(bytes).map_err(io_err(&path, "write"))?;
-    f.sync_all().map_err(io_err(&path, "sync"))
+    kss_io::write_new(&dir.join(name), bytes, 0o600, ".kss-tmp-").map_err(write_err)
 }
 
 /// A name suffix unique to this call: the process ID (so two processes never share it) and a
@@ -68,24 +53,17 @@ fn unique_suffix() -> String {
     )
 }
 
-/// Writes `name` in `dir` atomically (temporary file, fsync, rename), replacing any old file.
+/// Writes `name` in `dir` atomically and durably as a private (0600) file, replacing any old
+/// file.
 pub(crate) fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), SimError> {
-    let tmp_name = format!(".{name}.tmp{}", unique_suffix());
-    let tmp = dir.join(&tmp_name);
-    let _ = fs::remove_file(&tmp);
-    write_private(dir, &tmp_name, bytes)?;
-    let path = dir.join(name);
-    fs::rename(&tmp, &path).map_err(|e| {
-        let _ = fs::remove_file(&tmp);
-        io_err(&path, "rename into place")(e)
-    })
+    kss_io::write_atomic(&dir.join(name), bytes, 0o600).map_err(write_err)
 }
 
 /// Creates `parent/.name.tmpPID-N` as a private (0700) staging directory, unique to this call
 /// (threads of one process creating the CA at once each get their own).
 pub(crate) fn staging_dir(target: &Path) -> Result<PathBuf, SimError> {
     let parent = target.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(parent).map_err(io_err(parent, "create directory"))?;
+    kss_io::create_private_dir_all(parent).map_err(io_err(parent, "create directory"))?;
     let name = target
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

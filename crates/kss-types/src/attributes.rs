@@ -1,36 +1,39 @@
 //! ATTRIBUTES (16 bytes) and MISCSELECT (u32).
 
-use crate::bytes::{put, u64_at};
-use crate::error::{check_len, LayoutError};
 use core::fmt;
-use core::ops::{BitAnd, BitOr, Not};
 
-/// The `flags` half of ATTRIBUTES.
+/// The `flags` half of ATTRIBUTES. Bits without a name are kept as they are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
 pub struct AttributeFlags(pub u64);
 
+bitflags::bitflags! {
+    impl AttributeFlags: u64 {
+        /// Set by EINIT; must be 0 at ECREATE.
+        const INIT = 0x1;
+        /// Debug enclave: its memory can be read by the host.
+        const DEBUG = 0x2;
+        /// 64-bit enclave.
+        const MODE64BIT = 0x4;
+        /// May request the provisioning key.
+        const PROVISION_KEY = 0x10;
+        /// May request the EINITTOKEN key (launch enclave only).
+        const EINITTOKEN_KEY = 0x20;
+        /// CET enabled.
+        const CET = 0x40;
+        /// Key Separation and Sharing: enables CONFIGID/CONFIGSVN, ISVFAMILYID/ISVEXTPRODID and
+        /// the KSS key policies.
+        const KSS = 0x80;
+        /// AEX-Notify.
+        const AEX_NOTIFY = 0x400;
+        const _ = !0;
+    }
+}
+
 impl AttributeFlags {
-    /// Set by EINIT; must be 0 at ECREATE.
-    pub const INIT: Self = Self(0x1);
-    /// Debug enclave: its memory can be read by the host.
-    pub const DEBUG: Self = Self(0x2);
-    /// 64-bit enclave.
-    pub const MODE64BIT: Self = Self(0x4);
-    /// May request the provisioning key.
-    pub const PROVISION_KEY: Self = Self(0x10);
-    /// May request the EINITTOKEN key (launch enclave only).
-    pub const EINITTOKEN_KEY: Self = Self(0x20);
-    /// CET enabled.
-    pub const CET: Self = Self(0x40);
-    /// Key Separation and Sharing: enables CONFIGID/CONFIGSVN, ISVFAMILYID/ISVEXTPRODID and the
-    /// KSS key policies.
-    pub const KSS: Self = Self(0x80);
-    /// AEX-Notify.
-    pub const AEX_NOTIFY: Self = Self(0x400);
     /// Bits the Intel SDK sign tool leaves out of ATTRIBUTEMASK ("non-check bits").
     pub const SDK_NON_CHECK: Self = Self(0x00FF_0000_0000_0000);
 
-    /// Named flags and their names, in bit order.
+    /// Named flags and their names as the SDK spells them, in bit order.
     pub const NAMES: &'static [(Self, &'static str)] = &[
         (Self::INIT, "INIT"),
         (Self::DEBUG, "DEBUG"),
@@ -42,50 +45,14 @@ impl AttributeFlags {
         (Self::AEX_NOTIFY, "AEXNOTIFY"),
     ];
 
-    /// The raw bits.
-    pub const fn bits(self) -> u64 {
-        self.0
-    }
-
-    /// True if every bit of `other` is set in `self`.
-    pub const fn contains(self, other: Self) -> bool {
-        self.0 & other.0 == other.0
-    }
-
-    /// True if any bit of `other` is set in `self`.
-    pub const fn intersects(self, other: Self) -> bool {
-        self.0 & other.0 != 0
-    }
-
-    /// `self` with the bits of `other` set.
+    /// `self` with the bits of `other` set ([`AttributeFlags::union`]).
     pub const fn with(self, other: Self) -> Self {
-        Self(self.0 | other.0)
+        self.union(other)
     }
 
-    /// `self` with the bits of `other` cleared.
+    /// `self` with the bits of `other` cleared ([`AttributeFlags::difference`]).
     pub const fn without(self, other: Self) -> Self {
-        Self(self.0 & !other.0)
-    }
-}
-
-impl BitOr for AttributeFlags {
-    type Output = Self;
-    fn bitor(self, rhs: Self) -> Self {
-        Self(self.0 | rhs.0)
-    }
-}
-
-impl BitAnd for AttributeFlags {
-    type Output = Self;
-    fn bitand(self, rhs: Self) -> Self {
-        Self(self.0 & rhs.0)
-    }
-}
-
-impl Not for AttributeFlags {
-    type Output = Self;
-    fn not(self) -> Self {
-        Self(!self.0)
+        self.difference(other)
     }
 }
 
@@ -134,38 +101,24 @@ pub mod xfrm {
     pub const AMX: u64 = 0x60000;
 }
 
-/// SGX ATTRIBUTES: `flags` u64 at +0, `xfrm` u64 at +8.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct Attributes {
-    /// Enclave attribute flags.
-    pub flags: AttributeFlags,
-    /// Extended features request mask (XCR0 bits).
-    pub xfrm: u64,
+crate::layout::layout! {
+    /// SGX ATTRIBUTES: `flags` u64 at +0, `xfrm` u64 at +8.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+    pub struct Attributes("ATTRIBUTES", 16, mod offsets) {
+        /// Enclave attribute flags.
+        pub flags: AttributeFlags => FLAGS,
+        /// Extended features request mask (XCR0 bits).
+        pub xfrm: u64 => XFRM,
+    }
 }
 
 impl Attributes {
-    /// Encoded size.
-    pub const SIZE: usize = 16;
-
     /// Builds attributes from raw values.
     pub const fn new(flags: u64, xfrm: u64) -> Self {
         Self {
             flags: AttributeFlags(flags),
             xfrm,
         }
-    }
-
-    /// Parses exactly 16 bytes.
-    pub fn from_bytes(bytes: &[u8]) -> Result<Self, LayoutError> {
-        check_len("ATTRIBUTES", bytes, Self::SIZE)?;
-        Ok(Self::read(bytes, 0))
-    }
-
-    /// Encodes to 16 bytes.
-    pub fn to_bytes(&self) -> [u8; 16] {
-        let mut b = [0u8; 16];
-        self.write(&mut b, 0);
-        b
     }
 
     /// Bitwise AND over both halves (attributes & mask).
@@ -175,30 +128,19 @@ impl Attributes {
             xfrm: self.xfrm & mask.xfrm,
         }
     }
-
-    pub(crate) fn read(b: &[u8], off: usize) -> Self {
-        Self {
-            flags: AttributeFlags(u64_at(b, off)),
-            xfrm: u64_at(b, off + 8),
-        }
-    }
-
-    pub(crate) fn write(&self, b: &mut [u8], off: usize) {
-        put(b, off, &self.flags.0.to_le_bytes());
-        put(b, off + 8, &self.xfrm.to_le_bytes());
-    }
 }
 
-/// MISCSELECT: which extra state the CPU saves in the SSA on an exit.
+/// MISCSELECT: which extra state the CPU saves in the SSA on an exit. Bits without a name are
+/// kept as they are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct MiscSelect(pub u32);
 
-impl MiscSelect {
-    /// Report page-fault and #GP information in the SSA.
-    pub const EXINFO: Self = Self(0x1);
-
-    /// The raw bits.
-    pub const fn bits(self) -> u32 {
-        self.0
+bitflags::bitflags! {
+    impl MiscSelect: u32 {
+        /// Report page-fault and #GP information in the SSA.
+        const EXINFO = 0x1;
+        const _ = !0;
     }
 }
+
+crate::layout::newtype_field!(AttributeFlags => u64, MiscSelect => u32);

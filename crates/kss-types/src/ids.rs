@@ -1,7 +1,6 @@
 //! Identity values: the 16-byte KSS IDs, the 64-byte CONFIGID, CPUSVN and the launch config.
 
-use crate::bytes::{arr, u16_at};
-use crate::error::{check_len, LayoutError};
+use crate::bytes::arr;
 
 /// A 16-byte identity: ISVFAMILYID or ISVEXTPRODID.
 ///
@@ -74,39 +73,23 @@ impl Default for ConfigId {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct CpuSvn(pub [u8; 16]);
 
-/// The KSS launch configuration: what the host puts into SECS.CONFIGID and SECS.CONFIGSVN
-/// before ECREATE. Encoded like the SDK's packed `sgx_kss_config_t` (66 bytes).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct KssConfig {
-    /// CONFIGID.
-    pub config_id: ConfigId,
-    /// CONFIGSVN.
-    pub config_svn: u16,
+crate::layout::newtype_field!(Id128 => [u8; 16], ConfigId => [u8; 64], CpuSvn => [u8; 16]);
+
+crate::layout::layout! {
+    /// The KSS launch configuration: what the host puts into SECS.CONFIGID and SECS.CONFIGSVN
+    /// before ECREATE. Encoded like the SDK's packed `sgx_kss_config_t` (66 bytes).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+    pub struct KssConfig("sgx_kss_config_t", 66, mod kss_config_offsets) {
+        /// CONFIGID.
+        pub config_id: ConfigId => CONFIG_ID,
+        /// CONFIGSVN.
+        pub config_svn: u16 => CONFIG_SVN,
+    }
 }
 
 impl KssConfig {
-    /// Encoded size of `sgx_kss_config_t`.
-    pub const SIZE: usize = 66;
-
     /// True for the zero configuration.
     pub fn is_zero(&self) -> bool {
         self.config_id.is_zero() && self.config_svn == 0
-    }
-
-    /// Parses exactly 66 bytes.
-    pub fn from_bytes(bytes: &[u8]) -> Result<Self, LayoutError> {
-        check_len("sgx_kss_config_t", bytes, Self::SIZE)?;
-        Ok(Self {
-            config_id: ConfigId(arr(bytes, 0)),
-            config_svn: u16_at(bytes, 64),
-        })
-    }
-
-    /// Encodes to 66 bytes.
-    pub fn to_bytes(&self) -> [u8; 66] {
-        let mut b = [0u8; 66];
-        b[..64].copy_from_slice(&self.config_id.0);
-        b[64..].copy_from_slice(&self.config_svn.to_le_bytes());
-        b
     }
 }

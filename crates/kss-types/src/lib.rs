@@ -1,9 +1,10 @@
 //! Byte-exact Intel SGX architectural structures, with every Key Separation and Sharing (KSS)
 //! field named.
 //!
-//! Every structure has a `SIZE`, an `offsets` module that documents where each field lives,
-//! `from_bytes` (which checks the length and never panics) and `to_bytes` (which round-trips
-//! exactly, reserved bytes included). All integers are little-endian, as in the SDM.
+//! Each structure is declared once, as its fields in layout order with their types; from that
+//! declaration come its `SIZE`, an offsets module with where each field lives, `from_bytes`
+//! (which checks the length and never panics) and `to_bytes` (which round-trips exactly,
+//! reserved bytes included). All integers are little-endian, as in the SDM.
 //!
 //! The layouts follow the Intel SDM and the Intel SGX SDK headers; `docs/sgx-reference.md`
 //! lists them with their sources. Tests in `tests/layout.rs` pin every
@@ -13,6 +14,7 @@
 
 pub mod bytes;
 mod error;
+mod layout;
 
 pub mod attributes;
 pub mod civil;

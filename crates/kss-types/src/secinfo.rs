@@ -1,8 +1,5 @@
 //! SECINFO (64 bytes): page type and permissions of an EPC page.
 
-use crate::bytes::{arr, put, u64_at};
-use crate::error::{check_len, LayoutError};
-
 /// EPC page types (SECINFO flags bits 15:8).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(u8)]
@@ -33,40 +30,49 @@ impl PageType {
     }
 }
 
-/// SECINFO.FLAGS.
+/// SECINFO.FLAGS: permission and EDMM-state bits, and the page type in bits 15:8 (see
+/// [`SecinfoFlags::page_type`]). Other bits are kept as they are (EADD rejects them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct SecinfoFlags(pub u64);
 
+bitflags::bitflags! {
+    impl SecinfoFlags: u64 {
+        /// Readable.
+        const R = 0x1;
+        /// Writable.
+        const W = 0x2;
+        /// Executable.
+        const X = 0x4;
+        /// EDMM: page pending EACCEPT.
+        const PENDING = 0x8;
+        /// EDMM: page modified.
+        const MODIFIED = 0x10;
+        /// EDMM: permission restriction pending.
+        const PR = 0x20;
+        const _ = !0;
+    }
+}
+
 impl SecinfoFlags {
-    /// Readable.
-    pub const R: u64 = 0x1;
-    /// Writable.
-    pub const W: u64 = 0x2;
-    /// Executable.
-    pub const X: u64 = 0x4;
-    /// EDMM: page pending EACCEPT.
-    pub const PENDING: u64 = 0x8;
-    /// EDMM: page modified.
-    pub const MODIFIED: u64 = 0x10;
-    /// EDMM: permission restriction pending.
-    pub const PR: u64 = 0x20;
     /// Mask of the permission bits.
-    pub const RWX: u64 = 0x7;
+    pub const RWX: Self = Self(0x7);
+    /// Mask of the page-type byte (bits 15:8).
+    pub const PAGE_TYPE: Self = Self(0xFF00);
     /// Bits defined by the architecture (permissions, EDMM state, page type).
-    pub const DEFINED: u64 = 0x3F | 0xFF00;
+    pub const DEFINED: Self = Self(0x3F | 0xFF00);
 
     /// A TCS page (flags 0x100, no permissions).
-    pub const TCS: Self = Self::new(PageType::Tcs, 0);
+    pub const TCS: Self = Self::new(PageType::Tcs, Self::empty());
     /// A readable, writable regular page (0x203).
-    pub const REG_RW: Self = Self::new(PageType::Reg, Self::R | Self::W);
+    pub const REG_RW: Self = Self::new(PageType::Reg, Self::R.union(Self::W));
     /// A readable, executable regular page (0x205).
-    pub const REG_RX: Self = Self::new(PageType::Reg, Self::R | Self::X);
+    pub const REG_RX: Self = Self::new(PageType::Reg, Self::R.union(Self::X));
     /// A read-only regular page (0x201).
     pub const REG_R: Self = Self::new(PageType::Reg, Self::R);
 
-    /// Flags for `page_type` with permission bits `perms` (R/W/X).
-    pub const fn new(page_type: PageType, perms: u64) -> Self {
-        Self(((page_type as u64) << 8) | (perms & Self::RWX))
+    /// Flags for `page_type` with permission bits `perms` (only R/W/X are taken).
+    pub const fn new(page_type: PageType, perms: Self) -> Self {
+        Self(((page_type as u64) << 8) | perms.intersection(Self::RWX).0)
     }
 
     /// The page-type byte (bits 15:8), decoded if known.
@@ -75,8 +81,8 @@ impl SecinfoFlags {
     }
 
     /// The R/W/X bits.
-    pub const fn permissions(self) -> u64 {
-        self.0 & Self::RWX
+    pub const fn permissions(self) -> Self {
+        self.intersection(Self::RWX)
     }
 
     /// Why EADD (as the Linux driver checks it, `sgx_validate_secinfo`) refuses these flags, or
@@ -88,11 +94,11 @@ impl SecinfoFlags {
         let tcs = page_type == PageType::Tcs as u64;
         let problem = if page_type != PageType::Reg as u64 && !tcs {
             EaddFlagsProblem::PageType
-        } else if self.0 & !(Self::RWX | 0xFF00) != 0 {
+        } else if !self.difference(Self::RWX.union(Self::PAGE_TYPE)).is_empty() {
             EaddFlagsProblem::ReservedBits
-        } else if tcs && self.permissions() != 0 {
+        } else if tcs && !self.permissions().is_empty() {
             EaddFlagsProblem::TcsPermissions
-        } else if self.0 & Self::W != 0 && self.0 & Self::R == 0 {
+        } else if self.contains(Self::W) && !self.contains(Self::R) {
             EaddFlagsProblem::WriteWithoutRead
         } else {
             return None;
@@ -126,41 +132,25 @@ impl EaddFlagsProblem {
     }
 }
 
-/// SECINFO: `flags` u64 at +0, then 56 reserved bytes that must be zero.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Secinfo {
-    /// Page type and permissions.
-    pub flags: SecinfoFlags,
-    /// Bytes 8..64, reserved (must be zero).
-    pub reserved: [u8; 56],
+crate::layout::layout! {
+    /// SECINFO: `flags` u64 at +0, then 56 reserved bytes that must be zero.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub struct Secinfo("SECINFO", 64, mod offsets) {
+        /// Page type and permissions.
+        pub flags: SecinfoFlags => FLAGS,
+        /// Bytes 8..64, reserved (must be zero).
+        pub reserved: [u8; 56] => RESERVED,
+    }
 }
 
 impl Secinfo {
-    /// Encoded size.
-    pub const SIZE: usize = 64;
-
     /// A SECINFO with the given flags and zero reserved bytes.
     pub const fn new(flags: SecinfoFlags) -> Self {
         Self {
             flags,
-            reserved: [0; 56],
+            ..Self::ZEROED
         }
     }
-
-    /// Parses exactly 64 bytes.
-    pub fn from_bytes(bytes: &[u8]) -> Result<Self, LayoutError> {
-        check_len("SECINFO", bytes, Self::SIZE)?;
-        Ok(Self {
-            flags: SecinfoFlags(u64_at(bytes, 0)),
-            reserved: arr(bytes, 8),
-        })
-    }
-
-    /// Encodes to 64 bytes.
-    pub fn to_bytes(&self) -> [u8; 64] {
-        let mut b = [0u8; 64];
-        put(&mut b, 0, &self.flags.0.to_le_bytes());
-        put(&mut b, 8, &self.reserved);
-        b
-    }
 }
+
+crate::layout::newtype_field!(SecinfoFlags => u64);

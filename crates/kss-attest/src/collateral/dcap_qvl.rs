@@ -19,10 +19,10 @@ struct Raw {
 
 /// Parses the JSON text; `name` names the input in errors.
 pub fn parse(bytes: &[u8], name: &str) -> Result<Collateral, CollateralError> {
-    let raw: Raw = serde_json::from_slice(bytes).map_err(|e| CollateralError::Field {
+    let raw: Raw = serde_json::from_slice(bytes).map_err(|source| CollateralError::Json {
         source_name: name.to_string(),
         field: "dcap-qvl QuoteCollateralV3 JSON".into(),
-        reason: e.to_string(),
+        source,
     })?;
     Ok(Collateral {
         tcb_info: SignedJson {

@@ -53,7 +53,7 @@ fn read_opt(dir: &Path, names: &[&str]) -> Result<Option<Vec<u8>>, CollateralErr
     for n in names {
         let p = dir.join(n);
         if p.exists() {
-            return std::fs::read(&p)
+            return kss_io::read_bounded(&p, kss_io::limits::COLLATERAL)
                 .map(Some)
                 .map_err(|source| CollateralError::Io { path: p, source });
         }

@@ -115,9 +115,10 @@ fn as_object<'a>(
 /// "reference": {..}}, ..]}`) to a kss policy. Keys starting with `#` are comments.
 pub fn from_intel(text: &str, name: &str) -> Result<Policy, PolicyError> {
     let ctx = Ctx { name };
-    let root: Value = serde_json::from_str(text).map_err(|e| PolicyError::Json {
+    let root: Value = serde_json::from_str(text).map_err(|source| PolicyError::Json {
         source_name: name.to_string(),
-        reason: e.to_string(),
+        reason: source.to_string(),
+        source,
     })?;
     let entries = root
         .get("policy_array")
@@ -203,9 +204,10 @@ pub fn from_intel(text: &str, name: &str) -> Result<Policy, PolicyError> {
 /// minimums; `isv_prod_id`, `isv_svn`, `config_svn` may also be plain numbers.
 pub fn from_trustee(text: &str, name: &str) -> Result<Policy, PolicyError> {
     let ctx = Ctx { name };
-    let root: Value = serde_json::from_str(text).map_err(|e| PolicyError::Json {
+    let root: Value = serde_json::from_str(text).map_err(|source| PolicyError::Json {
         source_name: name.to_string(),
-        reason: e.to_string(),
+        reason: source.to_string(),
+        source,
     })?;
     let obj = as_object(&ctx, "(top level)", &root)?;
     let mut p = Policy::default();

@@ -6,7 +6,9 @@ use super::cache::key;
 use super::{Check, CheckId, Verifier};
 use crate::collateral::{SignedForm, SignedJson};
 use crate::dcap_time::format_rfc3339 as t;
-use crate::pck::{parse_sgx_extension, PckError, SgxExtension, SGX_EXTENSION_OID};
+use crate::pck::{
+    parse_sgx_extension, pck_need_of_cert, PckError, PckNeed, SgxExtension, SGX_EXTENSION_OID,
+};
 use crate::x509util::{build_chain_by, pem_block_texts, verify_p256_fixed, Cert, Crl, P256Key};
 use std::sync::Arc;
 
@@ -185,6 +187,26 @@ impl Verifier {
         let chain = Arc::new(self.ordered_chain(&certs, what, at)?);
         self.cache.put(k, chain.clone(), chain.valid_until(), at);
         Ok(chain)
+    }
+
+    /// What collateral a quote with the PCK chain `pem` (PEM, any order) needs: the FMSPC,
+    /// PCE ID and issuing CA of its PCK certificate. Nothing is verified (the verification
+    /// does that); the certificates are parsed through this verifier's cache, so the
+    /// verification that follows reuses them, and the answer itself is remembered: on a warm
+    /// verifier this is one cache lookup.
+    pub fn pck_need(&self, pem: &[u8], at: u64) -> Result<PckNeed, PckError> {
+        let k = key("pck-need", &[pem]);
+        if let Some(n) = self.cache.get::<PckNeed>(&k, at) {
+            return Ok(*n);
+        }
+        let certs = self.certs(pem, "PCK chain", at).map_err(PckError::Pem)?;
+        for c in &certs {
+            if let Some(n) = pck_need_of_cert(c)? {
+                self.cache.put(k, Arc::new(n), c.not_after, at);
+                return Ok(n);
+            }
+        }
+        Err(PckError::NotPck)
     }
 
     pub(crate) fn pck(&self, pem: &[u8], at: u64) -> Result<Arc<VerifiedPck>, String> {

@@ -105,7 +105,8 @@ check_ids! {
     ReportDataExact = "report_data.exact",
     /// REPORTDATA starts with the bytes the verifier expects (`kss verify --report-data`).
     ReportDataPrefix = "report_data.prefix",
-    /// REPORTDATA starts with the hash of the runtime data (`kss verify --runtime-data`).
+    /// SHA-256 or SHA-512 of the runtime data a caller gave starts REPORTDATA (`kss serve`'s
+    /// `runtime_data`, `kss verify --runtime-data`); only present when runtime data was given.
     ReportDataRuntimeData = "report_data.runtime_data",
 }
 

@@ -219,8 +219,10 @@ pub fn run(cmd: Command) -> CliResult {
         Command::Report(a) => {
             let c = client()?;
             let target = match &a.target_info {
-                Some(p) => TargetInfo::from_bytes(&read_file(p, "TARGETINFO")?)
-                    .map_err(|e| CliError::input(format!("{}: {e}", p.display())))?,
+                Some(p) => {
+                    TargetInfo::from_bytes(&read_file(p, "TARGETINFO", kss_io::limits::SGX_STRUCT)?)
+                        .map_err(|e| CliError::input(format!("{}: {e}", p.display())))?
+                }
                 None => c.target_info().map_err(client_err)?,
             };
             let r = c
@@ -229,7 +231,7 @@ pub fn run(cmd: Command) -> CliResult {
             write_atomic(&a.out, &r.to_bytes())?;
         }
         Command::VerifyReport(a) => {
-            let r = Report::from_bytes(&read_file(&a.file, "REPORT")?)
+            let r = Report::from_bytes(&read_file(&a.file, "REPORT", kss_io::limits::SGX_STRUCT)?)
                 .map_err(|e| CliError::input(format!("{}: {e}", a.file.display())))?;
             client()?.verify_report(&r).map_err(client_err)?;
             println!("valid: the REPORT's MAC verifies for this enclave (made on this platform, for this enclave)");
@@ -330,11 +332,11 @@ fn key(a: KeyArgs) -> Result<(), CliError> {
 /// `kss enclave seal`.
 fn seal(a: SealArgs) -> Result<(), CliError> {
     let c = client()?;
-    let plain = zeroize::Zeroizing::new(read_file(&a.input, "plaintext")?);
+    let plain = zeroize::Zeroizing::new(read_file(&a.input, "plaintext", kss_io::limits::SEALED)?);
     let aad = a
         .aad
         .as_ref()
-        .map(|p| read_file(p, "AAD"))
+        .map(|p| read_file(p, "AAD", kss_io::limits::SEALED))
         .transpose()?
         .unwrap_or_default();
     let opts = SealOptions {
@@ -349,7 +351,7 @@ fn seal(a: SealArgs) -> Result<(), CliError> {
 /// `kss enclave unseal`.
 fn unseal(a: UnsealArgs) -> Result<(), CliError> {
     let c = client()?;
-    let blob = read_file(&a.input, "sealed blob")?;
+    let blob = read_file(&a.input, "sealed blob", kss_io::limits::SEALED)?;
     let u = kss_seal::unseal(&c, &blob).map_err(|e| in_file(&a.input, sealed_error(e)))?;
     // The plaintext is the secret: written 0600, atomically and durably.
     kss_seal::write_sealed_file(&a.output, &u.plaintext).map_err(sealed_error)?;
@@ -362,7 +364,7 @@ fn unseal(a: UnsealArgs) -> Result<(), CliError> {
 /// `kss enclave reseal`.
 fn reseal(a: ResealArgs) -> Result<(), CliError> {
     let c = client()?;
-    let blob = read_file(&a.input, "sealed blob")?;
+    let blob = read_file(&a.input, "sealed blob", kss_io::limits::SEALED)?;
     let new = kss_seal::reseal(&c, &blob, seal_policy(a.policy.as_deref())?)
         .map_err(|e| in_file(&a.input, sealed_error(e)))?;
     // The SVNs come from the new blob itself, read before the output is replaced, so

@@ -25,7 +25,7 @@ pub struct Args {
 
 /// Runs the command.
 pub fn run(args: Args) -> CliResult {
-    let bytes = read_file(&args.file, "sealed blob")?;
+    let bytes = read_file(&args.file, "sealed blob", kss_io::limits::SEALED)?;
     let sealed = SealedData::parse(&bytes).map_err(|e| {
         sealed_error(e).hint("the file must be a whole sgx_sealed_data_t blob: 560-byte header, then ciphertext and AAD")
     })?;
@@ -170,7 +170,7 @@ mod tests {
     #[test]
     fn error_statuses() {
         let mac = sealed_error(SealError::MacMismatch {
-            policy: "mrsigner".into(),
+            policy: KeyPolicy::MRSIGNER,
         });
         assert_eq!(mac.status, crate::error::status::REJECTED);
         let svn = sealed_error(SealError::SvnTooLow {

@@ -159,7 +159,7 @@ fn print_text(sig: &Sigstruct, j: &Value) {
 
 /// Runs the command.
 pub fn run(args: Args) -> CliResult {
-    let bytes = read_file(&args.file, "SIGSTRUCT")?;
+    let bytes = read_file(&args.file, "SIGSTRUCT", kss_io::limits::SIGSTRUCT)?;
     let sig = Sigstruct::from_bytes(&bytes)
         .map_err(|e| CliError::input(format!("'{}': {e}", args.file.display())))?;
     let j = sigstruct_json(&sig);

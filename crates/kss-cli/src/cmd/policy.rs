@@ -77,14 +77,14 @@ pub fn run(cmd: Command) -> CliResult {
     match cmd {
         Command::FromInstance(a) => return super::policy_instance::run(a),
         Command::FromSigstruct(a) => {
-            let bytes = read_file(&a.sigstruct, "SIGSTRUCT")?;
+            let bytes = read_file(&a.sigstruct, "SIGSTRUCT", kss_io::limits::SIGSTRUCT)?;
             let sig = Sigstruct::from_bytes(&bytes).map_err(|e| {
                 CliError::input(format!("SIGSTRUCT '{}': {e}", a.sigstruct.display()))
             })?;
             print_json(&Policy::from_sigstruct(&sig).to_json());
         }
         Command::Convert(a) => {
-            let text = read_text(&a.input, "policy")?;
+            let text = read_text(&a.input, "policy", kss_io::limits::POLICY)?;
             let name = a.input.display().to_string();
             let policy = match a.from {
                 From::Intel => from_intel(&text, &name),
@@ -96,7 +96,7 @@ pub fn run(cmd: Command) -> CliResult {
             }
         }
         Command::Check(a) => {
-            let text = read_text(&a.policy, "policy")?;
+            let text = read_text(&a.policy, "policy", kss_io::limits::POLICY)?;
             let policy = Policy::from_json(&text, &a.policy.display().to_string())
                 .map_err(|e| CliError::input(e.to_string()))?;
             print_json(&policy.to_json());

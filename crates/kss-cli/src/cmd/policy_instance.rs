@@ -43,7 +43,7 @@ pub fn run(a: FromInstanceArgs) -> CliResult {
     let inst = Instance::open(&a.dir).map_err(instance_error)?;
     let (config, bytes) = inst.config().map_err(instance_error)?;
     let sig_path = inst.sig_path();
-    let sig_bytes = std::fs::read(&sig_path).map_err(|e| {
+    let sig_bytes = kss_io::read_bounded(&sig_path, kss_io::limits::SIGSTRUCT).map_err(|e| {
         CliError::input(format!(
             "{} is not built: cannot read {}: {e}",
             a.dir.display(),
@@ -62,7 +62,7 @@ pub fn run(a: FromInstanceArgs) -> CliResult {
             Some(launch::config_id_from_hex(h).map_err(|e| CliError::input(e.to_string()))?)
         }
         (None, None, Some(p)) => {
-            let bytes = crate::util::read_file(p, "--config-id-file")?;
+            let bytes = crate::util::read_file(p, "config ID file", kss_io::limits::CONFIG_ID)?;
             Some(launch::config_id_from_raw(&bytes).map_err(|e| CliError::input(e.to_string()))?)
         }
         _ => None,

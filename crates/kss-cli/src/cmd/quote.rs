@@ -86,7 +86,7 @@ pub(crate) fn parse_quote_file(
 }
 
 fn inspect(args: InspectArgs) -> CliResult {
-    let bytes = read_file(&args.file, "quote")?;
+    let bytes = read_file(&args.file, "quote", kss_io::limits::QUOTE)?;
     let quote = parse_quote_file(&bytes, &args.file, args.allow_trailing)?;
     let order = match args.byte_order {
         ByteOrderArg::Stored => ByteOrder::Stored,

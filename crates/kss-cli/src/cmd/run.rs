@@ -101,6 +101,10 @@ pub struct Args {
     /// Don't print the one-line mode notice on stderr.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Seconds the workload has to exit after SIGTERM, SIGINT or SIGHUP was forwarded to it
+    /// before its process group is killed (SIGKILL).
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    pub stop_grace: u64,
     /// The program to run (inside image/) and its arguments, after `--`.
     #[arg(last = true, required = true, value_name = "PROGRAM [ARGS]")]
     pub program: Vec<OsString>,
@@ -130,7 +134,7 @@ pub fn config_id_arg(args: &Args) -> Result<Option<ConfigId>, CliError> {
     } else if let Some(h) = &args.config_id_hex {
         Some(launch::config_id_from_hex(h).map_err(launch_err)?)
     } else if let Some(p) = &args.config_id_file {
-        let bytes = std::fs::read(p).map_err(|e| {
+        let bytes = kss_io::read_bounded(p, kss_io::limits::CONFIG_ID).map_err(|e| {
             fail(
                 status::BAD_LAUNCH_CONFIG,
                 format!(
@@ -173,7 +177,7 @@ fn plan_err(inst: &Instance, e: PlanError) -> CliError {
 fn stale_err(inst: &Instance, e: Staleness) -> CliError {
     let hint = match &e {
         Staleness::NotBuilt { .. } => Some("first"),
-        Staleness::Changed(_) => Some("again"),
+        Staleness::Changed(_) | Staleness::Mismatch { .. } => Some("again"),
         Staleness::Unreadable { .. } | Staleness::Image(_) => None,
     };
     let err = fail(status::NOT_BUILT, e.to_string());
@@ -234,7 +238,14 @@ pub fn run(args: Args) -> CliResult {
             format!("cannot start the enclave service: {e}"),
         )
     })?;
-    let st = workload(&inst, &dir, &plan.program, &args.program[1..], &server)?;
+    let st = workload(
+        &inst,
+        &dir,
+        &plan.program,
+        &args.program[1..],
+        &server,
+        std::time::Duration::from_secs(args.stop_grace),
+    )?;
     drop(server);
     use std::os::unix::process::ExitStatusExt;
     let code = match (st.code(), st.signal()) {
@@ -271,15 +282,32 @@ fn create(plan: &LaunchPlan) -> Result<Box<dyn Enclave>, CliError> {
     Ok(enclave)
 }
 
-/// Runs the workload with the enclave service's socket and `image/bin` first on its PATH.
+/// The signals `kss run` forwards to the workload's process group.
+const FORWARDED: [i32; 3] = [libc::SIGTERM, libc::SIGINT, libc::SIGHUP];
+
+/// `path` as an absolute path (relative to the current directory), for the workload's
+/// environment: the workload may change directory.
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// Runs the workload with the enclave service's socket and `image/bin` first on its PATH (every
+/// path kss puts in its environment is absolute), in its own process group.
+///
+/// SIGTERM, SIGINT and SIGHUP sent to `kss run` are forwarded to that group; if the workload
+/// has not exited `grace` after the first one, the group is killed (SIGKILL). If `kss run` dies
+/// without forwarding (SIGKILL), the workload gets SIGKILL too (parent-death signal), so it never
+/// runs on against a dead endpoint.
 fn workload(
     inst: &Instance,
     dir: &Path,
     program: &Path,
     args: &[OsString],
     server: &Server,
+    grace: std::time::Duration,
 ) -> Result<std::process::ExitStatus, CliError> {
-    let image_bin = inst.image_dir().join("bin");
+    use std::os::unix::process::CommandExt;
+    let image_bin = absolute(&inst.image_dir().join("bin"));
     let path = match std::env::var_os("PATH") {
         Some(p) => {
             let mut v = vec![image_bin];
@@ -288,18 +316,106 @@ fn workload(
         }
         None => image_bin.into_os_string(),
     };
-    std::process::Command::new(program)
-        .args(args)
-        .env(kss_service::SOCKET_ENV, server.socket_path())
-        .env("KSS_INSTANCE", dir)
+    // Registered before the workload starts: a signal arriving in between is delivered to the
+    // iterator below, not lost.
+    let mut signals = signal_hook::iterator::Signals::new(FORWARDED).map_err(|e| {
+        fail(
+            status::SERVICE_FAILED,
+            format!("cannot install the signal handlers: {e}"),
+        )
+    })?;
+    let mut cmd = std::process::Command::new(absolute(program));
+    cmd.args(args)
+        .env(kss_service::SOCKET_ENV, absolute(server.socket_path()))
+        .env("KSS_INSTANCE", absolute(dir))
         .env("KSS_MODE", "sim")
         .env("PATH", path)
-        .status()
-        .map_err(|e| {
-            fail(
-                status::CANNOT_EXECUTE,
-                format!("cannot execute {}: {e}", program.display()),
-            )
-            .hint("make it executable (chmod +x) and check its #! line")
-        })
+        .process_group(0);
+    die_with_parent(&mut cmd);
+    let mut child = cmd.spawn().map_err(|e| {
+        fail(
+            status::CANNOT_EXECUTE,
+            format!("cannot execute {}: {e}", program.display()),
+        )
+        .hint("make it executable (chmod +x) and check its #! line")
+    })?;
+    let group = i32::try_from(child.id())
+        .ok()
+        .and_then(rustix::process::Pid::from_raw);
+    let handle = signals.handle();
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let done2 = done.clone();
+    let forwarder = std::thread::Builder::new()
+        .name("kss-signals".into())
+        .spawn(move || {
+            let mut deadline = None;
+            for sig in signals.forever() {
+                if let Some(g) = group {
+                    let _ = rustix::process::kill_process_group(g, signal_of(sig));
+                }
+                deadline.get_or_insert_with(|| {
+                    let done = done2.clone();
+                    std::thread::spawn(move || {
+                        std::thread::sleep(grace);
+                        if !done.load(std::sync::atomic::Ordering::SeqCst) {
+                            if let Some(g) = group {
+                                let _ = rustix::process::kill_process_group(
+                                    g,
+                                    rustix::process::Signal::KILL,
+                                );
+                            }
+                        }
+                    })
+                });
+            }
+        });
+    let st = child.wait();
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    handle.close();
+    if let Ok(t) = forwarder {
+        let _ = t.join();
+    }
+    st.map_err(|e| {
+        fail(
+            status::SERVICE_FAILED,
+            format!("cannot wait for {}: {e}", program.display()),
+        )
+    })
 }
+
+/// The forwarded signal as a rustix signal.
+fn signal_of(sig: i32) -> rustix::process::Signal {
+    use rustix::process::Signal;
+    match sig {
+        libc::SIGINT => Signal::INT,
+        libc::SIGHUP => Signal::HUP,
+        _ => Signal::TERM,
+    }
+}
+
+/// Makes the child get SIGKILL when `kss run` dies (Linux `PR_SET_PDEATHSIG`), so a workload
+/// never outlives its enclave endpoint. The signal is tied to the spawning thread: the main
+/// thread spawns the workload and lives until it has been waited for.
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)] // The pre_exec hook; see the SAFETY comment.
+fn die_with_parent(cmd: &mut std::process::Command) {
+    use std::os::unix::process::CommandExt;
+    let parent = rustix::process::getpid();
+    // SAFETY: the hook runs in the child between fork and exec, where only async-signal-safe
+    // operations are allowed. It makes two system calls (prctl, getppid), allocates nothing
+    // and takes no lock; its error is built from a raw errno without allocating.
+    unsafe {
+        cmd.pre_exec(move || {
+            rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL))?;
+            // `kss run` died before the prctl: the child was already reparented.
+            if rustix::process::getppid() != Some(parent) {
+                return Err(std::io::Error::from_raw_os_error(libc::ESRCH));
+            }
+            Ok(())
+        });
+    }
+}
+
+/// No parent-death signal outside Linux.
+#[cfg(not(target_os = "linux"))]
+fn die_with_parent(_cmd: &mut std::process::Command) {}

@@ -373,7 +373,7 @@ fn check_secinfo(secinfo: &Secinfo) -> Result<(), SgxError> {
             ),
             EaddFlagsProblem::ReservedBits => format!(
                 "SECINFO.FLAGS = {flags:#x}, bits {:#x}",
-                flags & !(SecinfoFlags::RWX | 0xFF00)
+                flags & !(SecinfoFlags::RWX | SecinfoFlags::PAGE_TYPE).bits()
             ),
             _ => format!("SECINFO.FLAGS = {flags:#x}"),
         };

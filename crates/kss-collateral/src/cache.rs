@@ -1,0 +1,381 @@
+//! The on-disk cache: one JSON file per piece (see [`Piece::file_name`]) under one directory.
+//!
+//! An entry file is one line of JSON (the header: the piece, its issue date / thisUpdate and
+//! nextUpdate, where it came from, the SHA-256 of the trust roots it was checked against, the
+//! span and signature of the signed value, and the lengths of what follows), then the PEM issuer
+//! chain and the body exactly as served (CRLs as DER). Nothing is re-encoded, so reading an
+//! entry costs a read and a slice; a file whose lengths do not add up is not an entry. Entries are written only after the
+//! piece passed its checks, through a temporary file in the same directory, `fsync` and
+//! `rename`, so a reader in another process sees the old entry or the new one, never a torn
+//! file. A file that cannot be read as an entry is treated as absent (and replaced by the next
+//! fetch).
+
+use crate::error::FetchError;
+use crate::piece::Piece;
+use crate::validate::{Checked, Problem};
+use kss_attest::collateral::SignedJson;
+use kss_attest::{format_rfc3339, parse_rfc3339, P256Key};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+/// The `format` of the entry files this code writes.
+pub const FORMAT: u32 = 2;
+
+/// Prefix of temporary files (removed by [`DiskCache::clear`]).
+const TMP_PREFIX: &str = ".kss-tmp-";
+
+/// A cached piece.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// The piece, as checked.
+    pub checked: Checked,
+    /// TCB info / QE identity: the signed value (exact bytes) and its signature.
+    pub signed: Option<SignedJson>,
+    /// The URL it was fetched from.
+    pub source: String,
+    /// When it was fetched, Unix seconds.
+    pub fetched_at: u64,
+    /// SHA-256 of the trust root key it was checked against.
+    pub root: [u8; 32],
+}
+
+impl Entry {
+    /// An entry for a checked piece (splits a signed JSON body into value and signature).
+    pub fn new(
+        checked: Checked,
+        source: String,
+        fetched_at: u64,
+        root: [u8; 32],
+    ) -> Result<Entry, Problem> {
+        let signed = match checked.piece {
+            Piece::TcbInfo { .. } | Piece::QeIdentity => Some(checked.signed_json()?),
+            Piece::PckCrl { .. } | Piece::RootCaCrl => None,
+        };
+        Ok(Entry {
+            checked,
+            signed,
+            source,
+            fetched_at,
+            root,
+        })
+    }
+
+    /// True when the piece is valid at `at` (issue date / thisUpdate ≤ `at` ≤ nextUpdate) and
+    /// was checked against one of `roots`.
+    pub fn usable(&self, at: u64, roots: &[[u8; 32]]) -> bool {
+        self.checked.issued <= at && at <= self.checked.next_update && roots.contains(&self.root)
+    }
+}
+
+/// SHA-256 of a trust root key, as kept in entries.
+pub fn root_id(key: &P256Key) -> [u8; 32] {
+    Sha256::digest(key).into()
+}
+
+/// The header line of an entry file.
+#[derive(Serialize, Deserialize)]
+struct Header {
+    format: u32,
+    piece: String,
+    selector: String,
+    issued: String,
+    next_update: String,
+    source: String,
+    fetched_at: String,
+    trust_roots_sha256: String,
+    /// Bytes of PEM issuer chain after the header line (0: none).
+    issuer_chain_len: usize,
+    /// Bytes of body after the chain.
+    body_len: usize,
+    /// TCB info / QE identity: `[offset, length]` of the signed value in the body.
+    signed_value: Option<[usize; 2]>,
+    /// TCB info / QE identity: the signature, hex.
+    signature: Option<String>,
+}
+
+/// An entry file of [`DiskCache::list`]: its path and its entry, or why it cannot be read.
+pub type Listed = (PathBuf, Result<Entry, String>);
+
+/// The cache directory.
+#[derive(Debug, Clone)]
+pub struct DiskCache {
+    dir: PathBuf,
+}
+
+impl DiskCache {
+    /// A cache in `dir` (created when the first entry is written).
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Self { dir: dir.into() }
+    }
+
+    /// The directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn path(&self, piece: &Piece) -> PathBuf {
+        self.dir.join(piece.file_name())
+    }
+
+    /// The entry of `piece`, if there is a readable one.
+    pub fn read(&self, piece: &Piece) -> Result<Option<Entry>, FetchError> {
+        let path = self.path(piece);
+        match std::fs::read(&path) {
+            Ok(bytes) => Ok(decode(piece, &bytes).ok()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(FetchError::Cache { path, source }),
+        }
+    }
+
+    /// Writes `entry` atomically, replacing any entry of the same piece.
+    pub fn write(&self, entry: &Entry) -> Result<(), FetchError> {
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| FetchError::Cache { path, source }
+        };
+        std::fs::create_dir_all(&self.dir).map_err(io(&self.dir))?;
+        let path = self.path(&entry.checked.piece);
+        kss_io::write_atomic_prefixed(&path, &encode(entry), 0o644, TMP_PREFIX).map_err(|e| {
+            FetchError::Cache {
+                path: e.path,
+                source: e.source,
+            }
+        })?;
+        Ok(())
+    }
+
+    /// Every entry file of the directory, sorted by name, read (or why not).
+    pub fn list(&self) -> Result<Vec<Listed>, FetchError> {
+        let mut out = Vec::new();
+        let rd = match std::fs::read_dir(&self.dir) {
+            Ok(rd) => rd,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+            Err(source) => {
+                return Err(FetchError::Cache {
+                    path: self.dir.clone(),
+                    source,
+                })
+            }
+        };
+        for de in rd.flatten() {
+            let name = de.file_name();
+            let Some(piece) = name.to_str().and_then(Piece::from_file_name) else {
+                continue;
+            };
+            let path = de.path();
+            let entry = std::fs::read(&path)
+                .map_err(|e| e.to_string())
+                .and_then(|b| decode(&piece, &b));
+            out.push((path, entry));
+        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(out)
+    }
+
+    /// Removes every entry file (and temporary files left by interrupted writes). Returns the
+    /// number of entries removed.
+    pub fn clear(&self) -> Result<usize, FetchError> {
+        let rd = match std::fs::read_dir(&self.dir) {
+            Ok(rd) => rd,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(source) => {
+                return Err(FetchError::Cache {
+                    path: self.dir.clone(),
+                    source,
+                })
+            }
+        };
+        let mut n = 0;
+        for de in rd.flatten() {
+            let name = de.file_name();
+            let Some(name) = name.to_str() else { continue };
+            let ours = Piece::from_file_name(name).is_some();
+            if !ours && !name.starts_with(TMP_PREFIX) {
+                continue;
+            }
+            match std::fs::remove_file(de.path()) {
+                Ok(()) => n += usize::from(ours),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(source) => {
+                    return Err(FetchError::Cache {
+                        path: de.path(),
+                        source,
+                    })
+                }
+            }
+        }
+        Ok(n)
+    }
+}
+
+fn encode(entry: &Entry) -> Vec<u8> {
+    let c = &entry.checked;
+    let chain = c.issuer_chain.as_deref().unwrap_or_default().as_bytes();
+    let (signed_value, signature) = match &entry.signed {
+        Some(sj) => (span_of(&c.body, &sj.body), Some(hex::encode(&sj.signature))),
+        None => (None, None),
+    };
+    let header = Header {
+        format: FORMAT,
+        piece: c.piece.kind().into(),
+        selector: c.piece.selector(),
+        issued: format_rfc3339(c.issued),
+        next_update: format_rfc3339(c.next_update),
+        source: entry.source.clone(),
+        fetched_at: format_rfc3339(entry.fetched_at),
+        trust_roots_sha256: hex::encode(entry.root),
+        issuer_chain_len: chain.len(),
+        body_len: c.body.len(),
+        signed_value,
+        signature,
+    };
+    let mut out = serde_json::to_vec(&header).unwrap_or_default();
+    out.push(b'\n');
+    out.extend_from_slice(chain);
+    out.extend_from_slice(&c.body);
+    out
+}
+
+/// Where `part` (a sub-slice of `whole`, or equal bytes) starts in `whole`, and its length.
+fn span_of(whole: &[u8], part: &[u8]) -> Option<[usize; 2]> {
+    let off = (part.as_ptr() as usize).wrapping_sub(whole.as_ptr() as usize);
+    if whole.get(off..off.checked_add(part.len())?) == Some(part) {
+        return Some([off, part.len()]);
+    }
+    whole
+        .windows(part.len().max(1))
+        .position(|w| w == part)
+        .map(|o| [o, part.len()])
+}
+
+fn decode(piece: &Piece, bytes: &[u8]) -> Result<Entry, String> {
+    let nl = bytes
+        .iter()
+        .position(|&b| b == b'\n')
+        .ok_or("no header line")?;
+    let h: Header = serde_json::from_slice(&bytes[..nl]).map_err(|e| e.to_string())?;
+    if h.format != FORMAT {
+        return Err(format!("format {} (this kss reads {FORMAT})", h.format));
+    }
+    if h.piece != piece.kind() || h.selector != piece.selector() {
+        return Err(format!(
+            "holds {} {}, not {} {}",
+            h.piece,
+            h.selector,
+            piece.kind(),
+            piece.selector()
+        ));
+    }
+    let rest = &bytes[nl + 1..];
+    if h.issuer_chain_len.checked_add(h.body_len) != Some(rest.len()) {
+        return Err(format!(
+            "{} bytes after the header, expected {} + {} (torn or edited)",
+            rest.len(),
+            h.issuer_chain_len,
+            h.body_len
+        ));
+    }
+    let (chain, body) = rest.split_at(h.issuer_chain_len);
+    let issuer_chain = if chain.is_empty() {
+        None
+    } else {
+        Some(String::from_utf8(chain.to_vec()).map_err(|_| "issuer chain: not UTF-8")?)
+    };
+    let signed = match (h.signed_value, &h.signature) {
+        (Some([off, len]), Some(sig)) => Some(SignedJson {
+            body: off
+                .checked_add(len)
+                .and_then(|end| body.get(off..end))
+                .ok_or("signed_value: outside the body")?
+                .to_vec(),
+            signature: hex::decode(sig).map_err(|e| format!("signature: {e}"))?,
+        }),
+        (None, None) => None,
+        _ => return Err("signed_value and signature go together".into()),
+    };
+    let is_signed = matches!(piece, Piece::TcbInfo { .. } | Piece::QeIdentity);
+    if is_signed != signed.is_some() {
+        return Err("signed_value missing or out of place".into());
+    }
+    let time = |t: &str, what: &str| parse_rfc3339(t, what).map_err(|e| e.to_string());
+    let root: [u8; 32] = hex::decode(&h.trust_roots_sha256)
+        .ok()
+        .and_then(|r| r.try_into().ok())
+        .ok_or("trust_roots_sha256: not 32 bytes of hex")?;
+    Ok(Entry {
+        checked: Checked {
+            piece: *piece,
+            body: body.to_vec(),
+            issuer_chain,
+            issued: time(&h.issued, "issued")?,
+            next_update: time(&h.next_update, "next_update")?,
+        },
+        signed,
+        source: h.source,
+        fetched_at: time(&h.fetched_at, "fetched_at")?,
+        root,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(piece: Piece, body: &[u8]) -> Entry {
+        Entry::new(
+            Checked {
+                piece,
+                body: body.to_vec(),
+                issuer_chain: Some("-----BEGIN CERTIFICATE-----\n...".into()),
+                issued: 1_750_000_000,
+                next_update: 1_752_000_000,
+            },
+            "http://127.0.0.1:1/x".into(),
+            1_751_000_000,
+            [7; 32],
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn write_read_list_clear() {
+        let d = tempfile::tempdir().unwrap();
+        let c = DiskCache::new(d.path().join("cache"));
+        let tcb = Piece::TcbInfo { fmspc: [1; 6] };
+        assert_eq!(c.read(&tcb).unwrap(), None);
+        assert!(c.list().unwrap().is_empty());
+        // Exact bytes survive, whitespace and escapes included.
+        let sig = "ab".repeat(64);
+        let body = format!(r#"{{"tcbInfo":{{"a": "\u00e9\n"}},"signature":"{sig}"}}"#);
+        let e = entry(tcb, body.as_bytes());
+        assert_eq!(
+            e.signed.as_ref().unwrap().body,
+            br#"{"a": "\u00e9\n"}"#.to_vec()
+        );
+        c.write(&e).unwrap();
+        assert_eq!(c.read(&tcb).unwrap(), Some(e.clone()));
+        let crl = entry(Piece::RootCaCrl, &[0x30, 0x82, 0, 1, 0xff]);
+        c.write(&crl).unwrap();
+        assert_eq!(c.read(&Piece::RootCaCrl).unwrap(), Some(crl));
+        assert!(e.usable(1_751_000_000, &[[7; 32]]));
+        assert!(!e.usable(1_752_000_001, &[[7; 32]]));
+        assert!(!e.usable(1_749_999_999, &[[7; 32]]));
+        assert!(!e.usable(1_751_000_000, &[[8; 32]]));
+        // A torn or foreign file reads as absent; the list says why.
+        std::fs::write(c.dir().join("qe-identity.json"), b"{\"format\":2,").unwrap();
+        assert_eq!(c.read(&Piece::QeIdentity).unwrap(), None);
+        // A torn entry (its tail missing) reads as absent.
+        let full = std::fs::read(c.dir().join("rootcacrl.json")).unwrap();
+        std::fs::write(c.dir().join("rootcacrl.json"), &full[..full.len() - 1]).unwrap();
+        assert_eq!(c.read(&Piece::RootCaCrl).unwrap(), None);
+        std::fs::write(c.dir().join("rootcacrl.json"), &full).unwrap();
+        std::fs::write(c.dir().join("unrelated.txt"), b"keep me").unwrap();
+        let l = c.list().unwrap();
+        assert_eq!(l.len(), 3);
+        assert_eq!(l.iter().filter(|(_, e)| e.is_err()).count(), 1);
+        assert_eq!(c.clear().unwrap(), 3);
+        assert!(c.list().unwrap().is_empty());
+        assert!(c.dir().join("unrelated.txt").exists());
+    }
+}

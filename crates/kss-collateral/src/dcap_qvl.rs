@@ -1,0 +1,62 @@
+//! Collateral written as dcap-qvl's `QuoteCollateralV3` JSON, the file form that
+//! `kss verify --collateral` reads: PEM issuer chains, CRLs as hex of DER, the TCB info and QE
+//! identity bodies as exact strings, signatures as hex `r || s`.
+
+use kss_attest::collateral::Collateral;
+use serde_json::{Map, Value};
+
+/// Renders `collateral` as dcap-qvl JSON. `Err` names a piece that is missing or not a CRL.
+pub fn to_json(collateral: &Collateral) -> Result<String, String> {
+    let text = |b: &[u8], what: &str| {
+        String::from_utf8(b.to_vec()).map_err(|_| format!("{what}: not UTF-8"))
+    };
+    let crl = |b: &Option<Vec<u8>>, what: &str| {
+        b.as_deref()
+            .ok_or_else(|| format!("{what}: missing"))
+            .and_then(|b| crl_to_der(b).ok_or_else(|| format!("{what}: not a DER or hex CRL")))
+            .map(hex::encode)
+    };
+    let chain = |b: &Option<Vec<u8>>, what: &str| {
+        b.as_deref()
+            .ok_or_else(|| format!("{what}: missing"))
+            .and_then(|b| text(b, what))
+    };
+    let c = collateral;
+    let mut m = Map::new();
+    let mut put = |k: &str, v: String| {
+        m.insert(k.to_string(), Value::String(v));
+    };
+    put(
+        "pck_crl_issuer_chain",
+        chain(&c.pck_crl_issuer_chain, "PCK CRL issuer chain")?,
+    );
+    put("root_ca_crl", crl(&c.root_ca_crl, "Root CA CRL")?);
+    put("pck_crl", crl(&c.pck_crl, "PCK CRL")?);
+    put(
+        "tcb_info_issuer_chain",
+        text(&c.tcb_info_issuer_chain, "TCB info issuer chain")?,
+    );
+    put("tcb_info", text(&c.tcb_info.body, "TCB info")?);
+    put("tcb_info_signature", hex::encode(&c.tcb_info.signature));
+    put(
+        "qe_identity_issuer_chain",
+        text(&c.qe_identity_issuer_chain, "QE identity issuer chain")?,
+    );
+    put("qe_identity", text(&c.qe_identity.body, "QE identity")?);
+    put(
+        "qe_identity_signature",
+        hex::encode(&c.qe_identity.signature),
+    );
+    let mut out = serde_json::to_string_pretty(&Value::Object(m)).map_err(|e| e.to_string())?;
+    out.push('\n');
+    Ok(out)
+}
+
+/// The DER of a CRL given as DER or hex text of DER (what a cache and dcap-qvl JSON hold).
+fn crl_to_der(bytes: &[u8]) -> Option<Vec<u8>> {
+    if bytes.first() == Some(&0x30) {
+        return Some(bytes.to_vec());
+    }
+    let text = std::str::from_utf8(bytes).ok()?.trim();
+    hex::decode(text).ok().filter(|d| d.first() == Some(&0x30))
+}

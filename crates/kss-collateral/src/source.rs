@@ -1,0 +1,408 @@
+//! [`PccsSource`]: collateral for a quote's [`Need`], each piece from memory, else the disk
+//! cache, else the network; a piece from the network is checked before it is cached or used.
+
+use crate::cache::{DiskCache, Entry};
+use crate::client::{Client, ClientConfig};
+use crate::endpoint::Endpoint;
+use crate::error::{ErrorKind, FetchError};
+use crate::need::Need;
+use crate::piece::Piece;
+use crate::validate::{check, Problem};
+use kss_attest::{
+    format_rfc3339, now, Collateral, CollateralError, CollateralNeed, CollateralSource, P256Key,
+    INTEL_SGX_ROOT_CA_PUBLIC_KEY,
+};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// How a [`PccsSource`] gets collateral.
+#[derive(Debug, Clone)]
+pub struct SourceConfig {
+    /// The PCS or PCCS.
+    pub endpoint: Endpoint,
+    /// HTTP behaviour: timeout, retries, size limit, extra CA certificates.
+    pub client: ClientConfig,
+    /// The cache directory; `None`: no disk cache (every piece is fetched once per
+    /// [`PccsSource`]).
+    pub cache_dir: Option<PathBuf>,
+    /// Never use the network: cached pieces only.
+    pub offline: bool,
+    /// Trust roots (public keys) that issuer chains and the Root CA CRL must lead to.
+    pub roots: Vec<P256Key>,
+}
+
+impl SourceConfig {
+    /// Intel's PCS, default client, no disk cache, the Intel SGX Root CA.
+    pub fn new(endpoint: Endpoint) -> Self {
+        Self {
+            endpoint,
+            client: ClientConfig::default(),
+            cache_dir: None,
+            offline: false,
+            roots: vec![INTEL_SGX_ROOT_CA_PUBLIC_KEY],
+        }
+    }
+}
+
+/// Where a piece came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// This source's memory (an earlier call).
+    Memory,
+    /// The disk cache.
+    Disk,
+    /// The service.
+    Network,
+}
+
+/// Collateral, and where each piece came from.
+#[derive(Debug, Clone)]
+pub struct Sourced {
+    /// The collateral (without a PCK chain).
+    pub collateral: Collateral,
+    /// Each piece and its origin, in [`Need::pieces`] order.
+    pub origins: Vec<(Piece, Origin)>,
+    /// Problems that did not prevent getting the collateral (e.g. a cache entry that could
+    /// not be written).
+    pub warnings: Vec<String>,
+}
+
+/// Collateral from a PCS or PCCS with a cache. `Send + Sync`; share one per process.
+#[derive(Debug)]
+pub struct PccsSource {
+    config: SourceConfig,
+    cache: Option<DiskCache>,
+    roots_id: [u8; 32],
+    client: Mutex<Option<Client>>,
+    /// Pieces by cache file name.
+    memory: Mutex<HashMap<String, Arc<Entry>>>,
+    /// Collateral already assembled from checked pieces, by need: valid while the
+    /// verification time lies inside every piece's window.
+    assembled: Mutex<HashMap<Need, Assembled>>,
+    runtime: OnceLock<tokio::runtime::Runtime>,
+}
+
+/// SHA-256 over the sorted trust root keys: the cache tag of pieces checked against them.
+pub fn roots_id(roots: &[P256Key]) -> [u8; 32] {
+    let mut keys: Vec<&P256Key> = roots.iter().collect();
+    keys.sort();
+    keys.dedup();
+    let mut h = Sha256::new();
+    for k in keys {
+        h.update(k);
+    }
+    h.finalize().into()
+}
+
+impl PccsSource {
+    /// A source as configured. Nothing is read or fetched yet.
+    pub fn new(config: SourceConfig) -> Self {
+        Self {
+            cache: config.cache_dir.clone().map(DiskCache::new),
+            roots_id: roots_id(&config.roots),
+            config,
+            client: Mutex::new(None),
+            memory: Mutex::new(HashMap::new()),
+            assembled: Mutex::new(HashMap::new()),
+            runtime: OnceLock::new(),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &SourceConfig {
+        &self.config
+    }
+
+    /// The collateral for `need`, every piece valid at `at` when the cache has one, else
+    /// freshly fetched. All four pieces or an error: never part of them.
+    pub async fn collateral(&self, need: &Need, at: u64) -> Result<Sourced, FetchError> {
+        if let Some(s) = self.cached(need, at)? {
+            return Ok(s);
+        }
+        let [p0, p1, p2, p3] = need.pieces();
+        let (r0, r1, r2, r3) = tokio::join!(
+            self.piece(p0, at),
+            self.piece(p1, at),
+            self.piece(p2, at),
+            self.piece(p3, at)
+        );
+        assemble([r0?, r1?, r2?, r3?])
+    }
+
+    /// The collateral for `need` if every piece is in memory or in the disk cache and valid
+    /// at `at`; `None` otherwise. Never uses the network (and needs no async runtime).
+    pub fn cached(&self, need: &Need, at: u64) -> Result<Option<Sourced>, FetchError> {
+        match self.cached_pieces(need, at)? {
+            Some([a, b, c, d]) => {
+                let none = |(r, o)| (r, o, None);
+                assemble([none(a), none(b), none(c), none(d)]).map(Some)
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// Like [`PccsSource::cached`], shared: the collateral assembled from the four pieces is
+    /// kept by need, so later calls valid at `at` cost one map lookup. Each piece is read
+    /// from the disk cache at most once while it stays valid; only pieces that passed their
+    /// checks are ever held. Never uses the network.
+    pub fn cached_shared(
+        &self,
+        need: &Need,
+        at: u64,
+    ) -> Result<Option<Arc<Collateral>>, FetchError> {
+        if let Some(c) = self
+            .assembled
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(need)
+            .filter(|a| a.from <= at && at <= a.until)
+        {
+            return Ok(Some(c.collateral.clone()));
+        }
+        let Some(pieces) = self.cached_pieces(need, at)? else {
+            return Ok(None);
+        };
+        let from = pieces
+            .iter()
+            .map(|(e, _)| e.checked.issued)
+            .max()
+            .unwrap_or(0);
+        let until = pieces
+            .iter()
+            .map(|(e, _)| e.checked.next_update)
+            .min()
+            .unwrap_or(0);
+        let [a, b, c, d] = pieces;
+        let none = |(r, o)| (r, o, None);
+        let collateral = Arc::new(assemble([none(a), none(b), none(c), none(d)])?.collateral);
+        self.assembled
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(
+                *need,
+                Assembled {
+                    collateral: collateral.clone(),
+                    from,
+                    until,
+                },
+            );
+        Ok(Some(collateral))
+    }
+
+    /// The four pieces of `need` valid at `at` from memory or the disk cache, if all are.
+    fn cached_pieces(&self, need: &Need, at: u64) -> Result<Option<FourPieces>, FetchError> {
+        let [p0, p1, p2, p3] = need.pieces();
+        let got = [
+            self.lookup(p0, at)?,
+            self.lookup(p1, at)?,
+            self.lookup(p2, at)?,
+            self.lookup(p3, at)?,
+        ];
+        Ok(match got {
+            [Some(a), Some(b), Some(c), Some(d)] => Some([a, b, c, d]),
+            _ => None,
+        })
+    }
+
+    /// [`PccsSource::collateral`] for callers without an async runtime: runs it on this
+    /// source's own single-threaded runtime. Must not be called from inside a Tokio runtime.
+    pub fn collateral_blocking(&self, need: &Need, at: u64) -> Result<Sourced, FetchError> {
+        // All cached: no runtime needed.
+        if let Some(s) = self.cached(need, at)? {
+            return Ok(s);
+        }
+        let rt = match self.runtime.get() {
+            Some(rt) => rt,
+            None => {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|e| FetchError::Setup {
+                        reason: format!("async runtime: {e}"),
+                    })?;
+                self.runtime.get_or_init(|| rt)
+            }
+        };
+        rt.block_on(self.collateral(need, at))
+    }
+
+    fn client(&self) -> Result<Client, FetchError> {
+        let mut slot = self.client.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(c) = &*slot {
+            return Ok(c.clone());
+        }
+        let c = Client::new(self.config.endpoint.clone(), self.config.client.clone())?;
+        *slot = Some(c.clone());
+        Ok(c)
+    }
+
+    fn remember(&self, entry: Arc<Entry>) {
+        self.memory
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(entry.checked.piece.file_name(), entry);
+    }
+
+    /// One piece valid at `at` from memory or the disk cache.
+    fn lookup(&self, piece: Piece, at: u64) -> Result<Option<(Arc<Entry>, Origin)>, FetchError> {
+        let roots = [self.roots_id];
+        let hit = self
+            .memory
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&piece.file_name())
+            .filter(|r| r.usable(at, &roots))
+            .cloned();
+        if let Some(r) = hit {
+            return Ok(Some((r, Origin::Memory)));
+        }
+        if let Some(cache) = &self.cache {
+            if let Some(entry) = cache.read(&piece)?.filter(|e| e.usable(at, &roots)) {
+                let r = Arc::new(entry);
+                self.remember(r.clone());
+                return Ok(Some((r, Origin::Disk)));
+            }
+        }
+        Ok(None)
+    }
+
+    /// One piece valid at `at`: memory, disk, network.
+    async fn piece(&self, piece: Piece, at: u64) -> Result<Got, FetchError> {
+        if let Some((r, o)) = self.lookup(piece, at)? {
+            return Ok((r, o, None));
+        }
+        if self.config.offline {
+            return Err(FetchError::NotCached {
+                piece,
+                at: format_rfc3339(at),
+            });
+        }
+        let resp = self.client()?.fetch(&piece).await?;
+        let checked = check(
+            &piece,
+            &resp.body,
+            resp.issuer_chain.as_deref(),
+            &self.config.roots,
+        )
+        .map_err(|p| match p {
+            Problem::Malformed(reason) => FetchError::Malformed {
+                piece,
+                url: resp.url.clone(),
+                reason,
+            },
+            Problem::Rejected(reason) => FetchError::Rejected {
+                piece,
+                url: resp.url.clone(),
+                reason,
+            },
+        })?;
+        let entry = Entry::new(checked, resp.url.clone(), now(), self.roots_id).map_err(|p| {
+            FetchError::Malformed {
+                piece,
+                url: resp.url.clone(),
+                reason: format!("{p:?}"),
+            }
+        })?;
+        let mut warning = None;
+        if let Some(cache) = &self.cache {
+            if let Err(e) = cache.write(&entry) {
+                warning = Some(format!("{piece} not cached: {e}"));
+            }
+        }
+        let r = Arc::new(entry);
+        self.remember(r.clone());
+        Ok((r, Origin::Network, warning))
+    }
+}
+
+/// Collateral assembled from four checked pieces, and the window in which all are valid.
+#[derive(Debug)]
+struct Assembled {
+    collateral: Arc<Collateral>,
+    /// The latest issue date / thisUpdate of the pieces.
+    from: u64,
+    /// The earliest nextUpdate of the pieces.
+    until: u64,
+}
+
+/// A piece, its origin, and a warning.
+type Got = (Arc<Entry>, Origin, Option<String>);
+
+/// The collateral of four pieces in [`Need::pieces`] order.
+fn assemble(got: [Got; 4]) -> Result<Sourced, FetchError> {
+    let [(tcb, o0, w0), (qe, o1, w1), (pck, o2, w2), (root, o3, w3)] = got;
+    let signed = |r: &Entry| {
+        r.signed.clone().ok_or_else(|| FetchError::Malformed {
+            piece: r.checked.piece,
+            url: r.source.clone(),
+            reason: "no signed body".into(),
+        })
+    };
+    let chain = |r: &Entry| {
+        r.checked
+            .issuer_chain
+            .clone()
+            .unwrap_or_default()
+            .into_bytes()
+    };
+    let collateral = Collateral {
+        tcb_info: signed(&tcb)?,
+        tcb_info_issuer_chain: chain(&tcb),
+        qe_identity: signed(&qe)?,
+        qe_identity_issuer_chain: chain(&qe),
+        pck_crl: Some(pck.checked.body.clone()),
+        pck_crl_issuer_chain: Some(chain(&pck)),
+        root_ca_crl: Some(root.checked.body.clone()),
+        pck_chain: None,
+    };
+    let piece = |r: &Entry| r.checked.piece;
+    Ok(Sourced {
+        origins: vec![
+            (piece(&tcb), o0),
+            (piece(&qe), o1),
+            (piece(&pck), o2),
+            (piece(&root), o3),
+        ],
+        collateral,
+        warnings: [w0, w1, w2, w3].into_iter().flatten().collect(),
+    })
+}
+
+/// The trait the verifier knows: collateral valid at the need's time. Unavailable pieces are
+/// [`CollateralError::Unavailable`] (with the [`FetchError`] as source), the others
+/// [`CollateralError::Field`]; [`PccsSource::collateral`] keeps the full error.
+impl CollateralSource for PccsSource {
+    fn collateral(&self, need: &CollateralNeed) -> Result<Arc<Collateral>, CollateralError> {
+        let n = Need {
+            fmspc: need.fmspc,
+            ca: need.ca,
+        };
+        if let Ok(Some(c)) = self.cached_shared(&n, need.at) {
+            return Ok(c);
+        }
+        match self.collateral_blocking(&n, need.at) {
+            Ok(s) => Ok(Arc::new(s.collateral)),
+            Err(e) => {
+                let what = e
+                    .piece()
+                    .map_or_else(|| "collateral".to_string(), |p| p.to_string());
+                Err(match e.kind() {
+                    ErrorKind::Unavailable | ErrorKind::Local => CollateralError::Unavailable {
+                        what: format!("{what} from {}", self.config.endpoint.api()),
+                        source: Box::new(e),
+                    },
+                    ErrorKind::Rejected | ErrorKind::Malformed => CollateralError::Field {
+                        source_name: self.config.endpoint.api().to_string(),
+                        field: what,
+                        reason: e.to_string(),
+                    },
+                })
+            }
+        }
+    }
+}
+
+/// The four collateral pieces of a need, each with where it came from.
+type FourPieces = [(Arc<Entry>, Origin); 4];
