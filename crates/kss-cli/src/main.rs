@@ -8,7 +8,7 @@ mod cmd;
 mod error;
 mod util;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use std::process::ExitCode;
 
 const ABOUT: &str =
@@ -83,6 +83,10 @@ enum Command {
     /// The simulation PCK CA: export its root and matching collateral.
     #[command(subcommand)]
     SimCa(cmd::sim_ca::Command),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(cmd::completions::Args),
+    /// Man pages: kss.1 on stdout, or every page (one per subcommand) into a directory.
+    Man(cmd::man::Args),
 }
 
 #[derive(Subcommand)]
@@ -117,11 +121,18 @@ fn main() -> ExitCode {
         Command::Collateral(c) => cmd::collateral::run(c),
         Command::Policy(c) => cmd::policy::run(c),
         Command::SimCa(c) => cmd::sim_ca::run(c),
+        Command::Completions(a) => cmd::completions::run(a),
+        Command::Man(a) => cmd::man::run(a),
     };
     match result {
         Ok(code) => code,
         Err(e) => e.report(json),
     }
+}
+
+/// The clap definition of the whole command line, for completions and man pages.
+pub(crate) fn cli_command() -> clap::Command {
+    Cli::command()
 }
 
 /// Whether `--json` was given to kss itself (not to a workload after `--`), so that an error

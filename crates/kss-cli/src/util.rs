@@ -79,6 +79,13 @@ pub fn parse_hex_array<const N: usize>(text: &str, what: &str) -> Result<[u8; N]
     })
 }
 
+/// Writes bytes to stdout; a closed pipe (e.g. `| head`) is not an error worth reporting.
+pub fn write_stdout(bytes: &[u8]) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(bytes).and_then(|()| out.flush());
+}
+
 /// Prints a value as pretty JSON on stdout.
 pub fn print_json(value: &serde_json::Value) {
     println!(

@@ -308,3 +308,83 @@ fn occlum_json_typo_in_metadata_is_an_error_and_the_template_builds_quietly() {
         text(&o.stderr)
     );
 }
+
+#[test]
+fn completions_for_every_shell_know_the_subcommands() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let o = kss(&["completions", shell]);
+        assert_eq!(o.status.code(), Some(0), "{shell}: {}", text(&o.stderr));
+        let script = text(&o.stdout);
+        for word in ["verify", "sim-ca", "completions", "runtime-data-hash"] {
+            assert!(script.contains(word), "{shell} script lacks {word}");
+        }
+    }
+    let o = kss(&["completions", "tcsh"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("possible values: bash, elvish, fish, powershell, zsh"));
+}
+
+#[test]
+fn man_pages_for_kss_and_every_subcommand() {
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("man1");
+    let o = kss(&["man", "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let page = |name: &str| {
+        std::fs::read_to_string(out.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+    };
+    let top = page("kss.1");
+    let version = format!("kss {}", env!("CARGO_PKG_VERSION"));
+    assert!(
+        top.contains(".TH kss 1 ") && top.contains(&version),
+        "{top}"
+    );
+    assert!(top.contains("kss\\-verify(1)"), "{top}");
+    let verify = page("kss-verify.1");
+    assert!(verify.contains(".TH kss-verify 1 "), "{verify}");
+    for opt in [
+        "\\-\\-runtime\\-data\\-hash",
+        "\\-\\-report\\-data",
+        "\\-\\-at",
+    ] {
+        assert!(verify.contains(opt), "kss-verify.1 lacks {opt}");
+    }
+    let export = page("kss-sim-ca-export.1");
+    assert!(export.contains(".TH kss-sim-ca-export 1 "), "{export}");
+    assert!(export.contains("root_ca_crl.der"), "{export}");
+    // Every listed file is a man page; nothing else (no temp files) is left.
+    let n = std::fs::read_dir(&out).unwrap().count();
+    assert_eq!(n, text(&o.stdout).lines().count());
+    assert!(n > 30, "{n} pages");
+
+    // Without --out: kss.1 on stdout. Onto an existing file: exit 2 naming it.
+    let o = kss(&["man"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(text(&o.stdout).contains(".TH kss 1 "));
+    let file = write(d.path(), "afile", b"x");
+    let o = kss(&["man", "--out", &file]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains(&file));
+}
+
+#[test]
+fn help_lists_exported_files_and_defaults_once() {
+    let o = kss(&["sim-ca", "export", "--help"]);
+    let help = text(&o.stdout);
+    for f in [
+        "root.pem",
+        "collateral.json",
+        "tcb_info.json",
+        "qe_identity_issuer_chain.pem",
+        "pck_crl.der",
+        "root_ca_crl.der",
+        "pck_chain.pem",
+    ] {
+        assert!(help.contains(f), "{f}: {help}");
+    }
+    assert!(!help.contains("root_ca.crl"), "{help}");
+    let o = kss(&["build", "--help"]);
+    let help = text(&o.stdout);
+    assert!(!help.contains("default: the current directory"), "{help}");
+    assert_eq!(help.matches("[default: .]").count(), 1, "{help}");
+}

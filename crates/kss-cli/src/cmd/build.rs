@@ -24,7 +24,7 @@ use std::process::ExitCode;
 /// key it is kept, so rebuilding an unchanged instance re-signs nothing.
 #[derive(clap::Args)]
 pub struct Args {
-    /// Instance directory (default: the current directory).
+    /// Instance directory; "." is the current directory.
     #[arg(default_value = ".")]
     pub dir: PathBuf,
     /// RSA-3072 (e=3) private key in PEM; required when metadata.debuggable is false.

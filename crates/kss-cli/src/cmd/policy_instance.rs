@@ -21,7 +21,7 @@ use std::process::ExitCode;
 /// the instance as it stands; edit it to taste (see docs/policy.md).
 #[derive(clap::Args)]
 pub struct FromInstanceArgs {
-    /// Instance directory (default: the current directory).
+    /// Instance directory; "." is the current directory.
     #[arg(default_value = ".")]
     pub dir: PathBuf,
     /// Expected CONFIGID as base64 (as given to `kss run --config-id`).

@@ -6,25 +6,37 @@ use kss_sim_qe::{default_sim_ca_dir, SimQuotingEnclave};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+const EXPORT_FILES: &str = "\
+Files written into DIR (each atomically):
+  root.pem                      the simulated root CA (for kss verify --trust-root)
+  collateral.json               dcap-qvl QuoteCollateralV3 JSON (for kss verify --collateral)
+and the same collateral as a directory of raw PCS files (kss verify --collateral DIR):
+  tcb_info.json                 {\"tcbInfo\":{..},\"signature\":\"hex\"} (TCB info v3)
+  tcb_info_issuer_chain.pem     TCB signing certificate, root
+  qe_identity.json              {\"enclaveIdentity\":{..},\"signature\":\"hex\"} (QE identity v2)
+  qe_identity_issuer_chain.pem  TCB signing certificate, root
+  pck_crl.der                   CRL of the simulated PCK Platform CA
+  pck_crl_issuer_chain.pem      PCK Platform CA, root
+  root_ca_crl.der               CRL of the simulated root CA
+  pck_chain.pem                 PCK certificate chain of simulated quotes
+
+Example:
+  kss sim-ca export sim-collateral
+  kss verify quote.bin --collateral sim-collateral --trust-root sim-collateral/root.pem";
+
 /// Simulated PCK CA subcommands.
 #[derive(clap::Subcommand)]
 pub enum Command {
-    /// Write root.pem and collateral.json (valid now..now+30 days) for simulated quotes.
     Export(ExportArgs),
 }
 
-/// Write the simulated CA's root certificate and collateral into a directory.
+/// Write the simulated CA's root certificate and collateral (valid for 30 days) into a directory.
 ///
-/// Files: root.pem (the simulated root CA: pass it to `kss verify --trust-root root.pem`),
-/// collateral.json (dcap-qvl QuoteCollateralV3 format: TCB info v3, QE identity v2, root and
-/// platform-CA CRLs, issuer chains), and the raw PCS files `kss verify --collateral DIR` reads:
-/// tcb_info.json, tcb_info_issuer_chain.pem, qe_identity.json, qe_identity_issuer_chain.pem,
-/// pck_crl.der, pck_crl_issuer_chain.pem, root_ca_crl.der, pck_chain.pem (the CRLs also as
-/// root_ca.crl and pck_platform.crl). The simulated CA is created on first use in
-/// $KSS_HOME/sim-ca (else $XDG_DATA_HOME/kss/sim-ca, else ~/.local/share/kss/sim-ca).
-///
-/// Nothing here is signed by Intel: simulated quotes only verify against this root.
+/// The simulated CA is created on first use in $KSS_HOME/sim-ca (else
+/// $XDG_DATA_HOME/kss/sim-ca, else ~/.local/share/kss/sim-ca). Nothing here is signed by
+/// Intel: simulated quotes only verify against this root.
 #[derive(clap::Args)]
+#[command(after_help = EXPORT_FILES)]
 pub struct ExportArgs {
     /// Output directory (created if missing; existing files of the same names are replaced).
     pub dir: PathBuf,
