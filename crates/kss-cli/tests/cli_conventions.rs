@@ -388,3 +388,92 @@ fn help_lists_exported_files_and_defaults_once() {
     assert!(!help.contains("default: the current directory"), "{help}");
     assert_eq!(help.matches("[default: .]").count(), 1, "{help}");
 }
+
+/// Percent-encodes as a PCS response header value does (what `curl -D` saves).
+fn url_encode(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for &b in bytes {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b);
+        } else {
+            out.extend_from_slice(format!("%{b:02X}").as_bytes());
+        }
+    }
+    out
+}
+
+#[test]
+fn collateral_directory_under_intel_pcs_names() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().join("pcs");
+    std::fs::create_dir(&dir).unwrap();
+    let s = "intel-qvl-sampledata/";
+    let read = |f: &str| std::fs::read(testdata(&format!("{s}{f}"))).unwrap();
+    for f in [
+        "tcbInfo.json",
+        "tcbSignChain.pem",
+        "qeIdentity.json",
+        "intermediateCaCrl.der",
+        "pckSignChain.pem",
+        "rootCaCrl.der",
+    ] {
+        std::fs::write(dir.join(f), read(f)).unwrap();
+    }
+    let mut chain = read("pckCert.pem");
+    chain.extend(read("pckSignChain.pem"));
+    std::fs::write(dir.join("pckCertChain.pem"), chain).unwrap();
+    let (q, root) = (
+        testdata(&format!("{s}quote.dat")),
+        testdata(&format!("{s}trustedRootCaCert.pem")),
+    );
+    let dirs = dir.to_str().unwrap();
+    let verify = || {
+        kss(&[
+            "verify",
+            &q,
+            "--collateral",
+            dirs,
+            "--trust-root",
+            &root,
+            "--at",
+            "1700000000",
+        ])
+    };
+    let o = verify();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("ACCEPTED"), "{}", text(&o.stdout));
+
+    // The TCB issuer chain as saved from the response header: named after it, URL-encoded.
+    std::fs::remove_file(dir.join("tcbSignChain.pem")).unwrap();
+    std::fs::write(
+        dir.join("TCB-Info-Issuer-Chain"),
+        url_encode(&read("tcbSignChain.pem")),
+    )
+    .unwrap();
+    let o = verify();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+
+    // The same piece under two names: refused, naming both.
+    std::fs::write(dir.join("tcb_info.json"), read("tcbInfo.json")).unwrap();
+    let o = verify();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr)
+            .contains("TCB info: found under several names (tcb_info.json, tcbInfo.json)"),
+        "{}",
+        text(&o.stderr)
+    );
+
+    // A missing piece: every name looked for.
+    std::fs::remove_file(dir.join("tcb_info.json")).unwrap();
+    std::fs::remove_file(dir.join("tcbInfo.json")).unwrap();
+    let o = verify();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains(&format!(
+            "{dirs}: missing TCB info (looked for tcb_info.json, tcbInfo.json, tcbinfo.json, tcb.json)"
+        )),
+        "{}",
+        text(&o.stderr)
+    );
+}

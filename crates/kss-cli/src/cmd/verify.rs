@@ -25,15 +25,18 @@ Collateral (--collateral PATH) comes in two forms:
   * a file: dcap-qvl's QuoteCollateralV3 JSON (keys pck_crl_issuer_chain, root_ca_crl,
     pck_crl, tcb_info_issuer_chain, tcb_info, tcb_info_signature, qe_identity_issuer_chain,
     qe_identity, qe_identity_signature);
-  * a directory of raw Intel PCS responses with these file names:
-      tcb_info.json                 {\"tcbInfo\":{..},\"signature\":\"hex\"} as served
-      tcb_info_issuer_chain.pem     TCB-Info-Issuer-Chain (TCB signing cert, root)
-      qe_identity.json              {\"enclaveIdentity\":{..},\"signature\":\"hex\"} as served
-      qe_identity_issuer_chain.pem  optional; defaults to tcb_info_issuer_chain.pem
-      pck_crl.der | pck_crl.pem     CRL of the PCK's CA (Processor or Platform)
-      pck_crl_issuer_chain.pem      its issuer chain
-      root_ca_crl.der | root_ca_crl.pem   Intel SGX Root CA CRL
-      pck_chain.pem                 optional PCK chain for quotes that do not carry one
+  * a directory of raw Intel PCS responses, under kss's names or Intel's usual ones:
+      tcb_info.json | tcbInfo.json                {\"tcbInfo\":{..},\"signature\":\"hex\"}
+      tcb_info_issuer_chain.pem | tcbSignChain.pem | TCB-Info-Issuer-Chain
+      qe_identity.json | qeIdentity.json          {\"enclaveIdentity\":{..},\"signature\":\"hex\"}
+      qe_identity_issuer_chain.pem | qeIdentitySignChain.pem | SGX-Enclave-Identity-Issuer-Chain
+                                    optional; defaults to the TCB info issuer chain
+      pck_crl.der | pck_crl.pem | pckCrl.der | pckCrl.pem | intermediateCaCrl.der
+      pck_crl_issuer_chain.pem | pckCrlIssuerChain.pem | SGX-PCK-CRL-Issuer-Chain
+      root_ca_crl.der | root_ca_crl.pem | rootCaCrl.der | rootCaCrl.pem
+      pck_chain.pem | pckCertChain.pem   optional PCK chain for quotes that do not carry one
+    (all names: docs/verification.md). Chains saved from a response header may stay
+    URL-encoded. A missing piece is named with every name looked for.
 A strict verifier needs both CRLs: without them the quote is rejected.
 
 Exit status: 0 accepted, 1 rejected (a check failed, the first one is named; or fetched
