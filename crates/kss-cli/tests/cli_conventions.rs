@@ -477,3 +477,45 @@ fn collateral_directory_under_intel_pcs_names() {
         text(&o.stderr)
     );
 }
+
+#[test]
+fn collateral_json_errors_name_the_key_in_words() {
+    let d = tempfile::tempdir().unwrap();
+    let q = testdata(PHALA_QUOTE);
+    let good: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(testdata(PHALA_COLLATERAL)).unwrap()).unwrap();
+    // dcap-rs style: the TCB info as an object instead of the signed text.
+    let mut dcap_rs = good.clone();
+    let tcb: serde_json::Value = serde_json::from_str(good["tcb_info"].as_str().unwrap()).unwrap();
+    dcap_rs["tcb_info"] = tcb;
+    let mut no_crl = good.clone();
+    no_crl.as_object_mut().unwrap().remove("pck_crl");
+    let mut number = good.clone();
+    number["qe_identity_signature"] = serde_json::json!(42);
+    for (doc, want) in [
+        (
+            dcap_rs,
+            "key \"tcb_info\": expected a string (the exact signed TCB info JSON text), found an object (JSON {...}); this looks like another tool's collateral layout (e.g. dcap-rs)",
+        ),
+        (
+            no_crl,
+            "key \"pck_crl\": missing (a dcap-qvl QuoteCollateralV3 file has the string keys pck_crl_issuer_chain, root_ca_crl, pck_crl,",
+        ),
+        (
+            number,
+            "key \"qe_identity_signature\": expected a string (hex r || s), found the number 42",
+        ),
+        (
+            serde_json::json!(["not", "an", "object"]),
+            "the document: expected an object (dcap-qvl QuoteCollateralV3 JSON), found a list (JSON array)",
+        ),
+    ] {
+        let c = write(d.path(), "c.json", &serde_json::to_vec(&doc).unwrap());
+        let o = kss(&["verify", &q, "--collateral", &c, "--json"]);
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+        let err = text(&o.stderr);
+        assert!(err.contains(&format!("{c}: {want}")), "{err}");
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(v["error"]["input"], c.as_str());
+    }
+}

@@ -122,7 +122,9 @@ pub fn run(args: Args) -> CliResult {
     let roots = trust_roots(&args.trust_roots)?;
     let mut collateral = match &args.collateral {
         Some(path) => Collateral::from_path(path).map_err(|e| {
-            CliError::input(e.to_string()).hint("see `kss verify --help` for the collateral forms")
+            CliError::input(e.to_string())
+                .hint("see `kss verify --help` for the collateral forms")
+                .input_name(path.display().to_string())
         })?,
         None => {
             args.source
