@@ -519,3 +519,167 @@ fn collateral_json_errors_name_the_key_in_words() {
         assert_eq!(v["error"]["input"], c.as_str());
     }
 }
+
+/// Every command with an input file: a missing one is exit 2 naming it; with `--json` the
+/// same status and `{"error": {"kind": "input", "input": FILE, ...}}` on stdout.
+#[test]
+fn a_missing_input_file_is_exit_2_naming_it_in_every_command() {
+    let d = tempfile::tempdir().unwrap();
+    let m = "/nonexistent/missing.bin";
+    let (q, c) = (testdata(PHALA_QUOTE), testdata(PHALA_COLLATERAL));
+    let out = d.path().join("out").to_str().unwrap().to_string();
+    let hash = "00".repeat(32);
+    // (arguments, whether the command has --json)
+    let table: Vec<(Vec<&str>, bool)> = vec![
+        (vec!["measure", m], true),
+        (
+            vec!["sign", "--key", m, "--enclave-hash", &hash, "--out", &out],
+            false,
+        ),
+        (vec!["inspect", "sigstruct", m], true),
+        (vec!["inspect", "sealed", m], true),
+        (vec!["quote", "inspect", m], true),
+        (vec!["verify", m, "--collateral", &c], true),
+        (vec!["verify", &q, "--collateral", m], true),
+        (vec!["verify", &q, "--collateral", &c, "--policy", m], true),
+        (
+            vec!["verify", &q, "--collateral", &c, "--trust-root", m],
+            true,
+        ),
+        (
+            vec!["verify", &q, "--collateral", &c, "--pck-chain", m],
+            true,
+        ),
+        (
+            vec!["verify", &q, "--collateral", &c, "--runtime-data", m],
+            true,
+        ),
+        (vec!["policy", "from-sigstruct", m], false),
+        (vec!["policy", "convert", "--from", "intel", m], false),
+        (vec!["policy", "check", m], false),
+        (vec!["collateral", "fetch", m, "--out", &out], false),
+        (vec!["attest", m, "--server", "http://127.0.0.1:1"], true),
+        (vec!["token", "verify", m, "--jwks", m], true),
+        (
+            vec![
+                "serve",
+                "--signing-key",
+                m,
+                "--policy-dir",
+                &out,
+                "--collateral",
+                &c,
+            ],
+            false,
+        ),
+        (vec!["build", "/nonexistent/inst", "--key", m], true),
+    ];
+    for (args, has_json) in table {
+        let o = kss(&args);
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(m), "{args:?}: {err}");
+        assert!(o.stdout.is_empty(), "{args:?}");
+        if !has_json {
+            continue;
+        }
+        let mut with_json = args.clone();
+        with_json.push("--json");
+        let o = kss(&with_json);
+        assert_eq!(o.status.code(), Some(2), "{with_json:?}");
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout)
+            .unwrap_or_else(|e| panic!("{with_json:?}: no JSON error ({e}): {}", text(&o.stdout)));
+        assert_eq!(v["error"]["kind"], "input", "{with_json:?}: {v}");
+        assert_eq!(v["error"]["input"], m, "{with_json:?}: {v}");
+        assert!(
+            v["error"]["message"].as_str().unwrap().contains(m),
+            "{with_json:?}: {v}"
+        );
+    }
+}
+
+#[test]
+fn small_messages_say_what_is_wrong() {
+    let d = tempfile::tempdir().unwrap();
+    let inst = d.path().join("app");
+    let inst = inst.to_str().unwrap();
+    assert_eq!(kss(&["new", inst]).status.code(), Some(0));
+    assert_eq!(kss(&["build", inst]).status.code(), Some(0));
+    let err = |args: &[&str], status: i32| {
+        let o = kss(args);
+        assert_eq!(
+            o.status.code(),
+            Some(status),
+            "{args:?}: {}",
+            text(&o.stderr)
+        );
+        text(&o.stderr)
+    };
+    // A negative CONFIGSVN is answered by the range check, not the parser's "-- -1" tip.
+    let e = err(&["run", inst, "--config-svn", "-1", "--", "/bin/true"], 121);
+    assert!(
+        e.contains("--config-svn: '-1' is not a number from 0 to 65535"),
+        "{e}"
+    );
+    assert!(!e.contains("-- -1"), "{e}");
+    // Bad base64: the character and its position.
+    let e = err(
+        &["run", inst, "--config-id", "ab*c", "--", "/bin/true"],
+        121,
+    );
+    assert!(
+        e.contains("character '*' at position 3 is not base64"),
+        "{e}"
+    );
+    // A directory that does not exist.
+    let missing = d.path().join("nosuchdir");
+    let e = err(&["build", missing.to_str().unwrap()], 2);
+    assert!(
+        e.contains(&format!("'{}' does not exist", missing.display())),
+        "{e}"
+    );
+    // A key that is neither PEM nor DER: one sentence, no ASN.1 dump.
+    let key = write(d.path(), "k.pem", b"hello\n");
+    let hash = "00".repeat(32);
+    let out = d.path().join("x.sig");
+    let e = err(
+        &[
+            "sign",
+            "--key",
+            &key,
+            "--enclave-hash",
+            &hash,
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        2,
+    );
+    assert!(e.contains("not an RSA private key: expected PEM"), "{e}");
+    assert!(!e.contains("ASN.1"), "{e}");
+    // A plain date for --at: the accepted forms, with the date completed.
+    let (q, c) = (testdata(PHALA_QUOTE), testdata(PHALA_COLLATERAL));
+    let e = err(&["verify", &q, "--collateral", &c, "--at", "2025-07-19"], 2);
+    assert!(e.contains("a date alone is not a time"), "{e}");
+    assert!(e.contains("2025-07-19T00:00:00Z"), "{e}");
+    // A write into a missing directory names the directory, not a temporary file.
+    let nodir = d.path().join("nodir");
+    let key = testdata("fortanix-rust-sgx/enclave-runner-dummy.key");
+    let sig = nodir.join("x.sig");
+    let e = err(
+        &[
+            "sign",
+            "--key",
+            &key,
+            "--enclave-hash",
+            &hash,
+            "--out",
+            sig.to_str().unwrap(),
+        ],
+        3,
+    );
+    assert!(
+        e.contains(&format!("{}: directory does not exist", nodir.display())),
+        "{e}"
+    );
+    assert!(!e.contains(".kss-"), "{e}");
+}

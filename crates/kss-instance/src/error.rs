@@ -120,6 +120,9 @@ pub enum InstanceError {
     /// The directory is not an instance.
     #[error("'{0}' has no Occlum.json; create an instance with `kss new DIR` or point at one")]
     NotAnInstance(PathBuf),
+    /// The instance directory does not exist.
+    #[error("'{0}' does not exist; create an instance with `kss new DIR` or point at one")]
+    NoSuchDirectory(PathBuf),
     /// The enclave layout cannot be built from these limits.
     #[error("enclave layout: {0}")]
     Layout(#[source] LayoutProblem),

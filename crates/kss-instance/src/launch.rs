@@ -78,9 +78,34 @@ pub fn config_id_from_base64(text: &str) -> Result<ConfigId, LaunchError> {
             source_name,
             len: compact.len(),
             encoding: "base64",
-            why: e.to_string(),
+            why: base64_why(&e),
         })?;
     finish(source_name, &bytes)
+}
+
+/// A base64 decoding error in words: the offending character and its position (counted from 1
+/// in the text without whitespace), not the decoder's byte value.
+fn base64_why(e: &base64::DecodeError) -> String {
+    let shown = |b: u8| match b {
+        0x21..=0x7e => format!("'{}'", b as char),
+        _ => format!("byte 0x{b:02x}"),
+    };
+    match *e {
+        base64::DecodeError::InvalidByte(at, b) => format!(
+            "character {} at position {} is not base64 (expected A-Z, a-z, 0-9, +, / and = padding at the end)",
+            shown(b),
+            at + 1
+        ),
+        base64::DecodeError::InvalidLastSymbol(at, b) => format!(
+            "last character {} at position {} leaves bits over (the text is cut short or altered)",
+            shown(b),
+            at + 1
+        ),
+        base64::DecodeError::InvalidLength(_) => {
+            "its length is not possible for base64 (one character too many or too few)".into()
+        }
+        base64::DecodeError::InvalidPadding => "the '=' padding is wrong".into(),
+    }
 }
 
 /// Decodes `--config-id-hex` (optional `0x`, whitespace ignored) and zero-pads it to 64 bytes.
