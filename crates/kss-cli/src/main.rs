@@ -100,7 +100,10 @@ enum InspectWhat {
 fn main() -> ExitCode {
     restore_sigpipe();
     let json = wants_json(std::env::args_os().skip(1));
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => parse_error(e, json),
+    };
     let result = match cli.command {
         Command::New(a) => cmd::new::run(a),
         Command::Build(a) => cmd::build::run(a),
@@ -128,6 +131,27 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => e.report(json),
     }
+}
+
+/// An argument error (or `--help`/`--version`): clap prints it and exits 2 (0 for help). With
+/// `--json` an error is also printed on stdout as the JSON error object, like any input error.
+fn parse_error(e: clap::Error, json: bool) -> ! {
+    use clap::error::ErrorKind;
+    let informational = matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    );
+    if json && !informational {
+        let text = e.render().to_string();
+        let first = text.lines().next().unwrap_or_default();
+        let message = first.strip_prefix("error: ").unwrap_or(first);
+        util::print_json(&serde_json::json!({
+            "error": {"kind": "input", "message": message, "input": null, "hint": null}
+        }));
+    }
+    e.exit()
 }
 
 /// The clap definition of the whole command line, for completions and man pages.

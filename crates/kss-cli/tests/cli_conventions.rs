@@ -683,3 +683,23 @@ fn small_messages_say_what_is_wrong() {
     );
     assert!(!e.contains(".kss-"), "{e}");
 }
+
+#[test]
+fn argument_errors_with_json_are_json_too() {
+    let o = kss(&["verify", "q.bin", "--json", "--no-such-option"]);
+    assert_eq!(o.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON error");
+    assert_eq!(v["error"]["kind"], "input");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("unexpected argument '--no-such-option'"),
+        "{v}"
+    );
+    assert!(text(&o.stderr).contains("--no-such-option"));
+    // --help stays help, with nothing extra on stdout.
+    let o = kss(&["verify", "--json", "--help"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(text(&o.stdout).starts_with("Verify a DCAP quote"));
+}
