@@ -703,3 +703,73 @@ fn argument_errors_with_json_are_json_too() {
     assert_eq!(o.status.code(), Some(0));
     assert!(text(&o.stdout).starts_with("Verify a DCAP quote"));
 }
+
+/// Every time option goes through one parser: the same forms, the same message.
+#[test]
+fn one_time_syntax_in_every_command() {
+    let d = tempfile::tempdir().unwrap();
+    let (q, c) = (testdata(PHALA_QUOTE), testdata(PHALA_COLLATERAL));
+    let p = |n: &str| d.path().join(n).to_str().unwrap().to_string();
+    let (out, cache, key, ca) = (p("out"), p("cache"), p("none.pem"), p("ca"));
+    let dir = d.path().to_str().unwrap();
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["verify", &q, "--collateral", &c],
+        vec![
+            "collateral",
+            "fetch",
+            &q,
+            "--out",
+            &out,
+            "--offline",
+            "--cache-dir",
+            &cache,
+        ],
+        vec![
+            "serve",
+            "--signing-key",
+            &key,
+            "--policy-dir",
+            dir,
+            "--collateral",
+            &c,
+        ],
+        vec!["sim-ca", "export", &out, "--sim-ca-dir", &ca],
+    ];
+    for args in commands {
+        let mut bad = args.clone();
+        bad.extend(["--at", "2025-07-19"]);
+        let o = kss(&bad);
+        assert_eq!(o.status.code(), Some(2), "{bad:?}");
+        assert!(
+            text(&o.stderr).contains(
+                "--at: \"2025-07-19\" is not a time (a date alone is not a time: expected Unix \
+                 seconds or RFC 3339 with a time of day and a zone, e.g. 2025-07-19T00:00:00Z)"
+            ),
+            "{bad:?}: {}",
+            text(&o.stderr)
+        );
+    }
+    // Both forms name the same instant: verify accepts the sample at either.
+    for at in [
+        PHALA_AT,
+        "2025-07-19T10:01:17Z",
+        "2025-07-19T12:01:17+02:00",
+    ] {
+        let o = kss(&[
+            "verify",
+            &q,
+            "--collateral",
+            &c,
+            "--at",
+            at,
+            "--policy",
+            &policy(d.path(), ""),
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{at}: {}", text(&o.stderr));
+        assert!(
+            text(&o.stdout).contains("2025-07-19T10:01:17Z (1752919277)"),
+            "{}",
+            text(&o.stdout)
+        );
+    }
+}
