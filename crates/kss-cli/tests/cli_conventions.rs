@@ -129,6 +129,32 @@ fn runtime_data_hash_must_open_report_data() {
         assert_eq!(c["outcome"], "fail");
         assert!(c["reason"].as_str().unwrap().contains(hash), "{c}");
     }
+    // Without --runtime-data-hash either digest may open REPORTDATA, as in `kss serve`: the
+    // reason names both; with it, only the one asked for.
+    let (o, v) = verify_json(&["--policy", &p, "--runtime-data", &rt]);
+    assert_eq!(o.status.code(), Some(1), "{v}");
+    let reason = check(&v, "report_data.runtime_data")["reason"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        reason.contains("SHA-256(runtime_data) = 315f5bdb76d078c43b8ac0064e4a0164612b1fce77c869345bfc94c75894edd3")
+            && reason.contains("nor with SHA-512(runtime_data)"),
+        "{reason}"
+    );
+    let (_, v) = verify_json(&[
+        "--policy",
+        &p,
+        "--runtime-data",
+        &rt,
+        "--runtime-data-hash",
+        "sha256",
+    ]);
+    let reason = check(&v, "report_data.runtime_data")["reason"].to_string();
+    assert!(
+        !reason.to_lowercase().contains("sha512") && !reason.contains("SHA-512"),
+        "{reason}"
+    );
     // A missing runtime data file is bad input naming the file.
     let (o, v) = verify_json(&["--policy", &p, "--runtime-data", "/nonexistent/rt.bin"]);
     assert_eq!(o.status.code(), Some(2));
