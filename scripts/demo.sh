@@ -9,7 +9,8 @@
 #           another configuration, and resealed forward
 #
 # Everything happens in a fresh temporary directory; KSS_HOME points there too, so the
-# simulated CA and keys of this run do not touch ~/.local/share/kss.
+# simulated CA and keys of this run do not touch ~/.local/share/kss. The directory (some 60 MB)
+# is removed when the demo ends, however it ends; KSS_DEMO_KEEP=1 keeps it to look at.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -29,8 +30,19 @@ KSS=$ROOT/target/release/kss
 DCAP_TEST=$ROOT/target/release/examples/dcap_test
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/kss-demo.XXXXXX")
+SERVE_PID=
+cleanup() {
+  if [ -n "$SERVE_PID" ]; then kill -TERM "$SERVE_PID" 2>/dev/null || true; fi
+  cd "$ROOT"
+  if [ "${KSS_DEMO_KEEP:-0}" = 1 ]; then
+    echo "demo: work files kept in $WORK (KSS_DEMO_KEEP=1)"
+  else
+    rm -rf "$WORK"
+  fi
+}
+trap cleanup EXIT
 export KSS_HOME=$WORK/kss-home
-echo "working in $WORK"
+echo "working in $WORK (removed at the end; KSS_DEMO_KEEP=1 keeps it)"
 cd "$WORK"
 
 step "kss new: an instance with KSS enabled"
@@ -51,7 +63,7 @@ cp "$KSS" app/image/bin/kss
 
 step "kss keygen + kss build: SGXS, MRENCLAVE, SIGSTRUCT with KSS fields, Enclave.xml"
 "$KSS" keygen --out signing-key.pem
-"$KSS" build app --sign-key signing-key.pem
+"$KSS" build app --key signing-key.pem
 "$KSS" inspect sigstruct app/build/enclave.sig | sed -n 1,20p
 "$KSS" measure app/build/enclave.sgxs
 
@@ -87,7 +99,6 @@ cp policy-newer.json policies/newer.json
   --collateral sim-ca/collateral.json --trust-root sim-ca/root.pem --log-level warn \
   > serve.out 2> serve.log &
 SERVE_PID=$!
-trap 'kill -TERM "$SERVE_PID" 2>/dev/null || true' EXIT
 for _ in $(seq 100); do grep -q listening serve.out 2>/dev/null && break; sleep 0.1; done
 URL=$(sed -n 's/^kss serve: listening on //p' serve.out)
 echo "kss serve is listening on $URL"
@@ -98,7 +109,7 @@ echo "-- the stricter policy rejects it through the service too:"
 expect_fail 1 "$KSS" attest quote.bin --server "$URL" --policy newer --token-out token-newer.jwt
 kill -TERM "$SERVE_PID"
 wait "$SERVE_PID"
-trap - EXIT
+SERVE_PID=
 echo "(kss serve stopped cleanly)"
 
 step "sealing: CONFIGSVN upgrades keep data readable, downgrades and other configs cannot read it"
@@ -120,4 +131,4 @@ expect_fail 1 run_at 0x12ab enclave unseal "$WORK/secret.sealed" "$WORK/out4.txt
 run_at 0x12ac enclave unseal "$WORK/secret.sealed" "$WORK/out5.txt"
 cat out5.txt
 
-step "done: the complete KSS flow ran in simulation (work files in $WORK)"
+step "done: the complete KSS flow ran in simulation"

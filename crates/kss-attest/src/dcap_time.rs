@@ -5,12 +5,32 @@ use time::OffsetDateTime;
 
 /// A time that could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{what}: \"{text}\" is not a time (expected Unix seconds or RFC 3339 like 2025-07-19T10:01:17Z)")]
+#[error("{what}: \"{text}\" is not a time ({})", expected_forms(.text))]
 pub struct TimeError {
     /// Which input.
     pub what: String,
     /// The text found.
     pub text: String,
+}
+
+/// The accepted forms, with a suggestion when `text` is a date without a time of day.
+fn expected_forms(text: &str) -> String {
+    let t = text.trim();
+    let b = t.as_bytes();
+    let is_date = b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+    if is_date {
+        format!(
+            "a date alone is not a time: expected Unix seconds or RFC 3339 with a time of day \
+             and a zone, e.g. {t}T00:00:00Z"
+        )
+    } else {
+        "expected Unix seconds or RFC 3339 like 2025-07-19T10:01:17Z".into()
+    }
 }
 
 /// Parses an RFC 3339 timestamp to Unix seconds, strictly by its grammar:

@@ -45,6 +45,7 @@ pub mod pck;
 pub mod policy;
 pub mod quote;
 pub mod render;
+mod serde_words;
 pub mod tcb;
 pub mod verify;
 mod x509util;

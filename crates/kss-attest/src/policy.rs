@@ -13,7 +13,7 @@ use crate::tcb::TcbStatus;
 use crate::verify::{Check, CheckId};
 use kss_types::{AttributeFlags, ConfigId, Id128, ReportBody, Sigstruct};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 /// What a policy's TCB status lists may contain.
@@ -52,6 +52,8 @@ struct PolicyOut<'a> {
     allowed_advisory_ids: Option<&'a [String]>,
     #[serde(skip_serializing_if = "Option::is_none")]
     max_collateral_age_days: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    report_data_prefix: Option<String>,
 }
 
 /// The names of TCB statuses, as in a policy file.
@@ -63,11 +65,14 @@ fn status_names(v: &[TcbStatus]) -> Vec<&str> {
 #[derive(Debug, thiserror::Error)]
 pub enum PolicyError {
     /// JSON syntax, an unknown key or a value of the wrong type.
-    #[error("policy {source_name}: {source}")]
+    #[error("policy {source_name}: {reason}")]
     Json {
         /// Which input.
         source_name: String,
-        /// The parser's error (names the key for unknown keys).
+        /// The parser's error in words, naming the key (unknown keys, wrong types, ranges).
+        reason: String,
+        /// The parser's error.
+        #[source]
         source: serde_json::Error,
     },
     /// A value that does not fit its field.
@@ -116,6 +121,7 @@ struct PolicyFile {
     accepted_qe_tcb_statuses: Option<Vec<String>>,
     allowed_advisory_ids: Option<Vec<String>>,
     max_collateral_age_days: Option<u64>,
+    report_data_prefix: Option<String>,
 }
 
 /// An appraisal policy. `Policy::default()` accepts any enclave identity that is not a debug
@@ -149,6 +155,8 @@ pub struct Policy {
     pub allowed_advisory_ids: Option<Vec<String>>,
     /// Maximum age of the oldest collateral piece (now − oldest issue date), in days.
     pub max_collateral_age_days: Option<u64>,
+    /// Required first bytes of REPORTDATA (1 to 64 bytes), e.g. a protocol tag or a key hash.
+    pub report_data_prefix: Option<Vec<u8>>,
 }
 
 impl Default for Policy {
@@ -167,6 +175,7 @@ impl Default for Policy {
             accepted_qe_tcb_statuses: None,
             allowed_advisory_ids: None,
             max_collateral_age_days: None,
+            report_data_prefix: None,
         }
     }
 }
@@ -198,6 +207,7 @@ impl Policy {
     pub fn from_json(text: &str, source_name: &str) -> Result<Self, PolicyError> {
         let file: PolicyFile = serde_json::from_str(text).map_err(|source| PolicyError::Json {
             source_name: source_name.to_string(),
+            reason: json_reason(text, &source),
             source,
         })?;
         let bad = |key: &str, value: &str, expected: &str| PolicyError::Value {
@@ -255,6 +265,16 @@ impl Policy {
                     })
             })
             .transpose()?;
+        let report_data_prefix = file
+            .report_data_prefix
+            .as_ref()
+            .map(|h| {
+                hex::decode(strip_0x(h))
+                    .ok()
+                    .filter(|b| !b.is_empty() && b.len() <= 64)
+                    .ok_or_else(|| bad("report_data_prefix", h, "1 to 64 bytes of hex"))
+            })
+            .transpose()?;
         Ok(Self {
             mr_enclave: hash_list("mr_enclave", &file.mr_enclave)?,
             mr_signer: hash_list("mr_signer", &file.mr_signer)?,
@@ -273,6 +293,7 @@ impl Policy {
             )?,
             allowed_advisory_ids: file.allowed_advisory_ids,
             max_collateral_age_days: file.max_collateral_age_days,
+            report_data_prefix,
         })
     }
 
@@ -293,6 +314,7 @@ impl Policy {
             accepted_qe_tcb_statuses: self.accepted_qe_tcb_statuses.as_deref().map(status_names),
             allowed_advisory_ids: self.allowed_advisory_ids.as_deref(),
             max_collateral_age_days: self.max_collateral_age_days,
+            report_data_prefix: self.report_data_prefix.as_ref().map(hex::encode),
         };
         serde_json::to_value(out).unwrap_or(Value::Null)
     }
@@ -377,6 +399,12 @@ impl Policy {
     /// Restricts advisory IDs to this list.
     pub fn with_allowed_advisory_ids(mut self, v: Vec<String>) -> Self {
         self.allowed_advisory_ids = Some(v);
+        self
+    }
+
+    /// Requires REPORTDATA to start with `v` (at most 64 bytes).
+    pub fn with_report_data_prefix(mut self, v: Vec<u8>) -> Self {
+        self.report_data_prefix = Some(v);
         self
     }
 
@@ -477,6 +505,17 @@ impl Policy {
                 ),
             ));
         }
+        if let Some(p) = &self.report_data_prefix {
+            out.push(Check::from_bool(
+                CheckId::PolicyReportDataPrefix,
+                r.report_data.starts_with(p),
+                format!(
+                    "REPORTDATA starts with {}, policy requires {}",
+                    hex::encode(&r.report_data[..p.len().min(64)]),
+                    hex::encode(p)
+                ),
+            ));
+        }
         out
     }
 
@@ -550,6 +589,29 @@ impl Policy {
         }
         out
     }
+}
+
+/// Names the key of a type or range error: all keys are optional, so the first key that fails
+/// alone is the culprit. Syntax errors and unknown keys keep serde's text (which names them).
+fn json_reason(text: &str, e: &serde_json::Error) -> String {
+    if e.classify() != serde_json::error::Category::Data {
+        return e.to_string();
+    }
+    let Ok(Value::Object(map)) = serde_json::from_str::<Value>(text) else {
+        return e.to_string();
+    };
+    for (k, v) in map {
+        let mut one = Map::new();
+        one.insert(k.clone(), v);
+        if let Err(err) = serde_json::from_value::<PolicyFile>(Value::Object(one)) {
+            let msg = err.to_string();
+            if msg.starts_with("unknown field") {
+                return e.to_string();
+            }
+            return format!("key \"{k}\": {}", crate::serde_words::in_words(&msg));
+        }
+    }
+    e.to_string()
 }
 
 fn one_of(name: CheckId, field: &str, v: &[u8; 32], list: &[[u8; 32]]) -> Check {

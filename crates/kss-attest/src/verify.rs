@@ -9,10 +9,12 @@
 mod cache;
 mod chain;
 mod check_id;
+mod report_data;
 mod stages;
 mod verdict;
 
 pub use check_id::{CheckId, UnknownCheck};
+pub use report_data::{ReportDataExpectation, RuntimeDataHash};
 pub use verdict::{Check, Outcome, Verdict, VerdictJson};
 
 use crate::collateral::{

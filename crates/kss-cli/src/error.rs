@@ -22,6 +22,8 @@ pub struct CliError {
     pub message: String,
     /// Optional hint on how to fix it.
     pub hint: Option<String>,
+    /// The input (file or option) the error is about, when there is one.
+    pub input: Option<String>,
 }
 
 impl CliError {
@@ -31,6 +33,7 @@ impl CliError {
             status: status::INPUT,
             message: message.into(),
             hint: None,
+            input: None,
         }
     }
 
@@ -40,6 +43,7 @@ impl CliError {
             status: status::REJECTED,
             message: message.into(),
             hint: None,
+            input: None,
         }
     }
 
@@ -49,6 +53,7 @@ impl CliError {
             status: status::ENVIRONMENT,
             message: message.into(),
             hint: None,
+            input: None,
         }
     }
 
@@ -58,6 +63,7 @@ impl CliError {
             status,
             message: message.into(),
             hint: None,
+            input: None,
         }
     }
 
@@ -67,8 +73,35 @@ impl CliError {
         self
     }
 
-    /// Prints the error to stderr and returns its exit code.
-    pub fn report(&self) -> ExitCode {
+    /// Names the input (a file path or an option) the error is about.
+    pub fn input_name(mut self, input: impl Into<String>) -> Self {
+        self.input = Some(input.into());
+        self
+    }
+
+    /// The kind named in JSON errors: `rejected`, `input` or `environment`.
+    pub fn kind(&self) -> &'static str {
+        match self.status {
+            status::REJECTED => "rejected",
+            status::INPUT => "input",
+            _ => "environment",
+        }
+    }
+
+    /// Prints the error to stderr and returns its exit code. With `json` the error is also
+    /// printed on stdout as `{"error": {"kind", "message", "input", "hint"}}`.
+    pub fn report(&self, json: bool) -> ExitCode {
+        if json {
+            let v = serde_json::json!({
+                "error": {
+                    "kind": self.kind(),
+                    "message": self.message,
+                    "input": self.input,
+                    "hint": self.hint,
+                }
+            });
+            crate::util::print_json(&v);
+        }
         eprintln!("kss: error: {}", self.message);
         if let Some(h) = &self.hint {
             eprintln!("kss: hint: {h}");

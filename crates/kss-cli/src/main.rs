@@ -9,7 +9,7 @@ mod error;
 mod render;
 mod util;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use std::process::ExitCode;
 
 const ABOUT: &str =
@@ -84,6 +84,10 @@ enum Command {
     /// The simulation PCK CA: export its root and matching collateral.
     #[command(subcommand)]
     SimCa(cmd::sim_ca::Command),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(cmd::completions::Args),
+    /// Man pages: kss.1 on stdout, or every page (one per subcommand) into a directory.
+    Man(cmd::man::Args),
 }
 
 #[derive(Subcommand)]
@@ -96,7 +100,11 @@ enum InspectWhat {
 
 fn main() -> ExitCode {
     restore_sigpipe();
-    let cli = Cli::parse();
+    let json = wants_json(std::env::args_os().skip(1));
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => parse_error(e, json),
+    };
     let result = match cli.command {
         Command::New(a) => cmd::new::run(a),
         Command::Build(a) => cmd::build::run(a),
@@ -117,11 +125,45 @@ fn main() -> ExitCode {
         Command::Collateral(c) => cmd::collateral::run(c),
         Command::Policy(c) => cmd::policy::run(c),
         Command::SimCa(c) => cmd::sim_ca::run(c),
+        Command::Completions(a) => cmd::completions::run(a),
+        Command::Man(a) => cmd::man::run(a),
     };
     match result {
         Ok(code) => code,
-        Err(e) => e.report(),
+        Err(e) => e.report(json),
     }
+}
+
+/// An argument error (or `--help`/`--version`): clap prints it and exits 2 (0 for help). With
+/// `--json` an error is also printed on stdout as the JSON error object, like any input error.
+fn parse_error(e: clap::Error, json: bool) -> ! {
+    use clap::error::ErrorKind;
+    let informational = matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    );
+    if json && !informational {
+        let text = e.render().to_string();
+        let first = text.lines().next().unwrap_or_default();
+        let message = first.strip_prefix("error: ").unwrap_or(first);
+        util::print_json(&serde_json::json!({
+            "error": {"kind": "input", "message": message, "input": null, "hint": null}
+        }));
+    }
+    e.exit()
+}
+
+/// The clap definition of the whole command line, for completions and man pages.
+pub(crate) fn cli_command() -> clap::Command {
+    Cli::command()
+}
+
+/// Whether `--json` was given to kss itself (not to a workload after `--`), so that an error
+/// is printed as JSON too.
+fn wants_json(args: impl Iterator<Item = std::ffi::OsString>) -> bool {
+    args.take_while(|a| a != "--").any(|a| a == "--json")
 }
 
 /// Rust ignores SIGPIPE, which turns `kss ... | head` into a panic on the next print. Restore

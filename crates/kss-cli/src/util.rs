@@ -7,15 +7,19 @@ use std::path::Path;
 /// reading; the error names the file, what it was meant to be and, for a file too large, the
 /// limit.
 pub fn read_file(path: &Path, what: &str, limit: u64) -> Result<Vec<u8>, CliError> {
-    kss_io::read_bounded(path, limit)
-        .map_err(|e| CliError::input(format!("cannot read {what} '{}': {e}", path.display())))
+    kss_io::read_bounded(path, limit).map_err(|e| {
+        CliError::input(format!("cannot read {what} '{}': {e}", path.display()))
+            .input_name(path.display().to_string())
+    })
 }
 
 /// Reads a whole file of at most `limit` bytes as UTF-8 text; errors name the file and what it
 /// was meant to be.
 pub fn read_text(path: &Path, what: &str, limit: u64) -> Result<String, CliError> {
-    String::from_utf8(read_file(path, what, limit)?)
-        .map_err(|_| CliError::input(format!("{what} '{}': not UTF-8 text", path.display())))
+    String::from_utf8(read_file(path, what, limit)?).map_err(|_| {
+        CliError::input(format!("{what} '{}': not UTF-8 text", path.display()))
+            .input_name(path.display().to_string())
+    })
 }
 
 /// Writes `bytes` to `path` atomically and durably: a temp file in the same directory, fsync,
@@ -69,6 +73,13 @@ pub fn parse_hex_array<const N: usize>(text: &str, what: &str) -> Result<[u8; N]
             b.len()
         ))
     })
+}
+
+/// Writes bytes to stdout; a closed pipe (e.g. `| head`) is not an error worth reporting.
+pub fn write_stdout(bytes: &[u8]) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(bytes).and_then(|()| out.flush());
 }
 
 /// Prints a value (a `Serialize` type, or a `serde_json::Value` received from elsewhere) as

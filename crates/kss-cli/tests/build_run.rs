@@ -189,7 +189,7 @@ fn build_errors_leave_no_output() {
     let env = Env::new();
     env.instance("prod", serde_json::json!({"debuggable": false}));
     let err = env.fails(&["build", "prod"], 2);
-    assert!(err.contains("--sign-key"), "{err}");
+    assert!(err.contains("--key"), "{err}");
     assert!(!env.path("prod/build/enclave.sgxs").exists());
 
     env.instance(

@@ -27,6 +27,9 @@ impl Instance {
     /// Opens an existing instance (it must contain Occlum.json).
     pub fn open(dir: impl Into<PathBuf>) -> Result<Self, InstanceError> {
         let dir = dir.into();
+        if !dir.exists() {
+            return Err(InstanceError::NoSuchDirectory(dir));
+        }
         if !dir.join("Occlum.json").is_file() {
             return Err(InstanceError::NotAnInstance(dir));
         }

@@ -80,7 +80,8 @@ pub struct InstanceConfig {
     pub metadata: Metadata,
     /// Resource limits.
     pub resource_limits: ResourceLimits,
-    /// JSON paths present in the file that kss does not use (reported, not fatal).
+    /// Top-level keys that neither kss nor Occlum defines (reported, not fatal). Keys Occlum
+    /// defines but kss does not use are accepted quietly (docs/build.md lists them).
     pub unused_keys: Vec<String>,
 }
 
@@ -99,6 +100,62 @@ const USED_LIMITS: &[&str] = &[
     "kernel_space_heap_size",
     "user_space_size",
 ];
+/// Top-level keys of Occlum.json that kss does not use: accepted without a note.
+const OCCLUM_TOP_LEVEL: &[&str] = &[
+    "process",
+    "entry_points",
+    "env",
+    "mount",
+    "feature",
+    "untrusted_unix_socks",
+];
+/// `metadata` keys Occlum defines that kss does not use.
+const OCCLUM_METADATA: &[&str] = &["pkru", "amx", "enable_edmm"];
+/// `resource_limits` keys Occlum defines that kss does not use.
+const OCCLUM_LIMITS: &[&str] = &["user_space_max_size", "kernel_space_heap_max_size"];
+
+/// Refuses a key of a section kss owns that is neither kss's nor Occlum's, naming the nearest
+/// valid key.
+fn check_section_keys(
+    section: &'static str,
+    m: &Map<String, Value>,
+    used: &[&'static str],
+    occlum: &[&'static str],
+) -> Result<(), ConfigError> {
+    for key in m.keys() {
+        if used.contains(&key.as_str()) || occlum.contains(&key.as_str()) {
+            continue;
+        }
+        let nearest = used
+            .iter()
+            .chain(occlum)
+            .min_by_key(|k| edit_distance(k, key))
+            .copied()
+            .unwrap_or("");
+        return Err(ConfigError::UnknownKey {
+            section,
+            key: key.clone(),
+            nearest,
+            valid: used.iter().chain(occlum).copied().collect(),
+        });
+    }
+    Ok(())
+}
+
+/// Levenshtein distance, for "did you mean".
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
 
 impl InstanceConfig {
     /// Parses and validates Occlum.json bytes.
@@ -109,19 +166,18 @@ impl InstanceConfig {
             .ok_or_else(|| ConfigError::value("(top level)", &root, "expected a JSON object"))?;
         let mut unused = Vec::new();
         for key in root.keys() {
-            if key != "metadata" && key != "resource_limits" {
+            if key != "metadata"
+                && key != "resource_limits"
+                && !OCCLUM_TOP_LEVEL.contains(&key.as_str())
+            {
                 unused.push(key.clone());
             }
         }
         let empty = Map::new();
         let meta = object(root, "metadata", "metadata")?.unwrap_or(&empty);
         let limits = object(root, "resource_limits", "resource_limits")?.unwrap_or(&empty);
-        for key in meta.keys().filter(|k| !USED_METADATA.contains(&k.as_str())) {
-            unused.push(format!("metadata.{key}"));
-        }
-        for key in limits.keys().filter(|k| !USED_LIMITS.contains(&k.as_str())) {
-            unused.push(format!("resource_limits.{key}"));
-        }
+        check_section_keys("metadata", meta, USED_METADATA, OCCLUM_METADATA)?;
+        check_section_keys("resource_limits", limits, USED_LIMITS, OCCLUM_LIMITS)?;
 
         let metadata = Metadata {
             product_id: u16_field(meta, "metadata.product_id", "product_id")?.unwrap_or(0),

@@ -22,6 +22,19 @@ pub enum ConfigError {
     /// A rule that ties several values together is broken.
     #[error("Occlum.json: {0}")]
     Rule(ConfigRule),
+    /// A key in a section kss owns (`metadata`, `resource_limits`) that neither kss nor Occlum
+    /// defines: most likely a typo.
+    #[error("Occlum.json: unknown key {section}.{key} (did you mean {section}.{nearest}?); valid keys: {}", valid.join(", "))]
+    UnknownKey {
+        /// The section (`metadata` or `resource_limits`).
+        section: &'static str,
+        /// The unknown key.
+        key: String,
+        /// The valid key nearest to it (edit distance).
+        nearest: &'static str,
+        /// Every valid key of the section.
+        valid: Vec<&'static str>,
+    },
 }
 
 /// A rule of Occlum.json that ties several values together.
@@ -107,6 +120,9 @@ pub enum InstanceError {
     /// The directory is not an instance.
     #[error("'{0}' has no Occlum.json; create an instance with `kss new DIR` or point at one")]
     NotAnInstance(PathBuf),
+    /// The instance directory does not exist.
+    #[error("'{0}' does not exist; create an instance with `kss new DIR` or point at one")]
+    NoSuchDirectory(PathBuf),
     /// The enclave layout cannot be built from these limits.
     #[error("enclave layout: {0}")]
     Layout(#[source] LayoutProblem),

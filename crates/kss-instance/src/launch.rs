@@ -43,8 +43,8 @@ pub enum LaunchError {
 /// Why config ID text did not decode: the decoder's own error.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum DecodeError {
-    /// Not standard base64.
-    #[error(transparent)]
+    /// Not standard base64 (shown in words: the offending character and its position).
+    #[error("{}", base64_why(.0))]
     Base64(#[from] base64::DecodeError),
     /// Not hex.
     #[error(transparent)]
@@ -106,6 +106,31 @@ pub fn config_id_from_base64(text: &str) -> Result<ConfigId, LaunchError> {
             source: e.into(),
         })?;
     finish(&bytes)
+}
+
+/// A base64 decoding error in words: the offending character and its position (counted from 1
+/// in the text without whitespace), not the decoder's byte value.
+fn base64_why(e: &base64::DecodeError) -> String {
+    let shown = |b: u8| match b {
+        0x21..=0x7e => format!("'{}'", b as char),
+        _ => format!("byte 0x{b:02x}"),
+    };
+    match *e {
+        base64::DecodeError::InvalidByte(at, b) => format!(
+            "character {} at position {} is not base64 (expected A-Z, a-z, 0-9, +, / and = padding at the end)",
+            shown(b),
+            at + 1
+        ),
+        base64::DecodeError::InvalidLastSymbol(at, b) => format!(
+            "last character {} at position {} leaves bits over (the text is cut short or altered)",
+            shown(b),
+            at + 1
+        ),
+        base64::DecodeError::InvalidLength(_) => {
+            "its length is not possible for base64 (one character too many or too few)".into()
+        }
+        base64::DecodeError::InvalidPadding => "the '=' padding is wrong".into(),
+    }
 }
 
 /// Decodes a config ID given as hex (optional `0x`, whitespace ignored) and zero-pads it to 64

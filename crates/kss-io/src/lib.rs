@@ -267,6 +267,25 @@ impl Staged {
     /// dead processes from `dir` first.
     pub fn new_in(dir: &Path, prefix: &str, mode: u32) -> Result<Staged, WriteError> {
         use std::os::unix::fs::PermissionsExt;
+        // Said plainly here: the temporary file's own error would name its internal name.
+        match std::fs::metadata(dir) {
+            Ok(m) if !m.is_dir() => {
+                return Err(WriteError {
+                    path: dir.to_path_buf(),
+                    source: std::io::Error::new(
+                        std::io::ErrorKind::NotADirectory,
+                        "not a directory",
+                    ),
+                })
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(WriteError {
+                    path: dir.to_path_buf(),
+                    source: std::io::Error::new(e.kind(), "directory does not exist"),
+                })
+            }
+            _ => {}
+        }
         sweep_stale(dir);
         if let Some(file) = unnamed_in(dir, mode) {
             return Ok(Staged {
@@ -488,6 +507,24 @@ pub fn write_new(path: &Path, bytes: &[u8], mode: u32, prefix: &str) -> Result<(
 mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn a_missing_directory_is_named_not_the_temporary_file() {
+        let d = tempfile::tempdir().unwrap();
+        let missing = d.path().join("nodir");
+        let e = write_atomic(&missing.join("f"), b"x", 0o644).unwrap_err();
+        assert_eq!(e.path, missing);
+        assert_eq!(
+            e.to_string(),
+            format!("{}: directory does not exist", missing.display())
+        );
+        std::fs::write(&missing, b"file").unwrap();
+        let e = write_atomic(&missing.join("f"), b"x", 0o644).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!("{}: not a directory", missing.display())
+        );
+    }
 
     #[test]
     fn replaces_with_the_mode_and_leaves_no_temporary_file() {

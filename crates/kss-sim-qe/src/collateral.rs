@@ -175,8 +175,8 @@ impl SimQuotingEnclave {
     /// [`pcs_dir`]): `tcb_info.json` (`{"tcbInfo":…,"signature":…}`), `qe_identity.json`
     /// (`{"enclaveIdentity":…,"signature":…}`), their issuer chain
     /// `tcb_info_issuer_chain.pem` and `qe_identity_issuer_chain.pem`, `pck_crl.der` with
-    /// `pck_crl_issuer_chain.pem`, `root_ca_crl.der` and `pck_chain.pem`. The CRLs are also
-    /// written as `root_ca.crl` and `pck_platform.crl` (DER), the names of earlier versions.
+    /// `pck_crl_issuer_chain.pem`, `root_ca_crl.der` and `pck_chain.pem` (ten files; each CRL
+    /// once).
     pub fn export_collateral(&self, dir: &Path, now: u64) -> Result<ExportedCollateral, SimError> {
         let mut c = self.collateral(now)?;
         std::fs::create_dir_all(dir).map_err(|e| SimError::Io {
@@ -192,7 +192,7 @@ impl SimQuotingEnclave {
             "{{\"enclaveIdentity\":{},\"signature\":\"{}\"}}",
             c.qe_identity, c.qe_identity_signature
         );
-        let files: [(&str, &[u8]); 12] = [
+        let files: [(&str, &[u8]); 10] = [
             ("root.pem", c.root_pem.as_bytes()),
             ("collateral.json", c.collateral_json.as_bytes()),
             (pcs_dir::TCB_INFO, tcb_raw.as_bytes()),
@@ -212,8 +212,6 @@ impl SimQuotingEnclave {
             ),
             (pcs_dir::ROOT_CA_CRL_DER, &c.root_crl_der),
             (pcs_dir::PCK_CHAIN, self.pck_chain_text()),
-            ("root_ca.crl", &c.root_crl_der),
-            ("pck_platform.crl", &c.pck_crl_der),
         ];
         let mut written = Vec::new();
         for (name, bytes) in files {

@@ -226,12 +226,18 @@ fn exported_collateral_is_signed_by_the_sim_ca() {
         "collateral.json",
         "tcb_info.json",
         "qe_identity.json",
-        "root_ca.crl",
-        "pck_platform.crl",
+        "tcb_info_issuer_chain.pem",
+        "qe_identity_issuer_chain.pem",
+        "pck_crl.der",
+        "pck_crl_issuer_chain.pem",
+        "root_ca_crl.der",
         "pck_chain.pem",
     ] {
         assert!(out.join(f).is_file(), "{f}");
     }
+    // Each CRL is written once, under the collateral directory's name.
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 10);
+    assert_eq!(c.files.len(), 10);
     let v: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("collateral.json")).unwrap()).unwrap();
     let root = parse_pem_chain(&std::fs::read(out.join("root.pem")).unwrap()).unwrap();

@@ -117,6 +117,7 @@ pub fn from_intel(text: &str, name: &str) -> Result<Policy, PolicyError> {
     let ctx = Ctx { name };
     let root: Value = serde_json::from_str(text).map_err(|source| PolicyError::Json {
         source_name: name.to_string(),
+        reason: source.to_string(),
         source,
     })?;
     let entries = root
@@ -205,6 +206,7 @@ pub fn from_trustee(text: &str, name: &str) -> Result<Policy, PolicyError> {
     let ctx = Ctx { name };
     let root: Value = serde_json::from_str(text).map_err(|source| PolicyError::Json {
         source_name: name.to_string(),
+        reason: source.to_string(),
         source,
     })?;
     let obj = as_object(&ctx, "(top level)", &root)?;

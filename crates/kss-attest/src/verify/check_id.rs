@@ -99,6 +99,12 @@ check_ids! {
     PolicyAdvisoryIds = "policy.advisory_ids",
     /// The collateral is not older than the policy allows.
     PolicyCollateralAge = "policy.collateral_age",
+    /// REPORTDATA starts with the policy's `report_data_prefix`.
+    PolicyReportDataPrefix = "policy.report_data_prefix",
+    /// REPORTDATA is exactly the 64 bytes the verifier expects (`kss verify --report-data`).
+    ReportDataExact = "report_data.exact",
+    /// REPORTDATA starts with the bytes the verifier expects (`kss verify --report-data`).
+    ReportDataPrefix = "report_data.prefix",
     /// SHA-256 or SHA-512 of the runtime data a caller gave starts REPORTDATA (`kss serve`'s
     /// `runtime_data`, `kss verify --runtime-data`); only present when runtime data was given.
     ReportDataRuntimeData = "report_data.runtime_data",

@@ -123,6 +123,17 @@ impl Verdict {
         }
     }
 
+    /// Appends the checks of `expectations` on the report body (when the quote parsed) and
+    /// recomputes `accepted`.
+    pub fn check_report_data(&mut self, expectations: &[super::ReportDataExpectation]) {
+        if let Some(body) = &self.report_body {
+            let extra: Vec<Check> = expectations.iter().map(|e| e.check(body)).collect();
+            self.checks.extend(extra);
+        }
+        self.accepted =
+            self.report_body.is_some() && !self.checks.iter().any(|c| c.outcome == Outcome::Fail);
+    }
+
     /// The first failed check, if any.
     pub fn first_failure(&self) -> Option<&Check> {
         self.checks.iter().find(|c| c.outcome == Outcome::Fail)

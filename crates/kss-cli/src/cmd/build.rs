@@ -18,17 +18,18 @@ use std::process::ExitCode;
 ///   build/Enclave.xml      the same settings as an Intel SDK sgx_sign configuration
 ///   build/kss-build.json   a summary (identity, image digest) used by run and policy
 ///
-/// A debuggable instance built without --sign-key is signed with a development key created
+/// A debuggable instance built without --key is signed with a development key created
 /// once in $KSS_HOME (default ~/.local/share/kss/dev-signing-key.pem). A non-debuggable instance
-/// needs --sign-key. When the existing SIGSTRUCT already signs exactly this enclave with this
+/// needs --key. When the existing SIGSTRUCT already signs exactly this enclave with this
 /// key it is kept, so rebuilding an unchanged instance re-signs nothing.
 #[derive(clap::Args)]
 pub struct Args {
-    /// Instance directory (default: the current directory).
+    /// Instance directory; "." is the current directory.
     #[arg(default_value = ".")]
     pub dir: PathBuf,
     /// RSA-3072 (e=3) private key in PEM; required when metadata.debuggable is false.
-    #[arg(long, value_name = "PEM")]
+    /// (`--sign-key` is the old name and still works.)
+    #[arg(long = "key", alias = "sign-key", value_name = "PEM")]
     pub sign_key: Option<PathBuf>,
     /// SIGSTRUCT date as YYYYMMDD or YYYY-MM-DD (default: today, UTC). A rebuild that can
     /// reuse the existing SIGSTRUCT (same enclave, same key) keeps its date unless --date
@@ -47,9 +48,9 @@ pub fn instance_error(e: InstanceError) -> CliError {
             CliError::environment(e.to_string())
         }
         InstanceError::ProductionKeyRequired => CliError::input(format!(
-            "{e}: pass --sign-key PEM (create one with `kss keygen --out key.pem`)"
+            "{e}: pass --key PEM (create one with `kss keygen --out key.pem`)"
         ))
-        .hint("set \"debuggable\": true for development, or pass --sign-key"),
+        .hint("set \"debuggable\": true for development, or pass --key"),
         _ => CliError::input(e.to_string()),
     }
 }
@@ -76,6 +77,10 @@ pub fn run(args: Args) -> CliResult {
             .progress_chars("=> "),
         );
         bar.set_message("measuring");
+    }
+    if let Some(k) = &args.sign_key {
+        // A missing key is bad input (exit 2) naming the file, as in `kss sign --key`.
+        super::sign::load_key(k)?;
     }
     let opts = BuildOptions {
         sign_key: args.sign_key.clone(),

@@ -17,7 +17,7 @@ use std::process::ExitCode;
 /// See docs/config-binding.md.
 #[derive(clap::Args)]
 pub struct Args {
-    /// Instance directory (default: the current directory).
+    /// Instance directory; "." is the current directory.
     #[arg(default_value = ".")]
     pub dir: PathBuf,
     /// Print JSON.

@@ -28,9 +28,11 @@ fn write_private_new(path: &Path, text: &[u8]) -> Result<(), CliError> {
                 path.display()
             ))
         }
-        InstanceError::Io { source, .. } => {
-            CliError::environment(format!("cannot write key '{}': {source}", path.display()))
-        }
+        InstanceError::Io { path: at, source } => CliError::environment(format!(
+            "cannot write key '{}': {}: {source}",
+            path.display(),
+            at.display()
+        )),
         e => CliError::environment(format!("cannot write key '{}': {e}", path.display())),
     })
 }

@@ -55,6 +55,7 @@ pub fn measure_file(path: &Path) -> Result<kss_sgxs::Measurement, CliError> {
     } else {
         let file = std::fs::File::open(path).map_err(|e| {
             CliError::input(format!("cannot read SGXS file '{}': {e}", path.display()))
+                .input_name(path.display().to_string())
         })?;
         let len = file.metadata().map(|m| m.len()).unwrap_or(0);
         let bar = progress_bar(len);

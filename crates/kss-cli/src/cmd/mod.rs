@@ -3,12 +3,14 @@
 pub mod attest;
 pub mod build;
 pub mod collateral;
+pub mod completions;
 pub mod config_id;
 pub mod detect;
 pub mod enclave;
 pub mod inspect_sealed;
 pub mod inspect_sigstruct;
 pub mod keygen;
+pub mod man;
 pub mod measure;
 pub mod new;
 pub mod policy;

@@ -21,15 +21,18 @@ use std::process::ExitCode;
 /// the instance as it stands; edit it to taste (see docs/policy.md).
 #[derive(clap::Args)]
 pub struct FromInstanceArgs {
-    /// Instance directory (default: the current directory).
+    /// Instance directory; "." is the current directory.
     #[arg(default_value = ".")]
     pub dir: PathBuf,
     /// Expected CONFIGID as base64 (as given to `kss run --config-id`).
-    #[arg(long, value_name = "BASE64", conflicts_with = "config_id_hex")]
+    #[arg(long, value_name = "BASE64", conflicts_with_all = ["config_id_hex", "config_id_file"])]
     pub config_id: Option<String>,
     /// Expected CONFIGID as hex.
-    #[arg(long, value_name = "HEX")]
+    #[arg(long, value_name = "HEX", conflicts_with = "config_id_file")]
     pub config_id_hex: Option<String>,
+    /// Expected CONFIGID as the raw bytes of a file (as given to `kss run --config-id-file`).
+    #[arg(long, value_name = "PATH")]
+    pub config_id_file: Option<PathBuf>,
     /// Minimum CONFIGSVN (decimal or 0x hex).
     #[arg(long, value_name = "N")]
     pub min_config_svn: Option<String>,
@@ -51,15 +54,22 @@ pub fn run(a: FromInstanceArgs) -> CliResult {
     let sig = Sigstruct::from_bytes(&sig_bytes)
         .map_err(|e| CliError::input(format!("{}: {e}", sig_path.display())))?;
     let mut policy = Policy::from_sigstruct(&sig);
-    let explicit = match (&a.config_id, &a.config_id_hex) {
-        (Some(b), _) => Some(
+    let explicit = match (&a.config_id, &a.config_id_hex, &a.config_id_file) {
+        (Some(b), _, _) => Some(
             launch::config_id_from_base64(b)
                 .map_err(|e| CliError::input(format!("--config-id: {e}")))?,
         ),
-        (None, Some(h)) => Some(
+        (None, Some(h), _) => Some(
             launch::config_id_from_hex(h)
                 .map_err(|e| CliError::input(format!("--config-id-hex: {e}")))?,
         ),
+        (None, None, Some(p)) => {
+            let bytes = crate::util::read_file(p, "config ID file", kss_io::limits::CONFIG_ID)?;
+            Some(launch::config_id_from_raw(&bytes).map_err(|e| {
+                CliError::input(format!("--config-id-file {}: {e}", p.display()))
+                    .input_name(p.display().to_string())
+            })?)
+        }
         _ => None,
     };
     if !config.metadata.enable_kss && (explicit.is_some() || a.min_config_svn.is_some()) {

@@ -89,7 +89,8 @@ pub struct Args {
     #[arg(long, value_name = "PATH")]
     pub config_id_file: Option<PathBuf>,
     /// CONFIGSVN: decimal or 0x hex, 0..=65535 (default 0 for KSS instances).
-    #[arg(long, value_name = "N")]
+    // A negative number is taken as the value, so that the range check answers it.
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub config_svn: Option<String>,
     /// Simulated CPUSVN (sim mode): default, upgraded or downgraded.
     #[arg(long, value_parser = cpu_svn_parser(), default_value_t = SimCpuSvn::Default)]

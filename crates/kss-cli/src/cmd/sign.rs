@@ -154,11 +154,19 @@ pub fn load_key(path: &std::path::Path) -> Result<SigningKey, CliError> {
     SigningKey::load(path).map_err(|e| {
         let message = match e {
             kss_sign::KeyError::Io { .. } => e.to_string(),
+            // Neither form parsed: say so once, not with both DER parsers' ASN.1 details.
+            kss_sign::KeyError::Der { .. } => format!(
+                "signing key '{}': not an RSA private key: expected PEM ('-----BEGIN RSA PRIVATE \
+                 KEY-----' or '-----BEGIN PRIVATE KEY-----') or DER (PKCS#1 or PKCS#8)",
+                path.display()
+            ),
             _ => format!("signing key '{}': {e}", path.display()),
         };
-        CliError::input(message).hint(
-            "create one with `kss keygen --out key.pem` (or `openssl genrsa -3 -out key.pem 3072`)",
-        )
+        CliError::input(message)
+            .hint(
+                "create one with `kss keygen --out key.pem` (or `openssl genrsa -3 -out key.pem 3072`)",
+            )
+            .input_name(path.display().to_string())
     })
 }
 

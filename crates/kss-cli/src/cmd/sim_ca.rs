@@ -2,39 +2,51 @@
 //! verifier can check simulated quotes (only when explicitly told to trust `root.pem`).
 
 use crate::error::{CliError, CliResult};
-use crate::util::parse_num;
 use kss_sim_qe::{default_sim_ca_dir, SimQuotingEnclave};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+const EXPORT_FILES: &str = "\
+Files written into DIR (each atomically):
+  root.pem                      the simulated root CA (for kss verify --trust-root)
+  collateral.json               dcap-qvl QuoteCollateralV3 JSON (for kss verify --collateral)
+and the same collateral as a directory of raw PCS files (kss verify --collateral DIR):
+  tcb_info.json                 {\"tcbInfo\":{..},\"signature\":\"hex\"} (TCB info v3)
+  tcb_info_issuer_chain.pem     TCB signing certificate, root
+  qe_identity.json              {\"enclaveIdentity\":{..},\"signature\":\"hex\"} (QE identity v2)
+  qe_identity_issuer_chain.pem  TCB signing certificate, root
+  pck_crl.der                   CRL of the simulated PCK Platform CA
+  pck_crl_issuer_chain.pem      PCK Platform CA, root
+  root_ca_crl.der               CRL of the simulated root CA
+  pck_chain.pem                 PCK certificate chain of simulated quotes
+
+Example:
+  kss sim-ca export sim-collateral
+  kss verify quote.bin --collateral sim-collateral --trust-root sim-collateral/root.pem";
+
 /// Simulated PCK CA subcommands.
 #[derive(clap::Subcommand)]
 pub enum Command {
-    /// Write root.pem and collateral.json (valid now..now+30 days) for simulated quotes.
     Export(ExportArgs),
 }
 
-/// Write the simulated CA's root certificate and collateral into a directory.
+/// Write the simulated CA's root certificate and collateral (valid for 30 days) into a directory.
 ///
-/// Files: root.pem (the simulated root CA: pass it to `kss verify --trust-root root.pem`),
-/// collateral.json (dcap-qvl QuoteCollateralV3 format: TCB info v3, QE identity v2, root and
-/// platform-CA CRLs, issuer chains), and the raw PCS files `kss verify --collateral DIR` reads:
-/// tcb_info.json, tcb_info_issuer_chain.pem, qe_identity.json, qe_identity_issuer_chain.pem,
-/// pck_crl.der, pck_crl_issuer_chain.pem, root_ca_crl.der, pck_chain.pem (the CRLs also as
-/// root_ca.crl and pck_platform.crl). The simulated CA is created on first use in
-/// $KSS_HOME/sim-ca (else $XDG_DATA_HOME/kss/sim-ca, else ~/.local/share/kss/sim-ca).
-///
-/// Nothing here is signed by Intel: simulated quotes only verify against this root.
+/// The simulated CA is created on first use in $KSS_HOME/sim-ca (else
+/// $XDG_DATA_HOME/kss/sim-ca, else ~/.local/share/kss/sim-ca). Nothing here is signed by
+/// Intel: simulated quotes only verify against this root.
 #[derive(clap::Args)]
+#[command(after_help = EXPORT_FILES)]
 pub struct ExportArgs {
     /// Output directory (created if missing; existing files of the same names are replaced).
     pub dir: PathBuf,
     /// Directory of the simulated CA to use instead of the per-user default.
     #[arg(long, value_name = "DIR")]
     pub sim_ca_dir: Option<PathBuf>,
-    /// Issue date of the collateral as Unix seconds (decimal or 0x hex); default: now. The
-    /// collateral is valid from this time for 30 days.
-    #[arg(long, value_name = "UNIX_SECONDS")]
+    /// Issue date of the collateral: Unix seconds or RFC 3339 (as `kss verify --at`);
+    /// default: now. The collateral is valid from this time for 30 days. (`--now` is the old
+    /// name and still works.)
+    #[arg(long = "at", alias = "now", value_name = "TIME")]
     pub now: Option<String>,
 }
 
@@ -56,9 +68,18 @@ fn export(args: ExportArgs) -> CliResult {
         })?,
     };
     let now = match args.now {
-        Some(t) => parse_num(&t, "--now", u64::from(u32::MAX))?,
+        Some(t) => {
+            kss_attest::parse_time(&t, "--at").map_err(|e| CliError::input(e.to_string()))?
+        }
         None => kss_attest::now(),
     };
+    if args.dir.exists() && !args.dir.is_dir() {
+        return Err(CliError::input(format!(
+            "output directory '{}' is an existing file, not a directory",
+            args.dir.display()
+        ))
+        .input_name(args.dir.display().to_string()));
+    }
     let qe = SimQuotingEnclave::load_or_create(&ca_dir)
         .map_err(|e| CliError::environment(e.to_string()))?;
     let exported = qe

@@ -7,7 +7,7 @@ use crate::error::{CliError, CliResult};
 use crate::util::{print_json, read_file, read_text};
 use kss_attest::collateral::Collateral;
 use kss_attest::policy::Policy;
-use kss_attest::verify::Verifier;
+use kss_attest::verify::{ReportDataExpectation, RuntimeDataHash, Verifier};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -24,15 +24,18 @@ Collateral (--collateral PATH) comes in two forms:
   * a file: dcap-qvl's QuoteCollateralV3 JSON (keys pck_crl_issuer_chain, root_ca_crl,
     pck_crl, tcb_info_issuer_chain, tcb_info, tcb_info_signature, qe_identity_issuer_chain,
     qe_identity, qe_identity_signature);
-  * a directory of raw Intel PCS responses with these file names:
-      tcb_info.json                 {\"tcbInfo\":{..},\"signature\":\"hex\"} as served
-      tcb_info_issuer_chain.pem     TCB-Info-Issuer-Chain (TCB signing cert, root)
-      qe_identity.json              {\"enclaveIdentity\":{..},\"signature\":\"hex\"} as served
-      qe_identity_issuer_chain.pem  optional; defaults to tcb_info_issuer_chain.pem
-      pck_crl.der | pck_crl.pem     CRL of the PCK's CA (Processor or Platform)
-      pck_crl_issuer_chain.pem      its issuer chain
-      root_ca_crl.der | root_ca_crl.pem   Intel SGX Root CA CRL
-      pck_chain.pem                 optional PCK chain for quotes that do not carry one
+  * a directory of raw Intel PCS responses, under kss's names or Intel's usual ones:
+      tcb_info.json | tcbInfo.json                {\"tcbInfo\":{..},\"signature\":\"hex\"}
+      tcb_info_issuer_chain.pem | tcbSignChain.pem | TCB-Info-Issuer-Chain
+      qe_identity.json | qeIdentity.json          {\"enclaveIdentity\":{..},\"signature\":\"hex\"}
+      qe_identity_issuer_chain.pem | qeIdentitySignChain.pem | SGX-Enclave-Identity-Issuer-Chain
+                                    optional; defaults to the TCB info issuer chain
+      pck_crl.der | pck_crl.pem | pckCrl.der | pckCrl.pem | intermediateCaCrl.der
+      pck_crl_issuer_chain.pem | pckCrlIssuerChain.pem | SGX-PCK-CRL-Issuer-Chain
+      root_ca_crl.der | root_ca_crl.pem | rootCaCrl.der | rootCaCrl.pem
+      pck_chain.pem | pckCertChain.pem   optional PCK chain for quotes that do not carry one
+    (all names: docs/verification.md). Chains saved from a response header may stay
+    URL-encoded. A missing piece is named with every name looked for.
 A strict verifier needs both CRLs: without them the quote is rejected.
 
 Exit status: 0 accepted, 1 rejected (a check failed, the first one is named; or fetched
@@ -77,10 +80,21 @@ pub struct Args {
     #[arg(long)]
     pub allow_trailing: bool,
 
-    /// Also require that SHA-256 or SHA-512 of this file's bytes starts REPORTDATA (check
-    /// report_data.runtime_data), as `kss serve` does for a request's runtime_data.
+    /// Expected REPORTDATA, hex: 64 bytes must match exactly (check report_data.exact), fewer
+    /// bytes must open REPORTDATA (check report_data.prefix).
+    #[arg(long, value_name = "HEX")]
+    pub report_data: Option<String>,
+
+    /// Runtime data (e.g. the enclave's public key or your nonce) whose hash must open
+    /// REPORTDATA (check report_data.runtime_data). Without --runtime-data-hash either SHA-256
+    /// (first 32 bytes) or SHA-512 (all 64 bytes) is accepted, as `kss serve` does.
     #[arg(long, value_name = "FILE")]
     pub runtime_data: Option<PathBuf>,
+
+    /// Require this hash for --runtime-data: sha256 (REPORTDATA starts with the 32-byte digest)
+    /// or sha512 (REPORTDATA is the 64-byte digest).
+    #[arg(long, value_name = "HASH", value_parser = ["sha256", "sha512"], requires = "runtime_data")]
+    pub runtime_data_hash: Option<String>,
 
     /// Print the verdict as JSON on stdout: accepted, tcb_status, advisory_ids, qe_tcb_status,
     /// report_body and every check with its outcome and reason.
@@ -107,7 +121,9 @@ pub fn run(args: Args) -> CliResult {
     let roots = trust_roots(&args.trust_roots)?;
     let mut collateral = match &args.collateral {
         Some(path) => Collateral::from_path(path).map_err(|e| {
-            CliError::input(e.to_string()).hint("see `kss verify --help` for the collateral forms")
+            CliError::input(e.to_string())
+                .hint("see `kss verify --help` for the collateral forms")
+                .input_name(path.display().to_string())
         })?,
         None => {
             args.source
@@ -122,13 +138,20 @@ pub fn run(args: Args) -> CliResult {
         Some(p) => {
             let text = read_text(p, "policy", kss_io::limits::POLICY)?;
             Policy::from_json(&text, &p.display().to_string())
-                .map_err(|e| CliError::input(e.to_string()))?
+                .map_err(|e| CliError::input(e.to_string()).input_name(p.display().to_string()))?
         }
         None => Policy::default(),
     };
     let runtime_data = match &args.runtime_data {
         Some(p) => Some(read_file(p, "runtime data", kss_io::limits::QUOTE)?),
         None => None,
+    };
+    let expectations = report_data_expectations(&args, runtime_data.as_deref())?;
+    // With an explicit --runtime-data-hash the runtime data is checked as an expectation with
+    // that hash; otherwise `appraise` checks it as `kss serve` does (either hash).
+    let appraised_runtime_data = match args.runtime_data_hash {
+        Some(_) => None,
+        None => runtime_data.as_deref(),
     };
     // The verifier checks with the default policy; `appraise` applies `policy`. This is the
     // code path `kss serve` uses, so both give the same verdict for the same inputs.
@@ -139,8 +162,12 @@ pub fn run(args: Args) -> CliResult {
         &collateral,
         at,
         &policy,
-        runtime_data.as_deref(),
+        appraised_runtime_data,
     );
+    let mut verdict = verdict;
+    if !expectations.is_empty() {
+        verdict.check_report_data(&expectations);
+    }
     if args.json {
         print_json(&kss_serve::appraise::verdict_json(&verdict));
         return Ok(ExitCode::from(if verdict.accepted { 0 } else { 1 }));
@@ -153,4 +180,37 @@ pub fn run(args: Args) -> CliResult {
         None => Ok(ExitCode::SUCCESS),
         Some(e) => Err(e),
     }
+}
+
+/// What `--report-data` and `--runtime-data` ask of REPORTDATA.
+fn report_data_expectations(
+    args: &Args,
+    runtime_data: Option<&[u8]>,
+) -> Result<Vec<ReportDataExpectation>, CliError> {
+    let mut out = Vec::new();
+    if let Some(text) = &args.report_data {
+        let t = text.trim();
+        let t = t.strip_prefix("0x").unwrap_or(t);
+        let bytes = hex::decode(t)
+            .ok()
+            .and_then(|b| ReportDataExpectation::from_bytes(&b));
+        out.push(bytes.ok_or_else(|| {
+            CliError::input(format!(
+                "--report-data: '{text}' is not valid: expected 1 to 64 bytes of hex \
+                 (64 bytes: exact match; fewer: a prefix of REPORTDATA)"
+            ))
+        })?);
+    }
+    if let (Some(data), Some(name)) = (runtime_data, args.runtime_data_hash.as_deref()) {
+        let hash = if name == "sha512" {
+            RuntimeDataHash::Sha512
+        } else {
+            RuntimeDataHash::Sha256
+        };
+        out.push(ReportDataExpectation::RuntimeData {
+            data: data.to_vec(),
+            hash,
+        });
+    }
+    Ok(out)
 }
