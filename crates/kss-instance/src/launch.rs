@@ -224,12 +224,17 @@ mod tests {
             ),
             "{e}"
         );
+        let worded = "character '*' at position 4 is not base64 (expected A-Z, a-z, 0-9, +, / \
+                      and = padding at the end)";
         assert_eq!(
             e.to_string(),
-            "cannot decode 10 characters as base64: Invalid symbol 42, offset 3."
+            format!("cannot decode 10 characters as base64: {worded}")
         );
+        // The cause chain keeps the decoder's own error under the worded one.
+        let cause = std::error::Error::source(&e).unwrap();
+        assert_eq!(cause.to_string(), worded);
         assert_eq!(
-            std::error::Error::source(&e).map(|s| s.to_string()),
+            std::error::Error::source(cause).map(|s| s.to_string()),
             Some("Invalid symbol 42, offset 3.".to_string())
         );
         let long = base64::engine::general_purpose::STANDARD.encode([7u8; 65]);
