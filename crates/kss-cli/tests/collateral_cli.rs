@@ -102,8 +102,8 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-/// `kss verify QUOTE --pccs URL --cache-dir C --at AT --policy P [extra]`.
-fn verify(s: &Scratch, quote: &str, url: &str, at: &str, extra: &[&str]) -> Output {
+/// The command `kss verify QUOTE --pccs URL --cache-dir C --at AT --policy P [extra]`.
+fn verify_cmd(s: &Scratch, quote: &str, url: &str, at: &str, extra: &[&str]) -> Command {
     let (cache, policy) = (s.cache(), s.policy());
     let mut args = vec![
         "verify",
@@ -118,7 +118,14 @@ fn verify(s: &Scratch, quote: &str, url: &str, at: &str, extra: &[&str]) -> Outp
         &policy,
     ];
     args.extend_from_slice(extra);
-    kss(&args, s.dir.path())
+    kss_cmd(&args, s.dir.path())
+}
+
+/// Runs [`verify_cmd`].
+fn verify(s: &Scratch, quote: &str, url: &str, at: &str, extra: &[&str]) -> Output {
+    verify_cmd(s, quote, url, at, extra)
+        .output()
+        .expect("run kss")
 }
 
 fn assert_status(o: &Output, code: i32) {
@@ -366,28 +373,14 @@ fn eight_concurrent_verifications_on_an_empty_cache() {
     let s = Scratch::new();
     let pccs = Pccs::start(phala(PHALA_COLLATERAL));
     let q = testdata(PHALA_QUOTE);
-    let (cache, policy, url) = (s.cache(), s.policy(), pccs.url());
+    let url = pccs.url();
     let children: Vec<_> = (0..8)
         .map(|_| {
-            kss_cmd(
-                &[
-                    "verify",
-                    &q,
-                    "--pccs",
-                    &url,
-                    "--cache-dir",
-                    &cache,
-                    "--at",
-                    PHALA_AT,
-                    "--policy",
-                    &policy,
-                ],
-                s.dir.path(),
-            )
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn")
+            verify_cmd(&s, &q, &url, PHALA_AT, &[])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("spawn")
         })
         .collect();
     for c in children {
@@ -406,7 +399,7 @@ fn eight_concurrent_verifications_on_an_empty_cache() {
         ]
     );
     let o = kss(
-        &["collateral", "cache", "list", "--cache-dir", &cache],
+        &["collateral", "cache", "list", "--cache-dir", &s.cache()],
         s.dir.path(),
     );
     assert!(
@@ -689,27 +682,12 @@ fn requests_go_through_the_proxy_of_the_environment() {
     let s = Scratch::new();
     let proxy = Pccs::start(phala(PHALA_COLLATERAL));
     let url = dead_url();
-    let (cache, policy, q) = (s.cache(), s.policy(), testdata(PHALA_QUOTE));
-    let o = kss_cmd(
-        &[
-            "verify",
-            &q,
-            "--pccs",
-            &url,
-            "--cache-dir",
-            &cache,
-            "--at",
-            PHALA_AT,
-            "--policy",
-            &policy,
-        ],
-        s.dir.path(),
-    )
-    .env("HTTP_PROXY", proxy.url())
-    .env_remove("NO_PROXY")
-    .env_remove("no_proxy")
-    .output()
-    .expect("run kss");
+    let o = verify_cmd(&s, &testdata(PHALA_QUOTE), &url, PHALA_AT, &[])
+        .env("HTTP_PROXY", proxy.url())
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
+        .output()
+        .expect("run kss");
     assert_status(&o, 0);
     let reqs = proxy.requests();
     assert_eq!(reqs.len(), 4, "{reqs:?}");
