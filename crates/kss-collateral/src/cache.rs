@@ -527,4 +527,67 @@ mod tests {
         assert_eq!(c.clear().unwrap(), 1);
         assert!(!path.exists());
     }
+
+    /// The text of why bytes are not an entry (shown by `kss collateral cache list`).
+    fn why(piece: Piece, bytes: &[u8]) -> String {
+        match decode(&piece, bytes) {
+            Ok(e) => panic!("decoded {e:?}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn undecodable_entries_say_why_in_exact_words() {
+        let tcb = Piece::TcbInfo { fmspc: [1; 6] };
+        let sig = "ab".repeat(64);
+        let body = format!(r#"{{"tcbInfo":{{"a":1}},"signature":"{sig}"}}"#);
+        let good = String::from_utf8(encode(&entry(tcb, body.as_bytes()))).unwrap();
+        let edit = |from: &str, to: &str| {
+            assert!(good.contains(from), "{from}");
+            good.replacen(from, to, 1).into_bytes()
+        };
+        let texts = [
+            why(tcb, b"no newline"),
+            why(tcb, b"{\"format\":2,\n"),
+            why(tcb, &edit("\"format\":2", "\"format\":3")),
+            why(Piece::QeIdentity, good.as_bytes()),
+            why(tcb, &good.as_bytes()[..good.len() - 1]),
+            why(tcb, &edit(&sig, &"zz".repeat(64))),
+            why(tcb, &edit("\"issued\":\"", "\"issued\":\"x")),
+            why(
+                tcb,
+                &edit("\"trust_roots_sha256\":\"", "\"trust_roots_sha256\":\"00"),
+            ),
+        ];
+        assert_eq!(
+            texts,
+            [
+                "no header line",
+                "EOF while parsing a value at line 1 column 12",
+                "format 3 (this kss reads 2)",
+                "holds tcb-info 010101010101, not qe-identity -",
+                "192 bytes after the header, expected 31 + 162 (torn or edited)",
+                "signature: Invalid character 'z' at position 0",
+                "issued: \"x2025-06-15T15:06:40Z\" is not a time (expected Unix seconds or RFC 3339 like 2025-07-19T10:01:17Z)",
+                "trust_roots_sha256: not 32 bytes of hex",
+            ]
+        );
+        let need = Need {
+            fmspc: [1; 6],
+            ca: kss_attest::collateral::PckCa::Processor,
+        };
+        let bundle_why = |b: &[u8]| match decode_bundle(&need, b) {
+            Ok(e) => panic!("decoded {e:?}"),
+            Err(e) => e.to_string(),
+        };
+        assert_eq!(bundle_why(b"x"), "no header line");
+        assert_eq!(
+            bundle_why(b"{}\n"),
+            "missing field `format` at line 1 column 2"
+        );
+        assert_eq!(
+            bundle_why(b"{\"format\":2,\"need\":\"x\",\"lengths\":[0,0,0,0]}\n"),
+            "bundle of x format 2"
+        );
+    }
 }

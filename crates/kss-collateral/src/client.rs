@@ -407,4 +407,25 @@ mod tests {
             "QE identity: http://x/qe/identity answered HTTP 503 (Retry-After: 600 s, not retried: longer than the 30 s this client waits)"
         );
     }
+
+    #[test]
+    fn bad_service_ca_certificates_say_why_in_exact_words() {
+        let why = |pem: &[u8]| {
+            let config = ClientConfig {
+                extra_roots_pem: vec![pem.to_vec()],
+                ..ClientConfig::default()
+            };
+            Client::new(Endpoint::intel_pcs(), config)
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(
+            why(b"no pem"),
+            "HTTP client setup: CA certificate for the service: no PEM certificate found"
+        );
+        assert_eq!(
+            why(b"-----BEGIN CERTIFICATE-----\nzz\n-----END CERTIFICATE-----\n"),
+            "HTTP client setup: builder error"
+        );
+    }
 }

@@ -177,4 +177,21 @@ mod tests {
             assert!(Endpoint::parse(u).is_err(), "{u}");
         }
     }
+
+    #[test]
+    fn unparsable_urls_say_why_in_exact_words() {
+        let why = |u: &str| Endpoint::parse(u).unwrap_err().to_string();
+        assert_eq!(
+            why("not a url"),
+            "'not a url' is not a PCS/PCCS URL: relative URL without a base"
+        );
+        assert_eq!(
+            why("http://[::1"),
+            "'http://[::1' is not a PCS/PCCS URL: invalid IPv6 address"
+        );
+        assert_eq!(
+            why("ftp://h/"),
+            "'ftp://h/' is not a PCS/PCCS URL: the scheme must be https or http"
+        );
+    }
 }
