@@ -10,7 +10,7 @@
 use crate::cache::{DiskCache, Entry};
 use crate::client::{Client, ClientConfig};
 use crate::endpoint::Endpoint;
-use crate::error::{ErrorKind, FetchError};
+use crate::error::{ErrorKind, FetchError, MalformedAnswer, SetupProblem};
 use crate::need::Need;
 use crate::piece::Piece;
 use crate::validate::{check, Problem};
@@ -309,9 +309,7 @@ impl PccsSource {
                 let rt = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()
-                    .map_err(|e| FetchError::Setup {
-                        reason: format!("async runtime: {e}"),
-                    })?;
+                    .map_err(|e| FetchError::setup(SetupProblem::Runtime(e)))?;
                 self.runtime.get_or_init(|| rt)
             }
         };
@@ -466,23 +464,28 @@ impl PccsSource {
             &self.config.roots,
         )
         .map_err(|p| match p {
-            Problem::Malformed(reason) => FetchError::Malformed {
+            Problem::Malformed(m) => {
+                FetchError::malformed(piece, &resp.url, MalformedAnswer::Piece(m))
+            }
+            Problem::Rejected(r) => FetchError::Rejected {
                 piece,
                 url: resp.url.clone(),
-                reason,
-            },
-            Problem::Rejected(reason) => FetchError::Rejected {
-                piece,
-                url: resp.url.clone(),
-                reason,
+                problem: Arc::new(r),
             },
         })?;
         let entry = Entry::new(checked, resp.url.clone(), now(), self.roots_id).map_err(|p| {
-            FetchError::Malformed {
-                piece,
-                url: resp.url.clone(),
-                reason: format!("{p:?}"),
-            }
+            let problem = match p {
+                Problem::Malformed(m) => MalformedAnswer::Entry(m),
+                // Entry::new only splits the signed body: it never rejects.
+                Problem::Rejected(r) => {
+                    return FetchError::Rejected {
+                        piece,
+                        url: resp.url.clone(),
+                        problem: Arc::new(r),
+                    }
+                }
+            };
+            FetchError::malformed(piece, &resp.url, problem)
         })?;
         let mut warning = None;
         if let Some(cache) = &self.cache {
@@ -513,10 +516,8 @@ type Got = (Arc<Entry>, Origin, Option<String>);
 fn assemble(got: [Got; 4]) -> Result<Sourced, FetchError> {
     let [(tcb, o0, w0), (qe, o1, w1), (pck, o2, w2), (root, o3, w3)] = got;
     let signed = |r: &Entry| {
-        r.signed.clone().ok_or_else(|| FetchError::Malformed {
-            piece: r.checked.piece,
-            url: r.source.clone(),
-            reason: "no signed body".into(),
+        r.signed.clone().ok_or_else(|| {
+            FetchError::malformed(r.checked.piece, &r.source, MalformedAnswer::NoSignedBody)
         })
     };
     let chain = |r: &Entry| {
@@ -550,8 +551,8 @@ fn assemble(got: [Got; 4]) -> Result<Sourced, FetchError> {
 }
 
 /// The trait the verifier knows: collateral valid at the need's time. Unavailable pieces are
-/// [`CollateralError::Unavailable`] (with the [`FetchError`] as source), the others
-/// [`CollateralError::Field`]; [`PccsSource::collateral`] keeps the full error.
+/// [`CollateralError::Unavailable`], the others [`CollateralError::Content`], both with the
+/// [`FetchError`] as source; [`PccsSource::collateral`] keeps the full error.
 impl CollateralSource for PccsSource {
     fn collateral(&self, need: &CollateralNeed) -> Result<Arc<Collateral>, CollateralError> {
         let n = Need {
@@ -572,10 +573,10 @@ impl CollateralSource for PccsSource {
                         what: format!("{what} from {}", self.config.endpoint.api()),
                         source: Box::new(e),
                     },
-                    ErrorKind::Rejected | ErrorKind::Malformed => CollateralError::Field {
+                    ErrorKind::Rejected | ErrorKind::Malformed => CollateralError::Content {
                         source_name: self.config.endpoint.api().to_string(),
                         field: what,
-                        reason: e.to_string(),
+                        source: Box::new(e),
                     },
                 })
             }
@@ -585,3 +586,4 @@ impl CollateralSource for PccsSource {
 
 /// The four collateral pieces of a need, each with where it came from.
 type FourPieces = [(Arc<Entry>, Origin); 4];
+

@@ -51,7 +51,7 @@ fn phala() -> Served {
 
 fn rejected(r: Result<kss_collateral::validate::Checked, Problem>) -> String {
     match r {
-        Err(Problem::Rejected(why)) => why,
+        Err(Problem::Rejected(why)) => why.to_string(),
         other => panic!("expected a rejection, got {other:?}"),
     }
 }
