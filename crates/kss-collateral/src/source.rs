@@ -94,8 +94,9 @@ pub struct PccsSource {
     runtime: OnceLock<tokio::runtime::Runtime>,
 }
 
-/// The result of a fetch, shared by the callers that waited for it.
-type Shared = Result<Arc<Entry>, Arc<FetchError>>;
+/// The result of a fetch and where the leading caller found the piece, shared by the callers
+/// that waited for it.
+type Shared = Result<(Arc<Entry>, Origin), Arc<FetchError>>;
 
 /// A fetch as its waiters see it: `None` until it is done.
 type Flight = Option<Shared>;
@@ -399,7 +400,7 @@ impl PccsSource {
             };
             if let Some(shared) = self.follow(piece, rx).await? {
                 return match shared {
-                    Ok(r) => Ok((r, Origin::Network, warning)),
+                    Ok((r, o)) => Ok((r, o, warning)),
                     Err(e) => Err(e.duplicate()),
                 };
             }
@@ -438,12 +439,12 @@ impl PccsSource {
         warning: Option<String>,
     ) -> Result<Got, FetchError> {
         if let Ok(Some((r, o))) = self.lookup(piece, at) {
-            guard.publish(Ok(r.clone()));
+            guard.publish(Ok((r.clone(), o)));
             return Ok((r, o, warning));
         }
         match self.fetch(piece).await {
             Ok((r, w)) => {
-                guard.publish(Ok(r.clone()));
+                guard.publish(Ok((r.clone(), Origin::Network)));
                 Ok((r, Origin::Network, warning.or(w)))
             }
             Err(e) => {
@@ -587,3 +588,50 @@ impl CollateralSource for PccsSource {
 /// The four collateral pieces of a need, each with where it came from.
 type FourPieces = [(Arc<Entry>, Origin); 4];
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::validate::Checked;
+    use std::future::{poll_fn, Future};
+    use std::task::Poll;
+
+    #[test]
+    fn a_caller_that_joined_a_fetch_reports_where_the_leader_found_the_piece() {
+        // A service that is never asked: the leader finds the piece in memory.
+        let endpoint = Endpoint::parse("http://127.0.0.1:9").expect("url");
+        let src = PccsSource::new(SourceConfig::new(endpoint));
+        let (piece, at) = (Piece::RootCaCrl, 1_752_919_277);
+        // Another caller leads a fetch of the piece: this one misses and waits for it.
+        let (tx, rx) = watch::channel(None);
+        lock(&src.inflight).insert(piece.file_name(), rx);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async {
+            let mut follower = std::pin::pin!(src.piece(piece, at));
+            let first = poll_fn(|cx| Poll::Ready(follower.as_mut().poll(cx))).await;
+            assert!(first.is_pending(), "the follower waits for the flight");
+            // Meanwhile the piece got into memory; the leader looks again and finds it there.
+            let checked = Checked {
+                piece,
+                body: vec![0x30, 0],
+                issuer_chain: None,
+                issued: at - 1,
+                next_update: at + 1,
+            };
+            let entry = Entry::new(checked, "memory".into(), at, src.roots_id).expect("entry");
+            src.remember(Arc::new(entry));
+            let guard = FlightGuard {
+                inflight: &src.inflight,
+                key: piece.file_name(),
+                tx,
+            };
+            let (_, led, _) = src.lead(piece, at, guard, None).await.expect("led");
+            assert_eq!(led, Origin::Memory);
+            let (r, followed, warning) = follower.await.expect("followed");
+            assert_eq!(followed, Origin::Memory, "not Network: nothing was fetched");
+            assert_eq!((r.checked.piece, warning), (piece, None));
+        });
+    }
+}
