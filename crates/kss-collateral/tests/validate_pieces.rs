@@ -49,6 +49,14 @@ fn phala() -> Served {
     }
 }
 
+/// `body` with one changed digit (in the signed value).
+fn tampered(body: &[u8]) -> Vec<u8> {
+    let mut t = body.to_vec();
+    let i = t.iter().position(u8::is_ascii_digit).unwrap();
+    t[i] = if t[i] == b'9' { b'0' } else { t[i] + 1 };
+    t
+}
+
 fn rejected(r: Result<kss_collateral::validate::Checked, Problem>) -> String {
     match r {
         Err(Problem::Rejected(why)) => why.to_string(),
@@ -130,13 +138,7 @@ fn wrong_pieces_are_rejected() {
     ));
     assert!(why.contains("not signed by a trusted root"), "{why}");
     // One changed byte in the signed value.
-    let mut tampered = p.qe.clone();
-    let i = tampered.iter().position(u8::is_ascii_digit).unwrap();
-    tampered[i] = if tampered[i] == b'9' {
-        b'0'
-    } else {
-        tampered[i] + 1
-    };
+    let tampered = tampered(&p.qe);
     let why = rejected(check(
         &Piece::QeIdentity,
         &tampered,
@@ -277,13 +279,7 @@ fn problems_have_their_exact_text() {
         )),
         problem_text(check(&Piece::QeIdentity, &p.qe, None, &ROOTS)),
     ];
-    let mut tampered = p.qe.clone();
-    let i = tampered.iter().position(u8::is_ascii_digit).unwrap();
-    tampered[i] = if tampered[i] == b'9' {
-        b'0'
-    } else {
-        tampered[i] + 1
-    };
+    let tampered = tampered(&p.qe);
     let altered = problem_text(check(
         &Piece::QeIdentity,
         &tampered,
