@@ -129,6 +129,17 @@ pub enum CollateralError {
         /// What is wrong and what was expected.
         reason: String,
     },
+    /// A piece whose content another check refused (e.g. a fetched piece that is malformed
+    /// or does not verify); that check's error is the source.
+    #[error("{source_name}: {field}: {source}")]
+    Content {
+        /// Which collateral.
+        source_name: String,
+        /// The piece or field.
+        field: String,
+        /// What is wrong.
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// A JSON document (or field) that does not parse.
     #[error("{source_name}: {field}: {source}")]
     Json {
@@ -176,7 +187,7 @@ impl CollateralError {
             Self::Io { .. } | Self::Missing { .. } | Self::Unavailable { .. } => {
                 CollateralErrorKind::NotAvailable
             }
-            Self::Field { .. } | Self::Json { .. } | Self::Hex { .. } => {
+            Self::Field { .. } | Self::Content { .. } | Self::Json { .. } | Self::Hex { .. } => {
                 CollateralErrorKind::BadContent
             }
         }

@@ -15,7 +15,7 @@ use crate::need::Need;
 use crate::piece::{ca_name, Piece};
 use crate::validate::{Checked, Problem};
 use kss_attest::collateral::SignedJson;
-use kss_attest::{format_rfc3339, parse_rfc3339, P256Key};
+use kss_attest::{format_rfc3339, parse_rfc3339, P256Key, TimeError};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -123,7 +123,81 @@ struct Header {
 }
 
 /// An entry file of [`DiskCache::list`]: its path and its entry, or why it cannot be read.
-pub type Listed = (PathBuf, Result<Entry, String>);
+pub type Listed = (PathBuf, Result<Entry, EntryError>);
+
+/// Why a cache file is not an entry (or bundle) this code can use.
+#[derive(Debug, thiserror::Error)]
+pub enum EntryError {
+    /// The file could not be read.
+    #[error("{0}")]
+    Read(#[source] std::io::Error),
+    /// No newline ends a header line.
+    #[error("no header line")]
+    NoHeaderLine,
+    /// The header line does not parse.
+    #[error("{0}")]
+    Header(#[source] serde_json::Error),
+    /// Another format.
+    #[error("format {0} (this kss reads {FORMAT})")]
+    Format(u32),
+    /// The entry of another piece.
+    #[error("holds {held} {held_selector}, not {kind} {selector}")]
+    OtherPiece {
+        /// The kind of piece it holds.
+        held: String,
+        /// The FMSPC or CA of the piece it holds.
+        held_selector: String,
+        /// The kind asked for.
+        kind: &'static str,
+        /// The FMSPC or CA asked for.
+        selector: String,
+    },
+    /// The bytes after the header are not the chain and body the header announces.
+    #[error("{rest} bytes after the header, expected {chain} + {body} (torn or edited)")]
+    Lengths {
+        /// Bytes after the header line.
+        rest: usize,
+        /// The announced issuer chain length.
+        chain: usize,
+        /// The announced body length.
+        body: usize,
+    },
+    /// The issuer chain is not UTF-8.
+    #[error("issuer chain: not UTF-8")]
+    ChainNotUtf8,
+    /// The span of the signed value lies outside the body.
+    #[error("signed_value: outside the body")]
+    SpanOutside,
+    /// The signature is not hex.
+    #[error("signature: {0}")]
+    Signature(#[source] hex::FromHexError),
+    /// Only one of the signed value's span and the signature.
+    #[error("signed_value and signature go together")]
+    SignedHalf,
+    /// A signed piece without its signed value, or a CRL with one.
+    #[error("signed_value missing or out of place")]
+    SignedMisplaced,
+    /// A date that does not parse.
+    #[error("{0}")]
+    Time(#[source] TimeError),
+    /// The trust roots' hash is not 32 bytes of hex.
+    #[error("trust_roots_sha256: not 32 bytes of hex")]
+    RootsId,
+    /// The bundle of another need, or of another format.
+    #[error("bundle of {need} format {format}")]
+    OtherBundle {
+        /// The need it holds.
+        need: String,
+        /// Its format.
+        format: u32,
+    },
+    /// The lengths of a bundle's entries do not add up to the file.
+    #[error("the lengths do not add up (torn or edited)")]
+    BundleLengths,
+    /// A bundle without four entries.
+    #[error("not four entries")]
+    NotFour,
+}
 
 /// The cache directory.
 #[derive(Debug, Clone)]
@@ -233,7 +307,7 @@ impl DiskCache {
             };
             let path = de.path();
             let entry = kss_io::read_bounded(&path, MAX_ENTRY_BYTES)
-                .map_err(|e| e.to_string())
+                .map_err(EntryError::Read)
                 .and_then(|b| decode(&piece, &b));
             out.push((path, entry));
         }
@@ -319,19 +393,22 @@ fn span_of(whole: &[u8], part: &[u8]) -> Option<[usize; 2]> {
 }
 
 /// The four entries of a bundle file.
-fn decode_bundle(need: &Need, bytes: &[u8]) -> Result<[Entry; 4], String> {
+fn decode_bundle(need: &Need, bytes: &[u8]) -> Result<[Entry; 4], EntryError> {
     let nl = bytes
         .iter()
         .position(|&b| b == b'\n')
-        .ok_or("no header line")?;
-    let h: BundleHeader = serde_json::from_slice(&bytes[..nl]).map_err(|e| e.to_string())?;
+        .ok_or(EntryError::NoHeaderLine)?;
+    let h: BundleHeader = serde_json::from_slice(&bytes[..nl]).map_err(EntryError::Header)?;
     if h.format != FORMAT || h.need != need_name(need) {
-        return Err(format!("bundle of {} format {}", h.need, h.format));
+        return Err(EntryError::OtherBundle {
+            need: h.need,
+            format: h.format,
+        });
     }
     let mut rest = &bytes[nl + 1..];
     let total = h.lengths.iter().try_fold(0usize, |a, l| a.checked_add(*l));
     if total != Some(rest.len()) {
-        return Err("the lengths do not add up (torn or edited)".into());
+        return Err(EntryError::BundleLengths);
     }
     let mut out = Vec::with_capacity(4);
     for (piece, len) in need.pieces().iter().zip(h.lengths) {
@@ -339,34 +416,34 @@ fn decode_bundle(need: &Need, bytes: &[u8]) -> Result<[Entry; 4], String> {
         out.push(decode(piece, part)?);
         rest = tail;
     }
-    out.try_into().map_err(|_| "not four entries".to_string())
+    out.try_into().map_err(|_| EntryError::NotFour)
 }
 
 /// An entry from the bytes of its encoding (a piece file, or a part of a bundle file).
-fn decode(piece: &Piece, bytes: &[u8]) -> Result<Entry, String> {
+fn decode(piece: &Piece, bytes: &[u8]) -> Result<Entry, EntryError> {
     let nl = bytes
         .iter()
         .position(|&b| b == b'\n')
-        .ok_or("no header line")?;
-    let h: Header = serde_json::from_slice(&bytes[..nl]).map_err(|e| e.to_string())?;
+        .ok_or(EntryError::NoHeaderLine)?;
+    let h: Header = serde_json::from_slice(&bytes[..nl]).map_err(EntryError::Header)?;
     if h.format != FORMAT {
-        return Err(format!("format {} (this kss reads {FORMAT})", h.format));
+        return Err(EntryError::Format(h.format));
     }
     if h.piece != piece.kind() || h.selector != piece.selector() {
-        return Err(format!(
-            "holds {} {}, not {} {}",
-            h.piece,
-            h.selector,
-            piece.kind(),
-            piece.selector()
-        ));
+        return Err(EntryError::OtherPiece {
+            held: h.piece,
+            held_selector: h.selector,
+            kind: piece.kind(),
+            selector: piece.selector(),
+        });
     }
     let rest = bytes.len() - (nl + 1);
     if h.issuer_chain_len.checked_add(h.body_len) != Some(rest) {
-        return Err(format!(
-            "{rest} bytes after the header, expected {} + {} (torn or edited)",
-            h.issuer_chain_len, h.body_len
-        ));
+        return Err(EntryError::Lengths {
+            rest,
+            chain: h.issuer_chain_len,
+            body: h.body_len,
+        });
     }
     let body_start = nl + 1 + h.issuer_chain_len;
     let chain = &bytes[nl + 1..body_start];
@@ -375,7 +452,7 @@ fn decode(piece: &Piece, bytes: &[u8]) -> Result<Entry, String> {
     } else {
         Some(
             std::str::from_utf8(chain)
-                .map_err(|_| "issuer chain: not UTF-8")?
+                .map_err(|_| EntryError::ChainNotUtf8)?
                 .to_owned(),
         )
     };
@@ -385,22 +462,22 @@ fn decode(piece: &Piece, bytes: &[u8]) -> Result<Entry, String> {
             body: off
                 .checked_add(len)
                 .and_then(|end| body.get(off..end))
-                .ok_or("signed_value: outside the body")?
+                .ok_or(EntryError::SpanOutside)?
                 .to_vec(),
-            signature: hex::decode(sig).map_err(|e| format!("signature: {e}"))?,
+            signature: hex::decode(sig).map_err(EntryError::Signature)?,
         }),
         (None, None) => None,
-        _ => return Err("signed_value and signature go together".into()),
+        _ => return Err(EntryError::SignedHalf),
     };
     let is_signed = matches!(piece, Piece::TcbInfo { .. } | Piece::QeIdentity);
     if is_signed != signed.is_some() {
-        return Err("signed_value missing or out of place".into());
+        return Err(EntryError::SignedMisplaced);
     }
-    let time = |t: &str, what: &str| parse_rfc3339(t, what).map_err(|e| e.to_string());
+    let time = |t: &str, what: &str| parse_rfc3339(t, what).map_err(EntryError::Time);
     let root: [u8; 32] = hex::decode(&h.trust_roots_sha256)
         .ok()
         .and_then(|r| r.try_into().ok())
-        .ok_or("trust_roots_sha256: not 32 bytes of hex")?;
+        .ok_or(EntryError::RootsId)?;
     let (issued, next_update) = (
         time(&h.issued, "issued")?,
         time(&h.next_update, "next_update")?,
@@ -526,5 +603,72 @@ mod tests {
         c.write(&four[0]).unwrap();
         assert_eq!(c.clear().unwrap(), 1);
         assert!(!path.exists());
+    }
+
+    /// The text of why bytes are not an entry (shown by `kss collateral cache list`).
+    fn why(piece: Piece, bytes: &[u8]) -> String {
+        match decode(&piece, bytes) {
+            Ok(e) => panic!("decoded {e:?}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn undecodable_entries_say_why_in_exact_words() {
+        let tcb = Piece::TcbInfo { fmspc: [1; 6] };
+        let sig = "ab".repeat(64);
+        let body = format!(r#"{{"tcbInfo":{{"a":1}},"signature":"{sig}"}}"#);
+        let good = String::from_utf8(encode(&entry(tcb, body.as_bytes()))).unwrap();
+        let edit = |from: &str, to: &str| {
+            assert!(good.contains(from), "{from}");
+            good.replacen(from, to, 1).into_bytes()
+        };
+        let texts = [
+            why(tcb, b"no newline"),
+            why(tcb, b"{\"format\":2,\n"),
+            why(tcb, &edit("\"format\":2", "\"format\":3")),
+            why(Piece::QeIdentity, good.as_bytes()),
+            why(tcb, &good.as_bytes()[..good.len() - 1]),
+            why(tcb, &edit(&sig, &"zz".repeat(64))),
+            why(tcb, &edit("\"issued\":\"", "\"issued\":\"x")),
+            why(
+                tcb,
+                &edit("\"trust_roots_sha256\":\"", "\"trust_roots_sha256\":\"00"),
+            ),
+        ];
+        assert_eq!(
+            texts,
+            [
+                "no header line",
+                "EOF while parsing a value at line 1 column 12",
+                "format 3 (this kss reads 2)",
+                "holds tcb-info 010101010101, not qe-identity -",
+                "192 bytes after the header, expected 31 + 162 (torn or edited)",
+                "signature: Invalid character 'z' at position 0",
+                "issued: \"x2025-06-15T15:06:40Z\" is not a time (expected Unix seconds or RFC 3339 like 2025-07-19T10:01:17Z)",
+                "trust_roots_sha256: not 32 bytes of hex",
+            ]
+        );
+        let need = Need {
+            fmspc: [1; 6],
+            ca: kss_attest::collateral::PckCa::Processor,
+        };
+        // The parser's error is kept as the cause.
+        let e = decode(&tcb, b"{\"format\":2,\n").unwrap_err();
+        let cause = std::error::Error::source(&e);
+        assert!(cause.is_some_and(|c| c.is::<serde_json::Error>()), "{e:?}");
+        let bundle_why = |b: &[u8]| match decode_bundle(&need, b) {
+            Ok(e) => panic!("decoded {e:?}"),
+            Err(e) => e.to_string(),
+        };
+        assert_eq!(bundle_why(b"x"), "no header line");
+        assert_eq!(
+            bundle_why(b"{}\n"),
+            "missing field `format` at line 1 column 2"
+        );
+        assert_eq!(
+            bundle_why(b"{\"format\":2,\"need\":\"x\",\"lengths\":[0,0,0,0]}\n"),
+            "bundle of x format 2"
+        );
     }
 }

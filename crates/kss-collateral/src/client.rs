@@ -7,7 +7,7 @@
 //! a longer one is not retried at all, so the service is never asked again earlier than told.
 
 use crate::endpoint::Endpoint;
-use crate::error::FetchError;
+use crate::error::{FetchError, MalformedAnswer, SetupProblem};
 use crate::headers;
 use crate::piece::Piece;
 use std::time::{Duration, SystemTime};
@@ -104,22 +104,18 @@ impl Client {
             .connect_timeout(config.timeout)
             .user_agent(concat!("kss/", env!("CARGO_PKG_VERSION")));
         for pem in &config.extra_roots_pem {
-            let certs =
-                reqwest::Certificate::from_pem_bundle(pem).map_err(|e| FetchError::Setup {
-                    reason: format!("CA certificate for the service: {e}"),
-                })?;
+            let certs = reqwest::Certificate::from_pem_bundle(pem)
+                .map_err(|e| FetchError::setup(SetupProblem::CaCertificate(e)))?;
             if certs.is_empty() {
-                return Err(FetchError::Setup {
-                    reason: "CA certificate for the service: no PEM certificate found".into(),
-                });
+                return Err(FetchError::setup(SetupProblem::NoCaCertificate));
             }
             for c in certs {
                 builder = builder.add_root_certificate(c);
             }
         }
-        let http = builder.build().map_err(|e| FetchError::Setup {
-            reason: e.to_string(),
-        })?;
+        let http = builder
+            .build()
+            .map_err(|e| FetchError::setup(SetupProblem::Client(e)))?;
         Ok(Self {
             http,
             endpoint,
@@ -213,15 +209,9 @@ impl Client {
                         url: url.to_string(),
                         expected: names.join(" or "),
                     })?;
-                Some(
-                    headers::decode_pem_chain(value.as_bytes()).map_err(|reason| {
-                        FetchError::Malformed {
-                            piece: *piece,
-                            url: url.to_string(),
-                            reason,
-                        }
-                    })?,
-                )
+                Some(headers::decode_pem_chain(value.as_bytes()).map_err(|e| {
+                    FetchError::malformed(*piece, url, MalformedAnswer::IssuerChain(e))
+                })?)
             }
         };
         let limit = self.config.max_body;
@@ -241,12 +231,7 @@ impl Client {
             body.extend_from_slice(&chunk);
         }
         if body.is_empty() {
-            return Err(FetchError::Malformed {
-                piece: *piece,
-                url: url.to_string(),
-                reason: "empty body".into(),
-            }
-            .into());
+            return Err(FetchError::malformed(*piece, url, MalformedAnswer::EmptyBody).into());
         }
         Ok(Response {
             url: url.to_string(),
@@ -405,6 +390,27 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "QE identity: http://x/qe/identity answered HTTP 503 (Retry-After: 600 s, not retried: longer than the 30 s this client waits)"
+        );
+    }
+
+    #[test]
+    fn bad_service_ca_certificates_say_why_in_exact_words() {
+        let why = |pem: &[u8]| {
+            let config = ClientConfig {
+                extra_roots_pem: vec![pem.to_vec()],
+                ..ClientConfig::default()
+            };
+            Client::new(Endpoint::intel_pcs(), config)
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(
+            why(b"no pem"),
+            "HTTP client setup: CA certificate for the service: no PEM certificate found"
+        );
+        assert_eq!(
+            why(b"-----BEGIN CERTIFICATE-----\nzz\n-----END CERTIFICATE-----\n"),
+            "HTTP client setup: builder error"
         );
     }
 }

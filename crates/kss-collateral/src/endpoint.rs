@@ -30,7 +30,36 @@ pub struct EndpointError {
     /// The URL as given.
     pub url: String,
     /// What is wrong with it.
-    pub reason: String,
+    #[source]
+    pub reason: EndpointProblem,
+}
+
+/// The URL parser's error (`url::ParseError`).
+pub type UrlParseError = <Url as std::str::FromStr>::Err;
+
+/// What is wrong with a PCS/PCCS URL.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EndpointProblem {
+    /// It is not a URL.
+    #[error("{0}")]
+    Url(#[source] UrlParseError),
+    /// Neither http nor https.
+    #[error("the scheme must be https or http")]
+    Scheme,
+    /// No host.
+    #[error("no host")]
+    NoHost,
+    /// A query or fragment.
+    #[error("a query or fragment is not allowed")]
+    QueryOrFragment,
+    /// A user name or password.
+    #[error("credentials in the URL are not allowed")]
+    Credentials,
+    /// The path of an older API version.
+    #[error(
+        "only API version v4 is spoken: give the base URL or one ending in /sgx/certification/v4"
+    )]
+    OldApi,
 }
 
 impl Endpoint {
@@ -47,22 +76,22 @@ impl Endpoint {
     /// credentials are not. Intel's PCS host gets the Root CA CRL from its distribution point,
     /// any other host (a PCCS) from `…/rootcacrl`.
     pub fn parse(text: &str) -> Result<Self, EndpointError> {
-        let err = |reason: &str| EndpointError {
+        let err = |reason: EndpointProblem| EndpointError {
             url: text.to_string(),
-            reason: reason.to_string(),
+            reason,
         };
-        let url = Url::parse(text.trim()).map_err(|e| err(&e.to_string()))?;
+        let url = Url::parse(text.trim()).map_err(|e| err(EndpointProblem::Url(e)))?;
         if !matches!(url.scheme(), "http" | "https") {
-            return Err(err("the scheme must be https or http"));
+            return Err(err(EndpointProblem::Scheme));
         }
         if url.host_str().is_none_or(str::is_empty) {
-            return Err(err("no host"));
+            return Err(err(EndpointProblem::NoHost));
         }
         if url.query().is_some() || url.fragment().is_some() {
-            return Err(err("a query or fragment is not allowed"));
+            return Err(err(EndpointProblem::QueryOrFragment));
         }
         if !url.username().is_empty() || url.password().is_some() {
-            return Err(err("credentials in the URL are not allowed"));
+            return Err(err(EndpointProblem::Credentials));
         }
         let path = url.path().trim_end_matches('/');
         for old in [
@@ -71,7 +100,7 @@ impl Endpoint {
             "/sgx/certification/v1",
         ] {
             if path.ends_with(old) {
-                return Err(err("only API version v4 is spoken: give the base URL or one ending in /sgx/certification/v4"));
+                return Err(err(EndpointProblem::OldApi));
             }
         }
         let path = path.strip_suffix(API_PATH).unwrap_or(path);
@@ -176,5 +205,30 @@ mod tests {
         ] {
             assert!(Endpoint::parse(u).is_err(), "{u}");
         }
+    }
+
+    #[test]
+    fn unparsable_urls_say_why_in_exact_words() {
+        let why = |u: &str| Endpoint::parse(u).unwrap_err().to_string();
+        let e = Endpoint::parse("not a url").unwrap_err();
+        let cause = std::error::Error::source(&e).and_then(std::error::Error::source);
+        assert_eq!(
+            cause
+                .and_then(|c| c.downcast_ref::<UrlParseError>())
+                .map(ToString::to_string),
+            Some("relative URL without a base".to_string())
+        );
+        assert_eq!(
+            why("not a url"),
+            "'not a url' is not a PCS/PCCS URL: relative URL without a base"
+        );
+        assert_eq!(
+            why("http://[::1"),
+            "'http://[::1' is not a PCS/PCCS URL: invalid IPv6 address"
+        );
+        assert_eq!(
+            why("ftp://h/"),
+            "'ftp://h/' is not a PCS/PCCS URL: the scheme must be https or http"
+        );
     }
 }

@@ -1,7 +1,9 @@
 //! Why collateral could not be had. Every error names the piece and, when the network was
 //! involved, the URL (and the HTTP status when there was one).
 
+use crate::headers::HeaderError;
 use crate::piece::Piece;
+use kss_attest::collateral::piece_check::{Malformed, Rejection};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -67,14 +69,15 @@ pub enum FetchError {
         expected: String,
     },
     /// The answer is not a well-formed piece.
-    #[error("{piece}: the answer of {url} is malformed: {reason}")]
+    #[error("{piece}: the answer of {url} is malformed: {problem}")]
     Malformed {
         /// The piece asked for.
         piece: Piece,
         /// The URL asked.
         url: String,
-        /// What is wrong.
-        reason: String,
+        /// What is wrong (shared with callers that waited for the same fetch).
+        #[source]
+        problem: Arc<MalformedAnswer>,
     },
     /// The answer is larger than the size limit.
     #[error("{piece}: the answer of {url} is over the size limit of {limit} bytes")]
@@ -87,14 +90,15 @@ pub enum FetchError {
         limit: usize,
     },
     /// The piece failed its signature or chain check.
-    #[error("{piece} from {url} rejected: {reason}")]
+    #[error("{piece} from {url} rejected: {problem}")]
     Rejected {
         /// The piece asked for.
         piece: Piece,
         /// Where it came from.
         url: String,
-        /// Which check failed and why.
-        reason: String,
+        /// Which check failed and why (shared with callers that waited for the same fetch).
+        #[source]
+        problem: Arc<Rejection>,
     },
     /// The network may not be used and the cache has no piece valid at the time asked for.
     #[error("{piece}: no cached copy valid at {at} and network use is disabled")]
@@ -114,11 +118,68 @@ pub enum FetchError {
         source: std::io::Error,
     },
     /// The HTTP client could not be set up (e.g. a bad CA certificate for the service).
-    #[error("HTTP client setup: {reason}")]
+    #[error("HTTP client setup: {problem}")]
     Setup {
         /// What failed.
-        reason: String,
+        #[source]
+        problem: Arc<SetupProblem>,
     },
+}
+
+/// What is wrong with an answer that is not a well-formed piece.
+#[derive(Debug, thiserror::Error)]
+pub enum MalformedAnswer {
+    /// The issuer chain header does not hold a PEM chain.
+    #[error("{0}")]
+    IssuerChain(#[source] HeaderError),
+    /// The answer has no body.
+    #[error("empty body")]
+    EmptyBody,
+    /// The body failed the piece checks as malformed.
+    #[error("{0}")]
+    Piece(#[source] Malformed),
+    /// A checked TCB info or QE identity whose signed body could not be split out again.
+    /// (Worded as it always was: the problem's name, then its text quoted.)
+    #[error("Malformed({:?})", .0.to_string())]
+    Entry(#[source] Malformed),
+    /// A piece held without the signed body it needs.
+    #[error("no signed body")]
+    NoSignedBody,
+}
+
+/// Why the HTTP client could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupProblem {
+    /// A CA certificate given for the service does not parse.
+    #[error("CA certificate for the service: {0}")]
+    CaCertificate(#[source] reqwest::Error),
+    /// A CA certificate file given for the service holds no certificate.
+    #[error("CA certificate for the service: no PEM certificate found")]
+    NoCaCertificate,
+    /// The client itself could not be built.
+    #[error("{0}")]
+    Client(#[source] reqwest::Error),
+    /// The runtime of a blocking call could not be started.
+    #[error("async runtime: {0}")]
+    Runtime(#[source] std::io::Error),
+}
+
+impl FetchError {
+    /// A malformed-answer error.
+    pub(crate) fn malformed(piece: Piece, url: &str, problem: MalformedAnswer) -> Self {
+        FetchError::Malformed {
+            piece,
+            url: url.to_string(),
+            problem: Arc::new(problem),
+        }
+    }
+
+    /// A setup error.
+    pub(crate) fn setup(problem: SetupProblem) -> Self {
+        FetchError::Setup {
+            problem: Arc::new(problem),
+        }
+    }
 }
 
 impl FetchError {
@@ -176,20 +237,28 @@ impl FetchError {
                 url: url.clone(),
                 expected: expected.clone(),
             },
-            FetchError::Malformed { piece, url, reason } => FetchError::Malformed {
+            FetchError::Malformed {
+                piece,
+                url,
+                problem,
+            } => FetchError::Malformed {
                 piece: *piece,
                 url: url.clone(),
-                reason: reason.clone(),
+                problem: problem.clone(),
             },
             FetchError::TooLarge { piece, url, limit } => FetchError::TooLarge {
                 piece: *piece,
                 url: url.clone(),
                 limit: *limit,
             },
-            FetchError::Rejected { piece, url, reason } => FetchError::Rejected {
+            FetchError::Rejected {
+                piece,
+                url,
+                problem,
+            } => FetchError::Rejected {
                 piece: *piece,
                 url: url.clone(),
-                reason: reason.clone(),
+                problem: problem.clone(),
             },
             FetchError::NotCached { piece, at } => FetchError::NotCached {
                 piece: *piece,
@@ -199,8 +268,8 @@ impl FetchError {
                 path: path.clone(),
                 source: std::io::Error::new(source.kind(), source.to_string()),
             },
-            FetchError::Setup { reason } => FetchError::Setup {
-                reason: reason.clone(),
+            FetchError::Setup { problem } => FetchError::Setup {
+                problem: problem.clone(),
             },
         }
     }

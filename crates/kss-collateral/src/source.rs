@@ -10,7 +10,7 @@
 use crate::cache::{DiskCache, Entry};
 use crate::client::{Client, ClientConfig};
 use crate::endpoint::Endpoint;
-use crate::error::{ErrorKind, FetchError};
+use crate::error::{ErrorKind, FetchError, MalformedAnswer, SetupProblem};
 use crate::need::Need;
 use crate::piece::Piece;
 use crate::validate::{check, Problem};
@@ -94,8 +94,9 @@ pub struct PccsSource {
     runtime: OnceLock<tokio::runtime::Runtime>,
 }
 
-/// The result of a fetch, shared by the callers that waited for it.
-type Shared = Result<Arc<Entry>, Arc<FetchError>>;
+/// The result of a fetch and where the leading caller found the piece, shared by the callers
+/// that waited for it.
+type Shared = Result<(Arc<Entry>, Origin), Arc<FetchError>>;
 
 /// A fetch as its waiters see it: `None` until it is done.
 type Flight = Option<Shared>;
@@ -309,9 +310,7 @@ impl PccsSource {
                 let rt = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()
-                    .map_err(|e| FetchError::Setup {
-                        reason: format!("async runtime: {e}"),
-                    })?;
+                    .map_err(|e| FetchError::setup(SetupProblem::Runtime(e)))?;
                 self.runtime.get_or_init(|| rt)
             }
         };
@@ -401,7 +400,7 @@ impl PccsSource {
             };
             if let Some(shared) = self.follow(piece, rx).await? {
                 return match shared {
-                    Ok(r) => Ok((r, Origin::Network, warning)),
+                    Ok((r, o)) => Ok((r, o, warning)),
                     Err(e) => Err(e.duplicate()),
                 };
             }
@@ -440,12 +439,12 @@ impl PccsSource {
         warning: Option<String>,
     ) -> Result<Got, FetchError> {
         if let Ok(Some((r, o))) = self.lookup(piece, at) {
-            guard.publish(Ok(r.clone()));
+            guard.publish(Ok((r.clone(), o)));
             return Ok((r, o, warning));
         }
         match self.fetch(piece).await {
             Ok((r, w)) => {
-                guard.publish(Ok(r.clone()));
+                guard.publish(Ok((r.clone(), Origin::Network)));
                 Ok((r, Origin::Network, warning.or(w)))
             }
             Err(e) => {
@@ -466,23 +465,28 @@ impl PccsSource {
             &self.config.roots,
         )
         .map_err(|p| match p {
-            Problem::Malformed(reason) => FetchError::Malformed {
+            Problem::Malformed(m) => {
+                FetchError::malformed(piece, &resp.url, MalformedAnswer::Piece(m))
+            }
+            Problem::Rejected(r) => FetchError::Rejected {
                 piece,
                 url: resp.url.clone(),
-                reason,
-            },
-            Problem::Rejected(reason) => FetchError::Rejected {
-                piece,
-                url: resp.url.clone(),
-                reason,
+                problem: Arc::new(r),
             },
         })?;
         let entry = Entry::new(checked, resp.url.clone(), now(), self.roots_id).map_err(|p| {
-            FetchError::Malformed {
-                piece,
-                url: resp.url.clone(),
-                reason: format!("{p:?}"),
-            }
+            let problem = match p {
+                Problem::Malformed(m) => MalformedAnswer::Entry(m),
+                // Entry::new only splits the signed body: it never rejects.
+                Problem::Rejected(r) => {
+                    return FetchError::Rejected {
+                        piece,
+                        url: resp.url.clone(),
+                        problem: Arc::new(r),
+                    }
+                }
+            };
+            FetchError::malformed(piece, &resp.url, problem)
         })?;
         let mut warning = None;
         if let Some(cache) = &self.cache {
@@ -513,10 +517,8 @@ type Got = (Arc<Entry>, Origin, Option<String>);
 fn assemble(got: [Got; 4]) -> Result<Sourced, FetchError> {
     let [(tcb, o0, w0), (qe, o1, w1), (pck, o2, w2), (root, o3, w3)] = got;
     let signed = |r: &Entry| {
-        r.signed.clone().ok_or_else(|| FetchError::Malformed {
-            piece: r.checked.piece,
-            url: r.source.clone(),
-            reason: "no signed body".into(),
+        r.signed.clone().ok_or_else(|| {
+            FetchError::malformed(r.checked.piece, &r.source, MalformedAnswer::NoSignedBody)
         })
     };
     let chain = |r: &Entry| {
@@ -550,8 +552,8 @@ fn assemble(got: [Got; 4]) -> Result<Sourced, FetchError> {
 }
 
 /// The trait the verifier knows: collateral valid at the need's time. Unavailable pieces are
-/// [`CollateralError::Unavailable`] (with the [`FetchError`] as source), the others
-/// [`CollateralError::Field`]; [`PccsSource::collateral`] keeps the full error.
+/// [`CollateralError::Unavailable`], the others [`CollateralError::Content`], both with the
+/// [`FetchError`] as source; [`PccsSource::collateral`] keeps the full error.
 impl CollateralSource for PccsSource {
     fn collateral(&self, need: &CollateralNeed) -> Result<Arc<Collateral>, CollateralError> {
         let n = Need {
@@ -572,10 +574,10 @@ impl CollateralSource for PccsSource {
                         what: format!("{what} from {}", self.config.endpoint.api()),
                         source: Box::new(e),
                     },
-                    ErrorKind::Rejected | ErrorKind::Malformed => CollateralError::Field {
+                    ErrorKind::Rejected | ErrorKind::Malformed => CollateralError::Content {
                         source_name: self.config.endpoint.api().to_string(),
                         field: what,
-                        reason: e.to_string(),
+                        source: Box::new(e),
                     },
                 })
             }
@@ -585,3 +587,51 @@ impl CollateralSource for PccsSource {
 
 /// The four collateral pieces of a need, each with where it came from.
 type FourPieces = [(Arc<Entry>, Origin); 4];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::validate::Checked;
+    use std::future::{poll_fn, Future};
+    use std::task::Poll;
+
+    #[test]
+    fn a_caller_that_joined_a_fetch_reports_where_the_leader_found_the_piece() {
+        // A service that is never asked: the leader finds the piece in memory.
+        let endpoint = Endpoint::parse("http://127.0.0.1:9").expect("url");
+        let src = PccsSource::new(SourceConfig::new(endpoint));
+        let (piece, at) = (Piece::RootCaCrl, 1_752_919_277);
+        // Another caller leads a fetch of the piece: this one misses and waits for it.
+        let (tx, rx) = watch::channel(None);
+        lock(&src.inflight).insert(piece.file_name(), rx);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async {
+            let mut follower = std::pin::pin!(src.piece(piece, at));
+            let first = poll_fn(|cx| Poll::Ready(follower.as_mut().poll(cx))).await;
+            assert!(first.is_pending(), "the follower waits for the flight");
+            // Meanwhile the piece got into memory; the leader looks again and finds it there.
+            let checked = Checked {
+                piece,
+                body: vec![0x30, 0],
+                issuer_chain: None,
+                issued: at - 1,
+                next_update: at + 1,
+            };
+            let entry = Entry::new(checked, "memory".into(), at, src.roots_id).expect("entry");
+            src.remember(Arc::new(entry));
+            let guard = FlightGuard {
+                inflight: &src.inflight,
+                key: piece.file_name(),
+                tx,
+            };
+            let (_, led, _) = src.lead(piece, at, guard, None).await.expect("led");
+            assert_eq!(led, Origin::Memory);
+            let (r, followed, warning) = follower.await.expect("followed");
+            assert_eq!(followed, Origin::Memory, "not Network: nothing was fetched");
+            assert_eq!((r.checked.piece, warning), (piece, None));
+        });
+    }
+}

@@ -6,7 +6,8 @@
 use crate::piece::Piece;
 use kss_attest::collateral::pcs_dir::split_pcs_response;
 use kss_attest::collateral::piece_check::{
-    check_pck_crl, check_qe_identity, check_root_ca_crl, check_tcb_info, PieceProblem, Window,
+    check_pck_crl, check_qe_identity, check_root_ca_crl, check_tcb_info, Malformed, PieceProblem,
+    Window,
 };
 use kss_attest::collateral::SignedJson;
 use kss_attest::P256Key;
@@ -27,14 +28,9 @@ pub struct Checked {
     pub next_update: u64,
 }
 
-/// Why a piece failed its checks.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Problem {
-    /// It is not a well-formed piece of this kind.
-    Malformed(String),
-    /// It is well formed but its signature or chain does not verify, or it is another piece.
-    Rejected(String),
-}
+/// Why a piece failed its checks: the piece checks' own problem (malformed or rejected, with
+/// its typed cause as source).
+pub type Problem = PieceProblem;
 
 impl Checked {
     /// The signed JSON of a TCB info or QE identity body.
@@ -44,7 +40,7 @@ impl Checked {
             _ => &["enclaveIdentity", "qeIdentity"],
         };
         split_pcs_response(&self.body, keys, &self.piece.to_string())
-            .map_err(|e| Problem::Malformed(e.to_string()))
+            .map_err(|e| Problem::Malformed(Malformed::Response(e)))
     }
 }
 
@@ -58,7 +54,7 @@ pub fn check(
     let chain = || {
         issuer_chain
             .map(str::as_bytes)
-            .ok_or_else(|| Problem::Malformed("no issuer chain".into()))
+            .ok_or(Problem::Malformed(Malformed::NoIssuerChain))
     };
     let done = |body: &[u8], w: Window| Checked {
         piece: *piece,
@@ -69,29 +65,22 @@ pub fn check(
     };
     match piece {
         Piece::TcbInfo { fmspc } => {
-            let w = check_tcb_info(body, chain()?, *fmspc, roots).map_err(problem)?;
+            let w = check_tcb_info(body, chain()?, *fmspc, roots)?;
             Ok(done(body, w))
         }
         Piece::QeIdentity => {
-            let w = check_qe_identity(body, chain()?, roots).map_err(problem)?;
+            let w = check_qe_identity(body, chain()?, roots)?;
             Ok(done(body, w))
         }
         Piece::PckCrl { ca } => {
-            let (der, w) = check_pck_crl(body, chain()?, *ca, roots).map_err(problem)?;
+            let (der, w) = check_pck_crl(body, chain()?, *ca, roots)?;
             Ok(done(&der, w))
         }
         Piece::RootCaCrl => {
-            let (der, w) = check_root_ca_crl(body, roots).map_err(problem)?;
+            let (der, w) = check_root_ca_crl(body, roots)?;
             let mut c = done(&der, w);
             c.issuer_chain = None;
             Ok(c)
         }
-    }
-}
-
-fn problem(p: PieceProblem) -> Problem {
-    match p {
-        PieceProblem::Malformed(r) => Problem::Malformed(r),
-        PieceProblem::Rejected(r) => Problem::Rejected(r),
     }
 }

@@ -61,13 +61,18 @@ fn sorted_requests(p: &Pccs) -> Vec<String> {
     v
 }
 
-/// Holds the server's answers until `n` requests arrived and the callers had time to join
-/// them, then releases them.
-fn release_after(p: &Pccs, n: usize) {
+/// Waits (at most a minute) until the server has seen `n` requests.
+fn wait_for_requests(p: &Pccs, n: usize) {
     let start = Instant::now();
     while p.count() < n && start.elapsed() < Duration::from_secs(60) {
         std::thread::sleep(Duration::from_millis(10));
     }
+}
+
+/// Holds the server's answers until `n` requests arrived and the callers had time to join
+/// them, then releases them.
+fn release_after(p: &Pccs, n: usize) {
+    wait_for_requests(p, n);
     // The other callers are past the barrier; give them time to find the fetches in flight
     // (a late one would show up as a fifth request and fail the test, not pass it).
     std::thread::sleep(Duration::from_millis(500));
@@ -117,16 +122,21 @@ fn concurrent_callers_on_an_empty_cache_send_one_request_per_piece() {
     assert_eq!(pccs.count(), 4);
 }
 
+/// A two-thread runtime for async callers.
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
 #[test]
 fn concurrent_async_callers_without_a_disk_cache_share_one_fetch() {
     let pccs = server();
     let src = Arc::new(PccsSource::new(config(&pccs, None)));
     pccs.hold();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = runtime();
     let tasks: Vec<_> = (0..16)
         .map(|_| {
             let src = src.clone();
@@ -164,6 +174,41 @@ fn concurrent_callers_share_a_failed_fetch() {
     src.collateral_blocking(&need(), AT)
         .expect("after the 503s");
     assert_eq!(pccs.count(), 8);
+}
+
+#[test]
+fn a_waiting_caller_takes_the_lead_when_the_leader_goes_away() {
+    let pccs = server();
+    let src = Arc::new(PccsSource::new(config(&pccs, None)));
+    pccs.hold();
+    let rt = runtime();
+    let spawn = || {
+        let src = src.clone();
+        rt.spawn(async move { src.collateral(&need(), AT).await })
+    };
+    // The leader's four requests are in flight (held); the second caller joins them.
+    let leader = spawn();
+    wait_for_requests(&pccs, 4);
+    let waiter = spawn();
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(pccs.count(), 4, "the waiter joined the leader's fetches");
+    // The leader goes away unfinished: the waiter fetches every piece itself.
+    leader.abort();
+    assert!(rt.block_on(leader).expect_err("aborted").is_cancelled());
+    wait_for_requests(&pccs, 8);
+    pccs.release();
+    let got = rt
+        .block_on(waiter)
+        .expect("task")
+        .expect("the waiter got the collateral");
+    assert_eq!(got.origins.len(), 4);
+    assert!(got.origins.iter().all(|(_, o)| *o == Origin::Network));
+    let mut twice: Vec<String> = four_paths()
+        .into_iter()
+        .flat_map(|p| [p.clone(), p])
+        .collect();
+    twice.sort();
+    assert_eq!(sorted_requests(&pccs), twice);
 }
 
 fn client(pccs: &Pccs, timeout: Duration) -> Client {

@@ -49,9 +49,17 @@ fn phala() -> Served {
     }
 }
 
+/// `body` with one changed digit (in the signed value).
+fn tampered(body: &[u8]) -> Vec<u8> {
+    let mut t = body.to_vec();
+    let i = t.iter().position(u8::is_ascii_digit).unwrap();
+    t[i] = if t[i] == b'9' { b'0' } else { t[i] + 1 };
+    t
+}
+
 fn rejected(r: Result<kss_collateral::validate::Checked, Problem>) -> String {
     match r {
-        Err(Problem::Rejected(why)) => why,
+        Err(Problem::Rejected(why)) => why.to_string(),
         other => panic!("expected a rejection, got {other:?}"),
     }
 }
@@ -130,13 +138,7 @@ fn wrong_pieces_are_rejected() {
     ));
     assert!(why.contains("not signed by a trusted root"), "{why}");
     // One changed byte in the signed value.
-    let mut tampered = p.qe.clone();
-    let i = tampered.iter().position(u8::is_ascii_digit).unwrap();
-    tampered[i] = if tampered[i] == b'9' {
-        b'0'
-    } else {
-        tampered[i] + 1
-    };
+    let tampered = tampered(&p.qe);
     let why = rejected(check(
         &Piece::QeIdentity,
         &tampered,
@@ -203,5 +205,106 @@ fn needs_are_read_from_the_pck_certificate() {
             fmspc: PHALA_FMSPC,
             ca: PckCa::Processor
         }
+    );
+}
+
+/// The text of a failed check.
+fn problem_text(r: Result<kss_collateral::validate::Checked, Problem>) -> String {
+    match r {
+        Err(Problem::Rejected(why)) => format!("rejected: {why}"),
+        Err(Problem::Malformed(why)) => format!("malformed: {why}"),
+        Ok(c) => panic!("expected a problem, got {c:?}"),
+    }
+}
+
+#[test]
+fn problems_have_their_exact_text() {
+    let p = phala();
+    let test_root = trust_root_key(
+        &read("intel-qvl-sampledata/trustedRootCaCert.pem"),
+        "test root",
+    )
+    .unwrap();
+    let tcb = Piece::TcbInfo { fmspc: PHALA_FMSPC };
+    let processor = Piece::PckCrl {
+        ca: PckCa::Processor,
+    };
+    let texts = [
+        problem_text(check(
+            &Piece::TcbInfo { fmspc: [0; 6] },
+            &p.tcb,
+            Some(&p.tcb_chain),
+            &ROOTS,
+        )),
+        problem_text(check(
+            &Piece::PckCrl {
+                ca: PckCa::Platform,
+            },
+            &p.pck_crl,
+            Some(&p.pck_crl_chain),
+            &ROOTS,
+        )),
+        problem_text(check(&processor, &p.pck_crl, Some(&p.tcb_chain), &ROOTS)),
+        problem_text(check(
+            &Piece::QeIdentity,
+            &p.qe,
+            Some(&p.qe_chain),
+            &[test_root],
+        )),
+        problem_text(check(
+            &Piece::RootCaCrl,
+            p.root_crl_hex.as_bytes(),
+            None,
+            &[test_root],
+        )),
+        problem_text(check(
+            &tcb,
+            b"<html>busy</html>",
+            Some(&p.tcb_chain),
+            &ROOTS,
+        )),
+        problem_text(check(&tcb, b"\xff\xfe", Some(&p.tcb_chain), &ROOTS)),
+        problem_text(check(
+            &Piece::QeIdentity,
+            b"{\"enclaveIdentity\":{}}",
+            Some(&p.qe_chain),
+            &ROOTS,
+        )),
+        problem_text(check(&Piece::RootCaCrl, b"not a crl", None, &ROOTS)),
+        problem_text(check(
+            &Piece::QeIdentity,
+            &p.qe,
+            Some("no pem here"),
+            &ROOTS,
+        )),
+        problem_text(check(&Piece::QeIdentity, &p.qe, None, &ROOTS)),
+    ];
+    let tampered = tampered(&p.qe);
+    let altered = problem_text(check(
+        &Piece::QeIdentity,
+        &tampered,
+        Some(&p.qe_chain),
+        &ROOTS,
+    ));
+    let intel = "C=US,ST=CA,L=Santa Clara,O=Intel Corporation,CN=Intel SGX";
+    assert_eq!(
+        texts,
+        [
+            "rejected: it is the TCB info of FMSPC 00A067110000, not 000000000000".to_string(),
+            format!("rejected: it is issued by \"{intel} PCK Processor CA\", not by the PCK Platform CA"),
+            format!("rejected: the CRL signature does not verify with the key of \"{intel} TCB Signing\""),
+            format!("rejected: the issuer chain does not lead to a trusted root: certificate chain: \"{intel} Root CA\" is not signed by any certificate in the chain or any trusted root"),
+            format!("rejected: the CRL (issuer \"{intel} Root CA\") is not signed by a trusted root"),
+            "malformed: TCB info: tcbInfo: no such top-level key in a JSON object".to_string(),
+            "malformed: the body is not UTF-8 JSON".to_string(),
+            "malformed: QE identity: signature: missing or not a string".to_string(),
+            "malformed: Root CA CRL: not valid DER: neither DER, PEM nor hex: Odd number of digits".to_string(),
+            "malformed: the issuer chain: no certificate".to_string(),
+            "malformed: no issuer chain".to_string(),
+        ]
+    );
+    assert_eq!(
+        altered,
+        format!("rejected: the signature does not verify with the key of \"{intel} TCB Signing\": the body was altered or not signed by it")
     );
 }

@@ -52,16 +52,31 @@ impl PolicyEntry {
 #[derive(Debug, thiserror::Error)]
 pub enum PolicyLoadError {
     /// The directory or a file could not be read.
-    #[error("{path}: {reason}")]
+    #[error("{path}: {source}")]
     Io {
         /// The path.
         path: PathBuf,
-        /// What went wrong.
-        reason: String,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A file too large to be a policy.
+    #[error("{path}: {len} bytes: larger than 1 MiB, not a policy")]
+    TooLarge {
+        /// The path.
+        path: PathBuf,
+        /// Its size.
+        len: u64,
+    },
+    /// A file that is not UTF-8 text.
+    #[error("{path}: not UTF-8 text")]
+    NotUtf8 {
+        /// The path.
+        path: PathBuf,
     },
     /// A policy file does not parse or has a bad value.
     #[error("{0}")]
-    Policy(String),
+    Policy(#[source] kss_attest::PolicyError),
     /// A file name that cannot be a policy id.
     #[error("{path}: not a valid policy id ({reason})")]
     BadName {
@@ -103,9 +118,9 @@ impl PolicySet {
     /// Loads every `*.json` file of `dir`. Fails on the first file that cannot be read or parsed,
     /// naming it; other files are ignored.
     pub fn load(dir: &Path) -> Result<Self, PolicyLoadError> {
-        let io = |path: &Path, e: std::io::Error| PolicyLoadError::Io {
+        let io = |path: &Path, source: std::io::Error| PolicyLoadError::Io {
             path: path.to_path_buf(),
-            reason: e.to_string(),
+            source,
         };
         let mut entries = BTreeMap::new();
         let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -131,18 +146,13 @@ impl PolicySet {
             })?;
             let len = std::fs::metadata(&path).map_err(|e| io(&path, e))?.len();
             if len > MAX_POLICY_FILE {
-                return Err(PolicyLoadError::Io {
-                    path,
-                    reason: format!("{len} bytes: larger than 1 MiB, not a policy"),
-                });
+                return Err(PolicyLoadError::TooLarge { path, len });
             }
             let bytes = std::fs::read(&path).map_err(|e| io(&path, e))?;
-            let text = std::str::from_utf8(&bytes).map_err(|_| PolicyLoadError::Io {
-                path: path.clone(),
-                reason: "not UTF-8 text".into(),
-            })?;
+            let text = std::str::from_utf8(&bytes)
+                .map_err(|_| PolicyLoadError::NotUtf8 { path: path.clone() })?;
             let policy = Policy::from_json(text, &path.display().to_string())
-                .map_err(|e| PolicyLoadError::Policy(e.to_string()))?;
+                .map_err(PolicyLoadError::Policy)?;
             let entry = PolicyEntry {
                 id: id.clone(),
                 policy,
@@ -282,5 +292,39 @@ mod tests {
         std::fs::write(dir.path().join("bad.json"), r#"{"min_config_svn": "x"}"#).unwrap();
         let err = PolicySet::load(dir.path()).unwrap_err().to_string();
         assert!(err.contains("bad.json"), "{err}");
+    }
+
+    #[test]
+    fn load_errors_keep_their_cause_and_their_words() {
+        use std::error::Error as _;
+        let dir = tempfile::tempdir().unwrap();
+        let bad = dir.path().join("bad.json");
+        std::fs::write(&bad, "{").unwrap();
+        let e = PolicySet::load(dir.path()).unwrap_err();
+        let policy = e
+            .source()
+            .and_then(|s| s.downcast_ref::<kss_attest::PolicyError>());
+        assert_eq!(policy.map(ToString::to_string), Some(e.to_string()));
+        let json = policy.and_then(|p| p.source());
+        assert!(json.is_some_and(|j| j.is::<serde_json::Error>()), "{e:?}");
+        std::fs::write(&bad, b"\xff").unwrap();
+        let e = PolicySet::load(dir.path()).unwrap_err();
+        assert_eq!(e.to_string(), format!("{}: not UTF-8 text", bad.display()));
+        std::fs::write(&bad, vec![b' '; MAX_POLICY_FILE as usize + 1]).unwrap();
+        let e = PolicySet::load(dir.path()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "{}: 1048577 bytes: larger than 1 MiB, not a policy",
+                bad.display()
+            )
+        );
+        let gone = dir.path().join("gone");
+        let e = PolicySet::load(&gone).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!("{}: No such file or directory (os error 2)", gone.display())
+        );
+        assert!(e.source().is_some_and(|s| s.is::<std::io::Error>()));
     }
 }

@@ -5,6 +5,7 @@ use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_S
 use base64::Engine as _;
 use serde::Serialize;
 use serde_json::Value;
+use std::sync::Arc;
 
 /// Largest decoded quote accepted (a DCAP quote with its certification chain is ~5 KiB).
 pub const MAX_QUOTE_BYTES: usize = 256 * 1024;
@@ -26,13 +27,17 @@ pub struct AttestRequest {
     pub runtime_data: Option<Vec<u8>>,
 }
 
-/// A malformed request: the `400` body `{"error": …, "field": …}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// A malformed request: the `400` body `{"error": …, "field": …}`. Equal when the body is.
+#[derive(Debug, Clone, Serialize)]
 pub struct RequestError {
     /// What is wrong.
     pub error: String,
     /// The field at fault (`null` when the body as a whole is wrong).
     pub field: Option<String>,
+    /// The error behind `error`, when another error is (e.g. the JSON parser's); not part of
+    /// the body. [`std::error::Error::source`] returns it.
+    #[serde(skip)]
+    pub cause: Option<Arc<dyn std::error::Error + Send + Sync>>,
 }
 
 impl RequestError {
@@ -41,6 +46,7 @@ impl RequestError {
         Self {
             error: error.into(),
             field: Some(field.to_string()),
+            cause: None,
         }
     }
 
@@ -49,7 +55,38 @@ impl RequestError {
         Self {
             error: error.into(),
             field: None,
+            cause: None,
         }
+    }
+
+    /// The same error, with the error behind it kept as its cause.
+    pub fn caused_by(self, cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self {
+            cause: Some(Arc::from(cause.into())),
+            ..self
+        }
+    }
+}
+
+impl PartialEq for RequestError {
+    fn eq(&self, other: &Self) -> bool {
+        self.error == other.error && self.field == other.field
+    }
+}
+
+impl Eq for RequestError {}
+
+impl std::fmt::Display for RequestError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.error)
+    }
+}
+
+impl std::error::Error for RequestError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.cause
+            .as_deref()
+            .map(|c| c as &(dyn std::error::Error + 'static))
     }
 }
 
@@ -101,7 +138,7 @@ fn base64_field(
 /// Parses a request body (JSON).
 pub fn parse_attest_request(body: &[u8]) -> Result<AttestRequest, RequestError> {
     let value: Value = serde_json::from_slice(body)
-        .map_err(|e| RequestError::body(format!("the body is not valid JSON: {e}")))?;
+        .map_err(|e| RequestError::body(format!("the body is not valid JSON: {e}")).caused_by(e))?;
     let Value::Object(obj) = value else {
         return Err(RequestError::body("the body must be a JSON object"));
     };
@@ -171,6 +208,18 @@ mod tests {
         assert_eq!(r.policy_id.as_deref(), Some("p1"));
         assert_eq!(r.runtime_data.as_deref(), Some(&b"hi"[..]));
         assert_eq!(err("").field, None);
+        let e = err("{");
+        assert_eq!(
+            e.error,
+            "the body is not valid JSON: EOF while parsing an object at line 1 column 1"
+        );
+        let cause = std::error::Error::source(&e);
+        assert!(cause.is_some_and(|c| c.is::<serde_json::Error>()), "{e:?}");
+        // The cause is not part of the body.
+        assert_eq!(
+            serde_json::to_string(&e).unwrap(),
+            r#"{"error":"the body is not valid JSON: EOF while parsing an object at line 1 column 1","field":null}"#
+        );
         assert_eq!(err("[]").field, None);
         assert_eq!(err("{}").field.as_deref(), Some("quote"));
         assert_eq!(err(r#"{"quote": 5}"#).field.as_deref(), Some("quote"));

@@ -197,7 +197,7 @@ async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, Response> {
         Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(too_large()),
         Err(e) => Err(error(
             StatusCode::BAD_REQUEST,
-            RequestError::body(format!("the body could not be read: {e}")),
+            RequestError::body(format!("the body could not be read: {e}")).caused_by(e),
             "bad_request",
         )),
     }
@@ -291,7 +291,7 @@ async fn attest(State(state): State<Arc<AppState>>, req: Request) -> Response {
             tracing::error!(error = %e, "attestation failed");
             error(
                 StatusCode::SERVICE_UNAVAILABLE,
-                RequestError::body(format!("attestation could not be completed: {e}")),
+                RequestError::body(format!("attestation could not be completed: {e}")).caused_by(e),
                 "error",
             )
         }

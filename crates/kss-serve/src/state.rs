@@ -15,12 +15,27 @@ use kss_attest::collateral::Collateral;
 use kss_attest::policy::Policy;
 use kss_attest::tcb::TcbStatus;
 use kss_attest::verify::{trust_root_key, Verdict, Verifier};
-use kss_collateral::{Need, Origin, PccsSource};
+use kss_collateral::need::NeedError;
+use kss_collateral::{FetchError, Need, Origin, PccsSource};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use tokio::sync::Semaphore;
 use zeroize::Zeroizing;
+
+/// Why an attestation could not be completed (a rejected quote is a verdict, not this).
+#[derive(Debug, thiserror::Error)]
+pub enum AttestError {
+    /// The collateral the quote needs cannot be read from it.
+    #[error("cannot tell which collateral the quote needs: {0}")]
+    Need(#[source] NeedError),
+    /// The collateral could not be had.
+    #[error("collateral: {0}")]
+    Collateral(#[source] FetchError),
+    /// The token could not be signed.
+    #[error("{0}")]
+    Sign(#[source] jsonwebtoken::errors::Error),
+}
 
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
@@ -272,18 +287,21 @@ impl AppState {
     /// The collateral for `quote` valid at `at`. With a PCCS this blocks (disk reads, and on a
     /// miss the network through the source's own runtime): call it from a blocking thread
     /// (`spawn_blocking`), never on an async worker.
-    fn collateral_for(&self, quote: &[u8], at: u64) -> Result<Arc<ResolvedCollateral>, String> {
+    fn collateral_for(
+        &self,
+        quote: &[u8],
+        at: u64,
+    ) -> Result<Arc<ResolvedCollateral>, AttestError> {
         match &self.collateral {
             CollateralHolder::Fixed(c) => {
                 self.metrics.cache_hits.fetch_add(1, Ordering::Relaxed);
                 Ok(c.clone())
             }
             CollateralHolder::Pccs(source) => {
-                let need = Need::of_quote(quote, None)
-                    .map_err(|e| format!("cannot tell which collateral the quote needs: {e}"))?;
+                let need = Need::of_quote(quote, None).map_err(AttestError::Need)?;
                 let sourced = source.collateral_blocking(&need, at).map_err(|e| {
                     self.metrics.fetch_errors.fetch_add(1, Ordering::Relaxed);
-                    format!("collateral: {e}")
+                    AttestError::Collateral(e)
                 })?;
                 for w in &sourced.warnings {
                     tracing::warn!(warning = %w, "collateral");
@@ -309,7 +327,7 @@ impl AppState {
         policy: &PolicyEntry,
         nonce: Option<String>,
         runtime_data: Option<&[u8]>,
-    ) -> Result<AttestOutcome, String> {
+    ) -> Result<AttestOutcome, AttestError> {
         let start = std::time::Instant::now();
         let at = self.at.unwrap_or_else(now);
         let collateral = self.collateral_for(quote, at)?;
@@ -330,7 +348,7 @@ impl AppState {
             nonce,
             matched,
         );
-        let token = self.signer.sign(&claims)?;
+        let token = self.signer.sign(&claims).map_err(AttestError::Sign)?;
         self.metrics.verification(start.elapsed().as_secs_f64());
         Ok(AttestOutcome {
             token,

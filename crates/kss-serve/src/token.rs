@@ -26,12 +26,13 @@ pub const SUBMOD: &str = "sgx";
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
     /// The file could not be read.
-    #[error("{path}: cannot read the signing key: {reason}")]
+    #[error("{path}: cannot read the signing key: {source}")]
     Io {
         /// The file.
         path: String,
         /// The OS error.
-        reason: String,
+        #[source]
+        source: std::io::Error,
     },
     /// The file is accessible to group or others.
     #[error("{path}: the signing key is accessible to group or others (mode {mode:03o}); run `chmod 600 {path}`")]
@@ -95,9 +96,9 @@ pub struct Jwks {
 pub fn read_key_file(path: &Path) -> Result<Zeroizing<Vec<u8>>, KeyError> {
     use std::os::unix::fs::PermissionsExt;
     let name = path.display().to_string();
-    let meta = std::fs::metadata(path).map_err(|e| KeyError::Io {
+    let meta = std::fs::metadata(path).map_err(|source| KeyError::Io {
         path: name.clone(),
-        reason: e.to_string(),
+        source,
     })?;
     let mode = meta.permissions().mode() & 0o777;
     if mode & 0o077 != 0 {
@@ -105,10 +106,7 @@ pub fn read_key_file(path: &Path) -> Result<Zeroizing<Vec<u8>>, KeyError> {
     }
     std::fs::read(path)
         .map(Zeroizing::new)
-        .map_err(|e| KeyError::Io {
-            path: name,
-            reason: e.to_string(),
-        })
+        .map_err(|source| KeyError::Io { path: name, source })
 }
 
 impl TokenSigner {
@@ -173,32 +171,56 @@ impl TokenSigner {
     }
 
     /// Signs `claims` as a compact JWS (ES256, `typ: JWT`, `kid`).
-    pub fn sign(&self, claims: &EarClaims) -> Result<String, String> {
+    pub fn sign(&self, claims: &EarClaims) -> Result<String, jsonwebtoken::errors::Error> {
         let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
         header.kid = Some(self.jwk.kid.clone());
-        jsonwebtoken::encode(&header, claims, &self.encoding).map_err(|e| e.to_string())
+        jsonwebtoken::encode(&header, claims, &self.encoding)
     }
 }
 
+/// Why a new signing key could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyWriteError {
+    /// The key could not be encoded as PKCS#8 PEM.
+    #[error("{0}")]
+    Encode(#[source] p256::pkcs8::Error),
+    /// The file could not be created or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The new key gives no signer.
+    #[error("key")]
+    Key,
+}
+
 /// Writes a new P-256 signing key as PKCS#8 PEM with mode 0600 (`kss token keygen`). Refuses
-/// to overwrite an existing file.
-pub fn write_new_key(path: &Path) -> Result<String, String> {
+/// to overwrite an existing file. Returns the key's `kid`.
+pub fn write_new_key(path: &Path) -> Result<String, KeyWriteError> {
     use std::io::Write as _;
     use std::os::unix::fs::OpenOptionsExt;
     let secret = p256::SecretKey::random(&mut rand::rngs::OsRng);
     let pem = secret
         .to_pkcs8_pem(p256::pkcs8::LineEnding::LF)
-        .map_err(|e| e.to_string())?;
+        .map_err(KeyWriteError::Encode)?;
+    let io = |source| KeyWriteError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
     let mut f = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
         .open(path)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
+        .map_err(io)?;
     f.write_all(pem.as_bytes())
         .and_then(|()| f.sync_all())
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    let signer = TokenSigner::from_secret(&secret).ok_or("key")?;
+        .map_err(io)?;
+    let signer = TokenSigner::from_secret(&secret).ok_or(KeyWriteError::Key)?;
     Ok(signer.kid().to_string())
 }
 
@@ -381,5 +403,29 @@ mod tests {
         assert!(TokenSigner::from_pem(sec1.as_bytes(), "sec1").is_ok());
         assert!(TokenSigner::from_pem(b"nope", "x").is_err());
         assert!(write_new_key(&p).is_err(), "never overwrites");
+    }
+
+    #[test]
+    fn key_file_errors_keep_the_os_error() {
+        use std::error::Error as _;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("k.pem");
+        write_new_key(&p).unwrap();
+        let e = write_new_key(&p).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!("{}: File exists (os error 17)", p.display())
+        );
+        assert!(e.source().is_some_and(|s| s.is::<std::io::Error>()));
+        let gone = dir.path().join("gone.pem");
+        let e = read_key_file(&gone).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "{}: cannot read the signing key: No such file or directory (os error 2)",
+                gone.display()
+            )
+        );
+        assert!(e.source().is_some_and(|s| s.is::<std::io::Error>()));
     }
 }

@@ -69,6 +69,53 @@ pub(crate) struct PieceFailure {
     pub(crate) reason: String,
 }
 
+/// Why a chain, the PCK chain or a CRL did not verify. Its text is the reason of the check
+/// that failed (the stages render it there, and only on failure).
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ChainProblem {
+    /// The PEM text or a certificate does not parse.
+    #[error("{0}")]
+    Certs(#[source] X509Error),
+    /// The certificates do not lead to a trusted root.
+    #[error("{what}: {source}")]
+    Untrusted {
+        /// Which chain.
+        what: String,
+        /// Why the chain could not be built.
+        #[source]
+        source: X509Error,
+    },
+    /// The quote carries no PCK chain and the collateral has none.
+    #[error("the quote carries no PCK certificate chain (certification data type {cert_type}) and the collateral has no pck_chain")]
+    NoPckChain {
+        /// The quote's certification data type.
+        cert_type: u16,
+    },
+    /// A verified PCK chain without certificates.
+    #[error("PCK chain: empty")]
+    EmptyPck,
+    /// The PCK certificate's SGX extension is missing or malformed.
+    #[error("PCK certificate SGX extension: {0}")]
+    SgxExtension(#[source] PckError),
+    /// A CRL does not parse.
+    #[error("{0}")]
+    Crl(#[source] X509Error),
+    /// The Root CA CRL is not signed by a trusted root.
+    #[error("the Root CA CRL (issuer \"{issuer}\") is not signed by a trusted root")]
+    RootCrlUntrusted {
+        /// The CRL's issuer.
+        issuer: String,
+    },
+    /// A CRL not signed by the key it must be signed by.
+    #[error("the {what} (issuer \"{issuer}\") signature is invalid")]
+    CrlSignature {
+        /// Which CRL.
+        what: String,
+        /// The CRL's issuer.
+        issuer: String,
+    },
+}
+
 /// The signed JSON pieces of collateral.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Piece {
@@ -173,12 +220,15 @@ impl Verifier {
         certs: &[Arc<Cert>],
         what: &str,
         at: u64,
-    ) -> Result<VerifiedChain, String> {
+    ) -> Result<VerifiedChain, ChainProblem> {
         let refs: Vec<&Cert> = certs.iter().map(|c| &**c).collect();
         let idx = build_chain_by(&refs, &self.roots, &|c: &Cert, k: &P256Key| {
             self.signed_by(c, k, at)
         })
-        .map_err(|e| format!("{what}: {e}"))?;
+        .map_err(|source| ChainProblem::Untrusted {
+            what: what.to_string(),
+            source,
+        })?;
         Ok(VerifiedChain {
             certs: idx.iter().filter_map(|&i| certs.get(i).cloned()).collect(),
         })
@@ -190,12 +240,12 @@ impl Verifier {
         pem: &[u8],
         what: &str,
         at: u64,
-    ) -> Result<Arc<VerifiedChain>, String> {
+    ) -> Result<Arc<VerifiedChain>, ChainProblem> {
         let k = key("chain", &[pem]);
         if let Some(c) = self.cache.get::<VerifiedChain>(&k, at) {
             return Ok(c);
         }
-        let certs = self.certs(pem, what, at).map_err(|e| e.to_string())?;
+        let certs = self.certs(pem, what, at).map_err(ChainProblem::Certs)?;
         let chain = Arc::new(self.ordered_chain(&certs, what, at)?);
         self.cache.put(k, chain.clone(), chain.valid_until(), at);
         Ok(chain)
@@ -223,37 +273,36 @@ impl Verifier {
         Err(PckError::NotPck)
     }
 
-    pub(crate) fn pck(&self, pem: &[u8], at: u64) -> Result<Arc<VerifiedPck>, String> {
+    pub(crate) fn pck(&self, pem: &[u8], at: u64) -> Result<Arc<VerifiedPck>, ChainProblem> {
         let k = key("pck", &[pem]);
         if let Some(p) = self.cache.get::<VerifiedPck>(&k, at) {
             return Ok(p);
         }
         let certs = self
             .certs(pem, "PCK chain", at)
-            .map_err(|e| e.to_string())?;
+            .map_err(ChainProblem::Certs)?;
         let chain = self.ordered_chain(&certs, "PCK chain", at)?;
-        let leaf = chain.leaf().ok_or("PCK chain: empty")?;
+        let leaf = chain.leaf().ok_or(ChainProblem::EmptyPck)?;
         let ext = leaf
             .extension(&SGX_EXTENSION_OID)
             .ok_or(PckError::NotPck)
             .and_then(parse_sgx_extension)
-            .map_err(|e| format!("PCK certificate SGX extension: {e}"))?;
+            .map_err(ChainProblem::SgxExtension)?;
         let p = Arc::new(VerifiedPck { chain, ext });
         self.cache.put(k, p.clone(), p.chain.valid_until(), at);
         Ok(p)
     }
 
-    pub(crate) fn root_crl(&self, bytes: &[u8], at: u64) -> Result<Arc<Crl>, String> {
+    pub(crate) fn root_crl(&self, bytes: &[u8], at: u64) -> Result<Arc<Crl>, ChainProblem> {
         let k = key("root-crl", &[bytes]);
         if let Some(c) = self.cache.get::<Crl>(&k, at) {
             return Ok(c);
         }
-        let crl = Crl::parse(bytes, "Root CA CRL").map_err(|e| e.to_string())?;
+        let crl = Crl::parse(bytes, "Root CA CRL").map_err(ChainProblem::Crl)?;
         if !self.roots.iter().any(|r| crl.is_signed_by(r)) {
-            return Err(format!(
-                "the Root CA CRL (issuer \"{}\") is not signed by a trusted root",
-                crl.issuer_text()
-            ));
+            return Err(ChainProblem::RootCrlUntrusted {
+                issuer: crl.issuer_text(),
+            });
         }
         let crl = Arc::new(crl);
         self.cache.put(k, crl.clone(), crl.next_update, at);
@@ -266,17 +315,17 @@ impl Verifier {
         signer: &P256Key,
         what: &str,
         at: u64,
-    ) -> Result<Arc<Crl>, String> {
+    ) -> Result<Arc<Crl>, ChainProblem> {
         let k = key("crl", &[bytes, signer]);
         if let Some(c) = self.cache.get::<Crl>(&k, at) {
             return Ok(c);
         }
-        let crl = Crl::parse(bytes, what).map_err(|e| e.to_string())?;
+        let crl = Crl::parse(bytes, what).map_err(ChainProblem::Crl)?;
         if !crl.is_signed_by(signer) {
-            return Err(format!(
-                "the {what} (issuer \"{}\") signature is invalid",
-                crl.issuer_text()
-            ));
+            return Err(ChainProblem::CrlSignature {
+                what: what.to_string(),
+                issuer: crl.issuer_text(),
+            });
         }
         let crl = Arc::new(crl);
         self.cache.put(k, crl.clone(), crl.next_update, at);
@@ -284,13 +333,14 @@ impl Verifier {
     }
 
     /// Verifies a signed JSON piece (TCB info or QE identity) and its issuer chain (cached).
-    pub(crate) fn signed_piece<T: Send + Sync + 'static>(
+    /// A failure's reason is the text of its typed cause, written here.
+    pub(crate) fn signed_piece<T: Send + Sync + 'static, E: std::fmt::Display>(
         &self,
         piece: &SignedJson,
         chain_pem: &[u8],
         piece_kind: Piece,
         at: u64,
-        parse: impl Fn(&str) -> Result<T, String>,
+        parse: impl Fn(&str) -> Result<T, E>,
     ) -> Result<Arc<VerifiedSigned<T>>, PieceFailure> {
         let (sig_check, format_check) = piece_kind.checks();
         let label = piece_kind.label();
@@ -307,7 +357,7 @@ impl Verifier {
         };
         let chain = self
             .chain(chain_pem, &format!("{label} issuer chain"), at)
-            .map_err(fail)?;
+            .map_err(|e| fail(e.to_string()))?;
         let leaf = chain
             .leaf()
             .ok_or_else(|| fail(format!("{label} issuer chain is empty")))?;
@@ -318,9 +368,9 @@ impl Verifier {
             ))
         })?;
         let text = piece.text().map_err(|e| fail(e.to_string()))?;
-        let value = parse(text).map_err(|reason| PieceFailure {
+        let value = parse(text).map_err(|e| PieceFailure {
             check: format_check,
-            reason,
+            reason: e.to_string(),
         })?;
         let valid_until = chain.valid_until();
         let out = Arc::new(VerifiedSigned {
@@ -385,5 +435,26 @@ pub(crate) fn piece_window(
         Check::fail(name, format!("{what} issuer chain: {r}"))
     } else {
         Check::pass(name, format!("{what} valid {} to {}", t(issue), t(next)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error as _;
+
+    #[test]
+    fn chain_problems_keep_their_cause() {
+        let v = Verifier::default();
+        let e = v.root_crl(b"not a crl", 0).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "Root CA CRL: not valid DER: neither DER, PEM nor hex: Odd number of digits"
+        );
+        let x509 = e.source().and_then(|s| s.downcast_ref::<X509Error>());
+        assert_eq!(x509.map(ToString::to_string), Some(e.to_string()));
+        let e = v.pck(b"no pem", 0).unwrap_err();
+        assert!(matches!(e, ChainProblem::Certs(_)), "{e:?}");
+        assert!(e.source().is_some_and(|s| s.is::<X509Error>()));
     }
 }

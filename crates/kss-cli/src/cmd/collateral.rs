@@ -146,7 +146,16 @@ impl SourceArgs {
 pub fn fetch_error(e: FetchError) -> CliError {
     let kind = e.kind();
     let mut message = format!("collateral: {e}");
-    let mut src = std::error::Error::source(&e);
+    // A malformed, rejected or setup error words its cause in its own message already.
+    let worded = matches!(
+        e,
+        FetchError::Malformed { .. } | FetchError::Rejected { .. } | FetchError::Setup { .. }
+    );
+    let mut src = if worded {
+        None
+    } else {
+        std::error::Error::source(&e)
+    };
     while let Some(s) = src {
         message.push_str(&format!(": {s}"));
         src = s.source();

@@ -52,7 +52,8 @@ pub fn run(cmd: Command) -> CliResult {
     match cmd {
         Command::Verify(a) => verify(a),
         Command::Keygen(a) => {
-            let kid = kss_serve::token::write_new_key(&a.out).map_err(CliError::environment)?;
+            let kid = kss_serve::token::write_new_key(&a.out)
+                .map_err(|e| CliError::environment(e.to_string()))?;
             println!("wrote {} (kid {kid})", a.out.display());
             Ok(ExitCode::SUCCESS)
         }

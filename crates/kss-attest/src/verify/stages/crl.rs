@@ -69,7 +69,7 @@ fn root_crl(
     };
     match v.root_crl(bytes, at) {
         Err(r) => {
-            c.push(Check::fail(CheckId::CrlRoot, r));
+            c.push(Check::fail(CheckId::CrlRoot, r.to_string()));
             None
         }
         Ok(crl) => {
@@ -127,7 +127,7 @@ fn pck_crl(
 fn pck_crl_issuer_chain(v: &Verifier, chain_pem: &[u8], root: Option<&Crl>, at: u64) -> Check {
     let id = CheckId::CrlPckIssuerChain;
     match v.chain(chain_pem, "PCK CRL issuer chain", at) {
-        Err(r) => Check::fail(id, r),
+        Err(r) => Check::fail(id, r.to_string()),
         Ok(ch) => match ch.invalid_at(at) {
             Some(r) => Check::fail(id, r),
             None => match revoked_in(&ch, root) {

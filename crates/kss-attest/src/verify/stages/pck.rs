@@ -4,7 +4,7 @@
 use crate::collateral::Collateral;
 use crate::dcap_time::format_rfc3339 as t;
 use crate::quote::Quote;
-use crate::verify::chain::VerifiedPck;
+use crate::verify::chain::{ChainProblem, VerifiedPck};
 use crate::verify::{Check, CheckId, Verifier};
 use std::sync::Arc;
 
@@ -21,11 +21,8 @@ pub(crate) fn check_pck(
     let pck = match quote
         .pck_chain_pem()
         .or(col.pck_chain.as_deref())
-        .ok_or_else(|| {
-            format!(
-                "the quote carries no PCK certificate chain (certification data type {}) and the collateral has no pck_chain",
-                sig.certification.cert_type
-            )
+        .ok_or(ChainProblem::NoPckChain {
+            cert_type: sig.certification.cert_type,
         })
         .and_then(|pem| v.pck(pem, at))
     {
@@ -40,9 +37,12 @@ pub(crate) fn check_pck(
             p
         }
         Err(reason) => {
-            c.push(Check::fail(CheckId::PckChain, reason));
+            c.push(Check::fail(CheckId::PckChain, reason.to_string()));
             c.push(Check::skip(CheckId::PckValidity, "no verified PCK chain"));
-            c.push(Check::skip(CheckId::QeReportSignature, "no verified PCK chain"));
+            c.push(Check::skip(
+                CheckId::QeReportSignature,
+                "no verified PCK chain",
+            ));
             return None;
         }
     };

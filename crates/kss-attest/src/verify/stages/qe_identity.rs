@@ -25,7 +25,7 @@ pub(crate) fn check_qe_identity(
         &col.qe_identity_issuer_chain,
         Piece::QeIdentity,
         at,
-        |s| QeIdentity::from_json(s).map_err(|e| e.to_string()),
+        QeIdentity::from_json,
     ) {
         Err(f) => {
             c.push(Check::fail(f.check, f.reason));

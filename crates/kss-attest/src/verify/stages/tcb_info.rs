@@ -24,7 +24,7 @@ pub(crate) fn check_tcb_info(
         &col.tcb_info_issuer_chain,
         Piece::TcbInfo,
         at,
-        |s| TcbInfo::from_json(s).map_err(|e| e.to_string()),
+        TcbInfo::from_json,
     ) {
         Err(f) => {
             c.push(Check::fail(f.check, f.reason));
