@@ -162,6 +162,35 @@ fn runtime_data_hash_must_open_report_data() {
     assert_eq!(v["error"]["input"], "/nonexistent/rt.bin");
 }
 
+/// `kss config-id --json`: an error names the instance directory, or the file in it, that it is
+/// about. (`kss run` and `kss serve` have no `--json`; their errors' inputs are pinned by unit
+/// tests in `src/cmd/run.rs` and `src/cmd/serve.rs`.)
+#[test]
+fn config_id_json_errors_name_the_instance_or_its_occlum_json() {
+    let d = tempfile::tempdir().unwrap();
+    let missing = d.path().join("missing");
+    let missing = missing.to_str().unwrap();
+    let o = kss(&["config-id", missing, "--json"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON error");
+    assert_eq!(v["error"]["kind"], "input");
+    assert_eq!(v["error"]["input"], missing);
+    assert_eq!(
+        text(&o.stderr),
+        format!(
+            "kss: error: '{missing}' does not exist; create an instance with `kss new DIR` or point at one\n"
+        )
+    );
+    let inst = d.path().join("app");
+    let inst = inst.to_str().unwrap();
+    assert_eq!(kss(&["new", inst]).status.code(), Some(0));
+    std::fs::write(format!("{inst}/Occlum.json"), b"{").unwrap();
+    let o = kss(&["config-id", inst, "--json"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON error");
+    assert_eq!(v["error"]["input"], format!("{inst}/Occlum.json"));
+}
+
 #[test]
 fn policy_report_data_prefix() {
     let d = tempfile::tempdir().unwrap();
