@@ -1,36 +1,19 @@
 //! Issue 16 through the real binary: REPORTDATA checks in `kss verify`, JSON errors, and the
 //! conventions of `docs/cli.md` (names, times, exit statuses).
 
+mod support {
+    pub mod env;
+}
+
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
+use support::env::{kss, testdata, text, write};
 
 const PHALA_QUOTE: &str = "phala-dcap-qvl/sgx_quote";
 const PHALA_COLLATERAL: &str = "phala-dcap-qvl/sgx_quote_collateral.json";
 const PHALA_AT: &str = "1752919277";
 /// REPORTDATA of the phala sample: "Hello, world!" then zeros.
 const PHALA_REPORT_DATA: &str = "48656c6c6f2c20776f726c6421000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000";
-
-fn testdata(path: &str) -> String {
-    format!("{}/../../testdata/{path}", env!("CARGO_MANIFEST_DIR"))
-}
-
-fn kss(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kss"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run kss")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn write(dir: &Path, name: &str, bytes: &[u8]) -> String {
-    let p = dir.join(name);
-    std::fs::write(&p, bytes).expect("write");
-    p.to_str().expect("utf-8").to_string()
-}
 
 fn policy(dir: &Path, extra: &str) -> String {
     write(
