@@ -6,7 +6,6 @@
 
 mod support {
     pub mod env;
-    #[allow(dead_code)]
     pub mod pccs;
 }
 

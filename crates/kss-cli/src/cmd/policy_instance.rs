@@ -1,6 +1,7 @@
 //! `kss policy from-instance DIR`: a starting appraisal policy for a built instance.
 
 use crate::cmd::build::instance_error_at;
+use crate::cmd::run::config_id_option;
 use crate::error::{CliError, CliResult};
 use crate::util::print_json;
 use kss_attest::policy::Policy;
@@ -36,15 +37,6 @@ pub struct FromInstanceArgs {
     /// Minimum CONFIGSVN (decimal or 0x hex).
     #[arg(long, value_name = "N")]
     pub min_config_svn: Option<String>,
-}
-
-/// The config ID option given (`--config-id`, `--config-id-hex` or `--config-id-file`).
-fn config_id_option(a: &FromInstanceArgs) -> &'static str {
-    match (&a.config_id, &a.config_id_hex) {
-        (Some(_), _) => "--config-id",
-        (None, Some(_)) => "--config-id-hex",
-        (None, None) => "--config-id-file",
-    }
 }
 
 /// Runs the command.
@@ -85,9 +77,10 @@ pub fn run(a: FromInstanceArgs) -> CliResult {
             }
             _ => None,
         };
+    let id_option = config_id_option(a.config_id.as_deref(), a.config_id_hex.as_deref());
     if !config.metadata.enable_kss && (explicit.is_some() || a.min_config_svn.is_some()) {
         let option = match explicit {
-            Some(_) => config_id_option(&a),
+            Some(_) => id_option,
             None => "--min-config-svn",
         };
         return Err(CliError::input("this instance has \"enable_kss\": false; its quotes carry no CONFIGID/CONFIGSVN to check").input_name(option));
@@ -95,7 +88,7 @@ pub fn run(a: FromInstanceArgs) -> CliResult {
     match config.metadata.config_binding {
         ConfigBinding::ConfigId => {
             if explicit.is_some() {
-                return Err(CliError::input("this instance binds its app through CONFIGID; kss recomputes it from the instance, so --config-id is not accepted").input_name(config_id_option(&a)));
+                return Err(CliError::input("this instance binds its app through CONFIGID; kss recomputes it from the instance, so --config-id is not accepted").input_name(id_option));
             }
             let d = kss_instance::binding::config_id(&inst, &config, &bytes)
                 .map_err(instance_error_at(&inst.image_dir()))?;

@@ -168,9 +168,11 @@ pub fn config_id_arg(args: &Args) -> Result<Option<ConfigId>, CliError> {
     Ok(id)
 }
 
-/// The config ID option given (`--config-id`, `--config-id-hex` or `--config-id-file`).
-fn config_id_option(args: &Args) -> &'static str {
-    match (&args.config_id, &args.config_id_hex) {
+/// The config ID option given (`--config-id`, `--config-id-hex` or `--config-id-file`) when
+/// one of them was, from the values of the first two (as `kss run` and `kss policy
+/// from-instance` take them).
+pub fn config_id_option(base64: Option<&str>, hex: Option<&str>) -> &'static str {
+    match (base64, hex) {
         (Some(_), _) => "--config-id",
         (None, Some(_)) => "--config-id-hex",
         (None, None) => "--config-id-file",
@@ -181,7 +183,9 @@ fn config_id_option(args: &Args) -> &'static str {
 fn plan_input(inst: &Instance, args: &Args, e: &PlanError) -> String {
     match e {
         PlanError::Launch(LaunchError::KssDisabled(KssValue::ConfigSvn)) => "--config-svn".into(),
-        PlanError::Launch(_) | PlanError::ExplicitConfigId => config_id_option(args).into(),
+        PlanError::Launch(_) | PlanError::ExplicitConfigId => {
+            config_id_option(args.config_id.as_deref(), args.config_id_hex.as_deref()).into()
+        }
         PlanError::SigstructUnreadable { path, .. } | PlanError::SigstructInvalid { path, .. } => {
             path.display().to_string()
         }
@@ -485,7 +489,7 @@ mod tests {
     /// The status and input of the error `kss run ARGS` ends with (before anything launches).
     fn refused(args: &[&str]) -> (u8, Option<String>) {
         let args = Cmd::parse_from(std::iter::once("run").chain(args.iter().copied())).args;
-        let e = run(args).err().expect("refused");
+        let e = run(args).expect_err("refused");
         (e.status, e.input)
     }
 

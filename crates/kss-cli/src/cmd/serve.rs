@@ -259,7 +259,9 @@ mod tests {
                 policies.to_path_buf(),
                 CollateralConfig::Fixed(collateral.clone()),
             );
-            let e = AppState::new(&config).err().expect("refused");
+            let Err(e) = AppState::new(&config) else {
+                panic!("the service started");
+            };
             let e = start_error(&config, e);
             (e.status, e.input)
         };
