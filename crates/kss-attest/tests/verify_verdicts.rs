@@ -6,34 +6,13 @@ use kss_attest::policy::Policy;
 use kss_attest::tcb::TcbStatus;
 use kss_attest::verify::{trust_root_key, Outcome, Verdict, Verifier};
 
-const TD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/");
+#[path = "../src/tests/fixtures.rs"]
+mod fixtures;
 
-fn read(rel: &str) -> Vec<u8> {
-    std::fs::read(format!("{TD}{rel}")).unwrap_or_else(|e| panic!("{rel}: {e}"))
-}
+use fixtures::{any_status, failed, read};
 
 fn collateral(rel: &str) -> Collateral {
     Collateral::from_dcap_qvl_json(&read(rel), rel).expect("collateral parses")
-}
-
-fn any_status() -> Policy {
-    use TcbStatus::*;
-    Policy::default().with_accepted_tcb_statuses(vec![
-        UpToDate,
-        SWHardeningNeeded,
-        ConfigurationNeeded,
-        ConfigurationAndSWHardeningNeeded,
-        OutOfDate,
-        OutOfDateConfigurationNeeded,
-    ])
-}
-
-fn failed(v: &Verdict) -> Vec<String> {
-    v.checks
-        .iter()
-        .filter(|c| c.outcome == Outcome::Fail)
-        .map(|c| format!("{}: {}", c.name, c.reason))
-        .collect()
 }
 
 fn ids(list: &[&str]) -> Vec<String> {

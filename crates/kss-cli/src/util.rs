@@ -36,8 +36,14 @@ pub fn id_text(id: &kss_types::Id128) -> String {
     kss_attest::render::id128_text(id)
 }
 
+/// The input a value error is about: the option `what` starts with (`--attribute-mask` of
+/// `--attribute-mask FLAGS`).
+fn option_of(what: &str) -> &str {
+    what.split(' ').next().unwrap_or(what)
+}
+
 /// Parses an unsigned integer written in decimal or `0x` hex, within `max`.
-/// `what` names the option or field in the error.
+/// `what` names the option in the error (its first word is the error's input).
 pub fn parse_num(text: &str, what: &str, max: u64) -> Result<u64, CliError> {
     let t = text.trim();
     let parsed = if let Some(h) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
@@ -47,16 +53,18 @@ pub fn parse_num(text: &str, what: &str, max: u64) -> Result<u64, CliError> {
     };
     match parsed {
         Ok(v) if v <= max => Ok(v),
-        Ok(v) => Err(CliError::input(format!(
-            "{what}: {v} is out of range (expected 0..={max})"
-        ))),
+        Ok(v) => Err(
+            CliError::input(format!("{what}: {v} is out of range (expected 0..={max})"))
+                .input_name(option_of(what)),
+        ),
         Err(_) => Err(CliError::input(format!(
             "{what}: '{text}' is not a number (expected decimal or 0x-prefixed hex, 0..={max})"
-        ))),
+        ))
+        .input_name(option_of(what))),
     }
 }
 
-/// Parses hex (optional `0x`, case-insensitive) of exactly `N` bytes.
+/// Parses hex (optional `0x`, case-insensitive) of exactly `N` bytes; `what` names the option.
 pub fn parse_hex_array<const N: usize>(text: &str, what: &str) -> Result<[u8; N], CliError> {
     let t = text.trim();
     let t = t.strip_prefix("0x").unwrap_or(t);
@@ -65,6 +73,7 @@ pub fn parse_hex_array<const N: usize>(text: &str, what: &str) -> Result<[u8; N]
             "{what}: '{text}' is not valid hex ({e}); expected {N} bytes as {} hex digits",
             N * 2
         ))
+        .input_name(option_of(what))
     })?;
     bytes.try_into().map_err(|b: Vec<u8>| {
         CliError::input(format!(
@@ -72,7 +81,30 @@ pub fn parse_hex_array<const N: usize>(text: &str, what: &str) -> Result<[u8; N]
             N * 2,
             b.len()
         ))
+        .input_name(option_of(what))
     })
+}
+
+/// A failure of the `kss serve` client (`kss attest`, `kss token verify`) talking to `what` (a
+/// server URL), with a hint where a flag fixes it.
+pub fn client_error(what: &str, e: kss_serve::client::ClientError) -> CliError {
+    let hint = matches!(e, kss_serve::client::ClientError::NoCa);
+    let err = CliError::environment(format!("{what}: {e}"));
+    if hint {
+        err.hint("give the server's CA certificate with --ca-cert PEM")
+    } else {
+        err
+    }
+}
+
+/// The `kss serve` client could not be made (`Client::new`): the error is about the CA
+/// certificate file when one was given (`--ca-cert`).
+pub fn ca_cert_error(ca_cert: Option<&Path>, e: kss_serve::client::ClientError) -> CliError {
+    let err = CliError::input(e.to_string());
+    match ca_cert {
+        Some(p) => err.input_name(p.display().to_string()),
+        None => err,
+    }
 }
 
 /// Writes bytes to stdout; a closed pipe (e.g. `| head`) is not an error worth reporting.

@@ -1,66 +1,16 @@
 //! End-to-end tests of `kss new`, `kss build`, `kss run` and `kss enclave`, as a user runs them.
 
 use sha2::Digest;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::PathBuf;
+use std::process::Output;
 
-const KSS: &str = env!("CARGO_BIN_EXE_kss");
-const TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata");
-
-struct Env {
-    dir: tempfile::TempDir,
+mod support {
+    pub mod env;
 }
 
+use support::env::{json, script, Env, KSS};
+
 impl Env {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let home = dir.path().join("home");
-        std::fs::create_dir_all(&home).unwrap();
-        // A known test key as the development key, so no test waits for RSA key generation.
-        std::fs::copy(
-            format!("{TESTDATA}/fortanix-rust-sgx/sgxs-sign/sig1.key.pem"),
-            home.join("dev-signing-key.pem"),
-        )
-        .unwrap();
-        Env { dir }
-    }
-
-    fn path(&self, p: &str) -> PathBuf {
-        self.dir.path().join(p)
-    }
-
-    fn kss(&self, args: &[&str]) -> Output {
-        Command::new(KSS)
-            .args(args)
-            .current_dir(self.dir.path())
-            .env("KSS_HOME", self.path("home"))
-            .env_remove("KSS_ENCLAVE_SOCKET")
-            .output()
-            .unwrap()
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let o = self.kss(args);
-        assert!(
-            o.status.success(),
-            "kss {args:?} failed: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        String::from_utf8(o.stdout).unwrap()
-    }
-
-    fn fails(&self, args: &[&str], status: i32) -> String {
-        let o = self.kss(args);
-        assert_eq!(
-            o.status.code(),
-            Some(status),
-            "kss {args:?}: stdout {} stderr {}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        );
-        String::from_utf8(o.stderr).unwrap()
-    }
-
     /// A new instance with the given metadata edits and a workload script.
     fn instance(&self, name: &str, meta: serde_json::Value) -> PathBuf {
         self.ok(&["new", name]);
@@ -80,16 +30,6 @@ impl Env {
         script(&dir.join("image/bin/exit7"), "#!/bin/sh\nexit 7\n");
         dir
     }
-}
-
-fn script(p: &Path, text: &str) {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::write(p, text).unwrap();
-    std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).unwrap();
-}
-
-fn json(s: &str) -> serde_json::Value {
-    serde_json::from_str(s).unwrap_or_else(|e| panic!("not JSON ({e}): {s}"))
 }
 
 fn build_json(env: &Env, name: &str) -> serde_json::Value {

@@ -1,36 +1,19 @@
 //! Issue 16 through the real binary: REPORTDATA checks in `kss verify`, JSON errors, and the
 //! conventions of `docs/cli.md` (names, times, exit statuses).
 
+mod support {
+    pub mod env;
+}
+
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
+use support::env::{kss, testdata, text, write};
 
 const PHALA_QUOTE: &str = "phala-dcap-qvl/sgx_quote";
 const PHALA_COLLATERAL: &str = "phala-dcap-qvl/sgx_quote_collateral.json";
 const PHALA_AT: &str = "1752919277";
 /// REPORTDATA of the phala sample: "Hello, world!" then zeros.
 const PHALA_REPORT_DATA: &str = "48656c6c6f2c20776f726c6421000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000";
-
-fn testdata(path: &str) -> String {
-    format!("{}/../../testdata/{path}", env!("CARGO_MANIFEST_DIR"))
-}
-
-fn kss(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kss"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run kss")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn write(dir: &Path, name: &str, bytes: &[u8]) -> String {
-    let p = dir.join(name);
-    std::fs::write(&p, bytes).expect("write");
-    p.to_str().expect("utf-8").to_string()
-}
 
 fn policy(dir: &Path, extra: &str) -> String {
     write(
@@ -160,6 +143,35 @@ fn runtime_data_hash_must_open_report_data() {
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(v["error"]["kind"], "input");
     assert_eq!(v["error"]["input"], "/nonexistent/rt.bin");
+}
+
+/// `kss config-id --json`: an error names the instance directory, or the file in it, that it is
+/// about. (`kss run` and `kss serve` have no `--json`; their errors' inputs are pinned by unit
+/// tests in `src/cmd/run.rs` and `src/cmd/serve.rs`.)
+#[test]
+fn config_id_json_errors_name_the_instance_or_its_occlum_json() {
+    let d = tempfile::tempdir().unwrap();
+    let missing = d.path().join("missing");
+    let missing = missing.to_str().unwrap();
+    let o = kss(&["config-id", missing, "--json"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON error");
+    assert_eq!(v["error"]["kind"], "input");
+    assert_eq!(v["error"]["input"], missing);
+    assert_eq!(
+        text(&o.stderr),
+        format!(
+            "kss: error: '{missing}' does not exist; create an instance with `kss new DIR` or point at one\n"
+        )
+    );
+    let inst = d.path().join("app");
+    let inst = inst.to_str().unwrap();
+    assert_eq!(kss(&["new", inst]).status.code(), Some(0));
+    std::fs::write(format!("{inst}/Occlum.json"), b"{").unwrap();
+    let o = kss(&["config-id", inst, "--json"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON error");
+    assert_eq!(v["error"]["input"], format!("{inst}/Occlum.json"));
 }
 
 #[test]

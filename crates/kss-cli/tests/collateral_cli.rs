@@ -2,6 +2,7 @@
 //! that serves the real fixtures with the real headers and counts requests.
 
 mod support {
+    pub mod env;
     pub mod pccs;
 }
 
@@ -9,6 +10,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use support::env::{testdata, text};
 use support::pccs::{Fixture, Mode, Pccs};
 
 const PHALA_QUOTE: &str = "phala-dcap-qvl/sgx_quote";
@@ -19,10 +21,6 @@ const PHALA_FMSPC: &str = "00A067110000";
 const PHALA_AT: &str = "1752919277";
 /// Within every piece of the phala 2023 collateral.
 const PHALA_2023_AT: &str = "1702000000";
-
-fn testdata(path: &str) -> String {
-    format!("{}/../../testdata/{path}", env!("CARGO_MANIFEST_DIR"))
-}
 
 fn read(path: &str) -> Vec<u8> {
     std::fs::read(testdata(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
@@ -96,10 +94,6 @@ fn kss_cmd(args: &[&str], home: &Path) -> Command {
 
 fn kss(args: &[&str], home: &Path) -> Output {
     kss_cmd(args, home).output().expect("run kss")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 /// The command `kss verify QUOTE --pccs URL --cache-dir C --at AT --policy P [extra]`.

@@ -9,55 +9,46 @@
 //! sorted keys (its bytes are measured into MRENCLAVE). To re-record after an intended output change:
 //! `KSS_GOLDEN_UPDATE=1 cargo test -p kss --test golden`, then review the diff.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+// A path of its own: next to golden.rs is the directory golden/ (the recorded outputs), where
+// rustfmt would look for the module.
+#[path = "support/env.rs"]
+mod env;
 
-const KSS: &str = env!("CARGO_BIN_EXE_kss");
-const TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata");
+use env::{script, Env, KSS, TESTDATA};
+use std::path::{Path, PathBuf};
+
 const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden");
 const DATE: &str = "20261127";
 
 struct Session {
-    dir: tempfile::TempDir,
+    env: Env,
     transcript: String,
 }
 
 impl Session {
+    /// A test directory whose `kss` runs without `KSS_LOG` and colour, and finds the binary
+    /// under test as `$KSS_GOLDEN_BIN`.
     fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let home = dir.path().join("home");
-        std::fs::create_dir_all(&home).unwrap();
-        std::fs::copy(
-            format!("{TESTDATA}/fortanix-rust-sgx/sgxs-sign/sig1.key.pem"),
-            home.join("dev-signing-key.pem"),
-        )
-        .unwrap();
         Session {
-            dir,
+            env: Env::new()
+                .without_var("KSS_LOG")
+                .with_var("NO_COLOR", "1")
+                .with_var("KSS_GOLDEN_BIN", KSS),
             transcript: String::new(),
         }
     }
 
     fn path(&self, p: &str) -> PathBuf {
-        self.dir.path().join(p)
+        self.env.path(p)
     }
 
     fn root(&self) -> String {
-        self.dir.path().to_string_lossy().into_owned()
+        self.env.root().to_string_lossy().into_owned()
     }
 
     /// Runs `kss args` in the session directory and appends it to the transcript.
     fn kss(&mut self, args: &[&str]) -> i32 {
-        let o = Command::new(KSS)
-            .args(args)
-            .current_dir(self.dir.path())
-            .env("KSS_HOME", self.path("home"))
-            .env_remove("KSS_ENCLAVE_SOCKET")
-            .env_remove("KSS_LOG")
-            .env("NO_COLOR", "1")
-            .env("KSS_GOLDEN_BIN", KSS)
-            .output()
-            .unwrap();
+        let o = self.env.kss(args);
         let code = o.status.code().unwrap_or(-1);
         let root = self.root();
         let norm = |b: &[u8]| {
@@ -133,12 +124,6 @@ impl Session {
             );
         }
     }
-}
-
-fn script(p: &Path, text: &str) {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::write(p, text).unwrap();
-    std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
 
 /// `v` with the keys of every object in sorted order, whatever serde_json's map type.

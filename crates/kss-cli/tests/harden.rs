@@ -5,66 +5,22 @@
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const KSS: &str = env!("CARGO_BIN_EXE_kss");
-const TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata");
+mod support {
+    pub mod env;
+}
+
+use support::env::{script, text, Env, KSS};
 
 /// A test directory with a kss home (holding a known development key) and a private TMPDIR,
 /// where `kss run` puts its socket directories.
-struct Env {
-    dir: tempfile::TempDir,
+fn env() -> Env {
+    Env::new().with_tmpdir()
 }
 
 impl Env {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(dir.path().join("home")).unwrap();
-        std::fs::create_dir_all(dir.path().join("tmp")).unwrap();
-        std::fs::copy(
-            format!("{TESTDATA}/fortanix-rust-sgx/sgxs-sign/sig1.key.pem"),
-            dir.path().join("home/dev-signing-key.pem"),
-        )
-        .unwrap();
-        Env { dir }
-    }
-
-    fn path(&self, p: &str) -> PathBuf {
-        self.dir.path().join(p)
-    }
-
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(KSS);
-        c.args(args)
-            .current_dir(self.dir.path())
-            .env("KSS_HOME", self.path("home"))
-            .env("TMPDIR", self.path("tmp"))
-            .env_remove("KSS_ENCLAVE_SOCKET");
-        c
-    }
-
-    fn kss(&self, args: &[&str]) -> Output {
-        self.cmd(args).output().unwrap()
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let o = self.kss(args);
-        assert!(o.status.success(), "kss {args:?}: {}", text(&o.stderr));
-        text(&o.stdout)
-    }
-
-    fn fails(&self, args: &[&str], status: i32) -> String {
-        let o = self.kss(args);
-        assert_eq!(
-            o.status.code(),
-            Some(status),
-            "kss {args:?}: {}",
-            text(&o.stderr)
-        );
-        text(&o.stderr)
-    }
-
     /// A new built instance `name` whose image/bin holds `scripts`.
     fn instance(&self, name: &str, scripts: &[(&str, &str)]) -> PathBuf {
         self.ok(&["new", name]);
@@ -95,15 +51,6 @@ impl Env {
             })
             .collect()
     }
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn script(p: &Path, body: &str) {
-    std::fs::write(p, body).unwrap();
-    std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
 
 /// Waits up to `secs` for `f`.
@@ -191,7 +138,7 @@ fn wait_status(child: &mut Child, secs: u64) -> std::process::ExitStatus {
 #[test]
 fn signals_to_kss_run_reach_the_workload_and_the_socket_directory_goes() {
     use rustix::process::Signal;
-    let env = Env::new();
+    let env = env();
     env.instance("app", &[("waiter", WAITER)]);
 
     // SIGTERM: the workload's trap runs; kss run exits with the workload's status.
@@ -222,7 +169,7 @@ fn signals_to_kss_run_reach_the_workload_and_the_socket_directory_goes() {
 
 #[test]
 fn a_killed_kss_run_takes_its_workload_along_and_the_next_run_sweeps_its_socket_directory() {
-    let env = Env::new();
+    let env = env();
     env.instance("app", &[("waiter", WAITER), ("ok", "#!/bin/sh\nexit 0\n")]);
     let (mut run, pid, sock) = start_waiter(&env, &[], "");
     run.kill().unwrap(); // SIGKILL: kss run cannot forward anything
@@ -240,7 +187,7 @@ fn a_killed_kss_run_takes_its_workload_along_and_the_next_run_sweeps_its_socket_
 
 #[test]
 fn everything_kss_puts_in_the_workload_environment_is_absolute() {
-    let env = Env::new();
+    let env = env();
     env.instance(
         "app",
         &[(
@@ -272,7 +219,7 @@ fn everything_kss_puts_in_the_workload_environment_is_absolute() {
 
 #[test]
 fn an_endless_config_id_file_is_refused_at_its_limit() {
-    let env = Env::new();
+    let env = env();
     env.instance("app", &[("ok", "#!/bin/sh\nexit 0\n")]);
     let t = Instant::now();
     let err = env.fails(
@@ -320,7 +267,7 @@ fn an_endless_config_id_file_is_refused_at_its_limit() {
 
 #[test]
 fn verify_parses_at_strictly() {
-    let env = Env::new();
+    let env = env();
     let err = env.fails(
         &["verify", "q", "--collateral", "c", "--at", " 1752919277"],
         2,
@@ -338,7 +285,7 @@ fn verify_parses_at_strictly() {
 
 #[test]
 fn the_kss_home_is_private_whatever_the_umask() {
-    let env = Env::new();
+    let env = env();
     env.ok(&["new", "app"]);
     let home = env.path("fresh-home/kss");
     let o = Command::new("sh")
@@ -374,7 +321,7 @@ fn temp_files(dir: &Path) -> Vec<String> {
 
 #[test]
 fn a_killed_build_leaves_no_temporary_file() {
-    let env = Env::new();
+    let env = env();
     env.ok(&["new", "app"]);
     let dir = env.path("app");
     // A large SGXS (128 MiB of EADD records) takes a while to write.
@@ -395,7 +342,7 @@ fn a_killed_build_leaves_no_temporary_file() {
 
 #[test]
 fn symlinks_leading_out_of_the_image_are_build_errors_and_program_stays_inside() {
-    let env = Env::new();
+    let env = env();
     env.ok(&["new", "app"]);
     let dir = env.path("app");
     script(&env.path("outside.sh"), "#!/bin/sh\necho outside\n");
@@ -435,7 +382,7 @@ fn symlinks_leading_out_of_the_image_are_build_errors_and_program_stays_inside()
 
 #[test]
 fn a_mix_of_files_from_different_builds_is_refused() {
-    let env = Env::new();
+    let env = env();
     let dir = env.instance("app", &[("ok", "#!/bin/sh\nexit 0\n")]);
     let b = dir.join("build");
     let save = |name: &str| std::fs::copy(b.join(name), env.path(name)).unwrap();
@@ -483,7 +430,7 @@ fn a_mix_of_files_from_different_builds_is_refused() {
 
 #[test]
 fn enclave_sizes_beyond_the_maximum_are_build_errors_naming_the_field() {
-    let env = Env::new();
+    let env = env();
     env.ok(&["new", "app"]);
     let dir = env.path("app");
     set_limit(&dir, "user_space_size", "1TB");

@@ -9,56 +9,21 @@
 //! - verifying a simulated quote without `--trust-root` is rejected with a hint at
 //!   `kss sim-ca export`, and a rejected verdict says "not established" once.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod support {
+    pub mod env;
+}
 
-const KSS: &str = env!("CARGO_BIN_EXE_kss");
-const TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata");
+use support::env::{json, script, Env, KSS, TESTDATA};
 
-struct Env {
-    dir: tempfile::TempDir,
+/// A test directory whose `kss` finds the binary under test as `$KSS_TEST_BIN` (the image's
+/// `/bin/kss` runs it) and no PCCS from the environment.
+fn env() -> Env {
+    Env::new()
+        .with_var("KSS_TEST_BIN", KSS)
+        .without_var("KSS_PCCS_URL")
 }
 
 impl Env {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let home = dir.path().join("home");
-        std::fs::create_dir_all(&home).unwrap();
-        // A known test key as the development key: no RSA key generation in the test.
-        std::fs::copy(
-            format!("{TESTDATA}/fortanix-rust-sgx/sgxs-sign/sig1.key.pem"),
-            home.join("dev-signing-key.pem"),
-        )
-        .unwrap();
-        Env { dir }
-    }
-
-    fn path(&self, p: &str) -> PathBuf {
-        self.dir.path().join(p)
-    }
-
-    fn kss(&self, args: &[&str]) -> Output {
-        Command::new(KSS)
-            .args(args)
-            .current_dir(self.dir.path())
-            .env("KSS_HOME", self.path("home"))
-            .env("KSS_TEST_BIN", KSS)
-            .env_remove("KSS_ENCLAVE_SOCKET")
-            .env_remove("KSS_PCCS_URL")
-            .output()
-            .unwrap()
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let o = self.kss(args);
-        assert!(
-            o.status.success(),
-            "kss {args:?} failed: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        String::from_utf8(o.stdout).unwrap()
-    }
-
     /// A KSS instance whose image runs the binary under test as `/bin/kss`.
     fn kss_instance(&self, name: &str) {
         self.ok(&["new", name]);
@@ -95,16 +60,6 @@ impl Env {
     }
 }
 
-fn script(p: &Path, text: &str) {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::write(p, text).unwrap();
-    std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).unwrap();
-}
-
-fn json(s: &str) -> serde_json::Value {
-    serde_json::from_str(s).unwrap_or_else(|e| panic!("not JSON ({e}): {s}"))
-}
-
 /// The lines of the report body that follows the line `title` (up to the next line that starts
 /// in column 0), without the title itself.
 fn body_after(text: &str, title: &str) -> String {
@@ -117,7 +72,7 @@ fn body_after(text: &str, title: &str) -> String {
 
 #[test]
 fn every_command_renders_a_report_body_the_same_way() {
-    let env = Env::new();
+    let env = env();
     env.kss_instance("app");
     let identity = env.enclave("app", &["identity"]);
     let identity_json = json(&env.enclave("app", &["identity", "--json"]));
@@ -176,7 +131,7 @@ fn every_command_renders_a_report_body_the_same_way() {
 
 #[test]
 fn simulated_quotes_are_marked_and_their_rejection_points_at_sim_ca_export() {
-    let env = Env::new();
+    let env = env();
     env.kss_instance("app");
     env.enclave("app", &["quote", "--out", "q.bin"]);
     let text = env.ok(&["quote", "inspect", "q.bin"]);
@@ -226,7 +181,7 @@ fn simulated_quotes_are_marked_and_their_rejection_points_at_sim_ca_export() {
 
 #[test]
 fn intel_quotes_are_not_marked_and_a_rejection_says_not_established_once() {
-    let env = Env::new();
+    let env = env();
     let q = format!("{TESTDATA}/phala-dcap-qvl/sgx_quote");
     let c = format!("{TESTDATA}/phala-dcap-qvl/sgx_quote_collateral.json");
     let text = env.ok(&["quote", "inspect", &q]);

@@ -4,68 +4,28 @@
 //! reloads policies (a bad one is refused); SIGTERM drains and exits 0; a readable key or a bad
 //! policy refuses to start.
 
-#[allow(dead_code)]
 mod support {
+    pub mod env;
     pub mod pccs;
 }
 
 use sha2::Digest;
 use std::io::BufRead;
-use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
+use support::env::{json, Env, KSS, TESTDATA};
 use support::pccs::{Fixture, Pccs};
 
-const KSS: &str = env!("CARGO_BIN_EXE_kss");
-const TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata");
 const PHALA_AT: &str = "1752919277";
 
-struct Env {
-    dir: tempfile::TempDir,
+/// A test directory with an empty `policies/` for `kss serve --policy-dir`.
+fn serve_env() -> Env {
+    let env = Env::new();
+    std::fs::create_dir_all(env.path("policies")).unwrap();
+    env
 }
 
 impl Env {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let home = dir.path().join("home");
-        std::fs::create_dir_all(&home).unwrap();
-        std::fs::copy(
-            format!("{TESTDATA}/fortanix-rust-sgx/sgxs-sign/sig1.key.pem"),
-            home.join("dev-signing-key.pem"),
-        )
-        .unwrap();
-        std::fs::create_dir_all(dir.path().join("policies")).unwrap();
-        Env { dir }
-    }
-
-    fn path(&self, p: &str) -> PathBuf {
-        self.dir.path().join(p)
-    }
-
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(KSS);
-        c.args(args)
-            .current_dir(self.dir.path())
-            .env("KSS_HOME", self.path("home"))
-            .env_remove("KSS_ENCLAVE_SOCKET");
-        c
-    }
-
-    fn kss(&self, args: &[&str]) -> Output {
-        self.cmd(args).output().unwrap()
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let o = self.kss(args);
-        assert!(
-            o.status.success(),
-            "kss {args:?}: {}{}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        );
-        String::from_utf8(o.stdout).unwrap()
-    }
-
     fn policy(&self, id: &str, text: &str) {
         std::fs::write(self.path(&format!("policies/{id}.json")), text).unwrap();
     }
@@ -152,17 +112,13 @@ impl Drop for Serve {
     }
 }
 
-fn json(s: &str) -> serde_json::Value {
-    serde_json::from_str(s).unwrap_or_else(|e| panic!("not JSON ({e}): {s}"))
-}
-
 fn pretty(v: &serde_json::Value) -> String {
     format!("{}\n", serde_json::to_string_pretty(v).unwrap())
 }
 
 #[test]
 fn simulated_kss_quote_through_the_service() {
-    let env = Env::new();
+    let env = serve_env();
     // A KSS instance, launched with a CONFIGID/CONFIGSVN; its quote binds runtime data.
     env.ok(&["new", "app"]);
     let occlum = env.path("app/Occlum.json");
@@ -450,7 +406,7 @@ fn simulated_kss_quote_through_the_service() {
 
 #[test]
 fn real_quote_service_verdict_equals_kss_verify() {
-    let env = Env::new();
+    let env = serve_env();
     let col = format!("{TESTDATA}/phala-dcap-qvl/sgx_quote_collateral.json");
     let quote = format!("{TESTDATA}/phala-dcap-qvl/sgx_quote");
     env.policy(
@@ -503,7 +459,7 @@ fn real_quote_service_verdict_equals_kss_verify() {
 #[test]
 fn refuses_to_start_with_a_readable_key_or_a_bad_policy() {
     use std::os::unix::fs::PermissionsExt;
-    let env = Env::new();
+    let env = serve_env();
     env.ok(&["token", "keygen", "--out", "key.pem"]);
     let col = format!("{TESTDATA}/phala-dcap-qvl/sgx_quote_collateral.json");
     let serve = |env: &Env| {
@@ -563,14 +519,14 @@ fn pccs_collateral_through_the_service_and_its_cache() {
     };
 
     // The verdict with fixed collateral.
-    let fixed_env = Env::new();
+    let fixed_env = serve_env();
     fixed_env.policy("lenient", lenient);
     let fixed = Serve::start(&fixed_env, &["--collateral", &col, "--at", PHALA_AT]);
     let expected = attest(&fixed_env, &fixed.url);
     assert_eq!(expected["accepted"], true);
     assert_eq!(fixed.stop(), Some(0));
 
-    let env = Env::new();
+    let env = serve_env();
     env.policy("lenient", lenient);
     let cache = env.path("cache").display().to_string();
     let pccs = Pccs::start(Fixture::from_dcap_qvl(
@@ -603,7 +559,7 @@ fn pccs_collateral_through_the_service_and_its_cache() {
     assert_eq!(serve.stop(), Some(0));
 
     // A new service with the PCCS gone: the pieces come from the disk cache.
-    let env2 = Env::new();
+    let env2 = serve_env();
     env2.policy("lenient", lenient);
     let serve = Serve::start(
         &env2,

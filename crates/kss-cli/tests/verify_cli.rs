@@ -2,29 +2,18 @@
 //! `testdata/` (exit status, the first failed check in words, the JSON verdict), both
 //! collateral forms, padded quotes, and bad input.
 
+mod support {
+    pub mod env;
+}
+
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
+use support::env::{kss, testdata, text, write};
 
 const PHALA_QUOTE: &str = "phala-dcap-qvl/sgx_quote";
 const PHALA_COLLATERAL: &str = "phala-dcap-qvl/sgx_quote_collateral.json";
 /// The time `testdata/SOURCES.md` §1 pins for the phala sample (2025-07-19T10:01:17Z).
 const PHALA_AT: &str = "1752919277";
-
-fn testdata(path: &str) -> String {
-    format!("{}/../../testdata/{path}", env!("CARGO_MANIFEST_DIR"))
-}
-
-fn kss(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kss"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run kss")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
 
 fn json(o: &Output) -> serde_json::Value {
     serde_json::from_slice(&o.stdout)
@@ -36,12 +25,6 @@ fn verify(quote: &str, collateral: &str, at: &str, extra: &[&str]) -> Output {
     let mut args = vec!["verify", quote, "--collateral", collateral, "--at", at];
     args.extend_from_slice(extra);
     kss(&args)
-}
-
-fn write(dir: &Path, name: &str, bytes: &[u8]) -> String {
-    let p = dir.join(name);
-    std::fs::write(&p, bytes).expect("write");
-    p.to_str().expect("utf-8").to_string()
 }
 
 /// A policy file accepting any TCB status but Revoked, plus `extra` keys.

@@ -13,23 +13,10 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-fn kss_secs() -> Secs {
-    Secs {
-        size: 1 << 20,
-        base_addr: 1 << 32,
-        ssa_frame_size: 1,
-        attributes: Attributes::new(0x85, 0x3),
-        mr_enclave: [0x11; 32],
-        mr_signer: [0x22; 32],
-        config_id: ConfigId([0x33; 64]),
-        isv_prod_id: 7,
-        isv_svn: 3,
-        config_svn: 5,
-        isv_family_id: Id128::from_high_low(3, 4),
-        isv_ext_prod_id: Id128::from_high_low(1, 2),
-        ..Secs::default()
-    }
-}
+#[path = "../tests/common/secs.rs"]
+mod secs;
+
+use secs::kss_secs;
 
 fn key_request(cpu_svn: CpuSvn) -> KeyRequest {
     KeyRequest {
@@ -117,7 +104,7 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(if full { 2.0 } else { 0.05 });
     let dur = Duration::from_secs_f64(secs);
-    let enclave = SimEnclave::from_initialized_secs(kss_secs(), SimCpu::with_kss(), 1);
+    let enclave = SimEnclave::from_initialized_secs(kss_secs(5), SimCpu::with_kss(), 1);
     let server = Server::start(Arc::new(EnclaveServer::new(
         Box::new(enclave.clone()),
         None,

@@ -1,5 +1,6 @@
 //! The enclave service end to end over a real Unix socket, with the simulator behind it.
 
+use common::secs::kss_secs;
 use kss_enclave::sim::{SimCpu, SimEnclave};
 use kss_enclave::Enclave;
 use kss_service::{Client, ClientError, EnclaveServer, ErrorCode, Server};
@@ -7,22 +8,8 @@ use kss_types::*;
 use std::os::unix::fs::PermissionsExt;
 use std::sync::Arc;
 
-fn kss_secs(config_svn: u16) -> Secs {
-    Secs {
-        size: 1 << 20,
-        base_addr: 1 << 32,
-        ssa_frame_size: 1,
-        attributes: Attributes::new(0x85, 0x3),
-        mr_enclave: [0x11; 32],
-        mr_signer: [0x22; 32],
-        config_id: ConfigId([0x33; 64]),
-        isv_prod_id: 7,
-        isv_svn: 3,
-        config_svn,
-        isv_family_id: Id128::from_high_low(3, 4),
-        isv_ext_prod_id: Id128::from_high_low(1, 2),
-        ..Secs::default()
-    }
+mod common {
+    pub mod secs;
 }
 
 fn start(secs: Secs) -> (Server, SimEnclave) {

@@ -9,35 +9,14 @@ use crate::verify::{trust_root_key, Outcome, Verdict, Verifier};
 use crate::x509util::{parse_pem_certs, verify_p256_der, verify_p256_fixed};
 use std::path::Path;
 
-const TD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/");
+#[path = "fixtures.rs"]
+mod fixtures;
 
-fn read(rel: &str) -> Vec<u8> {
-    std::fs::read(format!("{TD}{rel}")).unwrap_or_else(|e| panic!("{rel}: {e}"))
-}
-
-fn any_status() -> Policy {
-    use TcbStatus::*;
-    Policy::default().with_accepted_tcb_statuses(vec![
-        UpToDate,
-        SWHardeningNeeded,
-        ConfigurationNeeded,
-        ConfigurationAndSWHardeningNeeded,
-        OutOfDate,
-        OutOfDateConfigurationNeeded,
-    ])
-}
+use fixtures::{any_status, failed, read};
 
 fn outcome(v: &Verdict, name: &str) -> Option<Outcome> {
     v.check(name.parse().expect("a check name"))
         .map(|c| c.outcome)
-}
-
-fn failed(v: &Verdict) -> Vec<String> {
-    v.checks
-        .iter()
-        .filter(|c| c.outcome == Outcome::Fail)
-        .map(|c| format!("{}: {}", c.name, c.reason))
-        .collect()
 }
 
 fn put(dir: &Path, name: &str, bytes: &[u8]) {

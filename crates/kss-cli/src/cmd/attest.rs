@@ -1,7 +1,7 @@
 //! `kss attest QUOTE --server URL`: attest a quote through a `kss serve` service.
 
 use crate::error::{CliError, CliResult};
-use crate::util::{print_json, read_file};
+use crate::util::{ca_cert_error, client_error, print_json, read_file};
 use base64::Engine as _;
 use kss_attest::render::ReportBodyView;
 use kss_serve::client::{Client, Target};
@@ -98,12 +98,13 @@ pub fn run(args: Args) -> CliResult {
         Some(p) => Some(read_file(p, "runtime data", kss_io::limits::QUOTE)?),
         None => None,
     };
-    let target = Target::parse(&args.server).map_err(|e| CliError::input(e.to_string()))?;
+    let target = Target::parse(&args.server)
+        .map_err(|e| CliError::input(e.to_string()).input_name("--server"))?;
     let client = Client::new(
         args.ca_cert.as_deref(),
         Duration::from_secs(args.timeout.max(1)),
     )
-    .map_err(|e| CliError::input(e.to_string()))?;
+    .map_err(|e| ca_cert_error(args.ca_cert.as_deref(), e))?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -191,16 +192,5 @@ pub fn run(args: Args) -> CliResult {
             f["reason"].as_str().unwrap_or(""),
             f["name"].as_str().unwrap_or("")
         ))),
-    }
-}
-
-/// A client failure talking to `what` (a server URL), with a hint where a flag fixes it.
-pub(crate) fn client_error(what: &str, e: kss_serve::client::ClientError) -> CliError {
-    let hint = matches!(e, kss_serve::client::ClientError::NoCa);
-    let err = CliError::environment(format!("{what}: {e}"));
-    if hint {
-        err.hint("give the server's CA certificate with --ca-cert PEM")
-    } else {
-        err
     }
 }

@@ -4,7 +4,7 @@ use crate::error::{CliError, CliResult};
 use crate::util::print_json;
 use kss_instance::{BuildOptions, InstanceError};
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Measure and sign an instance.
@@ -55,11 +55,18 @@ pub fn instance_error(e: InstanceError) -> CliError {
     }
 }
 
+/// [`instance_error`] for an error about `path` (the instance directory, its Occlum.json or its
+/// image/): the error names it as its input.
+pub fn instance_error_at(path: &Path) -> impl FnOnce(InstanceError) -> CliError {
+    let name = path.display().to_string();
+    move |e| instance_error(e).input_name(name)
+}
+
 /// Parses a calendar date (YYYYMMDD or YYYY-MM-DD, see [`kss_sign::BcdDate::parse`]) into BCD.
 pub fn parse_date(text: &str) -> Result<u32, CliError> {
     kss_sign::BcdDate::parse(text)
         .map(kss_sign::BcdDate::to_bcd)
-        .map_err(|e| CliError::input(format!("--date: {e}")))
+        .map_err(|e| CliError::input(format!("--date: {e}")).input_name("--date"))
 }
 
 /// Runs the command.
@@ -93,7 +100,8 @@ pub fn run(args: Args) -> CliResult {
         })),
         ..BuildOptions::default()
     };
-    let report = kss_instance::build(&args.dir, opts).map_err(instance_error)?;
+    let report = kss_instance::build(&args.dir, opts)
+        .map_err(|e| instance_error(e).input_name(args.dir.display().to_string()))?;
     bar.finish_and_clear();
     let m = &report.config.metadata;
     let inst = kss_instance::Instance {

@@ -72,10 +72,10 @@ impl SourceArgs {
             .ok()
             .filter(|s| !s.trim().is_empty());
         match (&self.pccs, from_env) {
-            (Some(u), _) => Endpoint::parse(u).map_err(|e| CliError::input(format!("--pccs: {e}"))),
-            (None, Some(u)) => {
-                Endpoint::parse(&u).map_err(|e| CliError::input(format!("{PCCS_ENV}: {e}")))
-            }
+            (Some(u), _) => Endpoint::parse(u)
+                .map_err(|e| CliError::input(format!("--pccs: {e}")).input_name("--pccs")),
+            (None, Some(u)) => Endpoint::parse(&u)
+                .map_err(|e| CliError::input(format!("{PCCS_ENV}: {e}")).input_name(PCCS_ENV)),
             (None, None) => Ok(Endpoint::intel_pcs()),
         }
     }
@@ -100,7 +100,8 @@ impl SourceArgs {
             return Err(CliError::input(format!(
                 "--timeout: {} is not a number of seconds in (0, 3600]",
                 self.timeout
-            )));
+            ))
+            .input_name("--timeout"));
         }
         let extra_roots_pem = self
             .pccs_ca
@@ -193,7 +194,7 @@ pub fn trust_roots(files: &[PathBuf]) -> Result<Vec<P256Key>, CliError> {
         .map(|p| {
             let bytes = read_file(p, "trust root", kss_io::limits::COLLATERAL)?;
             trust_root_key(&bytes, &p.display().to_string())
-                .map_err(|e| CliError::input(e.to_string()))
+                .map_err(|e| CliError::input(e.to_string()).input_name(p.display().to_string()))
         })
         .collect()
 }
@@ -215,13 +216,14 @@ fn parse_at(text: &str) -> Result<u64, CliError> {
     if text.trim() != text {
         return Err(CliError::input(format!(
             "--at: '{text}' has leading or trailing whitespace; give Unix seconds or an RFC 3339 time exactly"
-        )));
+        )).input_name("--at"));
     }
-    let at = parse_time(text, "--at").map_err(|e| CliError::input(e.to_string()))?;
+    let at =
+        parse_time(text, "--at").map_err(|e| CliError::input(e.to_string()).input_name("--at"))?;
     if at > LATEST_AT {
         return Err(CliError::input(format!(
             "--at: {text} is after 9999-12-31T23:59:59Z ({LATEST_AT}), the latest time a certificate can state"
-        )));
+        )).input_name("--at"));
     }
     Ok(at)
 }

@@ -1,6 +1,6 @@
 //! `kss config-id DIR`: the CONFIGID an app gets in CONFIGID-binding mode.
 
-use crate::cmd::build::instance_error;
+use crate::cmd::build::instance_error_at;
 use crate::error::CliResult;
 use crate::util::print_json;
 use base64::Engine;
@@ -40,9 +40,12 @@ struct ConfigIdJson<'a> {
 
 /// Runs the command.
 pub fn run(args: Args) -> CliResult {
-    let inst = Instance::open(&args.dir).map_err(instance_error)?;
-    let (config, bytes) = inst.config().map_err(instance_error)?;
-    let d = kss_instance::binding::config_id(&inst, &config, &bytes).map_err(instance_error)?;
+    let inst = Instance::open(&args.dir).map_err(instance_error_at(&args.dir))?;
+    let (config, bytes) = inst
+        .config()
+        .map_err(instance_error_at(&inst.config_path()))?;
+    let d = kss_instance::binding::config_id(&inst, &config, &bytes)
+        .map_err(instance_error_at(&inst.image_dir()))?;
     let b64 = base64::engine::general_purpose::STANDARD.encode(d.config_id.0);
     if args.json {
         print_json(&ConfigIdJson {

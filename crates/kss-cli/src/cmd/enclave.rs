@@ -178,13 +178,16 @@ fn report_data(text: Option<&str>) -> Result<[u8; 64], CliError> {
     if let Some(t) = text {
         let t = t.trim();
         let t = t.strip_prefix("0x").unwrap_or(t);
-        let b = hex::decode(t)
-            .map_err(|e| CliError::input(format!("--report-data: '{t}' is not hex ({e})")))?;
+        let b = hex::decode(t).map_err(|e| {
+            CliError::input(format!("--report-data: '{t}' is not hex ({e})"))
+                .input_name("--report-data")
+        })?;
         if b.len() > 64 {
             return Err(CliError::input(format!(
                 "--report-data: {} bytes; REPORTDATA holds at most 64",
                 b.len()
-            )));
+            ))
+            .input_name("--report-data"));
         }
         out[..b.len()].copy_from_slice(&b);
     }
@@ -193,13 +196,14 @@ fn report_data(text: Option<&str>) -> Result<[u8; 64], CliError> {
 
 fn in_file(path: &std::path::Path, mut e: CliError) -> CliError {
     e.message = format!("{}: {}", path.display(), e.message);
-    e
+    e.input_name(path.display().to_string())
 }
 
 fn seal_policy(text: Option<&str>) -> Result<Option<KeyPolicy>, CliError> {
     match text {
         None => Ok(None),
-        Some(t) => kss_seal::parse_policy(t).map_err(|e| CliError::input(format!("--policy: {e}"))),
+        Some(t) => kss_seal::parse_policy(t)
+            .map_err(|e| CliError::input(format!("--policy: {e}")).input_name("--policy")),
     }
 }
 
@@ -224,7 +228,10 @@ pub fn run(cmd: Command) -> CliResult {
             let target = match &a.target_info {
                 Some(p) => {
                     TargetInfo::from_bytes(&read_file(p, "TARGETINFO", kss_io::limits::SGX_STRUCT)?)
-                        .map_err(|e| CliError::input(format!("{}: {e}", p.display())))?
+                        .map_err(|e| {
+                            CliError::input(format!("{}: {e}", p.display()))
+                                .input_name(p.display().to_string())
+                        })?
                 }
                 None => c.target_info().map_err(client_err)?,
             };
@@ -235,7 +242,10 @@ pub fn run(cmd: Command) -> CliResult {
         }
         Command::VerifyReport(a) => {
             let r = Report::from_bytes(&read_file(&a.file, "REPORT", kss_io::limits::SGX_STRUCT)?)
-                .map_err(|e| CliError::input(format!("{}: {e}", a.file.display())))?;
+                .map_err(|e| {
+                    CliError::input(format!("{}: {e}", a.file.display()))
+                        .input_name(a.file.display().to_string())
+                })?;
             client()?.verify_report(&r).map_err(client_err)?;
             println!("valid: the REPORT's MAC verifies for this enclave (made on this platform, for this enclave)");
             print!(
@@ -267,9 +277,8 @@ fn key(a: KeyArgs) -> Result<(), CliError> {
         KeyName::Report
     };
     let policy = match &a.policy {
-        Some(p) => {
-            KeyPolicy::parse_list(p).map_err(|e| CliError::input(format!("--policy: {e}")))?
-        }
+        Some(p) => KeyPolicy::parse_list(p)
+            .map_err(|e| CliError::input(format!("--policy: {e}")).input_name("--policy"))?,
         None if name == KeyName::Seal => kss_seal::policy::default_policy(&id),
         None => KeyPolicy(0),
     };
@@ -277,6 +286,7 @@ fn key(a: KeyArgs) -> Result<(), CliError> {
         Some(m) => {
             let (f, x) = m.split_once('/').ok_or_else(|| {
                 CliError::input(format!("--attribute-mask: '{m}' is not FLAGS/XFRM"))
+                    .input_name("--attribute-mask")
             })?;
             Attributes::new(
                 parse_num(f, "--attribute-mask FLAGS", u64::MAX)?,
@@ -288,12 +298,14 @@ fn key(a: KeyArgs) -> Result<(), CliError> {
     let mut key_id = [0u8; 32];
     if let Some(k) = &a.key_id {
         let t = k.strip_prefix("0x").unwrap_or(k);
-        let b = hex::decode(t).map_err(|e| CliError::input(format!("--key-id: not hex ({e})")))?;
+        let b = hex::decode(t).map_err(|e| {
+            CliError::input(format!("--key-id: not hex ({e})")).input_name("--key-id")
+        })?;
         if b.len() > 32 {
-            return Err(CliError::input(format!(
-                "--key-id: {} bytes; KEYID holds 32",
-                b.len()
-            )));
+            return Err(
+                CliError::input(format!("--key-id: {} bytes; KEYID holds 32", b.len()))
+                    .input_name("--key-id"),
+            );
         }
         key_id[..b.len()].copy_from_slice(&b);
     }

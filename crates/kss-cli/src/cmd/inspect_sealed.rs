@@ -28,6 +28,7 @@ pub fn run(args: Args) -> CliResult {
     let bytes = read_file(&args.file, "sealed blob", kss_io::limits::SEALED)?;
     let sealed = SealedData::parse(&bytes).map_err(|e| {
         sealed_error(e).hint("the file must be a whole sgx_sealed_data_t blob: 560-byte header, then ciphertext and AAD")
+            .input_name(args.file.display().to_string())
     })?;
     let info = sealed.inspect();
     if args.json {

@@ -190,8 +190,10 @@ fn print_text(sig: &Sigstruct, j: &SigstructJson) {
 /// Runs the command.
 pub fn run(args: Args) -> CliResult {
     let bytes = read_file(&args.file, "SIGSTRUCT", kss_io::limits::SIGSTRUCT)?;
-    let sig = Sigstruct::from_bytes(&bytes)
-        .map_err(|e| CliError::input(format!("'{}': {e}", args.file.display())))?;
+    let sig = Sigstruct::from_bytes(&bytes).map_err(|e| {
+        CliError::input(format!("'{}': {e}", args.file.display()))
+            .input_name(args.file.display().to_string())
+    })?;
     let j = SigstructJson::new(&sig);
     if args.json {
         print_json(&j);

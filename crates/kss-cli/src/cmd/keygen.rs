@@ -27,6 +27,7 @@ fn write_private_new(path: &Path, text: &[u8]) -> Result<(), CliError> {
                 "'{}' already exists; refusing to overwrite a key",
                 path.display()
             ))
+            .input_name(path.display().to_string())
         }
         InstanceError::Io { path: at, source } => CliError::environment(format!(
             "cannot write key '{}': {}: {source}",
@@ -44,7 +45,8 @@ pub fn run(args: Args) -> CliResult {
             "'{}' already exists; refusing to overwrite a key",
             args.out.display()
         ))
-        .hint("choose another --out path or delete the old key first"));
+        .hint("choose another --out path or delete the old key first")
+        .input_name(args.out.display().to_string()));
     }
     let key = SigningKey::generate_os()
         .map_err(|e| CliError::environment(format!("key generation failed: {e}")))?;

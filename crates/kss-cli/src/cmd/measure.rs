@@ -29,7 +29,8 @@ pub struct Args {
 pub fn sgxs_error(file: &Path, e: SgxsError) -> CliError {
     match e {
         SgxsError::Io { .. } => CliError::environment(format!("{}: {e}", file.display())),
-        other => CliError::input(format!("{}: {other}", file.display())),
+        other => CliError::input(format!("{}: {other}", file.display()))
+            .input_name(file.display().to_string()),
     }
 }
 

@@ -19,7 +19,9 @@ pub struct Args {
 /// Runs the command.
 pub fn run(args: Args) -> CliResult {
     let inst = kss_instance::new_instance(&args.dir).map_err(|e| match e {
-        kss_instance::InstanceError::NotEmpty(_) => CliError::input(e.to_string()),
+        kss_instance::InstanceError::NotEmpty(_) => {
+            CliError::input(e.to_string()).input_name(args.dir.display().to_string())
+        }
         other => CliError::environment(other.to_string()),
     })?;
     println!("created instance {}", inst.dir.display());

@@ -80,6 +80,7 @@ pub fn run(cmd: Command) -> CliResult {
             let bytes = read_file(&a.sigstruct, "SIGSTRUCT", kss_io::limits::SIGSTRUCT)?;
             let sig = Sigstruct::from_bytes(&bytes).map_err(|e| {
                 CliError::input(format!("SIGSTRUCT '{}': {e}", a.sigstruct.display()))
+                    .input_name(a.sigstruct.display().to_string())
             })?;
             print_json(&Policy::from_sigstruct(&sig).to_json());
         }
@@ -90,15 +91,16 @@ pub fn run(cmd: Command) -> CliResult {
                 From::Intel => from_intel(&text, &name),
                 From::Trustee => from_trustee(&text, &name),
             }
-            .map_err(|e| CliError::input(e.to_string()))?;
+            .map_err(|e| CliError::input(e.to_string()).input_name(&name))?;
             match a.to {
                 To::Kss => print_json(&policy.to_json()),
             }
         }
         Command::Check(a) => {
             let text = read_text(&a.policy, "policy", kss_io::limits::POLICY)?;
-            let policy = Policy::from_json(&text, &a.policy.display().to_string())
-                .map_err(|e| CliError::input(e.to_string()))?;
+            let name = a.policy.display().to_string();
+            let policy = Policy::from_json(&text, &name)
+                .map_err(|e| CliError::input(e.to_string()).input_name(&name))?;
             print_json(&policy.to_json());
         }
     }

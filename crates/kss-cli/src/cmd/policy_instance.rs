@@ -1,6 +1,7 @@
 //! `kss policy from-instance DIR`: a starting appraisal policy for a built instance.
 
-use crate::cmd::build::instance_error;
+use crate::cmd::build::instance_error_at;
+use crate::cmd::run::config_id_option;
 use crate::error::{CliError, CliResult};
 use crate::util::print_json;
 use kss_attest::policy::Policy;
@@ -40,8 +41,10 @@ pub struct FromInstanceArgs {
 
 /// Runs the command.
 pub fn run(a: FromInstanceArgs) -> CliResult {
-    let inst = Instance::open(&a.dir).map_err(instance_error)?;
-    let (config, bytes) = inst.config().map_err(instance_error)?;
+    let inst = Instance::open(&a.dir).map_err(instance_error_at(&a.dir))?;
+    let (config, bytes) = inst
+        .config()
+        .map_err(instance_error_at(&inst.config_path()))?;
     let sig_path = inst.sig_path();
     let sig_bytes = kss_io::read_bounded(&sig_path, kss_io::limits::SIGSTRUCT).map_err(|e| {
         CliError::input(format!(
@@ -50,38 +53,45 @@ pub fn run(a: FromInstanceArgs) -> CliResult {
             sig_path.display()
         ))
         .hint(format!("run `kss build {}` first", a.dir.display()))
+        .input_name(sig_path.display().to_string())
     })?;
-    let sig = Sigstruct::from_bytes(&sig_bytes)
-        .map_err(|e| CliError::input(format!("{}: {e}", sig_path.display())))?;
+    let sig = Sigstruct::from_bytes(&sig_bytes).map_err(|e| {
+        CliError::input(format!("{}: {e}", sig_path.display()))
+            .input_name(sig_path.display().to_string())
+    })?;
     let mut policy = Policy::from_sigstruct(&sig);
-    let explicit = match (&a.config_id, &a.config_id_hex, &a.config_id_file) {
-        (Some(b), _, _) => Some(
-            launch::config_id_from_base64(b)
-                .map_err(|e| CliError::input(format!("--config-id: {e}")))?,
-        ),
-        (None, Some(h), _) => Some(
-            launch::config_id_from_hex(h)
-                .map_err(|e| CliError::input(format!("--config-id-hex: {e}")))?,
-        ),
-        (None, None, Some(p)) => {
-            let bytes = crate::util::read_file(p, "config ID file", kss_io::limits::CONFIG_ID)?;
-            Some(launch::config_id_from_raw(&bytes).map_err(|e| {
-                CliError::input(format!("--config-id-file {}: {e}", p.display()))
-                    .input_name(p.display().to_string())
-            })?)
-        }
-        _ => None,
-    };
+    let explicit =
+        match (&a.config_id, &a.config_id_hex, &a.config_id_file) {
+            (Some(b), _, _) => Some(launch::config_id_from_base64(b).map_err(|e| {
+                CliError::input(format!("--config-id: {e}")).input_name("--config-id")
+            })?),
+            (None, Some(h), _) => Some(launch::config_id_from_hex(h).map_err(|e| {
+                CliError::input(format!("--config-id-hex: {e}")).input_name("--config-id-hex")
+            })?),
+            (None, None, Some(p)) => {
+                let bytes = crate::util::read_file(p, "config ID file", kss_io::limits::CONFIG_ID)?;
+                Some(launch::config_id_from_raw(&bytes).map_err(|e| {
+                    CliError::input(format!("--config-id-file {}: {e}", p.display()))
+                        .input_name(p.display().to_string())
+                })?)
+            }
+            _ => None,
+        };
+    let id_option = config_id_option(a.config_id.as_deref(), a.config_id_hex.as_deref());
     if !config.metadata.enable_kss && (explicit.is_some() || a.min_config_svn.is_some()) {
-        return Err(CliError::input("this instance has \"enable_kss\": false; its quotes carry no CONFIGID/CONFIGSVN to check"));
+        let option = match explicit {
+            Some(_) => id_option,
+            None => "--min-config-svn",
+        };
+        return Err(CliError::input("this instance has \"enable_kss\": false; its quotes carry no CONFIGID/CONFIGSVN to check").input_name(option));
     }
     match config.metadata.config_binding {
         ConfigBinding::ConfigId => {
             if explicit.is_some() {
-                return Err(CliError::input("this instance binds its app through CONFIGID; kss recomputes it from the instance, so --config-id is not accepted"));
+                return Err(CliError::input("this instance binds its app through CONFIGID; kss recomputes it from the instance, so --config-id is not accepted").input_name(id_option));
             }
-            let d =
-                kss_instance::binding::config_id(&inst, &config, &bytes).map_err(instance_error)?;
+            let d = kss_instance::binding::config_id(&inst, &config, &bytes)
+                .map_err(instance_error_at(&inst.image_dir()))?;
             policy = policy.with_config_id(d.config_id);
         }
         ConfigBinding::Mrenclave => {
@@ -91,8 +101,9 @@ pub fn run(a: FromInstanceArgs) -> CliResult {
         }
     }
     if let Some(s) = &a.min_config_svn {
-        let svn =
-            launch::config_svn(s).map_err(|e| CliError::input(format!("--min-config-svn: {e}")))?;
+        let svn = launch::config_svn(s).map_err(|e| {
+            CliError::input(format!("--min-config-svn: {e}")).input_name("--min-config-svn")
+        })?;
         policy = policy.with_min_config_svn(svn);
     }
     print_json(&policy.to_json());

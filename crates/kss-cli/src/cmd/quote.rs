@@ -78,7 +78,8 @@ pub(crate) fn parse_quote_file(
         Quote::parse(bytes)
     };
     parsed.map_err(|e| {
-        let err = CliError::input(format!("'{}': {e}", path.display()));
+        let err = CliError::input(format!("'{}': {e}", path.display()))
+            .input_name(path.display().to_string());
         if matches!(e, kss_attest::quote::QuoteError::TrailingBytes { .. }) {
             err.hint("pass --allow-trailing to ignore the extra bytes")
         } else {

@@ -96,6 +96,7 @@ pub fn parse_high_low(text: &str, what: &str) -> Result<Id128, CliError> {
         CliError::input(format!(
             "{what}: '{text}' {why}; expected HIGH:LOW, two 64-bit hex numbers such as 0x1:0x2a"
         ))
+        .input_name(what)
     };
     let (h, l) = text.split_once(':').ok_or_else(|| bad("has no ':'"))?;
     let half = |s: &str| {
@@ -127,7 +128,8 @@ fn build_options(args: &Args) -> Result<SignOptions, CliError> {
         o = o.isv_ext_prod_id(parse_high_low(t, "--ext-prod-id")?);
     }
     if let Some(t) = &args.date {
-        let d = BcdDate::parse(t).map_err(|e| CliError::input(format!("--date: {e}")))?;
+        let d = BcdDate::parse(t)
+            .map_err(|e| CliError::input(format!("--date: {e}")).input_name("--date"))?;
         o = o.date(d.to_bcd());
     }
     if let Some(t) = &args.attributes {

@@ -68,9 +68,8 @@ fn export(args: ExportArgs) -> CliResult {
         })?,
     };
     let now = match args.now {
-        Some(t) => {
-            kss_attest::parse_time(&t, "--at").map_err(|e| CliError::input(e.to_string()))?
-        }
+        Some(t) => kss_attest::parse_time(&t, "--at")
+            .map_err(|e| CliError::input(e.to_string()).input_name("--at"))?,
         None => kss_attest::now(),
     };
     if args.dir.exists() && !args.dir.is_dir() {

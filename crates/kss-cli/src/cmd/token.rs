@@ -1,7 +1,7 @@
 //! `kss token verify TOKEN --jwks URL|FILE` and `kss token keygen --out FILE`.
 
 use crate::error::{CliError, CliResult};
-use crate::util::{print_json, read_file, read_text};
+use crate::util::{ca_cert_error, client_error, print_json, read_file, read_text};
 use kss_serve::client::{Client, Target};
 use kss_serve::token::{Jwks, EAR_PROFILE};
 use std::path::PathBuf;
@@ -68,18 +68,18 @@ fn fetch_jwks(args: &VerifyArgs) -> Result<Vec<u8>, CliError> {
             kss_io::limits::POLICY,
         );
     }
-    let url: hyper::Uri = args
-        .jwks
-        .parse()
-        .map_err(|e| CliError::input(format!("--jwks {}: {e}", args.jwks)))?;
+    let url: hyper::Uri = args.jwks.parse().map_err(|e| {
+        CliError::input(format!("--jwks {}: {e}", args.jwks)).input_name(&args.jwks)
+    })?;
     let base = format!(
         "{}://{}",
         url.scheme_str().unwrap_or("http"),
         url.authority().map(|a| a.as_str()).unwrap_or("")
     );
-    let target = Target::parse(&base).map_err(|e| CliError::input(e.to_string()))?;
+    let target =
+        Target::parse(&base).map_err(|e| CliError::input(e.to_string()).input_name(&args.jwks))?;
     let client = Client::new(args.ca_cert.as_deref(), Duration::from_secs(30))
-        .map_err(|e| CliError::input(e.to_string()))?;
+        .map_err(|e| ca_cert_error(args.ca_cert.as_deref(), e))?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -87,7 +87,7 @@ fn fetch_jwks(args: &VerifyArgs) -> Result<Vec<u8>, CliError> {
     let path = url.path_and_query().map_or("/", |p| p.as_str()).to_string();
     let (status, body) = rt
         .block_on(client.request(&target, "GET", &path, None))
-        .map_err(|e| crate::cmd::attest::client_error(&format!("--jwks {}", args.jwks), e))?;
+        .map_err(|e| client_error(&format!("--jwks {}", args.jwks), e))?;
     if status != 200 {
         return Err(CliError::environment(format!(
             "--jwks {}: the server answered {status}",
@@ -101,10 +101,13 @@ fn verify(args: VerifyArgs) -> CliResult {
     let token = read_text(&args.token, "token", kss_io::limits::POLICY)?;
     let token = token.trim();
     let jwks_bytes = fetch_jwks(&args)?;
-    let jwks: Jwks = serde_json::from_slice(&jwks_bytes)
-        .map_err(|e| CliError::input(format!("--jwks {}: not a JWKS: {e}", args.jwks)))?;
-    let header = jsonwebtoken::decode_header(token)
-        .map_err(|e| CliError::input(format!("{}: not a JWT: {e}", args.token.display())))?;
+    let jwks: Jwks = serde_json::from_slice(&jwks_bytes).map_err(|e| {
+        CliError::input(format!("--jwks {}: not a JWKS: {e}", args.jwks)).input_name(&args.jwks)
+    })?;
+    let header = jsonwebtoken::decode_header(token).map_err(|e| {
+        CliError::input(format!("{}: not a JWT: {e}", args.token.display()))
+            .input_name(args.token.display().to_string())
+    })?;
     if header.alg != jsonwebtoken::Algorithm::ES256 {
         return Err(CliError::rejected(format!(
             "the token is signed with {:?}; only ES256 is accepted",
@@ -123,8 +126,9 @@ fn verify(args: VerifyArgs) -> CliResult {
             header.kid.as_deref().unwrap_or("(none)")
         ))
     })?;
-    let decoding = jsonwebtoken::DecodingKey::from_ec_components(&key.x, &key.y)
-        .map_err(|e| CliError::input(format!("JWKS key {}: {e}", key.kid)))?;
+    let decoding = jsonwebtoken::DecodingKey::from_ec_components(&key.x, &key.y).map_err(|e| {
+        CliError::input(format!("JWKS key {}: {e}", key.kid)).input_name(&args.jwks)
+    })?;
     let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::ES256);
     validation.leeway = 0;
     validation.validate_aud = false;

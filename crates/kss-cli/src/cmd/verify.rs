@@ -199,6 +199,7 @@ fn report_data_expectations(
                 "--report-data: '{text}' is not valid: expected 1 to 64 bytes of hex \
                  (64 bytes: exact match; fewer: a prefix of REPORTDATA)"
             ))
+            .input_name("--report-data")
         })?);
     }
     if let (Some(data), Some(name)) = (runtime_data, args.runtime_data_hash.as_deref()) {

@@ -13,6 +13,15 @@ fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
+/// A key derivation input: `value` when the key policy selects it, else `zero`.
+fn zero_unless<T>(selected: bool, value: T, zero: T) -> T {
+    if selected {
+        value
+    } else {
+        zero
+    }
+}
+
 /// An enclave after a successful EINIT on the simulated CPU.
 #[derive(Debug, Clone)]
 pub struct SimEnclave {
@@ -224,41 +233,25 @@ impl SimEnclave {
             misc_mask: req.misc_mask,
             cpu_svn,
             isv_svn: req.isv_svn,
-            isv_prod_id: if pick(KeyPolicy::NOISVPRODID) {
-                0
-            } else {
-                secs.isv_prod_id
-            },
-            config_svn: if pick(KeyPolicy::CONFIGID) {
-                req.config_svn
-            } else {
-                0
-            },
-            config_id: if pick(KeyPolicy::CONFIGID) {
-                secs.config_id
-            } else {
-                ConfigId::ZERO
-            },
-            isv_family_id: if pick(KeyPolicy::ISVFAMILYID) {
-                secs.isv_family_id
-            } else {
-                Id128::ZERO
-            },
-            isv_ext_prod_id: if pick(KeyPolicy::ISVEXTPRODID) {
-                secs.isv_ext_prod_id
-            } else {
-                Id128::ZERO
-            },
-            mr_enclave: if pick(KeyPolicy::MRENCLAVE) {
-                secs.mr_enclave
-            } else {
-                [0; 32]
-            },
-            mr_signer: if pick(KeyPolicy::MRSIGNER) || name == KeyName::ProvisionSeal {
-                secs.mr_signer
-            } else {
-                [0; 32]
-            },
+            isv_prod_id: zero_unless(!pick(KeyPolicy::NOISVPRODID), secs.isv_prod_id, 0),
+            config_svn: zero_unless(pick(KeyPolicy::CONFIGID), req.config_svn, 0),
+            config_id: zero_unless(pick(KeyPolicy::CONFIGID), secs.config_id, ConfigId::ZERO),
+            isv_family_id: zero_unless(
+                pick(KeyPolicy::ISVFAMILYID),
+                secs.isv_family_id,
+                Id128::ZERO,
+            ),
+            isv_ext_prod_id: zero_unless(
+                pick(KeyPolicy::ISVEXTPRODID),
+                secs.isv_ext_prod_id,
+                Id128::ZERO,
+            ),
+            mr_enclave: zero_unless(pick(KeyPolicy::MRENCLAVE), secs.mr_enclave, [0; 32]),
+            mr_signer: zero_unless(
+                pick(KeyPolicy::MRSIGNER) || name == KeyName::ProvisionSeal,
+                secs.mr_signer,
+                [0; 32],
+            ),
             key_id: req.key_id,
         };
         Ok(if name == KeyName::Seal {
