@@ -60,3 +60,55 @@ fn crl_to_der(bytes: &[u8]) -> Option<Vec<u8>> {
     let text = std::str::from_utf8(bytes).ok()?.trim();
     hex::decode(text).ok().filter(|d| d.first() == Some(&0x30))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn phala() -> Collateral {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../testdata/phala-dcap-qvl/sgx_quote_collateral.json"
+        );
+        Collateral::from_path(std::path::Path::new(path)).expect("the phala collateral")
+    }
+
+    /// The exact bytes: the keys in dcap-qvl's order, pretty-printed, a final newline.
+    #[test]
+    fn the_json_bytes() {
+        let c = phala();
+        let s = |b: &[u8]| serde_json::to_string(std::str::from_utf8(b).unwrap()).unwrap();
+        let crl = |b: &Option<Vec<u8>>| hex::encode(crl_to_der(b.as_deref().unwrap()).unwrap());
+        let expected = format!(
+            r#"{{
+  "pck_crl_issuer_chain": {},
+  "root_ca_crl": "{}",
+  "pck_crl": "{}",
+  "tcb_info_issuer_chain": {},
+  "tcb_info": {},
+  "tcb_info_signature": "{}",
+  "qe_identity_issuer_chain": {},
+  "qe_identity": {},
+  "qe_identity_signature": "{}"
+}}
+"#,
+            s(c.pck_crl_issuer_chain.as_deref().unwrap()),
+            crl(&c.root_ca_crl),
+            crl(&c.pck_crl),
+            s(&c.tcb_info_issuer_chain),
+            s(&c.tcb_info.body),
+            hex::encode(&c.tcb_info.signature),
+            s(&c.qe_identity_issuer_chain),
+            s(&c.qe_identity.body),
+            hex::encode(&c.qe_identity.signature),
+        );
+        assert_eq!(to_json(&c).unwrap(), expected);
+    }
+
+    #[test]
+    fn a_missing_piece_is_named() {
+        let mut c = phala();
+        c.pck_crl = None;
+        assert_eq!(to_json(&c).unwrap_err(), "PCK CRL: missing");
+    }
+}

@@ -961,7 +961,7 @@ async fn run(args: Args) -> Result<bool, String> {
     };
     print_report(&sh, &m, &tc, token_error.as_deref(), &reasons, &run);
     if let Some(p) = &sh.args.summary {
-        let summary = summary_json(&sh, &m, &tc, token_error.as_deref(), &reasons, &run);
+        let summary = summary_json(&sh.args, &m, &tc, token_error.as_deref(), &reasons, &run);
         std::fs::write(
             p,
             serde_json::to_string_pretty(&summary).expect("json") + "\n",
@@ -980,7 +980,7 @@ struct RunFacts {
 }
 
 fn summary_json(
-    sh: &Shared,
+    args: &Args,
     m: &Merged,
     tc: &TokenCheck,
     token_error: Option<&str>,
@@ -995,12 +995,12 @@ fn summary_json(
         lat.iter().map(|&v| v as f64).sum::<f64>() / lat.len() as f64
     };
     json!({
-        "label": sh.args.label,
-        "url": sh.args.url,
+        "label": args.label,
+        "url": args.url,
         "connections": run.connections,
-        "threads": sh.args.threads,
+        "threads": args.threads,
         "duration_s": run.elapsed,
-        "warmup_s": sh.args.warmup,
+        "warmup_s": args.warmup,
         "started_unix_ms": run.started_unix_ms,
         "requests": m.total,
         "ok": ok,
@@ -1023,7 +1023,7 @@ fn summary_json(
         }))).collect::<serde_json::Map<_, _>>(),
         "tokens": {
             "sampled": m.samples.len(),
-            "check": if sh.args.jwks_url.is_some() { serde_json::to_value(tc).expect("json") } else { Value::Null },
+            "check": if args.jwks_url.is_some() { serde_json::to_value(tc).expect("json") } else { Value::Null },
             "error": token_error,
         },
         "pass": reasons.is_empty(),
@@ -1203,6 +1203,179 @@ mod tests {
             .unwrap()
             .is_none());
     }
+
+    fn summary_args(extra: &[&str]) -> Args {
+        let mut argv = vec![
+            "kss-loadtest",
+            "--url",
+            "http://127.0.0.1:1/v1/attest",
+            "--quote",
+            "q.bin",
+            "--label",
+            "pin",
+        ];
+        argv.extend_from_slice(extra);
+        Args::try_parse_from(argv).expect("arguments")
+    }
+
+    /// The exact bytes of the summary: key order, nesting, number forms and `null`s.
+    #[test]
+    fn the_summary_bytes() {
+        let mut m = Merged {
+            total: 5,
+            lat_ok: vec![1000, 2000, 3000],
+            ..Merged::default()
+        };
+        m.failures.insert("status 500".into(), 2);
+        m.failure_times = vec![(1500, "status 500".into()), (2500, "timeout".into())];
+        m.failure_bodies = vec!["oops".into()];
+        m.verdicts.insert("affirming".into(), (3, 1200, 4700));
+        let mut tc = TokenCheck {
+            checked: 2,
+            valid: 1,
+            ..TokenCheck::default()
+        };
+        tc.distinct_kids.push("k1".into());
+        let run = RunFacts {
+            connections: 4,
+            elapsed: 2.0,
+            started_unix_ms: 1_700_000_000_000,
+            driver_cpu: None,
+        };
+        let reasons = vec!["2 failed".to_string()];
+        let args = summary_args(&[]);
+        let v = summary_json(&args, &m, &tc, Some("bad"), &reasons, &run);
+        let text = serde_json::to_string_pretty(&v).unwrap() + "\n";
+        assert_eq!(text, SUMMARY_BYTES);
+        let args = summary_args(&["--jwks-url", "http://127.0.0.1:1/jwks"]);
+        let run = RunFacts {
+            driver_cpu: Some(0.25),
+            ..run
+        };
+        let v = summary_json(&args, &Merged::default(), &tc, None, &[], &run);
+        let text = serde_json::to_string_pretty(&v).unwrap() + "\n";
+        assert_eq!(text, SUMMARY_WITH_JWKS_BYTES);
+    }
+
+    /// The body made from `--quote` (and `--policy-id`), byte for byte.
+    #[test]
+    fn the_quote_body_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let q = dir.path().join("q.bin");
+        std::fs::write(&q, [1, 2, 3]).unwrap();
+        let q = q.to_str().unwrap();
+        let mut args = summary_args(&[]);
+        args.quote = Some(q.into());
+        assert_eq!(base_body(&args).unwrap().to_string(), r#"{"quote":"AQID"}"#);
+        args.policy_id = Some("p1".into());
+        assert_eq!(
+            base_body(&args).unwrap().to_string(),
+            r#"{"quote":"AQID","policy_id":"p1"}"#
+        );
+    }
+
+    const SUMMARY_BYTES: &str = r#"{
+  "label": "pin",
+  "url": "http://127.0.0.1:1/v1/attest",
+  "connections": 4,
+  "threads": 1,
+  "duration_s": 2.0,
+  "warmup_s": 0.0,
+  "started_unix_ms": 1700000000000,
+  "requests": 5,
+  "ok": 3,
+  "failed": 2,
+  "failures": {
+    "status 500": 2
+  },
+  "failure_times_ms": [
+    [
+      1.5,
+      "status 500"
+    ],
+    [
+      2.5,
+      "timeout"
+    ]
+  ],
+  "failure_bodies": [
+    "oops"
+  ],
+  "rps": 1.5,
+  "driver_cpu_s": null,
+  "latency_us": {
+    "p50": 2000,
+    "p90": 3000,
+    "p99": 3000,
+    "p999": 3000,
+    "max": 3000,
+    "mean": 2000.0
+  },
+  "verdicts": {
+    "affirming": {
+      "count": 3,
+      "first_ms": 1.2,
+      "last_ms": 4.7
+    }
+  },
+  "tokens": {
+    "sampled": 0,
+    "check": null,
+    "error": "bad"
+  },
+  "pass": false,
+  "problems": [
+    "2 failed"
+  ]
+}
+"#;
+    const SUMMARY_WITH_JWKS_BYTES: &str = r#"{
+  "label": "pin",
+  "url": "http://127.0.0.1:1/v1/attest",
+  "connections": 4,
+  "threads": 1,
+  "duration_s": 2.0,
+  "warmup_s": 0.0,
+  "started_unix_ms": 1700000000000,
+  "requests": 0,
+  "ok": 0,
+  "failed": 0,
+  "failures": {},
+  "failure_times_ms": [],
+  "failure_bodies": [],
+  "rps": 0.0,
+  "driver_cpu_s": 0.25,
+  "latency_us": {
+    "p50": 0,
+    "p90": 0,
+    "p99": 0,
+    "p999": 0,
+    "max": 0,
+    "mean": 0.0
+  },
+  "verdicts": {},
+  "tokens": {
+    "sampled": 0,
+    "check": {
+      "checked": 2,
+      "valid": 1,
+      "bad_format": 0,
+      "wrong_alg": 0,
+      "unknown_kid": 0,
+      "bad_signature": 0,
+      "verdict_mismatch": 0,
+      "nonce_mismatch": 0,
+      "distinct_kids": [
+        "k1"
+      ],
+      "first_problem": null
+    },
+    "error": null
+  },
+  "pass": true,
+  "problems": []
+}
+"#;
 
     #[test]
     fn percentiles_are_nearest_rank() {
