@@ -3,7 +3,6 @@
 //! identity bodies as exact strings, signatures as hex `r || s`.
 
 use kss_attest::collateral::Collateral;
-use serde_json::{Map, Value};
 
 /// Renders `collateral` as dcap-qvl JSON. `Err` names a piece that is missing or not a CRL.
 pub fn to_json(collateral: &Collateral) -> Result<String, String> {
@@ -22,34 +21,34 @@ pub fn to_json(collateral: &Collateral) -> Result<String, String> {
             .and_then(|b| text(b, what))
     };
     let c = collateral;
-    let mut m = Map::new();
-    let mut put = |k: &str, v: String| {
-        m.insert(k.to_string(), Value::String(v));
+    let json = QuoteCollateralJson {
+        pck_crl_issuer_chain: chain(&c.pck_crl_issuer_chain, "PCK CRL issuer chain")?,
+        root_ca_crl: crl(&c.root_ca_crl, "Root CA CRL")?,
+        pck_crl: crl(&c.pck_crl, "PCK CRL")?,
+        tcb_info_issuer_chain: text(&c.tcb_info_issuer_chain, "TCB info issuer chain")?,
+        tcb_info: text(&c.tcb_info.body, "TCB info")?,
+        tcb_info_signature: hex::encode(&c.tcb_info.signature),
+        qe_identity_issuer_chain: text(&c.qe_identity_issuer_chain, "QE identity issuer chain")?,
+        qe_identity: text(&c.qe_identity.body, "QE identity")?,
+        qe_identity_signature: hex::encode(&c.qe_identity.signature),
     };
-    put(
-        "pck_crl_issuer_chain",
-        chain(&c.pck_crl_issuer_chain, "PCK CRL issuer chain")?,
-    );
-    put("root_ca_crl", crl(&c.root_ca_crl, "Root CA CRL")?);
-    put("pck_crl", crl(&c.pck_crl, "PCK CRL")?);
-    put(
-        "tcb_info_issuer_chain",
-        text(&c.tcb_info_issuer_chain, "TCB info issuer chain")?,
-    );
-    put("tcb_info", text(&c.tcb_info.body, "TCB info")?);
-    put("tcb_info_signature", hex::encode(&c.tcb_info.signature));
-    put(
-        "qe_identity_issuer_chain",
-        text(&c.qe_identity_issuer_chain, "QE identity issuer chain")?,
-    );
-    put("qe_identity", text(&c.qe_identity.body, "QE identity")?);
-    put(
-        "qe_identity_signature",
-        hex::encode(&c.qe_identity.signature),
-    );
-    let mut out = serde_json::to_string_pretty(&Value::Object(m)).map_err(|e| e.to_string())?;
+    let mut out = serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?;
     out.push('\n');
     Ok(out)
+}
+
+/// dcap-qvl's `QuoteCollateralV3` JSON, its fields in dcap-qvl's order.
+#[derive(serde::Serialize)]
+struct QuoteCollateralJson {
+    pck_crl_issuer_chain: String,
+    root_ca_crl: String,
+    pck_crl: String,
+    tcb_info_issuer_chain: String,
+    tcb_info: String,
+    tcb_info_signature: String,
+    qe_identity_issuer_chain: String,
+    qe_identity: String,
+    qe_identity_signature: String,
 }
 
 /// The DER of a CRL given as DER or hex text of DER (what a cache and dcap-qvl JSON hold).

@@ -38,7 +38,7 @@ use p256::ecdsa::signature::Verifier as _;
 use p256::ecdsa::{Signature, VerifyingKey};
 use rustls_pki_types::pem::PemObject as _;
 use rustls_pki_types::{CertificateDer, ServerName};
-use serde_json::{json, Value};
+use serde_json::Value;
 use tokio::net::TcpStream;
 use tokio_rustls::rustls::{ClientConfig, RootCertStore};
 use tokio_rustls::TlsConnector;
@@ -758,13 +758,22 @@ fn base_body(args: &Args) -> Result<Value, String> {
     }
     if let Some(path) = &args.quote {
         let quote = std::fs::read(path).map_err(|e| format!("--quote {}: {e}", path.display()))?;
-        let mut v = json!({ "quote": STANDARD.encode(quote) });
-        if let Some(id) = &args.policy_id {
-            v["policy_id"] = json!(id);
-        }
-        return Ok(v);
+        let body = QuoteBody {
+            quote: STANDARD.encode(quote),
+            policy_id: args.policy_id.as_deref(),
+        };
+        return serde_json::to_value(body).map_err(|e| format!("the request body: {e}"));
     }
     Ok(Value::Null)
+}
+
+/// The request body made from `--quote` and `--policy-id`.
+#[derive(serde::Serialize)]
+struct QuoteBody<'a> {
+    /// The quote, base64.
+    quote: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    policy_id: Option<&'a str>,
 }
 
 /// Reads and checks the arguments into the state every worker shares.
@@ -979,14 +988,67 @@ struct RunFacts {
     driver_cpu: Option<f64>,
 }
 
-fn summary_json(
-    args: &Args,
-    m: &Merged,
-    tc: &TokenCheck,
-    token_error: Option<&str>,
-    reasons: &[String],
+/// The JSON summary (`--summary`), its fields in output order.
+#[derive(serde::Serialize)]
+struct Summary<'a> {
+    label: &'a str,
+    url: &'a str,
+    connections: usize,
+    threads: usize,
+    duration_s: f64,
+    warmup_s: f64,
+    started_unix_ms: u64,
+    requests: u64,
+    ok: u64,
+    failed: u64,
+    failures: &'a BTreeMap<String, u64>,
+    /// The first 200 failures: `[completion time in ms, kind]`.
+    failure_times_ms: Vec<(f64, &'a str)>,
+    failure_bodies: &'a [String],
+    rps: f64,
+    driver_cpu_s: Option<f64>,
+    latency_us: LatencySummary,
+    verdicts: BTreeMap<&'a str, VerdictSummary>,
+    tokens: TokenSummary<'a>,
+    pass: bool,
+    problems: &'a [String],
+}
+
+/// Latency percentiles of the `ok` answers, in µs.
+#[derive(serde::Serialize)]
+struct LatencySummary {
+    p50: u32,
+    p90: u32,
+    p99: u32,
+    p999: u32,
+    max: u32,
+    mean: f64,
+}
+
+/// One verdict's count and first and last completion time (ms).
+#[derive(serde::Serialize)]
+struct VerdictSummary {
+    count: u64,
+    first_ms: f64,
+    last_ms: f64,
+}
+
+/// The tokens sampled and, with --jwks-url, how their check went.
+#[derive(serde::Serialize)]
+struct TokenSummary<'a> {
+    sampled: usize,
+    check: Option<&'a TokenCheck>,
+    error: Option<&'a str>,
+}
+
+fn summary_json<'a>(
+    args: &'a Args,
+    m: &'a Merged,
+    tc: &'a TokenCheck,
+    token_error: Option<&'a str>,
+    reasons: &'a [String],
     run: &RunFacts,
-) -> Value {
+) -> Summary<'a> {
     let lat = &m.lat_ok;
     let ok = lat.len() as u64;
     let mean = if lat.is_empty() {
@@ -994,41 +1056,56 @@ fn summary_json(
     } else {
         lat.iter().map(|&v| v as f64).sum::<f64>() / lat.len() as f64
     };
-    json!({
-        "label": args.label,
-        "url": args.url,
-        "connections": run.connections,
-        "threads": args.threads,
-        "duration_s": run.elapsed,
-        "warmup_s": args.warmup,
-        "started_unix_ms": run.started_unix_ms,
-        "requests": m.total,
-        "ok": ok,
-        "failed": m.failures.values().sum::<u64>(),
-        "failures": m.failures,
-        "failure_times_ms": m.failure_times.iter().take(200)
-            .map(|(t, k)| json!([*t as f64 / 1000.0, k])).collect::<Vec<_>>(),
-        "failure_bodies": m.failure_bodies,
-        "rps": ok as f64 / run.elapsed,
-        "driver_cpu_s": run.driver_cpu,
-        "latency_us": {
-            "p50": percentile(lat, 0.50), "p90": percentile(lat, 0.90),
-            "p99": percentile(lat, 0.99), "p999": percentile(lat, 0.999),
-            "max": lat.last().copied().unwrap_or(0), "mean": mean.round(),
+    let ms = |us: u64| us as f64 / 1000.0;
+    Summary {
+        label: &args.label,
+        url: &args.url,
+        connections: run.connections,
+        threads: args.threads,
+        duration_s: run.elapsed,
+        warmup_s: args.warmup,
+        started_unix_ms: run.started_unix_ms,
+        requests: m.total,
+        ok,
+        failed: m.failures.values().sum::<u64>(),
+        failures: &m.failures,
+        failure_times_ms: m
+            .failure_times
+            .iter()
+            .take(200)
+            .map(|(t, k)| (ms(*t), k.as_str()))
+            .collect(),
+        failure_bodies: &m.failure_bodies,
+        rps: ok as f64 / run.elapsed,
+        driver_cpu_s: run.driver_cpu,
+        latency_us: LatencySummary {
+            p50: percentile(lat, 0.50),
+            p90: percentile(lat, 0.90),
+            p99: percentile(lat, 0.99),
+            p999: percentile(lat, 0.999),
+            max: lat.last().copied().unwrap_or(0),
+            mean: mean.round(),
         },
-        "verdicts": m.verdicts.iter().map(|(k, v)| (k.clone(), json!({
-            "count": v.0,
-            "first_ms": v.1 as f64 / 1000.0,
-            "last_ms": v.2 as f64 / 1000.0,
-        }))).collect::<serde_json::Map<_, _>>(),
-        "tokens": {
-            "sampled": m.samples.len(),
-            "check": if args.jwks_url.is_some() { serde_json::to_value(tc).expect("json") } else { Value::Null },
-            "error": token_error,
+        verdicts: m
+            .verdicts
+            .iter()
+            .map(|(k, v)| {
+                let times = VerdictSummary {
+                    count: v.0,
+                    first_ms: ms(v.1),
+                    last_ms: ms(v.2),
+                };
+                (k.as_str(), times)
+            })
+            .collect(),
+        tokens: TokenSummary {
+            sampled: m.samples.len(),
+            check: args.jwks_url.is_some().then_some(tc),
+            error: token_error,
         },
-        "pass": reasons.is_empty(),
-        "problems": reasons,
-    })
+        pass: reasons.is_empty(),
+        problems: reasons,
+    }
 }
 
 fn print_report(
@@ -1095,6 +1172,7 @@ mod tests {
     use super::*;
     use p256::ecdsa::signature::Signer as _;
     use p256::ecdsa::SigningKey;
+    use serde_json::json;
 
     fn key() -> SigningKey {
         SigningKey::from_bytes(&[7u8; 32].into()).expect("a valid scalar")
@@ -1252,7 +1330,8 @@ mod tests {
             driver_cpu: Some(0.25),
             ..run
         };
-        let v = summary_json(&args, &Merged::default(), &tc, None, &[], &run);
+        let empty = Merged::default();
+        let v = summary_json(&args, &empty, &tc, None, &[], &run);
         let text = serde_json::to_string_pretty(&v).unwrap() + "\n";
         assert_eq!(text, SUMMARY_WITH_JWKS_BYTES);
     }
