@@ -123,7 +123,9 @@ fn einit_bad_signature_keeps_why_as_the_source() {
     let mut b = build(&SimCpu::default(), &secs(0x4, KssConfig::default()));
     let mut sig = sigstruct_for(&b);
     sig.q1[0] ^= 1;
-    let e = b.einit(&sig).err().expect("EINIT refuses a bad Q1");
+    let Err(e) = b.einit(&sig) else {
+        panic!("EINIT accepted a bad Q1");
+    };
     assert_eq!(
         e.to_string(),
         "EINIT returned SGX_INVALID_SIGNATURE (8): SIGSTRUCT Q1 is not floor(SIGNATURE² / MODULUS)"
