@@ -364,45 +364,47 @@ mod tests {
     #[test]
     fn messages() {
         let wrap = |s: &str| format!("<EnclaveConfiguration>{s}</EnclaveConfiguration>");
-        let msg = |xml: &str| validate(xml).unwrap_err().to_string();
-        assert_eq!(
-            msg("<Other>1</Other>"),
-            "Enclave.xml: root element is <Other>, expected <EnclaveConfiguration>"
-        );
-        assert_eq!(
-            msg(&wrap("<ProdID a=\"1\">1</ProdID>")),
-            "Enclave.xml: <ProdID> must not have attributes"
-        );
-        assert_eq!(
-            msg(&wrap("<ProdID><X>1</X></ProdID>")),
-            "Enclave.xml: <X> is nested too deeply"
-        );
-        assert_eq!(msg(&wrap("1")), "Enclave.xml: text outside an element");
-        assert_eq!(
-            msg(&wrap("<ProdID/>")),
-            "Enclave.xml: <ProdID/> has no value"
-        );
-        assert_eq!(msg(""), "Enclave.xml: no <EnclaveConfiguration> element");
-        assert_eq!(
-            msg(&wrap("<ProdID>0x10000</ProdID>")),
-            "Enclave.xml: <ProdID> = 0x10000 is outside [0x0, 0xffff]"
-        );
-        assert_eq!(
-            msg(&wrap("<StackMaxSize>0x2001</StackMaxSize>")),
-            "Enclave.xml: <StackMaxSize> = 0x2001 is not 4 KiB-aligned"
-        );
-        assert_eq!(
-            msg(&wrap("<ISVFAMILYID_L>1</ISVFAMILYID_L>")),
-            "Enclave.xml: KSS must be enabled if ISVEXTPRODID or ISVFAMILYID is set."
-        );
-        assert_eq!(
-            msg("<EnclaveConfiguration><ProdID>1</Prod>"),
-            "Enclave.xml: ill-formed document: expected `</ProdID>`, but `</Prod>` was found"
-        );
-        assert_eq!(
-            msg(&wrap("<ProdID>&bogus;</ProdID>")),
-            "Enclave.xml: at 1..6: unrecognized entity `bogus`"
-        );
+        let cases = [
+            (
+                "<Other>1</Other>".to_string(),
+                "root element is <Other>, expected <EnclaveConfiguration>",
+            ),
+            (
+                wrap("<ProdID a=\"1\">1</ProdID>"),
+                "<ProdID> must not have attributes",
+            ),
+            (
+                wrap("<ProdID><X>1</X></ProdID>"),
+                "<X> is nested too deeply",
+            ),
+            (wrap("1"), "text outside an element"),
+            (wrap("<ProdID/>"), "<ProdID/> has no value"),
+            (String::new(), "no <EnclaveConfiguration> element"),
+            (
+                wrap("<ProdID>0x10000</ProdID>"),
+                "<ProdID> = 0x10000 is outside [0x0, 0xffff]",
+            ),
+            (
+                wrap("<StackMaxSize>0x2001</StackMaxSize>"),
+                "<StackMaxSize> = 0x2001 is not 4 KiB-aligned",
+            ),
+            (
+                wrap("<ISVFAMILYID_L>1</ISVFAMILYID_L>"),
+                "KSS must be enabled if ISVEXTPRODID or ISVFAMILYID is set.",
+            ),
+            (
+                "<EnclaveConfiguration><ProdID>1</Prod>".to_string(),
+                "ill-formed document: expected `</ProdID>`, but `</Prod>` was found",
+            ),
+            (
+                wrap("<ProdID>&bogus;</ProdID>"),
+                "at 1..6: unrecognized entity `bogus`",
+            ),
+        ];
+        for (xml, want) in cases {
+            let got = validate(&xml).unwrap_err().to_string();
+            assert_eq!(got, format!("Enclave.xml: {want}"), "{xml}");
+        }
     }
 
     /// A parser error is kept as the source, not only as text.
