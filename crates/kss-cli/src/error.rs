@@ -92,21 +92,53 @@ impl CliError {
     /// printed on stdout as `{"error": {"kind", "message", "input", "hint"}}`.
     pub fn report(&self, json: bool) -> ExitCode {
         if json {
-            let v = serde_json::json!({
-                "error": {
-                    "kind": self.kind(),
-                    "message": self.message,
-                    "input": self.input,
-                    "hint": self.hint,
-                }
-            });
-            crate::util::print_json(&v);
+            crate::util::print_json(&JsonError::new(
+                self.kind(),
+                &self.message,
+                self.input.as_deref(),
+                self.hint.as_deref(),
+            ));
         }
         eprintln!("kss: error: {}", self.message);
         if let Some(h) = &self.hint {
             eprintln!("kss: hint: {h}");
         }
         ExitCode::from(self.status)
+    }
+}
+
+/// The JSON form of an error on stdout: `{"error": {"kind", "message", "input", "hint"}}`,
+/// with `null` for an absent input or hint.
+#[derive(serde::Serialize)]
+pub struct JsonError<'a> {
+    error: JsonErrorBody<'a>,
+}
+
+/// The object under `"error"` (fields in output order).
+#[derive(serde::Serialize)]
+struct JsonErrorBody<'a> {
+    kind: &'a str,
+    message: &'a str,
+    input: Option<&'a str>,
+    hint: Option<&'a str>,
+}
+
+impl<'a> JsonError<'a> {
+    /// An error of `kind` (see [`CliError::kind`]) with its message, input and hint.
+    pub fn new(
+        kind: &'a str,
+        message: &'a str,
+        input: Option<&'a str>,
+        hint: Option<&'a str>,
+    ) -> Self {
+        Self {
+            error: JsonErrorBody {
+                kind,
+                message,
+                input,
+                hint,
+            },
+        }
     }
 }
 

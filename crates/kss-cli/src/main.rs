@@ -148,9 +148,7 @@ fn parse_error(e: clap::Error, json: bool) -> ! {
         let text = e.render().to_string();
         let first = text.lines().next().unwrap_or_default();
         let message = first.strip_prefix("error: ").unwrap_or(first);
-        util::print_json(&serde_json::json!({
-            "error": {"kind": "input", "message": message, "input": null, "hint": null}
-        }));
+        util::print_json(&error::JsonError::new("input", message, None, None));
     }
     e.exit()
 }

@@ -811,3 +811,48 @@ fn one_time_syntax_in_every_command() {
         );
     }
 }
+
+/// Runs kss with `args`, which must fail as bad input (status 2), and returns its stdout.
+fn input_error_stdout(args: &[&str]) -> String {
+    let o = kss(args);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    text(&o.stdout)
+}
+
+/// The exact bytes of the JSON error object on stdout: key order, pretty-printing and `null`
+/// for an absent input or hint, for an error of a command and for one that clap reports.
+#[test]
+fn json_error_bytes() {
+    let quote = testdata(PHALA_QUOTE);
+    let command = [
+        "verify",
+        &quote,
+        "--collateral",
+        "/nonexistent/c.json",
+        "--json",
+    ];
+    assert_eq!(
+        input_error_stdout(&command),
+        r#"{
+  "error": {
+    "kind": "input",
+    "message": "/nonexistent/c.json: cannot read: No such file or directory (os error 2)",
+    "input": "/nonexistent/c.json",
+    "hint": "see `kss verify --help` for the collateral forms"
+  }
+}
+"#
+    );
+    assert_eq!(
+        input_error_stdout(&["--json", "frobnicate"]),
+        r#"{
+  "error": {
+    "kind": "input",
+    "message": "unexpected argument '--json' found",
+    "input": null,
+    "hint": null
+  }
+}
+"#
+    );
+}

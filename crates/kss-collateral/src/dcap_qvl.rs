@@ -3,7 +3,6 @@
 //! identity bodies as exact strings, signatures as hex `r || s`.
 
 use kss_attest::collateral::Collateral;
-use serde_json::{Map, Value};
 
 /// Renders `collateral` as dcap-qvl JSON. `Err` names a piece that is missing or not a CRL.
 pub fn to_json(collateral: &Collateral) -> Result<String, String> {
@@ -22,34 +21,34 @@ pub fn to_json(collateral: &Collateral) -> Result<String, String> {
             .and_then(|b| text(b, what))
     };
     let c = collateral;
-    let mut m = Map::new();
-    let mut put = |k: &str, v: String| {
-        m.insert(k.to_string(), Value::String(v));
+    let json = QuoteCollateralJson {
+        pck_crl_issuer_chain: chain(&c.pck_crl_issuer_chain, "PCK CRL issuer chain")?,
+        root_ca_crl: crl(&c.root_ca_crl, "Root CA CRL")?,
+        pck_crl: crl(&c.pck_crl, "PCK CRL")?,
+        tcb_info_issuer_chain: text(&c.tcb_info_issuer_chain, "TCB info issuer chain")?,
+        tcb_info: text(&c.tcb_info.body, "TCB info")?,
+        tcb_info_signature: hex::encode(&c.tcb_info.signature),
+        qe_identity_issuer_chain: text(&c.qe_identity_issuer_chain, "QE identity issuer chain")?,
+        qe_identity: text(&c.qe_identity.body, "QE identity")?,
+        qe_identity_signature: hex::encode(&c.qe_identity.signature),
     };
-    put(
-        "pck_crl_issuer_chain",
-        chain(&c.pck_crl_issuer_chain, "PCK CRL issuer chain")?,
-    );
-    put("root_ca_crl", crl(&c.root_ca_crl, "Root CA CRL")?);
-    put("pck_crl", crl(&c.pck_crl, "PCK CRL")?);
-    put(
-        "tcb_info_issuer_chain",
-        text(&c.tcb_info_issuer_chain, "TCB info issuer chain")?,
-    );
-    put("tcb_info", text(&c.tcb_info.body, "TCB info")?);
-    put("tcb_info_signature", hex::encode(&c.tcb_info.signature));
-    put(
-        "qe_identity_issuer_chain",
-        text(&c.qe_identity_issuer_chain, "QE identity issuer chain")?,
-    );
-    put("qe_identity", text(&c.qe_identity.body, "QE identity")?);
-    put(
-        "qe_identity_signature",
-        hex::encode(&c.qe_identity.signature),
-    );
-    let mut out = serde_json::to_string_pretty(&Value::Object(m)).map_err(|e| e.to_string())?;
+    let mut out = serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?;
     out.push('\n');
     Ok(out)
+}
+
+/// dcap-qvl's `QuoteCollateralV3` JSON, its fields in dcap-qvl's order.
+#[derive(serde::Serialize)]
+struct QuoteCollateralJson {
+    pck_crl_issuer_chain: String,
+    root_ca_crl: String,
+    pck_crl: String,
+    tcb_info_issuer_chain: String,
+    tcb_info: String,
+    tcb_info_signature: String,
+    qe_identity_issuer_chain: String,
+    qe_identity: String,
+    qe_identity_signature: String,
 }
 
 /// The DER of a CRL given as DER or hex text of DER (what a cache and dcap-qvl JSON hold).
@@ -59,4 +58,56 @@ fn crl_to_der(bytes: &[u8]) -> Option<Vec<u8>> {
     }
     let text = std::str::from_utf8(bytes).ok()?.trim();
     hex::decode(text).ok().filter(|d| d.first() == Some(&0x30))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn phala() -> Collateral {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../testdata/phala-dcap-qvl/sgx_quote_collateral.json"
+        );
+        Collateral::from_path(std::path::Path::new(path)).expect("the phala collateral")
+    }
+
+    /// The exact bytes: the keys in dcap-qvl's order, pretty-printed, a final newline.
+    #[test]
+    fn the_json_bytes() {
+        let c = phala();
+        let s = |b: &[u8]| serde_json::to_string(std::str::from_utf8(b).unwrap()).unwrap();
+        let crl = |b: &Option<Vec<u8>>| hex::encode(crl_to_der(b.as_deref().unwrap()).unwrap());
+        let expected = format!(
+            r#"{{
+  "pck_crl_issuer_chain": {},
+  "root_ca_crl": "{}",
+  "pck_crl": "{}",
+  "tcb_info_issuer_chain": {},
+  "tcb_info": {},
+  "tcb_info_signature": "{}",
+  "qe_identity_issuer_chain": {},
+  "qe_identity": {},
+  "qe_identity_signature": "{}"
+}}
+"#,
+            s(c.pck_crl_issuer_chain.as_deref().unwrap()),
+            crl(&c.root_ca_crl),
+            crl(&c.pck_crl),
+            s(&c.tcb_info_issuer_chain),
+            s(&c.tcb_info.body),
+            hex::encode(&c.tcb_info.signature),
+            s(&c.qe_identity_issuer_chain),
+            s(&c.qe_identity.body),
+            hex::encode(&c.qe_identity.signature),
+        );
+        assert_eq!(to_json(&c).unwrap(), expected);
+    }
+
+    #[test]
+    fn a_missing_piece_is_named() {
+        let mut c = phala();
+        c.pck_crl = None;
+        assert_eq!(to_json(&c).unwrap_err(), "PCK CRL: missing");
+    }
 }

@@ -111,6 +111,10 @@ pub enum SgxError {
         code: ErrorCode,
         /// The offending values.
         detail: String,
+        /// Why SIGSTRUCT's signature does not verify, for EINIT's `SGX_INVALID_SIGNATURE`
+        /// (`detail` is its text).
+        #[source]
+        signature: Option<kss_sign::VerifyError>,
     },
     /// A REPORT's MAC does not verify under the verifying enclave's REPORT key (local
     /// attestation failed).
@@ -156,6 +160,17 @@ impl SgxError {
             leaf,
             code,
             detail: detail.into(),
+            signature: None,
+        }
+    }
+
+    /// EINIT's `SGX_INVALID_SIGNATURE`, with why the signature does not verify as its source.
+    pub(crate) fn invalid_signature(why: kss_sign::VerifyError) -> Self {
+        SgxError::Status {
+            leaf: Leaf::Einit,
+            code: ErrorCode::InvalidSignature,
+            detail: why.to_string(),
+            signature: Some(why),
         }
     }
 }

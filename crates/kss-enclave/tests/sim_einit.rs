@@ -116,6 +116,27 @@ fn einit_bad_signature_is_invalid_signature() {
     assert_eq!(code.value(), 8);
 }
 
+/// The error names the code and why the signature does not verify, and keeps `kss_sign`'s
+/// error as its source.
+#[test]
+fn einit_bad_signature_keeps_why_as_the_source() {
+    let mut b = build(&SimCpu::default(), &secs(0x4, KssConfig::default()));
+    let mut sig = sigstruct_for(&b);
+    sig.q1[0] ^= 1;
+    let Err(e) = b.einit(&sig) else {
+        panic!("EINIT accepted a bad Q1");
+    };
+    assert_eq!(
+        e.to_string(),
+        "EINIT returned SGX_INVALID_SIGNATURE (8): SIGSTRUCT Q1 is not floor(SIGNATURE² / MODULUS)"
+    );
+    let cause = std::error::Error::source(&e).expect("a cause");
+    assert_eq!(
+        cause.downcast_ref::<kss_sign::VerifyError>(),
+        Some(&kss_sign::VerifyError::Q1)
+    );
+}
+
 #[test]
 fn einit_bad_q1_or_q2_is_invalid_signature() {
     let code = einit_code(0x4, KssConfig::default(), |s| s.q1[0] ^= 1);

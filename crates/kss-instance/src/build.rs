@@ -712,6 +712,8 @@ pub fn check_build(
         size,
         &sgxs_sha256,
     );
+    // Strings, numbers and booleans: turning them into a `Value` cannot fail.
+    let expected = serde_json::to_value(expected).unwrap_or_default();
     let (Some(want), Some(got)) = (expected.as_object(), summary.as_object()) else {
         return mismatch(record, MismatchWhy::NotAnObject);
     };
@@ -794,6 +796,35 @@ fn same_enclave_parameters(summary: &serde_json::Value, config: &InstanceConfig)
         && summary[key::ENCLAVE_PARAMETERS_SHA256].as_str() == Some(params.as_str())
 }
 
+/// `build/kss-build.json`, its fields in the order they are written. The names of the fields
+/// that later commands compare are the [`key`] constants; the record is read back as JSON
+/// (`serde_json::Value`) so that any field, known or not, can be compared and named.
+#[derive(serde::Serialize)]
+struct BuildSummary {
+    format: &'static str,
+    mr_enclave: String,
+    mr_signer: String,
+    isv_prod_id: u16,
+    isv_svn: u16,
+    debuggable: bool,
+    enable_kss: bool,
+    attributes_flags: String,
+    isv_family_id: String,
+    isv_ext_prod_id: String,
+    config_binding: &'static str,
+    occlum_json_sha256: String,
+    enclave_parameters_sha256: String,
+    enclave_size: u64,
+    sgxs_sha256: String,
+    /// MRENCLAVE mode only, like the two fields after it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    image_digest: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    image_entries: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    image_bytes: Option<u64>,
+}
+
 fn build_summary(
     config: &InstanceConfig,
     config_bytes: &[u8],
@@ -802,35 +833,32 @@ fn build_summary(
     mr_signer: &[u8; 32],
     size: u64,
     sgxs_sha256: &[u8; 32],
-) -> serde_json::Value {
+) -> BuildSummary {
     let m = &config.metadata;
     let mut attrs = AttributeFlags::MODE64BIT;
     if m.enable_kss {
         attrs |= AttributeFlags::KSS;
     }
-    let mut v = serde_json::json!({
-        "format": "kss-build-v1",
-        key::MR_ENCLAVE: hex::encode(mr_enclave),
-        "mr_signer": hex::encode(mr_signer),
-        "isv_prod_id": m.product_id,
-        "isv_svn": m.version_number,
-        "debuggable": m.debuggable,
-        "enable_kss": m.enable_kss,
-        "attributes_flags": format!("{:#x}", attrs.bits()),
-        "isv_family_id": hex::encode(m.family_id.0),
-        "isv_ext_prod_id": hex::encode(m.ext_prod_id.0),
-        key::CONFIG_BINDING: m.config_binding.as_str(),
-        key::OCCLUM_JSON_SHA256: hex::encode(Sha256::digest(config_bytes)),
-        key::ENCLAVE_PARAMETERS_SHA256: hex::encode(Sha256::digest(enclave_parameters(config))),
-        "enclave_size": size,
-        key::SGXS_SHA256: hex::encode(sgxs_sha256),
-    });
-    if let Some(image) = image {
-        v[key::IMAGE_DIGEST] = hex::encode(image.digest).into();
-        v["image_entries"] = image.entries.into();
-        v["image_bytes"] = image.bytes.into();
+    BuildSummary {
+        format: "kss-build-v1",
+        mr_enclave: hex::encode(mr_enclave),
+        mr_signer: hex::encode(mr_signer),
+        isv_prod_id: m.product_id,
+        isv_svn: m.version_number,
+        debuggable: m.debuggable,
+        enable_kss: m.enable_kss,
+        attributes_flags: format!("{:#x}", attrs.bits()),
+        isv_family_id: hex::encode(m.family_id.0),
+        isv_ext_prod_id: hex::encode(m.ext_prod_id.0),
+        config_binding: m.config_binding.as_str(),
+        occlum_json_sha256: hex::encode(Sha256::digest(config_bytes)),
+        enclave_parameters_sha256: hex::encode(Sha256::digest(enclave_parameters(config))),
+        enclave_size: size,
+        sgxs_sha256: hex::encode(sgxs_sha256),
+        image_digest: image.map(|i| hex::encode(i.digest)),
+        image_entries: image.map(|i| i.entries),
+        image_bytes: image.map(|i| i.bytes),
     }
-    v
 }
 
 #[cfg(test)]

@@ -395,32 +395,87 @@ fn binding_field(m: &Map<String, Value>) -> Result<ConfigBinding, ConfigError> {
 
 /// The Occlum.json that `kss new` writes: Occlum's template keys, KSS off, and limits sized so
 /// that a simulated launch stays fast.
-pub fn template() -> Value {
-    serde_json::json!({
-        "resource_limits": {
-            "kernel_space_heap_size": "32MB",
-            "kernel_space_stack_size": "256KB",
-            "user_space_size": "256MB",
-            "max_num_of_threads": 8
+pub fn template() -> impl serde::Serialize {
+    let zero = TemplateId {
+        high: "0x0",
+        low: "0x0",
+    };
+    Template {
+        resource_limits: TemplateLimits {
+            kernel_space_heap_size: "32MB",
+            kernel_space_stack_size: "256KB",
+            user_space_size: "256MB",
+            max_num_of_threads: 8,
         },
-        "process": {
-            "default_stack_size": "4MB",
-            "default_heap_size": "32MB",
-            "default_mmap_size": "100MB"
+        process: TemplateProcess {
+            default_stack_size: "4MB",
+            default_heap_size: "32MB",
+            default_mmap_size: "100MB",
         },
-        "entry_points": ["/bin"],
-        "env": {
-            "default": ["OCCLUM=yes"],
-            "untrusted": ["EXAMPLE"]
+        entry_points: ["/bin"],
+        env: TemplateEnv {
+            default: ["OCCLUM=yes"],
+            untrusted: ["EXAMPLE"],
         },
-        "metadata": {
-            "product_id": 0,
-            "version_number": 0,
-            "debuggable": true,
-            "enable_kss": false,
-            "family_id": { "high": "0x0", "low": "0x0" },
-            "ext_prod_id": { "high": "0x0", "low": "0x0" },
-            "config_binding": "mrenclave"
-        }
-    })
+        metadata: TemplateMetadata {
+            product_id: 0,
+            version_number: 0,
+            debuggable: true,
+            enable_kss: false,
+            family_id: zero,
+            ext_prod_id: zero,
+            config_binding: ConfigBinding::Mrenclave.as_str(),
+        },
+    }
+}
+
+// The template's sections, each with its keys in the order `kss new` writes them (its bytes are
+// measured into MRENCLAVE, see tests/json_order.rs).
+
+#[derive(serde::Serialize)]
+struct Template {
+    resource_limits: TemplateLimits,
+    process: TemplateProcess,
+    entry_points: [&'static str; 1],
+    env: TemplateEnv,
+    metadata: TemplateMetadata,
+}
+
+#[derive(serde::Serialize)]
+struct TemplateLimits {
+    kernel_space_heap_size: &'static str,
+    kernel_space_stack_size: &'static str,
+    user_space_size: &'static str,
+    max_num_of_threads: u32,
+}
+
+#[derive(serde::Serialize)]
+struct TemplateProcess {
+    default_stack_size: &'static str,
+    default_heap_size: &'static str,
+    default_mmap_size: &'static str,
+}
+
+#[derive(serde::Serialize)]
+struct TemplateEnv {
+    default: [&'static str; 1],
+    untrusted: [&'static str; 1],
+}
+
+#[derive(serde::Serialize)]
+struct TemplateMetadata {
+    product_id: u16,
+    version_number: u16,
+    debuggable: bool,
+    enable_kss: bool,
+    family_id: TemplateId,
+    ext_prod_id: TemplateId,
+    config_binding: &'static str,
+}
+
+/// An `Id128` as Occlum.json writes it: two hex halves.
+#[derive(Clone, Copy, serde::Serialize)]
+struct TemplateId {
+    high: &'static str,
+    low: &'static str,
 }

@@ -66,11 +66,14 @@ pub fn render(config: &InstanceConfig) -> String {
 }
 
 /// An element `sgx_sign` would reject.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum XmlError {
-    /// Not well-formed XML or not the expected shape.
+    /// Not well-formed XML: the parser's error.
     #[error("Enclave.xml: {0}")]
-    Syntax(String),
+    Parse(#[source] quick_xml::Error),
+    /// Well-formed XML, but not the shape `sgx_sign` reads.
+    #[error("Enclave.xml: {0}")]
+    Syntax(XmlShape),
     /// An element name `sgx_sign` does not know.
     #[error("Enclave.xml: unknown element <{0}>")]
     Unknown(String),
@@ -93,11 +96,58 @@ pub enum XmlError {
         /// Value.
         value: u64,
         /// Why.
-        why: String,
+        why: RangeWhy,
     },
     /// A cross-field rule.
     #[error("Enclave.xml: {0}")]
-    Rule(String),
+    Rule(XmlRule),
+}
+
+/// How a well-formed Enclave.xml is not the shape `sgx_sign` reads ([`XmlError::Syntax`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum XmlShape {
+    /// The root element is not `<EnclaveConfiguration>`.
+    #[error("root element is <{0}>, expected <EnclaveConfiguration>")]
+    Root(String),
+    /// An element has attributes.
+    #[error("<{0}> must not have attributes")]
+    Attributes(String),
+    /// An element inside an element.
+    #[error("<{0}> is nested too deeply")]
+    Nested(String),
+    /// Text directly in the root element (or outside it).
+    #[error("text outside an element")]
+    TextOutside,
+    /// An empty element (`<Name/>`).
+    #[error("<{0}/> has no value")]
+    Empty(String),
+    /// The document has no root element.
+    #[error("no <EnclaveConfiguration> element")]
+    NoRoot,
+}
+
+/// Why a number is out of an element's range ([`XmlError::Range`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum RangeWhy {
+    /// Below `min` or above `max`.
+    #[error("is outside [{min:#x}, {max:#x}]")]
+    Outside {
+        /// Smallest value allowed.
+        min: u64,
+        /// Largest value allowed.
+        max: u64,
+    },
+    /// Not a multiple of 4096.
+    #[error("is not 4 KiB-aligned")]
+    NotPageAligned,
+}
+
+/// A rule that ties several elements together ([`XmlError::Rule`]), in `sgx_sign`'s words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum XmlRule {
+    /// ISVFAMILYID or ISVEXTPRODID without EnableKSS.
+    #[error("KSS must be enabled if ISVEXTPRODID or ISVFAMILYID is set.")]
+    KssForIds,
 }
 
 /// `(name, min, max, page_aligned)` for every element `sgx_sign` knows
@@ -167,41 +217,34 @@ pub fn strtoull0(text: &str) -> Option<u64> {
 pub fn validate(xml: &str) -> Result<Vec<(String, u64)>, XmlError> {
     let mut reader = quick_xml::Reader::from_str(xml);
     reader.config_mut().trim_text(true);
-    let syntax = |e: &dyn std::fmt::Display| XmlError::Syntax(e.to_string());
     let mut depth = 0;
     let mut current: Option<String> = None;
     let mut text = String::new();
     let mut out: Vec<(String, u64)> = Vec::new();
     let mut saw_root = false;
     loop {
-        match reader.read_event().map_err(|e| syntax(&e))? {
+        match reader.read_event().map_err(XmlError::Parse)? {
             Event::Start(e) => {
                 let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
                 depth += 1;
                 match depth {
                     1 if name == "EnclaveConfiguration" => saw_root = true,
-                    1 => {
-                        return Err(XmlError::Syntax(format!(
-                            "root element is <{name}>, expected <EnclaveConfiguration>"
-                        )))
-                    }
+                    1 => return Err(XmlError::Syntax(XmlShape::Root(name))),
                     2 => {
                         if e.attributes().next().is_some() {
-                            return Err(XmlError::Syntax(format!(
-                                "<{name}> must not have attributes"
-                            )));
+                            return Err(XmlError::Syntax(XmlShape::Attributes(name)));
                         }
                         current = Some(name);
                         text.clear();
                     }
-                    _ => return Err(XmlError::Syntax(format!("<{name}> is nested too deeply"))),
+                    _ => return Err(XmlError::Syntax(XmlShape::Nested(name))),
                 }
             }
             Event::Text(t) => {
                 if depth != 2 {
-                    return Err(XmlError::Syntax("text outside an element".into()));
+                    return Err(XmlError::Syntax(XmlShape::TextOutside));
                 }
-                text.push_str(&t.unescape().map_err(|e| syntax(&e))?);
+                text.push_str(&t.unescape().map_err(XmlError::Parse)?);
             }
             Event::End(_) => {
                 if depth == 2 {
@@ -221,14 +264,17 @@ pub fn validate(xml: &str) -> Result<Vec<(String, u64)>, XmlError> {
                         return Err(XmlError::Range {
                             name,
                             value,
-                            why: format!("is outside [{:#x}, {:#x}]", rule.1, rule.2),
+                            why: RangeWhy::Outside {
+                                min: rule.1,
+                                max: rule.2,
+                            },
                         });
                     }
                     if rule.3 && value % 4096 != 0 {
                         return Err(XmlError::Range {
                             name,
                             value,
-                            why: "is not 4 KiB-aligned".into(),
+                            why: RangeWhy::NotPageAligned,
                         });
                     }
                     out.push((name, value));
@@ -236,9 +282,8 @@ pub fn validate(xml: &str) -> Result<Vec<(String, u64)>, XmlError> {
                 depth -= 1;
             }
             Event::Empty(e) => {
-                return Err(XmlError::Syntax(format!(
-                    "<{}/> has no value",
-                    String::from_utf8_lossy(e.name().as_ref())
+                return Err(XmlError::Syntax(XmlShape::Empty(
+                    String::from_utf8_lossy(e.name().as_ref()).into_owned(),
                 )))
             }
             Event::Eof => break,
@@ -246,7 +291,7 @@ pub fn validate(xml: &str) -> Result<Vec<(String, u64)>, XmlError> {
         }
     }
     if !saw_root {
-        return Err(XmlError::Syntax("no <EnclaveConfiguration> element".into()));
+        return Err(XmlError::Syntax(XmlShape::NoRoot));
     }
     let get = |n: &str| {
         out.iter()
@@ -261,9 +306,7 @@ pub fn validate(xml: &str) -> Result<Vec<(String, u64)>, XmlError> {
         "ISVEXTPRODID_L",
     ];
     if get("EnableKSS") == 0 && ids.iter().any(|n| get(n) != 0) {
-        return Err(XmlError::Rule(
-            "KSS must be enabled if ISVEXTPRODID or ISVFAMILYID is set.".into(),
-        ));
+        return Err(XmlError::Rule(XmlRule::KssForIds));
     }
     Ok(out)
 }
@@ -315,5 +358,70 @@ mod tests {
             Err(XmlError::Rule(_))
         ));
         assert!(validate("<Other/>").is_err());
+    }
+
+    /// Every message, byte for byte.
+    #[test]
+    fn messages() {
+        let wrap = |s: &str| format!("<EnclaveConfiguration>{s}</EnclaveConfiguration>");
+        let cases = [
+            (
+                "<Other>1</Other>".to_string(),
+                "root element is <Other>, expected <EnclaveConfiguration>",
+            ),
+            (
+                wrap("<ProdID a=\"1\">1</ProdID>"),
+                "<ProdID> must not have attributes",
+            ),
+            (
+                wrap("<ProdID><X>1</X></ProdID>"),
+                "<X> is nested too deeply",
+            ),
+            (wrap("1"), "text outside an element"),
+            (wrap("<ProdID/>"), "<ProdID/> has no value"),
+            (String::new(), "no <EnclaveConfiguration> element"),
+            (
+                wrap("<ProdID>0x10000</ProdID>"),
+                "<ProdID> = 0x10000 is outside [0x0, 0xffff]",
+            ),
+            (
+                wrap("<StackMaxSize>0x2001</StackMaxSize>"),
+                "<StackMaxSize> = 0x2001 is not 4 KiB-aligned",
+            ),
+            (
+                wrap("<ISVFAMILYID_L>1</ISVFAMILYID_L>"),
+                "KSS must be enabled if ISVEXTPRODID or ISVFAMILYID is set.",
+            ),
+            (
+                "<EnclaveConfiguration><ProdID>1</Prod>".to_string(),
+                "ill-formed document: expected `</ProdID>`, but `</Prod>` was found",
+            ),
+            (
+                wrap("<ProdID>&bogus;</ProdID>"),
+                "at 1..6: unrecognized entity `bogus`",
+            ),
+        ];
+        for (xml, want) in cases {
+            let got = validate(&xml).unwrap_err().to_string();
+            assert_eq!(got, format!("Enclave.xml: {want}"), "{xml}");
+        }
+    }
+
+    /// A parser error is kept as the source, not only as text.
+    #[test]
+    fn a_parse_error_keeps_the_parsers_error() {
+        let e = validate("<EnclaveConfiguration><ProdID>1</Prod>").unwrap_err();
+        let cause = std::error::Error::source(&e).expect("a cause");
+        assert!(matches!(
+            cause.downcast_ref::<quick_xml::Error>(),
+            Some(quick_xml::Error::IllFormed(_))
+        ));
+        assert!(matches!(
+            validate("<EnclaveConfiguration><StackMaxSize>1</StackMaxSize></EnclaveConfiguration>"),
+            Err(XmlError::Range {
+                why: RangeWhy::Outside { min: 0x2000, .. },
+                ..
+            })
+        ));
     }
 }

@@ -216,16 +216,22 @@ fn hash_chunk(e: &Entry, chunk: u64, buf: &mut [u8]) -> Result<[u8; 32], Instanc
     let off = chunk * CHUNK;
     let len = (e.size - off).min(CHUNK) as usize;
     let buf = &mut buf[..len];
-    file.read_exact_at(buf, off).map_err(|err| {
-        InstanceError::io(
-            &e.fs_path,
-            std::io::Error::new(
-                err.kind(),
-                format!("{err} (did the file change while hashing?)"),
-            ),
-        )
-    })?;
+    file.read_exact_at(buf, off)
+        .map_err(|err| InstanceError::io(&e.fs_path, changed_while_hashing(err)))?;
     Ok(Sha256::digest(buf).into())
+}
+
+/// A read error while hashing a file that was listed with a size: the same kind, with the likely
+/// reason added to its message and the read's own error kept as the source.
+fn changed_while_hashing(err: std::io::Error) -> std::io::Error {
+    std::io::Error::new(err.kind(), ChangedWhileHashing { source: err })
+}
+
+/// See [`changed_while_hashing`].
+#[derive(Debug, thiserror::Error)]
+#[error("{source} (did the file change while hashing?)")]
+struct ChangedWhileHashing {
+    source: std::io::Error,
 }
 
 fn leaf(e: &Entry, digest: &[u8; 32]) -> [u8; 32] {
@@ -266,6 +272,27 @@ fn merkle_root(mut level: Vec<[u8; 32]>) -> [u8; 32] {
 mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
+
+    /// The message adds the likely reason to the read's own; the read's error is the source.
+    #[test]
+    fn a_failed_read_keeps_the_read_error() {
+        use std::io::ErrorKind::UnexpectedEof;
+        let err = std::io::Error::from(UnexpectedEof);
+        let text = err.to_string();
+        let e = changed_while_hashing(err);
+        assert_eq!(e.kind(), UnexpectedEof);
+        assert_eq!(
+            e.to_string(),
+            format!("{text} (did the file change while hashing?)")
+        );
+        let cause = std::error::Error::source(&e).expect("a cause");
+        assert_eq!(
+            cause
+                .downcast_ref::<std::io::Error>()
+                .map(std::io::Error::kind),
+            Some(UnexpectedEof)
+        );
+    }
 
     fn tree() -> tempfile::TempDir {
         let d = tempfile::tempdir().unwrap();

@@ -125,3 +125,58 @@ fn private_files_are_0600_and_never_replaced() {
     // No temporary file is left behind.
     assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 1);
 }
+
+/// The exact bytes of `kss-build.json` in both binding modes: key order, pretty-printing, the
+/// value types and the image fields that only an MRENCLAVE-mode build records.
+#[test]
+fn the_build_summary_bytes() {
+    let d = tempfile::tempdir().unwrap();
+    let app = instance(d.path(), "mrenclave");
+    build(&app, opts(&test_key())).unwrap();
+    let text = std::fs::read_to_string(app.join("build/kss-build.json")).unwrap();
+    assert_eq!(text, MRENCLAVE_SUMMARY);
+    instance(d.path(), "config_id");
+    build(&app, opts(&test_key())).unwrap();
+    let text = std::fs::read_to_string(app.join("build/kss-build.json")).unwrap();
+    assert_eq!(text, CONFIG_ID_SUMMARY);
+}
+
+const MRENCLAVE_SUMMARY: &str = r#"{
+  "format": "kss-build-v1",
+  "mr_enclave": "f3bd50aa46f12aec9aa7f9aa62e02a352bb5d022aae7ae5443194f232736f15c",
+  "mr_signer": "83d719e77deaca1470f6baf62a4d774303c899db69020f9c70ee1dfc08c7ce9e",
+  "isv_prod_id": 0,
+  "isv_svn": 0,
+  "debuggable": true,
+  "enable_kss": true,
+  "attributes_flags": "0x84",
+  "isv_family_id": "00000000000000000000000000000000",
+  "isv_ext_prod_id": "00000000000000000000000000000000",
+  "config_binding": "mrenclave",
+  "occlum_json_sha256": "73a1a014c9cea29df17a13c233ffb1c1063b3a0cdc07ca8d148403de11c9ff8f",
+  "enclave_parameters_sha256": "51c1d79ff756e7c994dd1bf0425eead1a8ff974bed7a02f35e6d95bfd0913dc0",
+  "enclave_size": 524288,
+  "sgxs_sha256": "f3bd50aa46f12aec9aa7f9aa62e02a352bb5d022aae7ae5443194f232736f15c",
+  "image_digest": "07e9f196c2bde034f3ba9d3d04dd44f23763dbd7d823e3cde98a433019bf0bd9",
+  "image_entries": 1,
+  "image_bytes": 0
+}
+"#;
+const CONFIG_ID_SUMMARY: &str = r#"{
+  "format": "kss-build-v1",
+  "mr_enclave": "f00b95be57f0d4414ede4a29fc055c98f43915cde54b066a261bb1b83d0a1bd3",
+  "mr_signer": "83d719e77deaca1470f6baf62a4d774303c899db69020f9c70ee1dfc08c7ce9e",
+  "isv_prod_id": 0,
+  "isv_svn": 0,
+  "debuggable": true,
+  "enable_kss": true,
+  "attributes_flags": "0x84",
+  "isv_family_id": "00000000000000000000000000000000",
+  "isv_ext_prod_id": "00000000000000000000000000000000",
+  "config_binding": "config_id",
+  "occlum_json_sha256": "3b862b68ce2ad63b545c664dcaebc46960583d8332a5caa374f050f574bb9e6d",
+  "enclave_parameters_sha256": "51c1d79ff756e7c994dd1bf0425eead1a8ff974bed7a02f35e6d95bfd0913dc0",
+  "enclave_size": 524288,
+  "sgxs_sha256": "f00b95be57f0d4414ede4a29fc055c98f43915cde54b066a261bb1b83d0a1bd3"
+}
+"#;

@@ -38,7 +38,7 @@ use p256::ecdsa::signature::Verifier as _;
 use p256::ecdsa::{Signature, VerifyingKey};
 use rustls_pki_types::pem::PemObject as _;
 use rustls_pki_types::{CertificateDer, ServerName};
-use serde_json::{json, Value};
+use serde_json::Value;
 use tokio::net::TcpStream;
 use tokio_rustls::rustls::{ClientConfig, RootCertStore};
 use tokio_rustls::TlsConnector;
@@ -758,13 +758,22 @@ fn base_body(args: &Args) -> Result<Value, String> {
     }
     if let Some(path) = &args.quote {
         let quote = std::fs::read(path).map_err(|e| format!("--quote {}: {e}", path.display()))?;
-        let mut v = json!({ "quote": STANDARD.encode(quote) });
-        if let Some(id) = &args.policy_id {
-            v["policy_id"] = json!(id);
-        }
-        return Ok(v);
+        let body = QuoteBody {
+            quote: STANDARD.encode(quote),
+            policy_id: args.policy_id.as_deref(),
+        };
+        return serde_json::to_value(body).map_err(|e| format!("the request body: {e}"));
     }
     Ok(Value::Null)
+}
+
+/// The request body made from `--quote` and `--policy-id`.
+#[derive(serde::Serialize)]
+struct QuoteBody<'a> {
+    /// The quote, base64.
+    quote: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    policy_id: Option<&'a str>,
 }
 
 /// Reads and checks the arguments into the state every worker shares.
@@ -961,7 +970,7 @@ async fn run(args: Args) -> Result<bool, String> {
     };
     print_report(&sh, &m, &tc, token_error.as_deref(), &reasons, &run);
     if let Some(p) = &sh.args.summary {
-        let summary = summary_json(&sh, &m, &tc, token_error.as_deref(), &reasons, &run);
+        let summary = summary_json(&sh.args, &m, &tc, token_error.as_deref(), &reasons, &run);
         std::fs::write(
             p,
             serde_json::to_string_pretty(&summary).expect("json") + "\n",
@@ -979,14 +988,67 @@ struct RunFacts {
     driver_cpu: Option<f64>,
 }
 
-fn summary_json(
-    sh: &Shared,
-    m: &Merged,
-    tc: &TokenCheck,
-    token_error: Option<&str>,
-    reasons: &[String],
+/// The JSON summary (`--summary`), its fields in output order.
+#[derive(serde::Serialize)]
+struct Summary<'a> {
+    label: &'a str,
+    url: &'a str,
+    connections: usize,
+    threads: usize,
+    duration_s: f64,
+    warmup_s: f64,
+    started_unix_ms: u64,
+    requests: u64,
+    ok: u64,
+    failed: u64,
+    failures: &'a BTreeMap<String, u64>,
+    /// The first 200 failures: `[completion time in ms, kind]`.
+    failure_times_ms: Vec<(f64, &'a str)>,
+    failure_bodies: &'a [String],
+    rps: f64,
+    driver_cpu_s: Option<f64>,
+    latency_us: LatencySummary,
+    verdicts: BTreeMap<&'a str, VerdictSummary>,
+    tokens: TokenSummary<'a>,
+    pass: bool,
+    problems: &'a [String],
+}
+
+/// Latency percentiles of the `ok` answers, in µs.
+#[derive(serde::Serialize)]
+struct LatencySummary {
+    p50: u32,
+    p90: u32,
+    p99: u32,
+    p999: u32,
+    max: u32,
+    mean: f64,
+}
+
+/// One verdict's count and first and last completion time (ms).
+#[derive(serde::Serialize)]
+struct VerdictSummary {
+    count: u64,
+    first_ms: f64,
+    last_ms: f64,
+}
+
+/// The tokens sampled and, with --jwks-url, how their check went.
+#[derive(serde::Serialize)]
+struct TokenSummary<'a> {
+    sampled: usize,
+    check: Option<&'a TokenCheck>,
+    error: Option<&'a str>,
+}
+
+fn summary_json<'a>(
+    args: &'a Args,
+    m: &'a Merged,
+    tc: &'a TokenCheck,
+    token_error: Option<&'a str>,
+    reasons: &'a [String],
     run: &RunFacts,
-) -> Value {
+) -> Summary<'a> {
     let lat = &m.lat_ok;
     let ok = lat.len() as u64;
     let mean = if lat.is_empty() {
@@ -994,41 +1056,56 @@ fn summary_json(
     } else {
         lat.iter().map(|&v| v as f64).sum::<f64>() / lat.len() as f64
     };
-    json!({
-        "label": sh.args.label,
-        "url": sh.args.url,
-        "connections": run.connections,
-        "threads": sh.args.threads,
-        "duration_s": run.elapsed,
-        "warmup_s": sh.args.warmup,
-        "started_unix_ms": run.started_unix_ms,
-        "requests": m.total,
-        "ok": ok,
-        "failed": m.failures.values().sum::<u64>(),
-        "failures": m.failures,
-        "failure_times_ms": m.failure_times.iter().take(200)
-            .map(|(t, k)| json!([*t as f64 / 1000.0, k])).collect::<Vec<_>>(),
-        "failure_bodies": m.failure_bodies,
-        "rps": ok as f64 / run.elapsed,
-        "driver_cpu_s": run.driver_cpu,
-        "latency_us": {
-            "p50": percentile(lat, 0.50), "p90": percentile(lat, 0.90),
-            "p99": percentile(lat, 0.99), "p999": percentile(lat, 0.999),
-            "max": lat.last().copied().unwrap_or(0), "mean": mean.round(),
+    let ms = |us: u64| us as f64 / 1000.0;
+    Summary {
+        label: &args.label,
+        url: &args.url,
+        connections: run.connections,
+        threads: args.threads,
+        duration_s: run.elapsed,
+        warmup_s: args.warmup,
+        started_unix_ms: run.started_unix_ms,
+        requests: m.total,
+        ok,
+        failed: m.failures.values().sum::<u64>(),
+        failures: &m.failures,
+        failure_times_ms: m
+            .failure_times
+            .iter()
+            .take(200)
+            .map(|(t, k)| (ms(*t), k.as_str()))
+            .collect(),
+        failure_bodies: &m.failure_bodies,
+        rps: ok as f64 / run.elapsed,
+        driver_cpu_s: run.driver_cpu,
+        latency_us: LatencySummary {
+            p50: percentile(lat, 0.50),
+            p90: percentile(lat, 0.90),
+            p99: percentile(lat, 0.99),
+            p999: percentile(lat, 0.999),
+            max: lat.last().copied().unwrap_or(0),
+            mean: mean.round(),
         },
-        "verdicts": m.verdicts.iter().map(|(k, v)| (k.clone(), json!({
-            "count": v.0,
-            "first_ms": v.1 as f64 / 1000.0,
-            "last_ms": v.2 as f64 / 1000.0,
-        }))).collect::<serde_json::Map<_, _>>(),
-        "tokens": {
-            "sampled": m.samples.len(),
-            "check": if sh.args.jwks_url.is_some() { serde_json::to_value(tc).expect("json") } else { Value::Null },
-            "error": token_error,
+        verdicts: m
+            .verdicts
+            .iter()
+            .map(|(k, v)| {
+                let times = VerdictSummary {
+                    count: v.0,
+                    first_ms: ms(v.1),
+                    last_ms: ms(v.2),
+                };
+                (k.as_str(), times)
+            })
+            .collect(),
+        tokens: TokenSummary {
+            sampled: m.samples.len(),
+            check: args.jwks_url.is_some().then_some(tc),
+            error: token_error,
         },
-        "pass": reasons.is_empty(),
-        "problems": reasons,
-    })
+        pass: reasons.is_empty(),
+        problems: reasons,
+    }
 }
 
 fn print_report(
@@ -1095,6 +1172,7 @@ mod tests {
     use super::*;
     use p256::ecdsa::signature::Signer as _;
     use p256::ecdsa::SigningKey;
+    use serde_json::json;
 
     fn key() -> SigningKey {
         SigningKey::from_bytes(&[7u8; 32].into()).expect("a valid scalar")
@@ -1203,6 +1281,180 @@ mod tests {
             .unwrap()
             .is_none());
     }
+
+    fn summary_args(extra: &[&str]) -> Args {
+        let mut argv = vec![
+            "kss-loadtest",
+            "--url",
+            "http://127.0.0.1:1/v1/attest",
+            "--quote",
+            "q.bin",
+            "--label",
+            "pin",
+        ];
+        argv.extend_from_slice(extra);
+        Args::try_parse_from(argv).expect("arguments")
+    }
+
+    /// The exact bytes of the summary: key order, nesting, number forms and `null`s.
+    #[test]
+    fn the_summary_bytes() {
+        let mut m = Merged {
+            total: 5,
+            lat_ok: vec![1000, 2000, 3000],
+            ..Merged::default()
+        };
+        m.failures.insert("status 500".into(), 2);
+        m.failure_times = vec![(1500, "status 500".into()), (2500, "timeout".into())];
+        m.failure_bodies = vec!["oops".into()];
+        m.verdicts.insert("affirming".into(), (3, 1200, 4700));
+        let mut tc = TokenCheck {
+            checked: 2,
+            valid: 1,
+            ..TokenCheck::default()
+        };
+        tc.distinct_kids.push("k1".into());
+        let run = RunFacts {
+            connections: 4,
+            elapsed: 2.0,
+            started_unix_ms: 1_700_000_000_000,
+            driver_cpu: None,
+        };
+        let reasons = vec!["2 failed".to_string()];
+        let args = summary_args(&[]);
+        let v = summary_json(&args, &m, &tc, Some("bad"), &reasons, &run);
+        let text = serde_json::to_string_pretty(&v).unwrap() + "\n";
+        assert_eq!(text, SUMMARY_BYTES);
+        let args = summary_args(&["--jwks-url", "http://127.0.0.1:1/jwks"]);
+        let run = RunFacts {
+            driver_cpu: Some(0.25),
+            ..run
+        };
+        let empty = Merged::default();
+        let v = summary_json(&args, &empty, &tc, None, &[], &run);
+        let text = serde_json::to_string_pretty(&v).unwrap() + "\n";
+        assert_eq!(text, SUMMARY_WITH_JWKS_BYTES);
+    }
+
+    /// The body made from `--quote` (and `--policy-id`), byte for byte.
+    #[test]
+    fn the_quote_body_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let q = dir.path().join("q.bin");
+        std::fs::write(&q, [1, 2, 3]).unwrap();
+        let q = q.to_str().unwrap();
+        let mut args = summary_args(&[]);
+        args.quote = Some(q.into());
+        assert_eq!(base_body(&args).unwrap().to_string(), r#"{"quote":"AQID"}"#);
+        args.policy_id = Some("p1".into());
+        assert_eq!(
+            base_body(&args).unwrap().to_string(),
+            r#"{"quote":"AQID","policy_id":"p1"}"#
+        );
+    }
+
+    const SUMMARY_BYTES: &str = r#"{
+  "label": "pin",
+  "url": "http://127.0.0.1:1/v1/attest",
+  "connections": 4,
+  "threads": 1,
+  "duration_s": 2.0,
+  "warmup_s": 0.0,
+  "started_unix_ms": 1700000000000,
+  "requests": 5,
+  "ok": 3,
+  "failed": 2,
+  "failures": {
+    "status 500": 2
+  },
+  "failure_times_ms": [
+    [
+      1.5,
+      "status 500"
+    ],
+    [
+      2.5,
+      "timeout"
+    ]
+  ],
+  "failure_bodies": [
+    "oops"
+  ],
+  "rps": 1.5,
+  "driver_cpu_s": null,
+  "latency_us": {
+    "p50": 2000,
+    "p90": 3000,
+    "p99": 3000,
+    "p999": 3000,
+    "max": 3000,
+    "mean": 2000.0
+  },
+  "verdicts": {
+    "affirming": {
+      "count": 3,
+      "first_ms": 1.2,
+      "last_ms": 4.7
+    }
+  },
+  "tokens": {
+    "sampled": 0,
+    "check": null,
+    "error": "bad"
+  },
+  "pass": false,
+  "problems": [
+    "2 failed"
+  ]
+}
+"#;
+    const SUMMARY_WITH_JWKS_BYTES: &str = r#"{
+  "label": "pin",
+  "url": "http://127.0.0.1:1/v1/attest",
+  "connections": 4,
+  "threads": 1,
+  "duration_s": 2.0,
+  "warmup_s": 0.0,
+  "started_unix_ms": 1700000000000,
+  "requests": 0,
+  "ok": 0,
+  "failed": 0,
+  "failures": {},
+  "failure_times_ms": [],
+  "failure_bodies": [],
+  "rps": 0.0,
+  "driver_cpu_s": 0.25,
+  "latency_us": {
+    "p50": 0,
+    "p90": 0,
+    "p99": 0,
+    "p999": 0,
+    "max": 0,
+    "mean": 0.0
+  },
+  "verdicts": {},
+  "tokens": {
+    "sampled": 0,
+    "check": {
+      "checked": 2,
+      "valid": 1,
+      "bad_format": 0,
+      "wrong_alg": 0,
+      "unknown_kid": 0,
+      "bad_signature": 0,
+      "verdict_mismatch": 0,
+      "nonce_mismatch": 0,
+      "distinct_kids": [
+        "k1"
+      ],
+      "first_problem": null
+    },
+    "error": null
+  },
+  "pass": true,
+  "problems": []
+}
+"#;
 
     #[test]
     fn percentiles_are_nearest_rank() {

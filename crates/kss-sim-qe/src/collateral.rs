@@ -53,6 +53,21 @@ fn svn_list(svns: &[u8; 16]) -> String {
     format!("[{}]", items.join(","))
 }
 
+/// `collateral.json`: dcap-qvl's `QuoteCollateralV3` fields in its order, then the PCK chain.
+#[derive(serde::Serialize)]
+struct CollateralJson<'a> {
+    pck_crl_issuer_chain: &'a str,
+    root_ca_crl: String,
+    pck_crl: String,
+    tcb_info_issuer_chain: &'a str,
+    tcb_info: &'a str,
+    tcb_info_signature: &'a str,
+    qe_identity_issuer_chain: &'a str,
+    qe_identity: &'a str,
+    qe_identity_signature: &'a str,
+    pck_certificate_chain: std::borrow::Cow<'a, str>,
+}
+
 impl SimQuotingEnclave {
     /// TCB info v3 (id "SGX") for the simulated FMSPC: the simulated platform's TCB is
     /// `UpToDate`; an older level (all components 0, PCESVN − 1) is `OutOfDate`.
@@ -135,18 +150,18 @@ impl SimQuotingEnclave {
         let tcb_info_signature = sign_hex(&self.tcb_signing.key, &tcb_info);
         let qe_identity = self.qe_identity_text(now);
         let qe_identity_signature = sign_hex(&self.tcb_signing.key, &qe_identity);
-        let collateral = serde_json::json!({
-            "pck_crl_issuer_chain": ca_chain,
-            "root_ca_crl": hex::encode(&root_crl),
-            "pck_crl": hex::encode(&pck_crl),
-            "tcb_info_issuer_chain": tcb_chain,
-            "tcb_info": tcb_info,
-            "tcb_info_signature": tcb_info_signature,
-            "qe_identity_issuer_chain": tcb_chain,
-            "qe_identity": qe_identity,
-            "qe_identity_signature": qe_identity_signature,
-            "pck_certificate_chain": String::from_utf8_lossy(self.pck_chain_text()),
-        });
+        let collateral = CollateralJson {
+            pck_crl_issuer_chain: &ca_chain,
+            root_ca_crl: hex::encode(&root_crl),
+            pck_crl: hex::encode(&pck_crl),
+            tcb_info_issuer_chain: &tcb_chain,
+            tcb_info: &tcb_info,
+            tcb_info_signature: &tcb_info_signature,
+            qe_identity_issuer_chain: &tcb_chain,
+            qe_identity: &qe_identity,
+            qe_identity_signature: &qe_identity_signature,
+            pck_certificate_chain: String::from_utf8_lossy(self.pck_chain_text()),
+        };
         let collateral_json = serde_json::to_string_pretty(&collateral)
             .map_err(|e| SimError::build("collateral.json", e))?;
         Ok(ExportedCollateral {

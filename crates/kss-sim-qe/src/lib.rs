@@ -31,7 +31,7 @@ use kss_types::{Attributes, CpuSvn, ReportBody};
 use p256::ecdsa::{Signature, SigningKey};
 use p256::pkcs8::{DecodePrivateKey, EncodePrivateKey, LineEnding};
 use rand::RngCore;
-use serde_json::{json, Value};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use x509_cert::Certificate;
@@ -230,21 +230,21 @@ impl SimPlatform {
         }
     }
 
-    fn to_json(&self) -> Value {
-        json!({
-            "format": "kss-sim-ca/1",
-            "qe_id": hex::encode(self.qe_id),
-            "ppid": hex::encode(self.ppid),
-            "fmspc": hex::encode(self.fmspc),
-            "pce_id": hex::encode(self.pce_id),
-            "pce_svn": self.pce_svn,
-            "comp_svn": hex::encode(self.comp_svn),
-            "qe_mr_enclave": hex::encode(self.qe_mr_enclave),
-            "qe_mr_signer": hex::encode(self.qe_mr_signer),
-            "qe_isv_prod_id": self.qe_isv_prod_id,
-            "qe_isv_svn": self.qe_isv_svn,
-            "created": self.created,
-        })
+    fn to_json(&self) -> PlatformJson {
+        PlatformJson {
+            format: "kss-sim-ca/1",
+            qe_id: hex::encode(self.qe_id),
+            ppid: hex::encode(self.ppid),
+            fmspc: hex::encode(self.fmspc),
+            pce_id: hex::encode(self.pce_id),
+            pce_svn: self.pce_svn,
+            comp_svn: hex::encode(self.comp_svn),
+            qe_mr_enclave: hex::encode(self.qe_mr_enclave),
+            qe_mr_signer: hex::encode(self.qe_mr_signer),
+            qe_isv_prod_id: self.qe_isv_prod_id,
+            qe_isv_svn: self.qe_isv_svn,
+            created: self.created,
+        }
     }
 
     fn from_json(v: &Value) -> Result<Self, SimError> {
@@ -280,6 +280,25 @@ impl SimPlatform {
             created: num(v, "created").map_err(corrupt)?,
         })
     }
+}
+
+/// `platform.json` as written, its fields in order. It is read back field by field from a
+/// `Value` ([`SimPlatform::from_json`]), so that a corrupt file is reported by the field that is
+/// wrong ([`PlatformFieldError`]) rather than by the first one serde would stop at.
+#[derive(serde::Serialize)]
+struct PlatformJson {
+    format: &'static str,
+    qe_id: String,
+    ppid: String,
+    fmspc: String,
+    pce_id: String,
+    pce_svn: u16,
+    comp_svn: String,
+    qe_mr_enclave: String,
+    qe_mr_signer: String,
+    qe_isv_prod_id: u16,
+    qe_isv_svn: u16,
+    created: u64,
 }
 
 /// A key and its certificate.

@@ -3,7 +3,7 @@
 
 use crate::error::CliResult;
 use crate::util::print_json;
-use kss_enclave::hw::{Platform, DEV_SGX_ENCLAVE, DEV_SGX_PROVISION};
+use kss_enclave::hw::{HwProblem, Platform, DEV_SGX_ENCLAVE, DEV_SGX_PROVISION};
 use std::process::ExitCode;
 
 /// Arguments.
@@ -27,7 +27,7 @@ struct Findings {
 fn findings(p: &Platform) -> Findings {
     let problems = p.hardware_mode_problems();
     let hardware = problems.is_empty();
-    let mut notes = problems.clone();
+    let mut notes: Vec<String> = problems.iter().map(ToString::to_string).collect();
     if hardware && !p.kss() {
         notes.push(
             "the CPU has SGX but not KSS: enclaves with ATTRIBUTES.KSS, ISVFAMILYID/ISVEXTPRODID \
@@ -54,7 +54,7 @@ fn findings(p: &Platform) -> Findings {
     } else {
         format!(
             "hardware mode unavailable: {}; simulation mode works",
-            problems.join("; ")
+            HwProblem::join(&problems)
         )
     };
     Findings {

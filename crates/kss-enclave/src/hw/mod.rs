@@ -17,7 +17,7 @@ mod platform;
 
 pub use cpuid::{CpuidRegs, SgxCpuInfo};
 pub use loader::{HwBackend, HwBuilder, HwEnclave};
-pub use platform::{Platform, DEV_SGX_ENCLAVE, DEV_SGX_PROVISION};
+pub use platform::{HwProblem, Platform, DEV_SGX_ENCLAVE, DEV_SGX_PROVISION};
 
 use std::io;
 
@@ -41,10 +41,10 @@ pub enum KssNeed {
 #[derive(Debug, thiserror::Error)]
 pub enum HwError {
     /// The machine cannot run enclaves (no SGX, no FLC, no driver).
-    #[error("hardware mode unavailable: {}", problems.join("; "))]
+    #[error("hardware mode unavailable: {}", HwProblem::join(problems))]
     Unavailable {
-        /// Every problem found, in plain language.
-        problems: Vec<String>,
+        /// Every problem found.
+        problems: Vec<HwProblem>,
     },
     /// The enclave needs KSS but the CPU does not enumerate it.
     #[error("the enclave needs KSS ({why}) but this CPU does not support KSS (CPUID.(12H,1).EAX[7] = 0); use simulation mode or a KSS-capable CPU (Ice Lake server or later)")]

@@ -8,6 +8,46 @@ pub const DEV_SGX_ENCLAVE: &str = "/dev/sgx_enclave";
 /// Device that grants ATTRIBUTES.PROVISIONKEY (SGX_IOC_ENCLAVE_PROVISION).
 pub const DEV_SGX_PROVISION: &str = "/dev/sgx_provision";
 
+/// A reason hardware mode cannot work on this machine (see
+/// [`Platform::hardware_mode_problems`]), in plain language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum HwProblem {
+    /// kss was not built for x86_64.
+    #[error("this build is not for x86_64, so there is no SGX")]
+    NotX86_64,
+    /// CPUID does not report SGX.
+    #[error(
+        "the CPU does not report SGX (CPUID.(7,0).EBX[2] = 0): no SGX, SGX disabled in the BIOS, \
+         or a VM without SGX passthrough"
+    )]
+    NoSgx,
+    /// CPUID reports SGX but not the SGX1 leaf functions.
+    #[error("the CPU reports SGX but not the SGX1 instructions (CPUID.(12H,0).EAX[0] = 0)")]
+    NoSgx1,
+    /// No flexible launch control.
+    #[error(
+        "no flexible launch control (CPUID.(7,0).ECX[30] = 0): the Linux in-kernel driver needs it"
+    )]
+    NoFlc,
+    /// The in-kernel driver's device is missing.
+    #[error(
+        "{DEV_SGX_ENCLAVE} does not exist: no in-kernel SGX driver (Linux 5.11+ with \
+         CONFIG_X86_SGX) or SGX is disabled"
+    )]
+    NoDriver,
+}
+
+impl HwProblem {
+    /// `problems` in one line, separated by `"; "`.
+    pub fn join(problems: &[HwProblem]) -> String {
+        problems
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
 /// What this machine offers for SGX and KSS.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Platform {
@@ -29,40 +69,26 @@ impl Platform {
         }
     }
 
-    /// Every reason hardware mode cannot work here, in plain language; empty if it can.
-    pub fn hardware_mode_problems(&self) -> Vec<String> {
+    /// Every reason hardware mode cannot work here; empty if it can.
+    pub fn hardware_mode_problems(&self) -> Vec<HwProblem> {
         let mut problems = Vec::new();
         match &self.cpu {
-            None => problems.push("this build is not for x86_64, so there is no SGX".to_string()),
+            None => problems.push(HwProblem::NotX86_64),
             Some(cpu) => {
                 if !cpu.sgx {
-                    problems.push(
-                        "the CPU does not report SGX (CPUID.(7,0).EBX[2] = 0): no SGX, SGX \
-                         disabled in the BIOS, or a VM without SGX passthrough"
-                            .to_string(),
-                    );
+                    problems.push(HwProblem::NoSgx);
                 } else {
                     if !cpu.sgx1 {
-                        problems.push(
-                            "the CPU reports SGX but not the SGX1 instructions (CPUID.(12H,0).EAX[0] = 0)"
-                                .to_string(),
-                        );
+                        problems.push(HwProblem::NoSgx1);
                     }
                     if !cpu.sgx_lc {
-                        problems.push(
-                            "no flexible launch control (CPUID.(7,0).ECX[30] = 0): the Linux \
-                             in-kernel driver needs it"
-                                .to_string(),
-                        );
+                        problems.push(HwProblem::NoFlc);
                     }
                 }
             }
         }
         if !self.dev_sgx_enclave {
-            problems.push(format!(
-                "{DEV_SGX_ENCLAVE} does not exist: no in-kernel SGX driver (Linux 5.11+ with \
-                 CONFIG_X86_SGX) or SGX is disabled"
-            ));
+            problems.push(HwProblem::NoDriver);
         }
         problems
     }
@@ -102,8 +128,8 @@ mod tests {
         };
         let problems = p.hardware_mode_problems();
         assert_eq!(problems.len(), 2);
-        assert!(problems[0].contains("does not report SGX"));
-        assert!(problems[1].contains("/dev/sgx_enclave"));
+        assert!(problems[0].to_string().contains("does not report SGX"));
+        assert!(problems[1].to_string().contains("/dev/sgx_enclave"));
     }
 
     #[test]
@@ -116,6 +142,39 @@ mod tests {
             dev_sgx_provision: false,
         };
         assert_eq!(p.hardware_mode_problems().len(), 1);
-        assert!(p.hardware_mode_problems()[0].contains("launch control"));
+        assert!(p.hardware_mode_problems()[0]
+            .to_string()
+            .contains("launch control"));
+    }
+
+    /// Each problem's words, and the joined line the CLI and `HwError` print, byte for byte.
+    #[test]
+    fn problem_words() {
+        let all = [
+            HwProblem::NotX86_64,
+            HwProblem::NoSgx,
+            HwProblem::NoSgx1,
+            HwProblem::NoFlc,
+            HwProblem::NoDriver,
+        ];
+        assert_eq!(
+            HwProblem::join(&all),
+            "this build is not for x86_64, so there is no SGX; \
+             the CPU does not report SGX (CPUID.(7,0).EBX[2] = 0): no SGX, SGX disabled in the \
+             BIOS, or a VM without SGX passthrough; \
+             the CPU reports SGX but not the SGX1 instructions (CPUID.(12H,0).EAX[0] = 0); \
+             no flexible launch control (CPUID.(7,0).ECX[30] = 0): the Linux in-kernel driver \
+             needs it; \
+             /dev/sgx_enclave does not exist: no in-kernel SGX driver (Linux 5.11+ with \
+             CONFIG_X86_SGX) or SGX is disabled"
+        );
+        let e = super::super::HwError::Unavailable {
+            problems: vec![HwProblem::NoFlc],
+        };
+        assert_eq!(
+            e.to_string(),
+            "hardware mode unavailable: no flexible launch control (CPUID.(7,0).ECX[30] = 0): \
+             the Linux in-kernel driver needs it"
+        );
     }
 }

@@ -271,7 +271,7 @@ impl SimBuilder {
             return fail(ErrorCode::InvalidSigStruct, problem.to_string());
         }
         if let Err(why) = signature::verify(sig) {
-            return fail(ErrorCode::InvalidSignature, why);
+            return Err(SgxError::invalid_signature(why));
         }
         if !kss && !sig.isv_family_id.is_zero() {
             return fail(

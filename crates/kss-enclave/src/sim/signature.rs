@@ -6,8 +6,8 @@
 use kss_types::Sigstruct;
 
 /// Verifies SIGSTRUCT.SIGNATURE, Q1 and Q2; `Err` says why they do not verify.
-pub(crate) fn verify(sig: &Sigstruct) -> Result<(), String> {
-    kss_sign::verify(sig).map_err(|e| e.to_string())
+pub(crate) fn verify(sig: &Sigstruct) -> Result<(), kss_sign::VerifyError> {
+    kss_sign::verify(sig)
 }
 
 /// MRSIGNER: SHA-256 of the 384-byte MODULUS as stored (little-endian).
