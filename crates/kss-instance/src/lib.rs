@@ -13,12 +13,14 @@ pub mod build;
 pub mod config;
 pub mod enclave_xml;
 pub mod error;
+mod freshness;
 pub mod image;
 pub mod launch;
 pub mod layout;
 pub mod paths;
 pub mod plan;
 pub mod size;
+mod summary;
 
 pub use build::{build, new_instance, BuildOptions, BuildReport, Instance};
 pub use config::{ConfigBinding, InstanceConfig, Metadata, ResourceLimits};
