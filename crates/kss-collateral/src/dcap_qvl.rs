@@ -4,21 +4,49 @@
 
 use kss_attest::collateral::Collateral;
 
+/// Why collateral cannot be written as dcap-qvl JSON. Names the piece.
+#[derive(Debug, thiserror::Error)]
+pub enum DcapQvlJsonError {
+    /// A piece dcap-qvl's format requires is absent (e.g. the PCK CRL).
+    #[error("{what}: missing")]
+    Missing {
+        /// The piece.
+        what: &'static str,
+    },
+    /// An issuer chain, TCB info or QE identity is not text.
+    #[error("{what}: not UTF-8")]
+    NotUtf8 {
+        /// The piece.
+        what: &'static str,
+        /// The decoder's error.
+        #[source]
+        source: std::string::FromUtf8Error,
+    },
+    /// A CRL that is neither DER nor hex text of DER.
+    #[error("{what}: not a DER or hex CRL")]
+    NotCrl {
+        /// The piece.
+        what: &'static str,
+    },
+    /// The JSON encoder failed (not expected for these string fields).
+    #[error("{0}")]
+    Json(#[source] serde_json::Error),
+}
+
 /// Renders `collateral` as dcap-qvl JSON. `Err` names a piece that is missing or not a CRL.
-pub fn to_json(collateral: &Collateral) -> Result<String, String> {
-    let text = |b: &[u8], what: &str| {
-        String::from_utf8(b.to_vec()).map_err(|_| format!("{what}: not UTF-8"))
+pub fn to_json(collateral: &Collateral) -> Result<String, DcapQvlJsonError> {
+    let text = |b: &[u8], what: &'static str| {
+        String::from_utf8(b.to_vec()).map_err(|source| DcapQvlJsonError::NotUtf8 { what, source })
     };
-    let crl = |b: &Option<Vec<u8>>, what: &str| {
-        b.as_deref()
-            .ok_or_else(|| format!("{what}: missing"))
-            .and_then(|b| crl_to_der(b).ok_or_else(|| format!("{what}: not a DER or hex CRL")))
+    let crl = |b: &Option<Vec<u8>>, what: &'static str| {
+        let b = b.as_deref().ok_or(DcapQvlJsonError::Missing { what })?;
+        crl_to_der(b)
             .map(hex::encode)
+            .ok_or(DcapQvlJsonError::NotCrl { what })
     };
-    let chain = |b: &Option<Vec<u8>>, what: &str| {
-        b.as_deref()
-            .ok_or_else(|| format!("{what}: missing"))
-            .and_then(|b| text(b, what))
+    let chain = |b: &Option<Vec<u8>>, what: &'static str| {
+        let b = b.as_deref().ok_or(DcapQvlJsonError::Missing { what })?;
+        text(b, what)
     };
     let c = collateral;
     let json = QuoteCollateralJson {
@@ -32,7 +60,7 @@ pub fn to_json(collateral: &Collateral) -> Result<String, String> {
         qe_identity: text(&c.qe_identity.body, "QE identity")?,
         qe_identity_signature: hex::encode(&c.qe_identity.signature),
     };
-    let mut out = serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?;
+    let mut out = serde_json::to_string_pretty(&json).map_err(DcapQvlJsonError::Json)?;
     out.push('\n');
     Ok(out)
 }
@@ -108,6 +136,30 @@ mod tests {
     fn a_missing_piece_is_named() {
         let mut c = phala();
         c.pck_crl = None;
-        assert_eq!(to_json(&c).unwrap_err(), "PCK CRL: missing");
+        let e = to_json(&c).unwrap_err();
+        assert!(
+            matches!(e, DcapQvlJsonError::Missing { what: "PCK CRL" }),
+            "{e:?}"
+        );
+        assert_eq!(e.to_string(), "PCK CRL: missing");
+    }
+
+    #[test]
+    fn a_bad_crl_and_a_non_text_body_are_named_and_keep_the_cause() {
+        let mut c = phala();
+        c.root_ca_crl = Some(b"zz".to_vec());
+        assert_eq!(
+            to_json(&c).unwrap_err().to_string(),
+            "Root CA CRL: not a DER or hex CRL"
+        );
+        let mut c = phala();
+        c.tcb_info.body = vec![0xff, 0xfe];
+        let e = to_json(&c).unwrap_err();
+        assert_eq!(e.to_string(), "TCB info: not UTF-8");
+        let cause = std::error::Error::source(&e).expect("a cause");
+        assert!(
+            cause.downcast_ref::<std::string::FromUtf8Error>().is_some(),
+            "{cause}"
+        );
     }
 }
