@@ -135,13 +135,10 @@ pub enum MalformedAnswer {
     /// The answer has no body.
     #[error("empty body")]
     EmptyBody,
-    /// The body failed the piece checks as malformed.
+    /// The body failed the piece checks as malformed (or, after they passed, its signed body
+    /// could not be split out again for the cache entry).
     #[error("{0}")]
     Piece(#[source] Malformed),
-    /// A checked TCB info or QE identity whose signed body could not be split out again.
-    /// (Worded as it always was: the problem's name, then its text quoted.)
-    #[error("Malformed({:?})", .0.to_string())]
-    Entry(#[source] Malformed),
     /// A piece held without the signed body it needs.
     #[error("no signed body")]
     NoSignedBody,

@@ -476,7 +476,7 @@ impl PccsSource {
         })?;
         let entry = Entry::new(checked, resp.url.clone(), now(), self.roots_id).map_err(|p| {
             let problem = match p {
-                Problem::Malformed(m) => MalformedAnswer::Entry(m),
+                Problem::Malformed(m) => MalformedAnswer::Piece(m),
                 // Entry::new only splits the signed body: it never rejects.
                 Problem::Rejected(r) => {
                     return FetchError::Rejected {

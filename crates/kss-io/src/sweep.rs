@@ -45,7 +45,7 @@ pub fn sweep_stale(dir: &Path) -> usize {
         return 0;
     };
     let me = std::process::id();
-    let uid = rustix::process::getuid().as_raw();
+    let uid = current_uid();
     let mut removed = 0;
     for entry in rd.flatten() {
         let name = entry.file_name();
