@@ -13,7 +13,8 @@
 use crate::error::FetchError;
 use crate::need::Need;
 use crate::piece::{ca_name, Piece};
-use crate::validate::{Checked, Problem};
+use crate::validate::Checked;
+use kss_attest::collateral::piece_check::Malformed;
 use kss_attest::collateral::SignedJson;
 use kss_attest::{format_rfc3339, parse_rfc3339, P256Key, TimeError};
 use serde::{Deserialize, Serialize};
@@ -75,7 +76,7 @@ impl Entry {
         source: String,
         fetched_at: u64,
         root: [u8; 32],
-    ) -> Result<Entry, Problem> {
+    ) -> Result<Entry, Malformed> {
         let signed = match checked.piece {
             Piece::TcbInfo { .. } | Piece::QeIdentity => Some(checked.signed_json()?),
             Piece::PckCrl { .. } | Piece::RootCaCrl => None,

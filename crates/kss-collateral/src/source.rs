@@ -474,20 +474,8 @@ impl PccsSource {
                 problem: Arc::new(r),
             },
         })?;
-        let entry = Entry::new(checked, resp.url.clone(), now(), self.roots_id).map_err(|p| {
-            let problem = match p {
-                Problem::Malformed(m) => MalformedAnswer::Piece(m),
-                // Entry::new only splits the signed body: it never rejects.
-                Problem::Rejected(r) => {
-                    return FetchError::Rejected {
-                        piece,
-                        url: resp.url.clone(),
-                        problem: Arc::new(r),
-                    }
-                }
-            };
-            FetchError::malformed(piece, &resp.url, problem)
-        })?;
+        let entry = Entry::new(checked, resp.url.clone(), now(), self.roots_id)
+            .map_err(|m| FetchError::malformed(piece, &resp.url, MalformedAnswer::Piece(m)))?;
         let mut warning = None;
         if let Some(cache) = &self.cache {
             if let Err(e) = cache.write(&entry) {

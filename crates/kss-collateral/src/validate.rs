@@ -33,14 +33,14 @@ pub struct Checked {
 pub type Problem = PieceProblem;
 
 impl Checked {
-    /// The signed JSON of a TCB info or QE identity body.
-    pub fn signed_json(&self) -> Result<SignedJson, Problem> {
+    /// The signed JSON of a TCB info or QE identity body. Splitting it out can only find the
+    /// body malformed (the signature was checked by [`check`]).
+    pub fn signed_json(&self) -> Result<SignedJson, Malformed> {
         let keys: &[&str] = match self.piece {
             Piece::TcbInfo { .. } => &["tcbInfo"],
             _ => &["enclaveIdentity", "qeIdentity"],
         };
-        split_pcs_response(&self.body, keys, &self.piece.to_string())
-            .map_err(|e| Problem::Malformed(Malformed::Response(e)))
+        split_pcs_response(&self.body, keys, &self.piece.to_string()).map_err(Malformed::Response)
     }
 }
 

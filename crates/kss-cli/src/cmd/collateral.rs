@@ -147,18 +147,15 @@ impl SourceArgs {
 pub fn fetch_error(e: FetchError) -> CliError {
     let kind = e.kind();
     let mut message = format!("collateral: {e}");
-    // A malformed, rejected or setup error words its cause in its own message already.
-    let worded = matches!(
-        e,
-        FetchError::Malformed { .. } | FetchError::Rejected { .. } | FetchError::Setup { .. }
-    );
-    let mut src = if worded {
-        None
-    } else {
-        std::error::Error::source(&e)
-    };
+    // The causes that the messages so far do not already word (the HTTP client's terse
+    // errors keep the OS reason further down the chain).
+    let mut src = std::error::Error::source(&e);
     while let Some(s) = src {
-        message.push_str(&format!(": {s}"));
+        let text = s.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
         src = s.source();
     }
     let err = CliError::with_status(

@@ -1,7 +1,6 @@
 //! `kss policy from-instance DIR`: a starting appraisal policy for a built instance.
 
 use crate::cmd::build::instance_error_at;
-use crate::cmd::run::config_id_option;
 use crate::error::{CliError, CliResult};
 use crate::util::print_json;
 use kss_attest::policy::Policy;
@@ -108,4 +107,14 @@ pub fn run(a: FromInstanceArgs) -> CliResult {
     }
     print_json(&policy.to_json());
     Ok(ExitCode::SUCCESS)
+}
+
+/// The config ID option given (`--config-id`, `--config-id-hex` or `--config-id-file`) when
+/// one of them was, from the values of the first two.
+fn config_id_option(base64: Option<&str>, hex: Option<&str>) -> &'static str {
+    match (base64, hex) {
+        (Some(_), _) => "--config-id",
+        (None, Some(_)) => "--config-id-hex",
+        (None, None) => "--config-id-file",
+    }
 }

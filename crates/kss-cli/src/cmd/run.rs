@@ -116,9 +116,8 @@ fn fail(status: u8, msg: impl Into<String>) -> CliError {
 }
 
 /// A launch value `kss run` refuses. The library error describes the value; the message names
-/// the option that carried it (`option`, when one did), and the error names `input` (that
-/// option, or the file the value came from).
-fn launch_err(option: Option<&str>, input: &str, e: LaunchError) -> CliError {
+/// the option that carried it (`option`, when one did).
+fn launch_err(option: Option<&str>, e: LaunchError) -> CliError {
     let hint = matches!(e, LaunchError::KssDisabled(_))
         .then_some("set \"enable_kss\": true in Occlum.json metadata and run `kss build` again");
     let message = match (&e, option) {
@@ -133,8 +132,7 @@ fn launch_err(option: Option<&str>, input: &str, e: LaunchError) -> CliError {
     let err = fail(
         status::BAD_LAUNCH_CONFIG,
         format!("{message}; nothing was launched"),
-    )
-    .input_name(input);
+    );
     match hint {
         Some(h) => err.hint(h),
         None => err,
@@ -144,23 +142,22 @@ fn launch_err(option: Option<&str>, input: &str, e: LaunchError) -> CliError {
 /// Parses the config ID options (at most one is set).
 pub fn config_id_arg(args: &Args) -> Result<Option<ConfigId>, CliError> {
     let id = if let Some(b) = &args.config_id {
-        let option = Some("--config-id");
-        Some(launch::config_id_from_base64(b).map_err(|e| launch_err(option, "--config-id", e))?)
+        Some(launch::config_id_from_base64(b).map_err(|e| launch_err(Some("--config-id"), e))?)
     } else if let Some(h) = &args.config_id_hex {
-        let option = Some("--config-id-hex");
-        Some(launch::config_id_from_hex(h).map_err(|e| launch_err(option, "--config-id-hex", e))?)
+        Some(launch::config_id_from_hex(h).map_err(|e| launch_err(Some("--config-id-hex"), e))?)
     } else if let Some(p) = &args.config_id_file {
-        let file = p.display().to_string();
         let bytes = kss_io::read_bounded(p, kss_io::limits::CONFIG_ID).map_err(|e| {
             fail(
                 status::BAD_LAUNCH_CONFIG,
-                format!("--config-id-file: cannot read '{file}': {e}; nothing was launched"),
+                format!(
+                    "--config-id-file: cannot read '{}': {e}; nothing was launched",
+                    p.display()
+                ),
             )
-            .input_name(&file)
         })?;
         Some(
             launch::config_id_from_raw(&bytes)
-                .map_err(|e| launch_err(Some("--config-id-file"), &file, e))?,
+                .map_err(|e| launch_err(Some("--config-id-file"), e))?,
         )
     } else {
         None
@@ -168,41 +165,11 @@ pub fn config_id_arg(args: &Args) -> Result<Option<ConfigId>, CliError> {
     Ok(id)
 }
 
-/// The config ID option given (`--config-id`, `--config-id-hex` or `--config-id-file`) when
-/// one of them was, from the values of the first two (as `kss run` and `kss policy
-/// from-instance` take them).
-pub fn config_id_option(base64: Option<&str>, hex: Option<&str>) -> &'static str {
-    match (base64, hex) {
-        (Some(_), _) => "--config-id",
-        (None, Some(_)) => "--config-id-hex",
-        (None, None) => "--config-id-file",
-    }
-}
-
-/// The input a refused launch plan is about: the option, the file or the program.
-fn plan_input(inst: &Instance, args: &Args, e: &PlanError) -> String {
-    match e {
-        PlanError::Launch(LaunchError::KssDisabled(KssValue::ConfigSvn)) => "--config-svn".into(),
-        PlanError::Launch(_) | PlanError::ExplicitConfigId => {
-            config_id_option(args.config_id.as_deref(), args.config_id_hex.as_deref()).into()
-        }
-        PlanError::SigstructUnreadable { path, .. } | PlanError::SigstructInvalid { path, .. } => {
-            path.display().to_string()
-        }
-        PlanError::DebugNotAllowed => "--debug".into(),
-        PlanError::ProgramOutsideImage { program } | PlanError::ProgramNotFound { program, .. } => {
-            program.display().to_string()
-        }
-        PlanError::Binding(_) | PlanError::Stale(_) => inst.dir.display().to_string(),
-    }
-}
-
-/// Maps a refused launch plan to `kss run`'s message, hint, exit status and input.
-fn plan_err(inst: &Instance, args: &Args, e: PlanError) -> CliError {
-    let input = plan_input(inst, args, &e);
+/// Maps a refused launch plan to `kss run`'s message, hint and exit status.
+fn plan_err(inst: &Instance, e: PlanError) -> CliError {
     let launched = "; nothing was launched";
-    let err = match e {
-        PlanError::Launch(e) => launch_err(None, &input, e),
+    match e {
+        PlanError::Launch(e) => launch_err(None, e),
         PlanError::ExplicitConfigId => fail(status::BAD_LAUNCH_CONFIG, format!("{e}{launched}"))
             .hint("drop --config-id; use --config-svn to mark upgrades"),
         PlanError::Binding(e) => fail(status::NOT_BUILT, e.to_string()),
@@ -218,8 +185,7 @@ fn plan_err(inst: &Instance, args: &Args, e: PlanError) -> CliError {
         PlanError::ProgramNotFound { .. } => fail(status::NOT_FOUND, e.to_string()).hint(
             "copy the program into the instance's image/ (e.g. image/bin/app) and run it as /bin/app",
         ),
-    };
-    err.input_name(input)
+    }
 }
 
 /// `build/` is missing or stale: exit 122, with the `kss build` to run.
@@ -239,14 +205,10 @@ fn stale_err(inst: &Instance, e: Staleness) -> CliError {
 /// Runs the command.
 pub fn run(args: Args) -> CliResult {
     let dir = args.dir.clone().unwrap_or_else(|| PathBuf::from("."));
-    let not_built = |path: &Path| {
-        let input = path.display().to_string();
-        move |e: kss_instance::InstanceError| {
-            fail(status::NOT_BUILT, e.to_string()).input_name(input)
-        }
-    };
-    let inst = Instance::open(&dir).map_err(not_built(&dir))?;
-    let (config, config_bytes) = inst.config().map_err(not_built(&inst.config_path()))?;
+    let inst = Instance::open(&dir).map_err(|e| fail(status::NOT_BUILT, e.to_string()))?;
+    let (config, config_bytes) = inst
+        .config()
+        .map_err(|e| fail(status::NOT_BUILT, e.to_string()))?;
 
     // 1. The launch plan, fail-closed, before anything is created.
     let cpu = SimCpu::with_kss().with_cpu_svn(args.cpu_svn);
@@ -257,7 +219,7 @@ pub fn run(args: Args) -> CliResult {
             .as_deref()
             .map(launch::config_svn)
             .transpose()
-            .map_err(|e| launch_err(Some("--config-svn"), "--config-svn", e))?,
+            .map_err(|e| launch_err(Some("--config-svn"), e))?,
         debug: args.debug,
         program: Path::new(&args.program[0]),
         backend: match args.mode {
@@ -266,7 +228,7 @@ pub fn run(args: Args) -> CliResult {
         },
     };
     let plan = kss_instance::plan::plan(&inst, &config, &config_bytes, request)
-        .map_err(|e| plan_err(&inst, &args, e))?;
+        .map_err(|e| plan_err(&inst, e))?;
 
     // 2. Create the enclave.
     let enclave = create(&plan)?;
@@ -391,7 +353,6 @@ fn workload(
             format!("cannot execute {}: {e}", program.display()),
         )
         .hint("make it executable (chmod +x) and check its #! line")
-        .input_name(program.display().to_string())
     })?;
     let group = i32::try_from(child.id())
         .ok()
@@ -473,72 +434,3 @@ fn die_with_parent(cmd: &mut std::process::Command) {
 /// No parent-death signal outside Linux.
 #[cfg(not(target_os = "linux"))]
 fn die_with_parent(_cmd: &mut std::process::Command) {}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use clap::Parser;
-
-    /// `kss run`'s arguments alone.
-    #[derive(clap::Parser)]
-    struct Cmd {
-        #[command(flatten)]
-        args: Args,
-    }
-
-    /// The status and input of the error `kss run ARGS` ends with (before anything launches).
-    fn refused(args: &[&str]) -> (u8, Option<String>) {
-        let args = Cmd::parse_from(std::iter::once("run").chain(args.iter().copied())).args;
-        let e = run(args).expect_err("refused");
-        (e.status, e.input)
-    }
-
-    #[test]
-    fn errors_name_the_instance_option_or_file_they_are_about() {
-        let d = tempfile::tempdir().expect("tempdir");
-        let missing = d.path().join("missing");
-        let missing = missing.to_str().expect("utf-8");
-        assert_eq!(
-            refused(&[missing, "--", "/bin/app"]),
-            (status::NOT_BUILT, Some(missing.to_string()))
-        );
-        let inst = d.path().join("app");
-        kss_instance::new_instance(&inst).expect("new instance");
-        let i = inst.to_str().expect("utf-8");
-        let bad_launch = |input: &str| (status::BAD_LAUNCH_CONFIG, Some(input.to_string()));
-        assert_eq!(
-            refused(&[i, "--config-svn", "70000", "--", "/bin/app"]),
-            bad_launch("--config-svn")
-        );
-        assert_eq!(
-            refused(&[i, "--config-id-hex", "xyz", "--", "/bin/app"]),
-            bad_launch("--config-id-hex")
-        );
-        assert_eq!(
-            refused(&[i, "--config-id", "", "--", "/bin/app"]),
-            bad_launch("--config-id")
-        );
-        let id_file = d.path().join("id.bin");
-        let id_file = id_file.to_str().expect("utf-8");
-        assert_eq!(
-            refused(&[i, "--config-id-file", id_file, "--", "/bin/app"]),
-            bad_launch(id_file)
-        );
-        std::fs::write(id_file, [0u8; 65]).expect("write");
-        assert_eq!(
-            refused(&[i, "--config-id-file", id_file, "--", "/bin/app"]),
-            bad_launch(id_file)
-        );
-        // Not built: the instance.
-        assert_eq!(
-            refused(&[i, "--", "/bin/app"]),
-            (status::NOT_BUILT, Some(i.to_string()))
-        );
-        // An Occlum.json that does not parse: the file.
-        std::fs::write(inst.join("Occlum.json"), b"{").expect("write");
-        assert_eq!(
-            refused(&[i, "--", "/bin/app"]),
-            (status::NOT_BUILT, Some(format!("{i}/Occlum.json")))
-        );
-    }
-}

@@ -3,7 +3,7 @@
 use crate::cmd::collateral::{trust_roots, SourceArgs, PCCS_ENV};
 use crate::error::{CliError, CliResult};
 use kss_attest::parse_time;
-use kss_serve::{AppState, CollateralConfig, ServeConfig, Server, StartError};
+use kss_serve::{AppState, CollateralConfig, ServeConfig, Server};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -108,35 +108,7 @@ fn seconds(v: f64, what: &str) -> Result<Duration, CliError> {
     Duration::try_from_secs_f64(v)
         .ok()
         .filter(|d| !d.is_zero())
-        .ok_or_else(|| {
-            CliError::input(format!("{what}: {v} is not a positive number of seconds"))
-                .input_name(what)
-        })
-}
-
-/// The service cannot start (bad input, exit 2): the error names the file or directory it is
-/// about (`--signing-key`, `--policy-dir`, `--collateral`, `--trust-root`, the nonce secret,
-/// the TLS files).
-fn start_error(config: &ServeConfig, e: StartError) -> CliError {
-    let path = match &e {
-        StartError::Key(_) => Some(config.signing_key.as_path()),
-        StartError::Policies(_) => Some(config.policy_dir.as_path()),
-        StartError::Collateral(_) => match &config.collateral {
-            CollateralConfig::Fixed(p) => Some(p.as_path()),
-            CollateralConfig::Pccs(_) => None,
-        },
-        StartError::TrustRootRead { path, .. }
-        | StartError::TlsPem { path, .. }
-        | StartError::TlsNoCertificate { path } => Some(path.as_path()),
-        StartError::NonceFile(_) | StartError::Nonce(_) => config.nonce_secret_file.as_deref(),
-        StartError::TlsKey(_) => config.tls.as_ref().map(|(_, k)| k.as_path()),
-        _ => None,
-    };
-    let err = CliError::input(e.to_string());
-    match path {
-        Some(p) => err.input_name(p.display().to_string()),
-        None => err,
-    }
+        .ok_or_else(|| CliError::input(format!("{what}: {v} is not a positive number of seconds")))
 }
 
 /// Runs the command.
@@ -146,7 +118,6 @@ pub fn run(args: Args) -> CliResult {
             "--log-level: '{}' is not one of error, warn, info, debug, trace",
             args.log_level
         ))
-        .input_name("--log-level")
     })?;
     tracing_subscriber::fmt()
         .with_max_level(level)
@@ -177,9 +148,7 @@ pub fn run(args: Args) -> CliResult {
     config.at = args
         .at
         .as_deref()
-        .map(|t| {
-            parse_time(t, "--at").map_err(|e| CliError::input(e.to_string()).input_name("--at"))
-        })
+        .map(|t| parse_time(t, "--at").map_err(|e| CliError::input(e.to_string())))
         .transpose()?;
     config.token_lifetime = args.token_lifetime;
     config.nonce_lifetime = args.nonce_lifetime;
@@ -191,13 +160,13 @@ pub fn run(args: Args) -> CliResult {
     config.drain_timeout = seconds(args.drain_timeout, "--drain-timeout")?;
     config.tls = args.tls_cert.clone().zip(args.tls_key.clone());
 
-    let state = Arc::new(AppState::new(&config).map_err(|e| start_error(&config, e))?);
+    let state = Arc::new(AppState::new(&config).map_err(|e| CliError::input(e.to_string()))?);
     let tls = config
         .tls
         .as_ref()
         .map(|(c, k)| kss_serve::server::tls_acceptor(c, k))
         .transpose()
-        .map_err(|e| start_error(&config, e))?;
+        .map_err(|e| CliError::input(e.to_string()))?;
     // Dropped after the runtime: with --pccs the state owns the collateral source's own
     // runtime, which must not be dropped inside an async context.
     let state_outside = state.clone();
@@ -237,43 +206,4 @@ pub fn run(args: Args) -> CliResult {
     drop(state_outside);
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn start_errors_name_the_file_or_directory_they_are_about() {
-        let d = tempfile::tempdir().expect("tempdir");
-        let key = d.path().join("key.pem");
-        kss_serve::token::write_new_key(&key).expect("key");
-        let collateral = PathBuf::from(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../testdata/phala-dcap-qvl/sgx_quote_collateral.json"
-        ));
-        let start = |key: &std::path::Path, policies: &std::path::Path| {
-            let config = ServeConfig::new(
-                "127.0.0.1:0".parse().expect("address"),
-                key.to_path_buf(),
-                policies.to_path_buf(),
-                CollateralConfig::Fixed(collateral.clone()),
-            );
-            let Err(e) = AppState::new(&config) else {
-                panic!("the service started");
-            };
-            let e = start_error(&config, e);
-            (e.status, e.input)
-        };
-        let input =
-            |p: &std::path::Path| (crate::error::status::INPUT, Some(p.display().to_string()));
-        let no_policies = d.path().join("no-policies");
-        assert_eq!(start(&key, &no_policies), input(&no_policies));
-        let policies = d.path().join("policies");
-        std::fs::create_dir(&policies).expect("mkdir");
-        std::fs::write(policies.join("bad.json"), b"{").expect("write");
-        assert_eq!(start(&key, &policies), input(&policies));
-        let no_key = d.path().join("no-key.pem");
-        assert_eq!(start(&no_key, &policies), input(&no_key));
-    }
 }
